@@ -1,0 +1,80 @@
+# corpusstat - build, test, demo, bench.  `make help` lists the targets.
+#
+# One build folder per configuration: build/release (default), build/asan.
+# WERROR=1 turns warnings into errors (CI sets it).
+
+CC      ?= cc
+PKGS    := libzstd libxxhash libutf8proc
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+CONFIG  ?= release
+ifeq ($(CONFIG),asan)
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else
+OPT     := -O2 -g
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzstd -lxxhash -lutf8proc)
+CPPFLAGS_ALL := -D_GNU_SOURCE -Iengine/include -Iengine/src
+CFLAGS_ALL = -std=c11 $(OPT) -fopenmp $(WARN) $(PKG_CFLAGS) $(CPPFLAGS_ALL) $(CFLAGS)
+LDLIBS_ALL = -fopenmp $(PKG_LIBS) -lm $(LDFLAGS)
+
+B       := build/$(CONFIG)
+LIB_SRC := $(wildcard engine/src/*.c)
+LIB_OBJ := $(LIB_SRC:engine/src/%.c=$(B)/obj/%.o)
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all test demo bench asan clean help deps deps-demo
+
+all: $(B)/corpusstat $(TEST_BIN)
+
+help:
+	@echo "make            build build/release/corpusstat and the unit tests"
+	@echo "make test       install missing packages, build, run every test (last line: N passed, N failed)"
+	@echo "make demo       install, build, fetch the Brown corpus, count it, show the tables"
+	@echo "make bench      throughput on a large generated corpus (BENCH_SIZE=MB)"
+	@echo "make asan       build with AddressSanitizer+UBSan and run the tests"
+	@echo "make clean      remove build/"
+	@echo "make deps       only install missing Debian packages (scripts/install-deps.sh)"
+
+deps:
+	@scripts/install-deps.sh
+
+deps-demo:
+	@scripts/install-deps.sh --demo
+
+$(B)/obj/%.o: engine/src/%.c engine/include/corpusstat.h $(wildcard engine/src/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(B)/libcorpusstat.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/corpusstat: engine/cli/main.c $(B)/libcorpusstat.a
+	$(CC) $(CFLAGS_ALL) $< $(B)/libcorpusstat.a $(LDLIBS_ALL) -o $@
+
+$(B)/tests/%: tests/unit/%.c tests/unit/testhelp.h $(B)/libcorpusstat.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Itests/unit $< $(B)/libcorpusstat.a $(LDLIBS_ALL) -o $@
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	CS_BUILD=$(B) python3 tests/run.py
+
+asan:
+	@$(MAKE) --no-print-directory CONFIG=asan all
+	ASAN_OPTIONS=detect_leaks=1 CS_BUILD=build/asan python3 tests/run.py
+
+demo: deps-demo
+	@$(MAKE) --no-print-directory all
+	scripts/demo.sh
+
+bench: all
+	bench/run.sh
+
+clean:
+	rm -rf build

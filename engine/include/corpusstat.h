@@ -1,0 +1,130 @@
+/*
+ * corpusstat.h - the one public header of libcorpusstat.
+ *
+ * corpusstat counts terms and n-grams in corpora of plain text or JSONL,
+ * optionally zstd-compressed, exactly and deterministically, and writes the
+ * tables as CSV plus a JSON summary (the contract: docs/counting.md).
+ *
+ * The library never prints. Fatal errors come back as a status and a filled
+ * cs_error; skipped records and inputs are handed to cs_options.on_diag, in
+ * input order, after counting. The CLI (engine/cli/main.c) is the only caller
+ * that prints and chooses exit codes.
+ */
+#ifndef CORPUSSTAT_H
+#define CORPUSSTAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CS_VERSION_MAJOR 0
+#define CS_VERSION_MINOR 1
+#define CS_VERSION_PATCH 0
+#define CS_VERSION_STRING "0.1.0"
+
+/* Longest n-gram order accepted by --ngrams. Keys hold n term ids inline, so
+ * the bound keeps entries fixed-size per order; 16 is far beyond what
+ * phrase statistics use (KenLM users rarely go past 5). */
+#define CS_NGRAM_MAX 16
+
+typedef enum {
+    CS_OK = 0,
+    CS_ERR_USAGE,    /* a bad option value: the CLI exits 2 */
+    CS_ERR_INPUT,    /* --strict and a bad record, shard or input; or stdin failed */
+    CS_ERR_OUTPUT,   /* the output folder cannot be prepared or written */
+    CS_ERR_NOMEM,
+    CS_ERR_INTERNAL
+} cs_status;
+
+typedef enum { CS_FORMAT_AUTO = 0, CS_FORMAT_TEXT, CS_FORMAT_JSONL } cs_format;
+typedef enum { CS_DOCSEP_FILE = 0, CS_DOCSEP_LINE, CS_DOCSEP_BLANK } cs_docsep;
+typedef enum { CS_NORM_NONE = 0, CS_NORM_NFC, CS_NORM_NFKC } cs_norm;
+typedef enum { CS_COOC_NONE = 0 } cs_cooc; /* window and doc scope: a later release */
+
+typedef enum {
+    CS_DIAG_BAD_RECORD,  /* a JSONL line skipped: path, line, byte offset */
+    CS_DIAG_UNDECODABLE, /* a zstd shard skipped whole: path, compressed byte offset */
+    CS_DIAG_UNREADABLE,  /* an input that could not be opened or read: path */
+    CS_DIAG_SUPPRESSED   /* "N more bad records in path": line holds N */
+} cs_diag_kind;
+
+/* One skipped record or input. Every pointer is borrowed: valid only during
+ * the callback. */
+typedef struct cs_diag {
+    cs_diag_kind kind;
+    const char *path;
+    uint64_t line;       /* 1-based line for bad records; 0 when not applicable */
+    uint64_t offset;     /* byte offset (compressed for zstd errors) */
+    int has_offset;
+    const char *message; /* e.g. "zstd: Data corruption detected", "not a JSON object" */
+} cs_diag;
+
+/* Fatal error of a run: what failed, where, and why. */
+typedef struct cs_error {
+    cs_status code;
+    char path[4096];     /* empty when no file is involved */
+    uint64_t line;       /* 0 = none */
+    uint64_t offset;
+    int has_offset;
+    char message[512];
+} cs_error;
+
+typedef void (*cs_diag_fn)(void *user, const cs_diag *diag);
+/* Progress: bytes of input (as on disk) done and in all (0 when unknown, as
+ * for stdin). Called from any worker thread, never twice at once. */
+typedef void (*cs_progress_fn)(void *user, uint64_t done, uint64_t total, double seconds);
+
+typedef struct cs_options {
+    /* Inputs and documents */
+    cs_format format;          /* AUTO: by file name (*.jsonl, *.ndjson, under .zst) */
+    const char *text_field;    /* JSONL field holding the document, default "text" */
+    cs_docsep doc_sep;         /* plain text only */
+    int strict;                /* first bad record/shard/input stops the run */
+    /* Tokens and segments */
+    int fold_case;             /* 1 (default): Unicode full case folding */
+    cs_norm normalize;
+    uint32_t max_len;          /* bytes after folding, default 64 */
+    uint32_t min_len;          /* code points after folding, default 1 */
+    const char *stopwords_path;/* NULL: none */
+    int join_lines;
+    /* Tables */
+    int ngram_min, ngram_max;  /* default 1-2 */
+    cs_cooc cooc;
+    uint64_t min_count;        /* 0 or 1: keep all */
+    uint64_t top;              /* UINT64_MAX: keep all */
+    int bom;
+    /* Run */
+    const char *out_dir;       /* default "corpusstat-out" */
+    int threads;               /* 0: all cores */
+    size_t chunk_size;         /* bytes per work chunk; tests set a few bytes */
+    /* Callbacks (may be NULL) */
+    cs_diag_fn on_diag;
+    cs_progress_fn on_progress;
+    void *user;
+} cs_options;
+
+/* Fills *opt with the defaults of `corpusstat count`. */
+void cs_options_init(cs_options *opt);
+
+/* Checks option values (ranges, combinations). Returns CS_OK or CS_ERR_USAGE
+ * with err->message saying which option and why. */
+cs_status cs_options_check(const cs_options *opt, cs_error *err);
+
+/* Counts `inputs` (files, folders, @LIST files, "-" for stdin) and replaces
+ * the tables in opt->out_dir. On any status but CS_OK the previous tables are
+ * left as they were and no new table exists under a final name.
+ * Cost: one pass over the inputs (two over a zstd shard that fails to
+ * decode); memory: the distinct keys plus about 2 chunks per thread. */
+cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_inputs,
+                   cs_error *err);
+
+/* The Unicode version of the character data (from utf8proc). */
+const char *cs_unicode_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CORPUSSTAT_H */

@@ -1,0 +1,93 @@
+/* common.c - allocation, buffers, errors (see common.h). */
+#include "common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "corpusstat: out of memory (allocating %zu bytes)\n", n);
+    abort();
+}
+
+void *cs_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom(n);
+    return p;
+}
+
+void *cs_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom(n * size);
+    return p;
+}
+
+void *cs_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        oom(n);
+    return q;
+}
+
+char *cs_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = cs_xmalloc(n);
+    memcpy(d, s, n);
+    return d;
+}
+
+void cs_buf_reserve(cs_buf *b, size_t extra)
+{
+    if (b->cap - b->len >= extra)
+        return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < extra)
+        cap *= 2;
+    b->data = cs_xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void cs_buf_append(cs_buf *b, const void *p, size_t n)
+{
+    cs_buf_reserve(b, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+void cs_buf_free(cs_buf *b)
+{
+    if (!b)
+        return;
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void cs_error_set(cs_error *err, cs_status code, const char *path, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    memset(err, 0, sizeof *err);
+    err->code = code;
+    if (path)
+        snprintf(err->path, sizeof err->path, "%s", path);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+}
+
+double cs_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}

@@ -1,0 +1,45 @@
+/*
+ * common.h - small helpers every stage uses: allocation, growable byte
+ * buffers, error filling. Nothing here knows about counting.
+ */
+#ifndef CS_COMMON_H
+#define CS_COMMON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corpusstat.h"
+
+#define CS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define CS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define CS_CACHE_LINE 64
+
+/* Allocation that cannot return NULL: out of memory ends the process with a
+ * message. Counting tables are the only large allocations and a half-counted
+ * table is worthless, so there is nothing better to do mid-run.
+ * TODO(issue 6): an injectable failure hook and a clean CS_ERR_NOMEM path. */
+void *cs_xmalloc(size_t n);
+void *cs_xcalloc(size_t n, size_t size);
+void *cs_xrealloc(void *p, size_t n);
+char *cs_xstrdup(const char *s);
+
+/* Growable byte buffer. `data` is owned; cs_buf_free(NULL-initialised) is a no-op. */
+typedef struct cs_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} cs_buf;
+
+void cs_buf_reserve(cs_buf *b, size_t extra);
+void cs_buf_append(cs_buf *b, const void *p, size_t n);
+void cs_buf_free(cs_buf *b);
+
+/* Fills err (if not NULL) with code, path and a printf-style message. */
+void cs_error_set(cs_error *err, cs_status code, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Monotonic seconds. */
+double cs_now(void);
+
+#endif

@@ -1,0 +1,321 @@
+/*
+ * csv.c - CSV writer and atomic output folder (see csv.h).
+ *
+ * DESIGN
+ * Rows go through a 1 MiB buffer to write(2); the first failed write is
+ * remembered and reported at close, so a full disk is an error, never a
+ * short table under a final name. Tables are written into a staging folder
+ * created beside the final one (same file system, so the swap is a rename);
+ * only when every file is complete and synced is the folder swapped in.
+ */
+#include "csv.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CSV_BUF (1u << 20)
+
+int cs_csv_open(cs_csv *w, int dirfd, const char *name)
+{
+    memset(w, 0, sizeof *w);
+    w->fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (w->fd < 0)
+        return errno;
+    w->cap = CSV_BUF;
+    w->buf = cs_xmalloc(w->cap);
+    return 0;
+}
+
+static void drain(cs_csv *w)
+{
+    size_t off = 0;
+    while (off < w->len && !w->err) {
+        ssize_t k = write(w->fd, w->buf + off, w->len - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            w->err = errno;
+            break;
+        }
+        off += (size_t)k;
+    }
+    w->len = 0;
+}
+
+void cs_csv_raw(cs_csv *w, const void *p, size_t n)
+{
+    if (w->cap - w->len < n) {
+        drain(w);
+        if (n > w->cap) {
+            /* larger than the buffer: write through */
+            const uint8_t *q = p;
+            while (n && !w->err) {
+                size_t k = n < w->cap ? n : w->cap;
+                memcpy(w->buf, q, k);
+                w->len = k;
+                drain(w);
+                q += k;
+                n -= k;
+            }
+            return;
+        }
+    }
+    memcpy(w->buf + w->len, p, n);
+    w->len += n;
+}
+
+void cs_csv_field(cs_csv *w, const uint8_t *const *parts, const uint32_t *lens, size_t n)
+{
+    int quote = 0;
+    for (size_t i = 0; i < n && !quote; i++)
+        for (uint32_t k = 0; k < lens[i]; k++) {
+            uint8_t b = parts[i][k];
+            if (b == ',' || b == '"' || b == '\r' || b == '\n') {
+                quote = 1;
+                break;
+            }
+        }
+    if (!quote) {
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                cs_csv_raw(w, " ", 1);
+            cs_csv_raw(w, parts[i], lens[i]);
+        }
+        return;
+    }
+    cs_csv_raw(w, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            cs_csv_raw(w, " ", 1);
+        const uint8_t *p = parts[i];
+        uint32_t start = 0;
+        for (uint32_t k = 0; k < lens[i]; k++)
+            if (p[k] == '"') {
+                cs_csv_raw(w, p + start, k + 1 - start);
+                cs_csv_raw(w, "\"", 1);
+                start = k + 1;
+            }
+        cs_csv_raw(w, p + start, lens[i] - start);
+    }
+    cs_csv_raw(w, "\"", 1);
+}
+
+void cs_csv_i64(cs_csv *w, int64_t v)
+{
+    char tmp[24];
+    char *e = tmp + sizeof tmp, *s = e;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--s = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--s = '-';
+    cs_csv_raw(w, s, (size_t)(e - s));
+}
+
+int cs_csv_close(cs_csv *w)
+{
+    drain(w);
+    if (!w->err && fsync(w->fd) != 0)
+        w->err = errno;
+    if (close(w->fd) != 0 && !w->err)
+        w->err = errno;
+    free(w->buf);
+    w->buf = NULL;
+    return w->err;
+}
+
+/* ------------------------------------------------------------------ */
+/* output folder                                                        */
+
+/* What corpusstat writes into an output folder: nothing else may be there
+ * when it is replaced. */
+static const char *const OWN_FILES[] = {"terms.csv", "ngrams.csv", "cooc.csv", "summary.json"};
+
+static int own_file(const char *name)
+{
+    for (size_t i = 0; i < sizeof OWN_FILES / sizeof *OWN_FILES; i++)
+        if (strcmp(name, OWN_FILES[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int mkdirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        int r = mkdir(path, 0755);
+        *p = '/';
+        if (r != 0 && errno != EEXIST)
+            return -1;
+    }
+    return 0;
+}
+
+cs_status cs_stage_open(const char *out_dir, cs_stage *st, cs_error *err)
+{
+    memset(st, 0, sizeof *st);
+    st->dirfd = -1;
+    size_t n = strlen(out_dir);
+    while (n > 1 && out_dir[n - 1] == '/')
+        n--;
+    st->final = cs_xmalloc(n + 1);
+    memcpy(st->final, out_dir, n);
+    st->final[n] = 0;
+
+    struct stat sb;
+    if (stat(st->final, &sb) == 0) {
+        if (!S_ISDIR(sb.st_mode)) {
+            cs_error_set(err, CS_ERR_OUTPUT, st->final, "exists and is not a folder");
+            goto fail;
+        }
+        DIR *d = opendir(st->final);
+        if (!d) {
+            cs_error_set(err, CS_ERR_OUTPUT, st->final, "cannot read the output folder: %s",
+                         strerror(errno));
+            goto fail;
+        }
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || own_file(e->d_name))
+                continue;
+            cs_error_set(err, CS_ERR_OUTPUT, st->final,
+                         "holds '%s', which corpusstat did not write; refusing to replace "
+                         "the folder (choose an empty or new one with -o)",
+                         e->d_name);
+            closedir(d);
+            goto fail;
+        }
+        closedir(d);
+    } else if (errno != ENOENT) {
+        cs_error_set(err, CS_ERR_OUTPUT, st->final, "%s", strerror(errno));
+        goto fail;
+    }
+
+    /* Staging folder: "<parent>/.<name>.corpusstat-XXXXXX", hidden so a
+     * walk of the parent skips it too. */
+    const char *slash = strrchr(st->final, '/');
+    size_t plen = slash ? (size_t)(slash - st->final) + 1 : 0;
+    const char *base = st->final + plen;
+    st->path = cs_xmalloc(n + 32);
+    snprintf(st->path, n + 32, "%.*s.%s.corpusstat-XXXXXX", (int)plen, st->final, base);
+    if (plen && mkdirs(st->path) != 0) {
+        cs_error_set(err, CS_ERR_OUTPUT, st->final, "cannot create its parent folders: %s",
+                     strerror(errno));
+        goto fail;
+    }
+    if (!mkdtemp(st->path)) {
+        cs_error_set(err, CS_ERR_OUTPUT, st->final, "cannot create a staging folder beside it: %s",
+                     strerror(errno));
+        goto fail;
+    }
+    st->dirfd = open(st->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (st->dirfd < 0) {
+        cs_error_set(err, CS_ERR_OUTPUT, st->path, "%s", strerror(errno));
+        rmdir(st->path);
+        goto fail;
+    }
+    return CS_OK;
+fail:
+    free(st->final);
+    free(st->path);
+    memset(st, 0, sizeof *st);
+    st->dirfd = -1;
+    return CS_ERR_OUTPUT;
+}
+
+/* Removes corpusstat's files from a folder, then the folder. */
+static void remove_tables(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        for (size_t i = 0; i < sizeof OWN_FILES / sizeof *OWN_FILES; i++)
+            unlinkat(fd, OWN_FILES[i], 0);
+        close(fd);
+    }
+    rmdir(dir);
+}
+
+static void sync_parent(const char *path)
+{
+    char *dup = cs_xstrdup(path);
+    char *slash = strrchr(dup, '/');
+    const char *parent = ".";
+    if (slash) {
+        *slash = 0;
+        parent = *dup ? dup : "/";
+    }
+    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dup);
+}
+
+cs_status cs_stage_commit(cs_stage *st, cs_error *err)
+{
+    if (fsync(st->dirfd) != 0) {
+        cs_error_set(err, CS_ERR_OUTPUT, st->path, "fsync: %s", strerror(errno));
+        return CS_ERR_OUTPUT;
+    }
+    close(st->dirfd);
+    st->dirfd = -1;
+    if (renameat2(AT_FDCWD, st->path, AT_FDCWD, st->final, RENAME_EXCHANGE) == 0) {
+        remove_tables(st->path); /* the previous run's tables, now under the staging name */
+    } else if (errno == ENOENT) {
+        if (rename(st->path, st->final) != 0) {
+            cs_error_set(err, CS_ERR_OUTPUT, st->final, "cannot move the new tables in place: %s",
+                         strerror(errno));
+            return CS_ERR_OUTPUT;
+        }
+    } else if (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP) {
+        /* No RENAME_EXCHANGE on this file system: move the old folder
+         * aside, the new one in, then delete the old. A reader can find no
+         * folder for an instant, never a mix of two runs. */
+        size_t n = strlen(st->final) + 16;
+        char *old = cs_xmalloc(n);
+        snprintf(old, n, "%s.old-XXXXXX", st->final);
+        int ok = mkdtemp(old) && rmdir(old) == 0 && rename(st->final, old) == 0;
+        if (!ok || rename(st->path, st->final) != 0) {
+            cs_error_set(err, CS_ERR_OUTPUT, st->final, "cannot replace the folder: %s",
+                         strerror(errno));
+            if (ok)
+                rename(old, st->final);
+            free(old);
+            return CS_ERR_OUTPUT;
+        }
+        remove_tables(old);
+        free(old);
+    } else {
+        cs_error_set(err, CS_ERR_OUTPUT, st->final, "cannot replace the folder: %s", strerror(errno));
+        return CS_ERR_OUTPUT;
+    }
+    sync_parent(st->final);
+    free(st->path);
+    st->path = NULL;
+    free(st->final);
+    st->final = NULL;
+    return CS_OK;
+}
+
+void cs_stage_abort(cs_stage *st)
+{
+    if (st->dirfd >= 0)
+        close(st->dirfd);
+    st->dirfd = -1;
+    if (st->path)
+        remove_tables(st->path);
+    free(st->path);
+    free(st->final);
+    st->path = st->final = NULL;
+}

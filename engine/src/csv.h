@@ -1,0 +1,50 @@
+/*
+ * csv.h - the RFC 4180 writer and the output folder that replaces the
+ * previous run's tables all at once.
+ */
+#ifndef CS_CSV_H
+#define CS_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+typedef struct cs_csv {
+    int fd;
+    uint8_t *buf; /* owned */
+    size_t len, cap;
+    int err;      /* first errno of a failed write, 0 if none */
+} cs_csv;
+
+/* Creates dir/name for writing (dirfd: an open folder). Returns 0 or errno. */
+int cs_csv_open(cs_csv *w, int dirfd, const char *name);
+/* Raw bytes, no quoting (headers, numbers, separators). */
+void cs_csv_raw(cs_csv *w, const void *p, size_t n);
+/* A text field: quoted when it holds a comma, a quote, CR or LF, quotes
+ * doubled. parts[0..n) are joined by single spaces (n-gram keys). */
+void cs_csv_field(cs_csv *w, const uint8_t *const *parts, const uint32_t *lens, size_t n);
+void cs_csv_i64(cs_csv *w, int64_t v);
+/* Flushes, fsyncs and closes. Returns 0 or the first errno. */
+int cs_csv_close(cs_csv *w);
+
+/* The output folder being written: a fresh staging folder beside the final
+ * one, swapped in by cs_stage_commit. */
+typedef struct cs_stage {
+    char *final; /* owned */
+    char *path;  /* owned: the staging folder */
+    int dirfd;   /* open on path */
+} cs_stage;
+
+/* Creates the staging folder beside out_dir (creating out_dir's parents if
+ * needed). Refuses an out_dir that is not a folder or holds anything but
+ * corpusstat's own files: replacing it would delete them. */
+cs_status cs_stage_open(const char *out_dir, cs_stage *st, cs_error *err);
+/* Swaps the staging folder in (renameat2 RENAME_EXCHANGE, so a reader sees
+ * the old tables or the new ones, never a mix) and deletes the old ones. */
+cs_status cs_stage_commit(cs_stage *st, cs_error *err);
+/* Deletes the staging folder and what it holds; the final folder is left
+ * as it was. Safe after commit (does nothing then). */
+void cs_stage_abort(cs_stage *st);
+
+#endif

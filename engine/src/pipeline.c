@@ -1,0 +1,1077 @@
+/*
+ * pipeline.c - cs_count: inputs -> counted tables -> CSV. The only file with
+ * OpenMP parallel regions.
+ *
+ * DESIGN
+ * Counting: one task per input. A mapped plain input is cut at document
+ * boundaries into views of ~chunk_size bytes, one task each, no copy. Any
+ * other input (zstd, pipes) is decompressed sequentially by its input task
+ * into a buffer; each time the buffer holds whole documents they become a
+ * chunk task, the buffer going with the task and a fresh one from the pool
+ * taking its place. When the pool is empty the input task counts the chunk
+ * itself: that is the back-pressure that bounds memory to about
+ * (3 x threads + inputs in flight) x chunk_size. Every task counts into the
+ * table of the thread that runs it (tied tasks, no scheduling point inside a
+ * chunk), so counting takes no lock.
+ *
+ * A document longer than a chunk is fed in pieces, in order, through one
+ * streaming tokenizer by its input task, with no task created meanwhile, so
+ * no other document interleaves on that thread's table (doc_count relies on
+ * it).
+ *
+ * All or nothing per input: a zstd shard that fails to decode has already
+ * been partly counted. The input task then waits for its chunks and reads
+ * the shard again up to the same byte, counting with sign -1; counts are
+ * sums, so the shard's contribution becomes exactly zero. The bad shard
+ * costs a second read; good shards cost nothing extra.
+ *
+ * Merging: partition p of every thread's tables is merged by one task, terms
+ * first (they assign global ids), then grams. Rows are sorted per partition
+ * in parallel and merged in order by the writer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "count.h"
+#include "csv.h"
+#include "jsonl.h"
+#include "reader.h"
+#include "reduce.h"
+#include "summary.h"
+#include "tokenize.h"
+
+/* 1 MiB chunks: ~5 ms of tokenizing, so task overhead is noise and a
+ * handful of chunks per thread keeps every core busy. */
+#define DEFAULT_CHUNK (1u << 20)
+/* A JSONL record is parsed whole; longer lines are skipped as bad records.
+ * TODO(issue 6): stream the text field so no line is too long. */
+#define MAX_RECORD ((size_t)1 << 30)
+/* Bad records printed per input; the rest are counted and summarised. */
+#define DIAGS_PER_INPUT 100
+
+typedef struct diag {
+    size_t input;
+    uint64_t line, offset;
+    cs_diag_kind kind;
+    const char *why; /* static */
+} diag;
+
+typedef struct worker {
+    cs_counter counter;
+    cs_tok *tok_ext;   /* documents given by the caller (file, JSONL) */
+    cs_tok *tok_lines; /* line/blank documents */
+    cs_buf scratch;    /* JSONL unescaping */
+    cs_tok_stats st;
+    int64_t bad_records;
+    diag *diags;
+    size_t n_diags, cap_diags;
+} worker;
+
+typedef struct pbuf {
+    struct pbuf *next;
+    size_t cap;
+    uint8_t *data;
+} pbuf;
+
+typedef struct run {
+    const cs_options *opt;
+    cs_tok_config cfg_ext, cfg_lines;
+    cs_strset *stopwords;
+    cs_input_list inputs;
+    cs_in_result *in;
+    int nt;
+    worker **w;
+    size_t chunk;
+    /* buffer pool */
+    pbuf *free_bufs;
+    int n_bufs, max_bufs;
+    /* first error that stops the run (--strict, stdin), in input order */
+    size_t stop_input; /* SIZE_MAX: none */
+    uint64_t stop_offset;
+    cs_error stop_err;
+    /* progress */
+    uint64_t done, total;
+    double t0;
+    uint64_t last_report_ms; /* since t0 */
+} run;
+
+typedef struct chunk {
+    size_t input;
+    const uint8_t *data;
+    size_t len;
+    pbuf *owner;         /* released after counting; NULL for views of a mapping */
+    uint64_t first_line; /* JSONL: line number of data[0] */
+    uint64_t offset;     /* decoded byte offset of data[0] */
+    uint64_t progress;   /* input bytes this chunk stands for (mapped inputs) */
+    int64_t sign;
+} chunk;
+
+/* ------------------------------------------------------------------ */
+/* small shared state                                                   */
+
+static pbuf *pool_get(run *r, int force)
+{
+    pbuf *b = NULL;
+    int alloc = 0;
+#pragma omp critical(cs_pool)
+    {
+        if (r->free_bufs) {
+            b = r->free_bufs;
+            r->free_bufs = b->next;
+        } else if (force || r->n_bufs < r->max_bufs) {
+            r->n_bufs++;
+            alloc = 1;
+        }
+    }
+    if (alloc) {
+        b = cs_xmalloc(sizeof *b);
+        b->cap = r->chunk;
+        b->data = cs_xmalloc(b->cap);
+    }
+    return b;
+}
+
+static void pool_put(run *r, pbuf *b)
+{
+    if (!b)
+        return;
+    if (b->cap != r->chunk) { /* grown for a long JSONL line: do not keep it */
+        free(b->data);
+        free(b);
+#pragma omp critical(cs_pool)
+        r->n_bufs--;
+        return;
+    }
+#pragma omp critical(cs_pool)
+    {
+        b->next = r->free_bufs;
+        r->free_bufs = b;
+    }
+}
+
+static void progress_add(run *r, uint64_t n)
+{
+    if (!n)
+        return;
+    uint64_t done = __atomic_add_fetch(&r->done, n, __ATOMIC_RELAXED);
+    if (!r->opt->on_progress)
+        return;
+    double now = cs_now() - r->t0;
+    uint64_t ms = (uint64_t)(now * 1000);
+    /* A few reports a second: one thread wins each slot. */
+    uint64_t last = __atomic_load_n(&r->last_report_ms, __ATOMIC_RELAXED);
+    if (ms < last + 250 ||
+        !__atomic_compare_exchange_n(&r->last_report_ms, &last, ms, 0, __ATOMIC_RELAXED,
+                                     __ATOMIC_RELAXED))
+        return;
+#pragma omp critical(cs_progress)
+    r->opt->on_progress(r->opt->user, done, r->total, now);
+}
+
+/* Inputs after the first stopping error need no work. */
+static int stopped_before(run *r, size_t input)
+{
+    return __atomic_load_n(&r->stop_input, __ATOMIC_RELAXED) < input;
+}
+
+static void stop_at(run *r, size_t input, uint64_t offset, uint64_t line, int has_offset,
+                    const char *prefix, const char *why)
+{
+#pragma omp critical(cs_stop)
+    if (input < r->stop_input || (input == r->stop_input && offset < r->stop_offset)) {
+        cs_error_set(&r->stop_err, CS_ERR_INPUT, r->inputs.v[input].path, "%s%s", prefix, why);
+        r->stop_err.line = line;
+        r->stop_err.offset = offset;
+        r->stop_err.has_offset = has_offset;
+        __atomic_store_n(&r->stop_input, input, __ATOMIC_RELAXED);
+        r->stop_offset = offset;
+    }
+}
+
+static void add_diag(worker *w, size_t input, uint64_t line, uint64_t offset, cs_diag_kind kind,
+                     const char *why)
+{
+    if (w->n_diags == w->cap_diags) {
+        w->cap_diags = w->cap_diags ? w->cap_diags * 2 : 64;
+        w->diags = cs_xrealloc(w->diags, w->cap_diags * sizeof *w->diags);
+    }
+    w->diags[w->n_diags++] = (diag){input, line, offset, kind, why};
+}
+
+static worker *me(run *r)
+{
+    return r->w[omp_get_thread_num()];
+}
+
+/* Moves a tokenizer's stats into its thread's totals and its input's. */
+static void take_stats(run *r, worker *w, cs_tok *t, size_t input, int64_t sign)
+{
+    cs_tok_stats s = cs_tok_take_stats(t);
+    w->st.documents += sign * s.documents;
+    w->st.segments += sign * s.segments;
+    w->st.tokens += sign * s.tokens;
+    w->st.excluded += sign * s.excluded;
+    w->st.long_dropped += sign * s.long_dropped;
+    w->st.invalid_utf8 += sign * s.invalid_utf8;
+    if (s.documents)
+        __atomic_add_fetch(&r->in[input].documents, sign * s.documents, __ATOMIC_RELAXED);
+}
+
+/* ------------------------------------------------------------------ */
+/* counting a chunk of whole documents (serial; any thread)             */
+
+static void count_jsonl(run *r, worker *w, const chunk *c)
+{
+    const uint8_t *p = c->data, *end = c->data + c->len;
+    uint64_t line = c->first_line, off = c->offset;
+    while (p < end) {
+        const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        const uint8_t *text;
+        size_t text_len;
+        const char *why = NULL;
+        cs_jsonl_result res = cs_jsonl_text(p, n, r->opt->text_field, &w->scratch, &text,
+                                            &text_len, &why);
+        if (res == CS_JSONL_OK) {
+            cs_tok_doc_begin(w->tok_ext);
+            cs_tok_feed(w->tok_ext, text, text_len);
+            cs_tok_doc_end(w->tok_ext);
+        } else if (res == CS_JSONL_BAD) {
+            w->bad_records += c->sign;
+            __atomic_add_fetch(&r->in[c->input].bad_records, c->sign, __ATOMIC_RELAXED);
+            if (c->sign > 0) {
+                add_diag(w, c->input, line, off, CS_DIAG_BAD_RECORD, why);
+                if (r->opt->strict)
+                    stop_at(r, c->input, off, line, 1, "bad record: ", why);
+            }
+        }
+        p += n + (nl != NULL);
+        off += n + (nl != NULL);
+        line++;
+    }
+}
+
+static void count_chunk(run *r, const chunk *c)
+{
+    worker *w = me(r);
+    if (!stopped_before(r, c->input)) {
+        const cs_input *in = &r->inputs.v[c->input];
+        w->counter.sign = c->sign;
+        cs_tok *t;
+        if (in->format == CS_FORMAT_JSONL) {
+            t = w->tok_ext;
+            cs_tok_reset(t);
+            count_jsonl(r, w, c);
+        } else if (r->opt->doc_sep == CS_DOCSEP_FILE) {
+            t = w->tok_ext;
+            cs_tok_reset(t);
+            cs_tok_doc_begin(t);
+            cs_tok_feed(t, c->data, c->len);
+            cs_tok_doc_end(t);
+        } else {
+            t = w->tok_lines;
+            cs_tok_reset(t);
+            cs_tok_feed(t, c->data, c->len);
+            cs_tok_finish(t);
+        }
+        take_stats(r, w, t, c->input, c->sign);
+    }
+    progress_add(r, c->progress);
+    pool_put(r, c->owner);
+}
+
+/* Runs the chunk as a task, or here when asked to (rollback, no buffer). */
+static void dispatch(run *r, chunk c, int inline_only)
+{
+    if (inline_only) {
+        count_chunk(r, &c);
+        return;
+    }
+#pragma omp task default(none) firstprivate(r, c)
+    count_chunk(r, &c);
+}
+
+static uint64_t count_lines(const uint8_t *p, size_t n)
+{
+    uint64_t k = 0;
+    const uint8_t *end = p + n;
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        k++;
+        p++;
+    }
+    return k;
+}
+
+static cs_cut_mode cut_mode(const run *r, const cs_input *in)
+{
+    if (in->format == CS_FORMAT_JSONL)
+        return CS_CUT_JSONL;
+    switch (r->opt->doc_sep) {
+    case CS_DOCSEP_LINE: return CS_CUT_LINE;
+    case CS_DOCSEP_BLANK: return CS_CUT_BLANK;
+    default: return CS_CUT_NONE;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* a mapped plain input: views, no copies                              */
+
+static void input_mapped(run *r, size_t idx, const uint8_t *p, size_t n)
+{
+    const cs_input *in = &r->inputs.v[idx];
+    cs_cut_mode mode = cut_mode(r, in);
+    r->in[idx].decoded = n;
+    uint64_t off = 0, line = 1;
+    if (in->format == CS_FORMAT_JSONL && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        off = 3; /* a BOM opens the file, not the first record */
+    if (mode == CS_CUT_NONE) {
+        dispatch(r, (chunk){idx, p, n, NULL, 1, 0, n, 1}, 0);
+        return;
+    }
+    progress_add(r, off);
+    while (off < n) {
+        if (stopped_before(r, idx))
+            return;
+        size_t len = n - off, c = len;
+        /* Look for a boundary in a window of one chunk; widen it for a
+         * document longer than that. */
+        for (size_t win = r->chunk; win < len; win *= 2) {
+            c = cs_cut(p + off, win, mode, 0);
+            if (c)
+                break;
+            c = len;
+        }
+        chunk ch = {idx, p + off, c, NULL, line, off, c, 1};
+        if (mode == CS_CUT_JSONL)
+            line += count_lines(p + off, c);
+        dispatch(r, ch, 0);
+        off += c;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* a decoded or piped input: buffers                                    */
+
+typedef struct stream_state {
+    cs_tok *tok;  /* the open oversized document's tokenizer (owned) */
+    int open;
+} stream_state;
+
+static void stream_feed(run *r, size_t idx, stream_state *s, const uint8_t *p, size_t n,
+                        int64_t sign, int external)
+{
+    worker *w = me(r);
+    w->counter.sign = sign;
+    cs_tok_set_sink(s->tok, cs_counter_consume, &w->counter);
+    if (!s->open) {
+        cs_tok_reset(s->tok);
+        if (external)
+            cs_tok_doc_begin(s->tok);
+        s->open = 1;
+    }
+    cs_tok_feed(s->tok, p, n);
+    take_stats(r, w, s->tok, idx, sign);
+}
+
+static void stream_close(run *r, size_t idx, stream_state *s, int64_t sign, int external)
+{
+    worker *w = me(r);
+    w->counter.sign = sign;
+    cs_tok_set_sink(s->tok, cs_counter_consume, &w->counter);
+    if (external)
+        cs_tok_doc_end(s->tok);
+    else
+        cs_tok_finish(s->tok);
+    take_stats(r, w, s->tok, idx, sign);
+    s->open = 0;
+}
+
+/* Reads input idx through buffers and counts it with `sign`. With limit
+ * (rollback) it reads only the first `limit` decoded bytes and counts them
+ * exactly as the first pass did: whole documents as chunks, the rest as an
+ * open document left unfinished. Returns 0 at the end of input, or -1 on a
+ * read or decode error (*why, *err_off). *fed: decoded bytes counted. */
+static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint64_t limit,
+                          uint64_t *fed, const char **why, uint64_t *err_off)
+{
+    const cs_input *in = &r->inputs.v[idx];
+    const cs_cut_mode mode = cut_mode(r, in);
+    const int external = (mode == CS_CUT_NONE || mode == CS_CUT_JSONL);
+    const int inline_only = (sign < 0);
+    pbuf *b = pool_get(r, 1);
+    size_t len = 0;
+    uint64_t base = 0, line = 1, consumed = 0;
+    int bom_checked = (in->format != CS_FORMAT_JSONL);
+    int skipping = 0; /* JSONL: inside a line too long to keep */
+    int rc = 0, emitted = 0;
+    stream_state ss = {NULL, 0};
+    *fed = 0;
+    for (;;) {
+        if (stopped_before(r, idx))
+            break;
+        size_t want = b->cap - len;
+        if (limit != UINT64_MAX && base + len + want > limit)
+            want = (size_t)(limit - base - len);
+        size_t got = 0;
+        if (want && cs_source_read(src, b->data + len, want, &got, why, err_off) < 0) {
+            rc = -1;
+            break;
+        }
+        uint64_t now = cs_source_consumed(src);
+        if (sign > 0)
+            progress_add(r, now - consumed);
+        consumed = now;
+        len += got;
+        const int at_end = (got == 0);
+        const int final = at_end && limit == UINT64_MAX;
+        if (!bom_checked && (len >= 3 || at_end)) {
+            bom_checked = 1;
+            if (len >= 3 && memcmp(b->data, "\xEF\xBB\xBF", 3) == 0) {
+                memmove(b->data, b->data + 3, len - 3);
+                len -= 3;
+                base += 3;
+            }
+            if (!at_end && len < b->cap)
+                continue;
+        }
+        size_t start = 0;
+        if (skipping) { /* drop the rest of an over-long JSONL line */
+            const uint8_t *nl = memchr(b->data, '\n', len);
+            start = nl ? (size_t)(nl - b->data) + 1 : len;
+            if (nl) {
+                skipping = 0;
+                line++;
+            }
+        }
+        if (ss.open) {
+            size_t c = final ? len : cs_cut_first(b->data, len, mode);
+            size_t n = c ? c : len;
+            stream_feed(r, idx, &ss, b->data, n, sign, external);
+            start = n;
+            *fed = base + n;
+            if (final || (c && (external || cs_tok_idle(ss.tok))))
+                stream_close(r, idx, &ss, sign, external);
+        }
+        if (!ss.open && start < len) {
+            size_t c = cs_cut(b->data + start, len - start, mode, final);
+            if (c) {
+                chunk ch = {idx, b->data + start, c, NULL, line, base + start, 0, sign};
+                if (mode == CS_CUT_JSONL)
+                    line += count_lines(b->data + start, c);
+                size_t tail = len - start - c;
+                pbuf *nb = inline_only ? NULL : pool_get(r, 0);
+                if (nb && tail <= nb->cap) {
+                    memcpy(nb->data, b->data + start + c, tail);
+                    ch.owner = b;
+                    dispatch(r, ch, 0);
+                    b = nb;
+                    base += start + c;
+                    len = tail;
+                    start = 0;
+                } else {
+                    pool_put(r, nb);
+                    count_chunk(r, &ch);
+                    start += c;
+                }
+                emitted = 1;
+                *fed = base + start;
+            }
+        }
+        if (final && mode == CS_CUT_NONE && !emitted && !ss.open && start == len) {
+            /* an empty file is still one document */
+            chunk ch = {idx, b->data, 0, NULL, 1, base, 0, sign};
+            count_chunk(r, &ch);
+            emitted = 1;
+        }
+        if (at_end && !final && !ss.open && start < len) {
+            /* rollback stops here: the first pass had fed these bytes as an
+             * open document */
+            if (!ss.tok)
+                ss.tok = cs_tok_new(external ? &r->cfg_ext : &r->cfg_lines);
+            stream_feed(r, idx, &ss, b->data + start, len - start, sign, external);
+            start = len;
+        }
+        if (start == 0 && len == b->cap && !ss.open && !final) {
+            /* a full buffer and no boundary: an oversized document */
+            if (mode == CS_CUT_JSONL) {
+                if (b->cap < MAX_RECORD) {
+                    b->cap *= 2;
+                    b->data = cs_xrealloc(b->data, b->cap);
+                } else {
+                    worker *w = me(r);
+                    w->bad_records += sign;
+                    __atomic_add_fetch(&r->in[idx].bad_records, sign, __ATOMIC_RELAXED);
+                    if (sign > 0) {
+                        add_diag(w, idx, line, base, CS_DIAG_BAD_RECORD, "line longer than 1 GiB");
+                        if (r->opt->strict)
+                            stop_at(r, idx, base, line, 1, "bad record: ", "line longer than 1 GiB");
+                    }
+                    skipping = 1;
+                    start = len;
+                }
+            } else {
+                if (!ss.tok)
+                    ss.tok = cs_tok_new(external ? &r->cfg_ext : &r->cfg_lines);
+                stream_feed(r, idx, &ss, b->data, len, sign, external);
+                start = len;
+                *fed = base + len;
+            }
+        }
+        memmove(b->data, b->data + start, len - start);
+        base += start;
+        len -= start;
+        if (at_end)
+            break;
+    }
+    if (ss.open && rc == 0 && limit == UINT64_MAX)
+        stream_close(r, idx, &ss, sign, external);
+    cs_tok_free(ss.tok);
+    pool_put(r, b);
+    r->in[idx].decoded = base + len;
+    return rc;
+}
+
+static void input_task(run *r, size_t idx)
+{
+    const cs_input *in = &r->inputs.v[idx];
+    cs_in_result *res = &r->in[idx];
+    if (stopped_before(r, idx))
+        return;
+    const char *why = in->error;
+    cs_source *src = why ? NULL : cs_source_open(in, &why);
+    if (!src) {
+        res->status = CS_IN_UNREADABLE;
+        res->error = cs_xstrdup(why);
+        add_diag(me(r), idx, 0, 0, CS_DIAG_UNREADABLE, NULL);
+        if (r->opt->strict || in->is_stdin)
+            stop_at(r, idx, 0, 0, 0, "", why);
+        progress_add(r, in->size);
+        return;
+    }
+    const uint8_t *p;
+    size_t n;
+    if (cs_source_view(src, &p, &n)) {
+        input_mapped(r, idx, p, n);
+#pragma omp taskwait
+        cs_source_close(src);
+        return;
+    }
+    uint64_t fed = 0, err_off = 0;
+    int rc = input_buffered(r, idx, src, 1, UINT64_MAX, &fed, &why, &err_off);
+#pragma omp taskwait
+    uint64_t decoded = res->decoded;
+    cs_source_close(src);
+    if (rc == 0)
+        return;
+    res->status = CS_IN_UNDECODABLE;
+    res->error_offset = err_off;
+    res->has_offset = 1;
+    size_t elen = strlen(why) + 8;
+    res->error = cs_xmalloc(elen);
+    snprintf(res->error, elen, "%s%s", in->is_zst ? "zstd: " : "", why);
+    add_diag(me(r), idx, 0, err_off, CS_DIAG_UNDECODABLE, NULL);
+    if (r->opt->strict || in->is_stdin) {
+        stop_at(r, idx, err_off, 0, 1, "", res->error);
+        return;
+    }
+    /* Take the shard back: count what was counted again, with sign -1. */
+    const char *why2;
+    uint64_t fed2, off2;
+    src = cs_source_open(in, &why2);
+    if (src) {
+        input_buffered(r, idx, src, -1, fed, &fed2, &why2, &off2);
+        cs_source_close(src);
+    }
+    if (!src || fed2 != fed) /* the file changed under us: the counts are wrong */
+        stop_at(r, idx, err_off, 0, 1, "",
+                "changed while being read; cannot take back its partial counts");
+    res->decoded = decoded;
+}
+
+/* ------------------------------------------------------------------ */
+/* output                                                               */
+
+typedef struct heap_item {
+    const cs_row *row;
+    unsigned part;
+} heap_item;
+
+typedef struct rowmerge {
+    const cs_merged *m;
+    unsigned order;
+    cs_rows *parts; /* CS_N_PARTS sorted runs */
+    size_t pos[CS_N_PARTS];
+    heap_item heap[CS_N_PARTS];
+    unsigned n;
+} rowmerge;
+
+static int heap_less(const rowmerge *g, const heap_item *a, const heap_item *b)
+{
+    return cs_row_cmp(g->m, g->order, a->row, b->row) < 0;
+}
+
+static void heap_down(rowmerge *g, unsigned i)
+{
+    for (;;) {
+        unsigned l = 2 * i + 1, s = i;
+        if (l < g->n && heap_less(g, &g->heap[l], &g->heap[s]))
+            s = l;
+        if (l + 1 < g->n && heap_less(g, &g->heap[l + 1], &g->heap[s]))
+            s = l + 1;
+        if (s == i)
+            return;
+        heap_item t = g->heap[i];
+        g->heap[i] = g->heap[s];
+        g->heap[s] = t;
+        i = s;
+    }
+}
+
+static void rowmerge_init(rowmerge *g, const cs_merged *m, unsigned order, cs_rows *parts)
+{
+    memset(g, 0, sizeof *g);
+    g->m = m;
+    g->order = order;
+    g->parts = parts;
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        if (parts[p].n)
+            g->heap[g->n++] = (heap_item){&parts[p].v[0], p};
+    for (unsigned i = g->n / 2; i-- > 0;)
+        heap_down(g, i);
+}
+
+static const cs_row *rowmerge_next(rowmerge *g)
+{
+    if (!g->n)
+        return NULL;
+    heap_item top = g->heap[0];
+    unsigned p = top.part;
+    if (++g->pos[p] < g->parts[p].n)
+        g->heap[0].row = &g->parts[p].v[g->pos[p]];
+    else
+        g->heap[0] = g->heap[--g->n];
+    heap_down(g, 0);
+    return top.row;
+}
+
+static void write_rows(cs_csv *w, const cs_merged *m, unsigned order, cs_rows *parts,
+                       uint64_t top)
+{
+    rowmerge g;
+    rowmerge_init(&g, m, order, parts);
+    const cs_row *row;
+    char nbuf[8];
+    int nlen = snprintf(nbuf, sizeof nbuf, "%u,", order);
+    const uint8_t *tp[CS_NGRAM_MAX];
+    uint32_t tl[CS_NGRAM_MAX];
+    for (uint64_t k = 0; k < top && (row = rowmerge_next(&g)) != NULL; k++) {
+        if (order == 1) {
+            const cs_term *t = cs_row_term(m, row);
+            tp[0] = t->bytes;
+            tl[0] = t->len;
+        } else {
+            cs_csv_raw(w, nbuf, (size_t)nlen);
+            const uint32_t *ids = cs_row_gram_ids(m, order, row);
+            for (unsigned i = 0; i < order; i++) {
+                const cs_term *t = cs_merged_term(m, ids[i]);
+                tp[i] = t->bytes;
+                tl[i] = t->len;
+            }
+        }
+        cs_csv_field(w, tp, tl, order);
+        cs_csv_raw(w, ",", 1);
+        cs_csv_i64(w, row->count);
+        cs_csv_raw(w, ",", 1);
+        cs_csv_i64(w, row->docs);
+        cs_csv_raw(w, "\n", 1);
+    }
+}
+
+static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, cs_error *err)
+{
+    const cs_options *o = r->opt;
+    int gmin = o->ngram_min < 2 ? 2 : o->ngram_min;
+    int n_orders = o->ngram_max >= gmin ? o->ngram_max - gmin + 1 : 0;
+    /* rows[0]: terms, rows[k]: order gmin + k - 1 */
+    cs_rows(*rows)[CS_N_PARTS] = cs_xcalloc((size_t)n_orders + 1, sizeof *rows);
+    int nt = r->nt;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
+    shared(rows, m, o, n_orders, gmin)
+    for (int i = 0; i < (n_orders + 1) * (int)CS_N_PARTS; i++) {
+        int k = i / (int)CS_N_PARTS;
+        unsigned p = (unsigned)i % CS_N_PARTS;
+        cs_rows_part(m, k == 0 ? 1u : (unsigned)(gmin + k - 1), p, o->min_count, o->top, &rows[k][p]);
+    }
+    cs_status st = CS_OK;
+    const uint8_t bom[3] = {0xEF, 0xBB, 0xBF};
+    for (int k = 0; k <= n_orders && st == CS_OK; k++) {
+        uint64_t types = 0;
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            types += rows[k][p].types;
+        if (k == 0)
+            sum->types = types;
+        else
+            sum->gram_types[gmin + k - 1] = types;
+    }
+    static const char *const names[2] = {"terms.csv", "ngrams.csv"};
+    for (int f = 0; f < 2 && st == CS_OK; f++) {
+        if (f == 1 && n_orders == 0)
+            break;
+        cs_csv w;
+        int e = cs_csv_open(&w, dirfd, names[f]);
+        if (e) {
+            cs_error_set(err, CS_ERR_OUTPUT, names[f], "cannot create: %s", strerror(e));
+            st = CS_ERR_OUTPUT;
+            break;
+        }
+        if (o->bom)
+            cs_csv_raw(&w, bom, 3);
+        if (f == 0) {
+            cs_csv_raw(&w, "term,count,doc_count\n", 21);
+            write_rows(&w, m, 1, rows[0], o->top);
+        } else {
+            cs_csv_raw(&w, "n,ngram,count,doc_count\n", 24);
+            for (int k = 1; k <= n_orders; k++)
+                write_rows(&w, m, (unsigned)(gmin + k - 1), rows[k], o->top);
+        }
+        e = cs_csv_close(&w);
+        if (e) {
+            cs_error_set(err, CS_ERR_OUTPUT, names[f], "cannot write: %s", strerror(e));
+            st = CS_ERR_OUTPUT;
+        }
+    }
+    for (int k = 0; k <= n_orders; k++)
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            free(rows[k][p].v);
+    free(rows);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* the run                                                              */
+
+void cs_options_init(cs_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->format = CS_FORMAT_AUTO;
+    o->text_field = "text";
+    o->doc_sep = CS_DOCSEP_FILE;
+    o->fold_case = 1;
+    o->normalize = CS_NORM_NONE;
+    o->max_len = 64;
+    o->min_len = 1;
+    o->ngram_min = 1;
+    o->ngram_max = 2;
+    o->cooc = CS_COOC_NONE;
+    o->min_count = 0;
+    o->top = UINT64_MAX;
+    o->out_dir = "corpusstat-out";
+    o->threads = 0;
+    o->chunk_size = DEFAULT_CHUNK;
+}
+
+cs_status cs_options_check(const cs_options *o, cs_error *err)
+{
+    if (o->ngram_min < 1 || o->ngram_max < o->ngram_min || o->ngram_max > CS_NGRAM_MAX) {
+        cs_error_set(err, CS_ERR_USAGE, NULL, "--ngrams %d-%d: want A-B with 1 <= A <= B <= %d",
+                     o->ngram_min, o->ngram_max, CS_NGRAM_MAX);
+        return CS_ERR_USAGE;
+    }
+    if (o->max_len < 1 || o->max_len > (1u << 20)) {
+        cs_error_set(err, CS_ERR_USAGE, NULL, "--max-len %u: want 1 to 1048576", o->max_len);
+        return CS_ERR_USAGE;
+    }
+    if (o->min_len > o->max_len) {
+        cs_error_set(err, CS_ERR_USAGE, NULL, "--min-len %u is above --max-len %u", o->min_len,
+                     o->max_len);
+        return CS_ERR_USAGE;
+    }
+    if (!o->text_field || !*o->text_field) {
+        cs_error_set(err, CS_ERR_USAGE, NULL, "--text-field: want a field name");
+        return CS_ERR_USAGE;
+    }
+    if (o->threads < 0 || o->threads > 1024) {
+        cs_error_set(err, CS_ERR_USAGE, NULL, "-T %d: want 0 (all cores) to 1024", o->threads);
+        return CS_ERR_USAGE;
+    }
+    if (o->chunk_size < 1) {
+        cs_error_set(err, CS_ERR_USAGE, NULL, "chunk size must be at least 1 byte");
+        return CS_ERR_USAGE;
+    }
+    return CS_OK;
+}
+
+static cs_status load_stopwords(run *r, cs_error *err)
+{
+    const char *path = r->opt->stopwords_path;
+    if (!path)
+        return CS_OK;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cs_error_set(err, CS_ERR_USAGE, path, "--stopwords: %s", strerror(errno));
+        return CS_ERR_USAGE;
+    }
+    r->stopwords = cs_strset_new();
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    cs_buf term = {0};
+    while ((len = getline(&line, &cap, f)) > 0)
+        if (cs_tok_term(&r->cfg_ext, (const uint8_t *)line, (size_t)len, &term))
+            cs_strset_add(r->stopwords, term.data, term.len);
+    free(line);
+    cs_buf_free(&term);
+    fclose(f);
+    return CS_OK;
+}
+
+static int diag_cmp(const void *a, const void *b)
+{
+    const diag *x = a, *y = b;
+    if (x->input != y->input)
+        return x->input < y->input ? -1 : 1;
+    if (x->offset != y->offset)
+        return x->offset < y->offset ? -1 : 1;
+    return 0;
+}
+
+/* Hands the skips to the caller in input order, a few per input. */
+static void report_diags(run *r)
+{
+    size_t n = 0;
+    for (int t = 0; t < r->nt; t++)
+        n += r->w[t]->n_diags;
+    diag *all = cs_xmalloc((n + 1) * sizeof *all);
+    n = 0;
+    for (int t = 0; t < r->nt; t++) {
+        memcpy(all + n, r->w[t]->diags, r->w[t]->n_diags * sizeof *all);
+        n += r->w[t]->n_diags;
+    }
+    qsort(all, n, sizeof *all, diag_cmp);
+    size_t shown = 0, hidden = 0;
+    for (size_t i = 0; i < n; i++) {
+        const diag *d = &all[i];
+        const cs_input *in = &r->inputs.v[d->input];
+        const cs_in_result *res = &r->in[d->input];
+        if (i == 0 || all[i - 1].input != d->input)
+            shown = hidden = 0;
+        cs_diag out = {d->kind, in->path, d->line, d->offset, 0, d->why};
+        if (d->kind == CS_DIAG_BAD_RECORD) {
+            if (res->status == CS_IN_UNDECODABLE)
+                continue; /* the shard was taken back whole */
+            out.has_offset = 1;
+            if (shown++ >= DIAGS_PER_INPUT)
+                hidden++;
+            else if (r->opt->on_diag)
+                r->opt->on_diag(r->opt->user, &out);
+        } else {
+            out.message = res->error;
+            out.has_offset = res->has_offset;
+            out.offset = res->error_offset;
+            if (r->opt->on_diag)
+                r->opt->on_diag(r->opt->user, &out);
+        }
+        if (hidden && (i + 1 == n || all[i + 1].input != d->input) && r->opt->on_diag) {
+            cs_diag more = {CS_DIAG_SUPPRESSED, in->path, hidden, 0, 0, "more bad records"};
+            r->opt->on_diag(r->opt->user, &more);
+        }
+    }
+    free(all);
+}
+
+static uint64_t peak_rss(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (uint64_t)ru.ru_maxrss * 1024;
+}
+
+cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_inputs,
+                   cs_error *err)
+{
+    cs_status st = cs_options_check(opt, err);
+    if (st != CS_OK)
+        return st;
+    double t0 = cs_now();
+    cs_tok_global_init();
+
+    run r;
+    memset(&r, 0, sizeof r);
+    r.opt = opt;
+    r.t0 = t0;
+    r.stop_input = SIZE_MAX;
+    /* A buffer holds at least a BOM and a code point. */
+    r.chunk = opt->chunk_size < 4 ? 4 : opt->chunk_size;
+    r.cfg_ext = (cs_tok_config){opt->fold_case, opt->normalize, opt->join_lines,
+                                CS_TOK_DOCS_EXTERNAL, opt->max_len, opt->min_len, NULL};
+    st = load_stopwords(&r, err);
+    if (st != CS_OK)
+        return st;
+    r.cfg_ext.stopwords = r.stopwords;
+    r.cfg_lines = r.cfg_ext;
+    r.cfg_lines.docs = opt->doc_sep == CS_DOCSEP_BLANK ? CS_TOK_DOCS_BLANK : CS_TOK_DOCS_LINE;
+
+    cs_stage stage;
+    st = cs_stage_open(opt->out_dir, &stage, err);
+    if (st != CS_OK) {
+        cs_strset_free(r.stopwords);
+        return st;
+    }
+    cs_exclude excl[2];
+    size_t n_excl = 0;
+    struct stat sb;
+    if (stat(stage.final, &sb) == 0)
+        excl[n_excl++] = (cs_exclude){sb.st_dev, sb.st_ino};
+    if (stat(stage.path, &sb) == 0)
+        excl[n_excl++] = (cs_exclude){sb.st_dev, sb.st_ino};
+    cs_inputs_expand(inputs, n_inputs, opt->format, excl, n_excl, &r.inputs);
+    r.in = cs_xcalloc(r.inputs.n + 1, sizeof *r.in);
+    for (size_t i = 0; i < r.inputs.n; i++)
+        r.total += r.inputs.v[i].size;
+
+    r.nt = opt->threads > 0 ? opt->threads : omp_get_num_procs();
+    r.max_bufs = 3 * r.nt + 2;
+    r.w = cs_xcalloc((size_t)r.nt, sizeof *r.w);
+    int nt = r.nt;
+    run *rp = &r;
+#pragma omp parallel num_threads(nt) default(none) shared(rp, nt)
+    {
+        /* Each thread allocates its own state: its pages stay local. */
+        int t = omp_get_thread_num();
+        worker *w = cs_xcalloc(1, sizeof *w);
+        cs_counter_init(&w->counter, rp->opt->ngram_min, rp->opt->ngram_max, (uint64_t)t + 1,
+                        (uint64_t)nt);
+        w->tok_ext = cs_tok_new(&rp->cfg_ext);
+        w->tok_lines = cs_tok_new(&rp->cfg_lines);
+        cs_tok_set_sink(w->tok_ext, cs_counter_consume, &w->counter);
+        cs_tok_set_sink(w->tok_lines, cs_counter_consume, &w->counter);
+        rp->w[t] = w;
+#pragma omp barrier
+#pragma omp single
+        for (size_t i = 0; i < rp->inputs.n; i++) {
+#pragma omp task default(none) firstprivate(rp, i)
+            input_task(rp, i);
+        }
+    }
+    double t1 = cs_now();
+
+    cs_summary sum;
+    memset(&sum, 0, sizeof sum);
+    sum.opt = opt;
+    sum.inputs = &r.inputs;
+    sum.in = r.in;
+    sum.threads = r.nt;
+    sum.stopwords = cs_strset_size(r.stopwords);
+    for (int t = 0; t < r.nt; t++) {
+        const worker *w = r.w[t];
+        sum.tok.documents += w->st.documents;
+        sum.tok.segments += w->st.segments;
+        sum.tok.tokens += w->st.tokens;
+        sum.tok.excluded += w->st.excluded;
+        sum.tok.long_dropped += w->st.long_dropped;
+        sum.tok.invalid_utf8 += w->st.invalid_utf8;
+        sum.bad_records += w->bad_records;
+    }
+    for (size_t i = 0; i < r.inputs.n; i++) {
+        sum.bytes_on_disk += r.inputs.v[i].size;
+        sum.bytes_decoded += r.in[i].decoded;
+        sum.undecodable += r.in[i].status == CS_IN_UNDECODABLE;
+        sum.unreadable += r.in[i].status == CS_IN_UNREADABLE;
+    }
+    cs_merged *m = NULL;
+    if (r.stop_input == SIZE_MAX)
+        report_diags(&r);
+    else {
+        *err = r.stop_err;
+        st = CS_ERR_INPUT;
+        goto done;
+    }
+    {
+        cs_table **terms = cs_xmalloc((size_t)r.nt * sizeof *terms);
+        for (int t = 0; t < r.nt; t++)
+            terms[t] = r.w[t]->counter.terms;
+        m = cs_merged_new(terms, r.nt, opt->ngram_min, opt->ngram_max);
+        int overflow = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
+    shared(m, terms) reduction(| : overflow)
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            overflow |= cs_merge_terms_part(m, terms, p) != 0;
+        if (overflow) {
+            cs_error_set(err, CS_ERR_INTERNAL, NULL, "more than %u distinct terms in one partition",
+                         1u << CS_ID_BITS);
+            st = CS_ERR_INTERNAL;
+            free(terms);
+            goto done;
+        }
+        int gmin = opt->ngram_min < 2 ? 2 : opt->ngram_min;
+        int n_orders = opt->ngram_max >= gmin ? opt->ngram_max - gmin + 1 : 0;
+        cs_table ***grams = cs_xcalloc((size_t)n_orders + 1, sizeof *grams);
+        for (int k = 0; k < n_orders; k++) {
+            grams[k] = cs_xmalloc((size_t)r.nt * sizeof **grams);
+            for (int t = 0; t < r.nt; t++)
+                grams[k][t] = r.w[t]->counter.grams[gmin + k];
+        }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
+    shared(m, grams, n_orders, gmin)
+        for (int i = 0; i < n_orders * (int)CS_N_PARTS; i++)
+            cs_merge_grams_part(m, grams[i / (int)CS_N_PARTS], (unsigned)(gmin + i / (int)CS_N_PARTS),
+                                (unsigned)i % CS_N_PARTS);
+        for (int k = 0; k < n_orders; k++)
+            free(grams[k]);
+        free(grams);
+        free(terms);
+    }
+    double t2 = cs_now();
+    st = write_tables(&r, m, stage.dirfd, &sum, err);
+    if (st != CS_OK)
+        goto done;
+    double t3 = cs_now();
+    sum.t_count = t1 - t0;
+    sum.t_merge = t2 - t1;
+    sum.t_write = t3 - t2;
+    sum.t_total = cs_now() - t0;
+    sum.peak_rss = peak_rss();
+    int e = cs_summary_write(stage.dirfd, &sum);
+    if (e) {
+        cs_error_set(err, CS_ERR_OUTPUT, "summary.json", "cannot write: %s", strerror(e));
+        st = CS_ERR_OUTPUT;
+        goto done;
+    }
+    st = cs_stage_commit(&stage, err);
+done:
+    cs_stage_abort(&stage);
+    cs_merged_free(m);
+    for (int t = 0; t < r.nt; t++) {
+        worker *w = r.w[t];
+        if (!w)
+            continue;
+        cs_counter_free(&w->counter);
+        cs_tok_free(w->tok_ext);
+        cs_tok_free(w->tok_lines);
+        cs_buf_free(&w->scratch);
+        free(w->diags);
+        free(w);
+    }
+    free(r.w);
+    while (r.free_bufs) {
+        pbuf *b = r.free_bufs;
+        r.free_bufs = b->next;
+        free(b->data);
+        free(b);
+    }
+    for (size_t i = 0; i < r.inputs.n; i++)
+        free(r.in[i].error);
+    free(r.in);
+    cs_inputs_free(&r.inputs);
+    cs_strset_free(r.stopwords);
+    return st;
+}

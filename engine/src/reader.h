@@ -1,0 +1,81 @@
+/*
+ * reader.h - inputs -> bytes: expanding INPUT arguments into files, mapping
+ * or reading each one, decompressing zstd frames into bounded buffers, and
+ * finding document boundaries where work can be cut.
+ *
+ * The reader is serial per input; the pipeline runs many inputs at once and
+ * hands the pieces it cuts to workers.
+ */
+#ifndef CS_READER_H
+#define CS_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common.h"
+
+typedef struct cs_input {
+    char *path;        /* owned; "-" for stdin */
+    int is_stdin;
+    int is_zst;        /* by name (*.zst), or by magic number on stdin */
+    cs_format format;  /* TEXT or JSONL, resolved */
+    uint64_t size;     /* bytes on disk; 0 when unknown */
+    char *error;       /* owned; set when expansion found it unreadable */
+} cs_input;
+
+typedef struct cs_input_list {
+    cs_input *v; /* owned */
+    size_t n, cap;
+} cs_input_list;
+
+/* A folder never to read (the output folder and its staging twin). */
+typedef struct cs_exclude {
+    dev_t dev;
+    ino_t ino;
+} cs_exclude;
+
+/* Expands INPUT arguments in order: "-" is stdin; "@FILE" names one input
+ * per line; a folder is walked recursively (hidden entries skipped, excluded
+ * folders skipped, files in bytewise-sorted path order); anything else is a
+ * file. An input that cannot be opened or walked becomes an entry with
+ * `error` set, so it is reported and counted in its place. */
+void cs_inputs_expand(const char *const *args, size_t n, cs_format force,
+                      const cs_exclude *excl, size_t n_excl, cs_input_list *out);
+void cs_inputs_free(cs_input_list *l);
+
+/* One open input. */
+typedef struct cs_source cs_source;
+
+/* Opens an input: a regular file is mapped, anything else is read. Returns
+ * NULL with *why (a static or strerror string) when it cannot be opened. */
+cs_source *cs_source_open(const cs_input *in, const char **why);
+void cs_source_close(cs_source *s); /* NULL is a no-op */
+
+/* A mapped plain input: its whole content, without copying. Returns 0 for
+ * inputs that must go through cs_source_read (zstd, pipes, stdin). */
+int cs_source_view(const cs_source *s, const uint8_t **p, size_t *n);
+
+/* Reads up to cap decoded bytes into dst; *got = 0 at the end. On a decode
+ * or read error returns -1 with *why and *offset (the input byte offset,
+ * compressed for zstd, where it was found); a shard cut short is an error
+ * at its last byte. */
+int cs_source_read(cs_source *s, uint8_t *dst, size_t cap, size_t *got, const char **why,
+                   uint64_t *offset);
+
+/* Input bytes consumed so far (compressed for zstd): for progress. */
+uint64_t cs_source_consumed(const cs_source *s);
+
+/* Where a work chunk may end: the end of the last document boundary in
+ * p[0..n), 0 when there is none. Cutting there leaves only whole documents
+ * before the cut. `final` says nothing follows p[n-1] (end of input), which
+ * settles a trailing CR. */
+typedef enum { CS_CUT_LINE, CS_CUT_BLANK, CS_CUT_JSONL, CS_CUT_NONE } cs_cut_mode;
+size_t cs_cut(const uint8_t *p, size_t n, cs_cut_mode mode, int final);
+
+/* The same for a buffer that starts inside a line of an open document (the
+ * rest of an oversized one): the end of the first boundary, 0 if none. The
+ * first line counts as non-blank. */
+size_t cs_cut_first(const uint8_t *p, size_t n, cs_cut_mode mode);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * reduce.h - per-thread tables -> one merged table per key kind, and its
+ * rows in the contract's order.
+ *
+ * Every function here is serial and works on one partition, so the
+ * pipeline can run partitions on all cores without locks: partition p of
+ * the merged table is written only by the call for p.
+ */
+#ifndef CS_REDUCE_H
+#define CS_REDUCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "table.h"
+
+typedef struct cs_merged {
+    int n_src;
+    cs_table *terms;                   /* owned; bytes borrowed from the source tables */
+    cs_table *grams[CS_NGRAM_MAX + 1]; /* owned; ids are global term ids */
+    uint32_t **remap;                  /* owned; [src][local id] = global id */
+} cs_merged;
+
+/* Global term id: partition and index in the merged table. */
+static inline const cs_term *cs_merged_term(const cs_merged *m, uint32_t gid)
+{
+    const cs_part *p = &m->terms->part[gid >> CS_ID_BITS];
+    return (const cs_term *)cs_part_entry(p, sizeof(cs_term), gid & ((1u << CS_ID_BITS) - 1));
+}
+
+/* src: n_src term tables (borrowed; must outlive m). */
+cs_merged *cs_merged_new(cs_table *const *src, int n_src, int gram_min, int gram_max);
+void cs_merged_free(cs_merged *m); /* NULL is a no-op */
+
+/* Merges partition p of the source term tables; fills remap for its terms.
+ * Returns 0, or -1 when the partition outgrows the global id space. */
+int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p);
+
+/* Merges partition p of the source gram tables of one order. Needs every
+ * term partition merged first (ids are remapped through remap). */
+void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, unsigned p);
+
+/* One output row: a key of a merged table with its counts. */
+typedef struct cs_row {
+    int64_t count;
+    int64_t docs;
+    uint64_t prefix; /* first 8 key bytes, big-endian, zero-padded: most compares stop here */
+    uint32_t part;
+    uint32_t idx;
+} cs_row;
+
+typedef struct cs_rows {
+    cs_row *v; /* owned */
+    size_t n;
+    uint64_t types; /* keys with count > 0, before --min-count and --top */
+} cs_rows;
+
+/* The rows of partition p of table `order` (1 = terms) with count > 0 and
+ * count >= min_count, sorted by count descending then key bytes ascending,
+ * cut to the first `top` (no row past a partition's top can be in the
+ * table's top). */
+void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_count,
+                  uint64_t top, cs_rows *out);
+
+/* Row order: <0 when a comes first. */
+int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a, const cs_row *b);
+
+/* The key of a gram row as its terms: ids[0..order). */
+const uint32_t *cs_row_gram_ids(const cs_merged *m, unsigned order, const cs_row *r);
+const cs_term *cs_row_term(const cs_merged *m, const cs_row *r);
+
+#endif

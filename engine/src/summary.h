@@ -1,0 +1,43 @@
+/*
+ * summary.h - summary.json: what a run read, counted, skipped and cost.
+ */
+#ifndef CS_SUMMARY_H
+#define CS_SUMMARY_H
+
+#include <stdint.h>
+
+#include "reader.h"
+#include "tokenize.h"
+
+typedef enum { CS_IN_OK = 0, CS_IN_UNDECODABLE, CS_IN_UNREADABLE } cs_in_status;
+
+typedef struct cs_in_result {
+    int64_t documents;
+    uint64_t decoded;       /* bytes after decompression */
+    int64_t bad_records;
+    cs_in_status status;
+    char *error;            /* owned; NULL when ok */
+    uint64_t error_offset;
+    int has_offset;
+} cs_in_result;
+
+typedef struct cs_summary {
+    const cs_options *opt;       /* borrowed */
+    const cs_input_list *inputs; /* borrowed */
+    const cs_in_result *in;      /* borrowed: one per input */
+    cs_tok_stats tok;
+    int64_t bad_records;
+    uint64_t undecodable, unreadable;
+    uint64_t types;                          /* distinct terms */
+    uint64_t gram_types[CS_NGRAM_MAX + 1];   /* distinct n-grams per order */
+    uint64_t bytes_on_disk, bytes_decoded;
+    double t_count, t_merge, t_write, t_total;
+    uint64_t peak_rss;
+    int threads;
+    size_t stopwords;
+} cs_summary;
+
+/* Writes summary.json into the folder dirfd. Returns 0 or errno. */
+int cs_summary_write(int dirfd, const cs_summary *s);
+
+#endif

@@ -1,0 +1,202 @@
+/*
+ * table.c - partitioned open-addressing counters (see table.h).
+ *
+ * DESIGN
+ * Linear probing over 8-byte slots (index, tag): a probe touches one cache
+ * line of slots and reaches an entry only when the 32-bit tag matches, so a
+ * miss rarely costs a key comparison. Load factor stays under 0.7 (linear
+ * probing degrades past that). The slot position uses hash bits 32..57, the
+ * partition bits 58..63 and the tag bits 0..31, so the three are independent.
+ */
+#include "table.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Term bytes are copied into 1 MiB blocks: one malloc per ~100k terms. */
+#define ARENA_BLOCK (1u << 20)
+/* First slot array of a partition: small, since most corpora leave many of
+ * the 64 x orders x threads partitions nearly empty. */
+#define PART_INIT_SLOTS 64u
+
+struct cs_arena_block {
+    cs_arena_block *next;
+    size_t used, cap;
+    uint8_t data[];
+};
+
+cs_table *cs_table_new(unsigned order)
+{
+    assert(order >= 1);
+    cs_table *t = cs_xcalloc(1, sizeof *t);
+    t->order = order;
+    t->stride = order == 1 ? sizeof(cs_term)
+                           : (sizeof(cs_gram) + order * sizeof(uint32_t) + 7) & ~(size_t)7;
+    for (unsigned i = 0; i < CS_N_PARTS; i++) {
+        cs_part *p = &t->part[i];
+        p->mask = PART_INIT_SLOTS - 1;
+        p->slots = cs_xcalloc(PART_INIT_SLOTS, sizeof *p->slots);
+    }
+    return t;
+}
+
+void cs_table_free(cs_table *t)
+{
+    if (!t)
+        return;
+    for (unsigned i = 0; i < CS_N_PARTS; i++) {
+        free(t->part[i].slots);
+        free(t->part[i].entries);
+    }
+    cs_arena_block *b = t->arena;
+    while (b) {
+        cs_arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    free(t);
+}
+
+static const uint8_t *arena_copy(cs_table *t, const uint8_t *p, uint32_t len)
+{
+    cs_arena_block *b = t->arena;
+    if (!b || b->cap - b->used < len) {
+        size_t cap = len > ARENA_BLOCK ? len : ARENA_BLOCK;
+        cs_arena_block *nb = cs_xmalloc(sizeof *nb + cap);
+        nb->used = 0;
+        nb->cap = cap;
+        nb->next = b;
+        t->arena = b = nb;
+    }
+    uint8_t *d = b->data + b->used;
+    memcpy(d, p, len);
+    b->used += len;
+    return d;
+}
+
+static inline uint32_t slot_of(uint64_t hash, uint32_t mask)
+{
+    return (uint32_t)(hash >> 32) & mask;
+}
+
+static void part_grow(cs_part *p, size_t stride)
+{
+    uint32_t mask = p->mask * 2 + 1;
+    assert(mask < (1u << CS_ID_BITS) * 2u);
+    cs_slot *slots = cs_xcalloc((size_t)mask + 1, sizeof *slots);
+    for (uint32_t i = 0; i < p->n; i++) {
+        uint64_t h = *(const uint64_t *)cs_part_entry(p, stride, i); /* hash leads every entry */
+        uint32_t s = slot_of(h, mask);
+        while (slots[s].idx1)
+            s = (s + 1) & mask;
+        slots[s].idx1 = i + 1;
+        slots[s].tag = (uint32_t)h;
+    }
+    free(p->slots);
+    p->slots = slots;
+    p->mask = mask;
+}
+
+/* Appends a zeroed entry to the partition and points slot s at it. */
+static void *part_append(cs_part *p, size_t stride, uint32_t s, uint64_t hash)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 16;
+        p->entries = cs_xrealloc(p->entries, (size_t)p->cap * stride);
+    }
+    void *e = cs_part_entry(p, stride, p->n);
+    memset(e, 0, stride);
+    *(uint64_t *)e = hash;
+    p->slots[s].idx1 = ++p->n;
+    p->slots[s].tag = (uint32_t)hash;
+    return e;
+}
+
+static inline int needs_grow(const cs_part *p)
+{
+    return (uint64_t)(p->n + 1) * 10 > (uint64_t)(p->mask + 1) * 7;
+}
+
+cs_term *cs_table_term(cs_table *t, uint64_t hash, const uint8_t *key, uint32_t len, int copy,
+                       int *is_new)
+{
+    cs_part *p = &t->part[cs_part_of(hash)];
+    uint32_t tag = (uint32_t)hash;
+    uint32_t s = slot_of(hash, p->mask);
+    for (;;) {
+        uint32_t idx1 = p->slots[s].idx1;
+        if (!idx1)
+            break;
+        if (p->slots[s].tag == tag) {
+            cs_term *e = cs_part_entry(p, sizeof(cs_term), idx1 - 1);
+            if (e->hash == hash && e->len == len && memcmp(e->bytes, key, len) == 0) {
+                *is_new = 0;
+                return e;
+            }
+        }
+        s = (s + 1) & p->mask;
+    }
+    if (needs_grow(p)) {
+        part_grow(p, sizeof(cs_term));
+        s = slot_of(hash, p->mask);
+        while (p->slots[s].idx1)
+            s = (s + 1) & p->mask;
+    }
+    cs_term *e = part_append(p, sizeof(cs_term), s, hash);
+    e->bytes = copy ? arena_copy(t, key, len) : key;
+    e->len = len;
+    e->id = t->next_id++;
+    *is_new = 1;
+    return e;
+}
+
+cs_gram *cs_table_gram(cs_table *t, uint64_t hash, const uint32_t *ids, int *is_new)
+{
+    cs_part *p = &t->part[cs_part_of(hash)];
+    const size_t stride = t->stride;
+    const size_t key_bytes = t->order * sizeof(uint32_t);
+    uint32_t tag = (uint32_t)hash;
+    uint32_t s = slot_of(hash, p->mask);
+    for (;;) {
+        uint32_t idx1 = p->slots[s].idx1;
+        if (!idx1)
+            break;
+        if (p->slots[s].tag == tag) {
+            cs_gram *e = cs_part_entry(p, stride, idx1 - 1);
+            if (e->hash == hash && memcmp(e->ids, ids, key_bytes) == 0) {
+                *is_new = 0;
+                return e;
+            }
+        }
+        s = (s + 1) & p->mask;
+    }
+    if (needs_grow(p)) {
+        part_grow(p, stride);
+        s = slot_of(hash, p->mask);
+        while (p->slots[s].idx1)
+            s = (s + 1) & p->mask;
+    }
+    cs_gram *e = part_append(p, stride, s, hash);
+    memcpy(e->ids, ids, key_bytes);
+    *is_new = 1;
+    return e;
+}
+
+uint64_t cs_table_size(const cs_table *t)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < CS_N_PARTS; i++)
+        n += t->part[i].n;
+    return n;
+}
+
+uint64_t cs_table_bytes(const cs_table *t)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < CS_N_PARTS; i++)
+        n += (uint64_t)(t->part[i].mask + 1) * sizeof(cs_slot) + (uint64_t)t->part[i].cap * t->stride;
+    for (const cs_arena_block *b = t->arena; b; b = b->next)
+        n += b->cap;
+    return n;
+}

@@ -1,0 +1,121 @@
+/*
+ * table.h - exact counter tables: open addressing, split into partitions by
+ * the top bits of the key's hash.
+ *
+ * Two key kinds share one layout:
+ *   terms: the folded bytes of a term (copied into the table's arena, or
+ *          borrowed from another table's arena when merging);
+ *   grams: n term ids (ids of the table's own term table: local ids in a
+ *          thread's table, global ids in a merged one).
+ * The hash only picks a slot and rejects most mismatches early; equality is
+ * always decided on the key itself, so counts are exact.
+ *
+ * Partitions exist so that the reducer can merge partition p of every
+ * thread's table on its own (a key lands in the same partition everywhere,
+ * its hash being a function of its bytes), and so that a later memory budget
+ * can sort and spill one partition at a time. A future group id (a JSONL
+ * field such as the date) becomes one more key field hashed with the rest.
+ *
+ * Entries live in a dense array per partition, in insertion order; slots
+ * hold (index + 1, hash tag). Growing rehashes slots only; entries never
+ * move between partitions and their index is stable.
+ */
+#ifndef CS_TABLE_H
+#define CS_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+/* 64 partitions: enough parallel merge tasks for any core count we run on,
+ * few enough that a small corpus does not pay for empty tables. */
+#define CS_PART_BITS 6
+#define CS_N_PARTS (1u << CS_PART_BITS)
+/* A merged term's global id is (partition << CS_ID_BITS) | index. */
+#define CS_ID_BITS 26
+
+static inline unsigned cs_part_of(uint64_t hash)
+{
+    return (unsigned)(hash >> (64 - CS_PART_BITS));
+}
+
+/* Counts of one key. Signed: a shard that fails to decode is taken back by
+ * counting it again with sign -1 (see pipeline.c). */
+typedef struct cs_cnt {
+    int64_t count;
+    int64_t docs;
+    uint64_t last_doc; /* document that last added to docs; 0 = none */
+} cs_cnt;
+
+static inline void cs_cnt_add(cs_cnt *c, int64_t sign, uint64_t doc)
+{
+    c->count += sign;
+    if (c->last_doc != doc) {
+        c->last_doc = doc;
+        c->docs += sign;
+    }
+}
+
+typedef struct cs_term {
+    uint64_t hash;
+    cs_cnt c;
+    const uint8_t *bytes; /* in the arena of this table or of the table it was merged from */
+    uint32_t len;
+    uint32_t id;          /* thread table: dense local id; merged: global id */
+} cs_term;
+
+typedef struct cs_gram {
+    uint64_t hash;
+    cs_cnt c;
+    uint32_t ids[]; /* n term ids */
+} cs_gram;
+
+typedef struct cs_slot {
+    uint32_t idx1; /* entry index + 1; 0 = empty */
+    uint32_t tag;  /* low 32 bits of the hash */
+} cs_slot;
+
+typedef struct cs_part {
+    cs_slot *slots;
+    uint32_t mask;
+    uint32_t n;        /* entries */
+    uint32_t cap;      /* entries allocated */
+    uint8_t *entries;  /* n * stride bytes */
+} cs_part;
+
+typedef struct cs_arena_block cs_arena_block;
+
+typedef struct cs_table {
+    unsigned order;     /* 1: terms; n >= 2: grams of n ids */
+    size_t stride;      /* bytes per entry */
+    uint32_t next_id;   /* terms: next local id */
+    cs_part part[CS_N_PARTS];
+    cs_arena_block *arena; /* term bytes; blocks never move */
+} cs_table;
+
+cs_table *cs_table_new(unsigned order);
+void cs_table_free(cs_table *t); /* NULL is a no-op */
+
+static inline void *cs_part_entry(const cs_part *p, size_t stride, uint32_t i)
+{
+    return p->entries + (size_t)i * stride;
+}
+
+/* The entry of term (hash, p, len), inserted with zero counts if new. A new
+ * key's bytes are copied into the arena when copy is 1, else borrowed (they
+ * must outlive the table). *is_new tells which. Cost: O(1) expected; a
+ * resize now and then rehashes one partition. */
+cs_term *cs_table_term(cs_table *t, uint64_t hash, const uint8_t *p, uint32_t len, int copy,
+                       int *is_new);
+
+/* The entry of gram (hash, ids[0..order)), inserted with zero counts if new. */
+cs_gram *cs_table_gram(cs_table *t, uint64_t hash, const uint32_t *ids, int *is_new);
+
+/* Entries in all partitions. */
+uint64_t cs_table_size(const cs_table *t);
+
+/* Bytes held (slots, entries, arena): for the summary. */
+uint64_t cs_table_bytes(const cs_table *t);
+
+#endif
