@@ -498,6 +498,7 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
                 ss.tok = cs_tok_new(external ? &r->cfg_ext : &r->cfg_lines);
             stream_feed(r, idx, &ss, b->data + start, len - start, sign, external);
             start = len;
+            emitted = 1;
         }
         if (start == 0 && len == b->cap && !ss.open && !final) {
             /* a full buffer and no boundary: an oversized document */
@@ -522,6 +523,7 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
                     ss.tok = cs_tok_new(external ? &r->cfg_ext : &r->cfg_lines);
                 stream_feed(r, idx, &ss, b->data, len, sign, external);
                 start = len;
+                emitted = 1;
                 *fed = base + len;
             }
         }
@@ -568,6 +570,7 @@ static void input_task(run *r, size_t idx)
     int rc = input_buffered(r, idx, src, 1, UINT64_MAX, &fed, &why, &err_off);
 #pragma omp taskwait
     uint64_t decoded = res->decoded;
+    int is_zst = cs_source_is_zst(src);
     cs_source_close(src);
     if (rc == 0)
         return;
@@ -576,7 +579,7 @@ static void input_task(run *r, size_t idx)
     res->has_offset = 1;
     size_t elen = strlen(why) + 8;
     res->error = cs_xmalloc(elen);
-    snprintf(res->error, elen, "%s%s", in->is_zst ? "zstd: " : "", why);
+    snprintf(res->error, elen, "%s%s", is_zst ? "zstd: " : "", why);
     add_diag(me(r), idx, 0, err_off, CS_DIAG_UNDECODABLE, NULL);
     if (r->opt->strict || in->is_stdin) {
         stop_at(r, idx, err_off, 0, 1, "", res->error);

@@ -329,6 +329,11 @@ int cs_source_view(const cs_source *s, const uint8_t **p, size_t *n)
     return 1;
 }
 
+int cs_source_is_zst(const cs_source *s)
+{
+    return s->is_zst;
+}
+
 uint64_t cs_source_consumed(const cs_source *s)
 {
     return s->base + s->zin.pos;

@@ -63,6 +63,9 @@ int cs_source_view(const cs_source *s, const uint8_t **p, size_t *n);
 int cs_source_read(cs_source *s, uint8_t *dst, size_t cap, size_t *got, const char **why,
                    uint64_t *offset);
 
+/* 1 when the input is zstd (by name, or by magic number on stdin). */
+int cs_source_is_zst(const cs_source *s);
+
 /* Input bytes consumed so far (compressed for zstd): for progress. */
 uint64_t cs_source_consumed(const cs_source *s);
 

@@ -1,0 +1,226 @@
+"""Bad input: the exact message naming the file and the line or byte, the
+counted skip, the exit code with and without --strict, and no table under a
+final name when a run fails."""
+import json
+import os
+import re
+import subprocess
+
+from csutil import count, gen_text, summary, tables, tmpdir, zstd_frames
+
+
+def _write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def _good_and_bad(d, bad_bytes, name="b.txt.zst"):
+    """in/a.txt (good), in/b... (bad) and a reference folder holding a only."""
+    src, ref = os.path.join(d, "in"), os.path.join(d, "ref")
+    os.makedirs(src)
+    os.makedirs(ref)
+    good = gen_text(seed=1, n_words=3000, blank_every=30).encode()
+    _write(os.path.join(src, "a.txt"), good)
+    _write(os.path.join(ref, "a.txt"), good)
+    _write(os.path.join(src, name), bad_bytes)
+    return src, ref
+
+
+def _shard(n_words=20000, seed=2):
+    """A multi-frame shard large enough to be counted in many chunks."""
+    return zstd_frames(gen_text(seed=seed, n_words=n_words, blank_every=30).encode(), 20000)
+
+
+def _check_skip(src, ref, out, pattern, opts=()):
+    """Without --strict: exit 0, the message, the shard counted as skipped and
+    the tables exactly those of the good inputs alone."""
+    err = count([src], out, "--chunk-size", "4096", *opts)
+    assert re.search(pattern, err), f"stderr {err!r} does not match {pattern!r}"
+    s = summary(out)
+    want = os.path.join(ref, "..", "want")
+    count([ref], want, *opts)
+    assert tables(out) == tables(want), "a bad shard left counts behind"
+    return s
+
+
+def test_truncated_zstd_counts_nothing():
+    with tmpdir() as d:
+        shard = _shard()
+        src, ref = _good_and_bad(d, shard[:-100])
+        path = os.path.join(src, "b.txt.zst")
+        s = _check_skip(src, ref, os.path.join(d, "out"),
+                        rf"^corpusstat: {re.escape(path)}: byte {len(shard) - 100}: zstd: "
+                        r"truncated frame .*; shard skipped\n$")
+        assert s["undecodable_shards"] == 1 and s["documents"] == 1
+        b = [i for i in s["inputs"] if i["path"] == path][0]
+        assert b["status"] == "undecodable" and b["documents"] == 0
+
+
+def test_corrupt_frame_midway_is_taken_back():
+    """Frames before the corrupt one were decoded and counted in chunks; the
+    shard is taken back whole (doc-sep blank exercises chunk cutting)."""
+    with tmpdir() as d:
+        shard = bytearray(_shard(n_words=40000))
+        # corrupt a byte well past the first frames
+        shard[len(shard) * 3 // 4] ^= 0x5A
+        src, ref = _good_and_bad(d, bytes(shard))
+        path = os.path.join(src, "b.txt.zst")
+        for opts in ((), ("--doc-sep", "blank"), ("--doc-sep", "line", "-T", "1")):
+            s = _check_skip(src, ref, os.path.join(d, "out"),
+                            rf"^corpusstat: {re.escape(path)}: byte \d+: zstd: .*; shard skipped\n$",
+                            opts)
+            assert s["undecodable_shards"] == 1
+
+
+def test_not_zstd_at_all():
+    with tmpdir() as d:
+        src, ref = _good_and_bad(d, b"this is not zstd\n")
+        path = os.path.join(src, "b.txt.zst")
+        _check_skip(src, ref, os.path.join(d, "out"),
+                    rf"^corpusstat: {re.escape(path)}: byte 0: zstd: Unknown frame descriptor; shard skipped\n$")
+
+
+def test_strict_stops_with_exit_1_and_no_table():
+    with tmpdir() as d:
+        src, _ = _good_and_bad(d, _shard()[:-7])
+        out = os.path.join(d, "out")
+        err = count([src], out, "--strict", rc=1)
+        path = os.path.join(src, "b.txt.zst")
+        assert re.fullmatch(rf"corpusstat: {re.escape(path)}: byte \d+: zstd: truncated frame .*\n", err), err
+        assert not os.path.exists(out)
+        assert [f for f in os.listdir(d) if f.startswith(".")] == [], "staging folder left behind"
+        # previous tables stay as they were
+        os.remove(path)
+        count([src], out)
+        before = tables(out)
+        _write(path, _shard()[:-7])
+        count([src], out, "--strict", rc=1)
+        assert tables(out) == before
+
+
+def test_bad_jsonl_records():
+    with tmpdir() as d:
+        lines = [
+            b'{"text": "good one"}',
+            b'[1, 2]',
+            b'',
+            b'{"text": 5}',
+            b'   \t\r',
+            b'{"title": "no text"}',
+            b'{"text": "ok", "n": NaN}',
+            b'{"text": "bad \xff byte inside is fine"}',
+            b'{"text": "x", "k": "bad \xff outside"}',
+            b'{"text": "good two"} extra',
+            b'{"text": "good \\ud800 three"}',
+        ]
+        src = os.path.join(d, "a.jsonl")
+        _write(src, b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n")
+        out = os.path.join(d, "out")
+        err = count([src], out)
+        want = [
+            f"corpusstat: {src}:2: bad record skipped: not a JSON object",
+            f"corpusstat: {src}:4: bad record skipped: text field is not a string",
+            f"corpusstat: {src}:6: bad record skipped: no text field",
+            f"corpusstat: {src}:7: bad record skipped: invalid JSON value",
+            f"corpusstat: {src}:9: bad record skipped: malformed UTF-8 outside the text field",
+            f"corpusstat: {src}:10: bad record skipped: text after the JSON object",
+        ]
+        assert err.splitlines() == want, err
+        s = summary(out)
+        assert s["bad_records"] == 6 and s["documents"] == 3
+        assert s["invalid_utf8"] == 2  # the raw \xff and the lone surrogate escape
+        assert tables(out)["terms.csv"].startswith(b"term,count,doc_count\ngood,2,2\n")
+        err = count([src], os.path.join(d, "strict"), "--strict", rc=1)
+        assert err == f"corpusstat: {src}:2: bad record: not a JSON object\n", err
+        assert not os.path.exists(os.path.join(d, "strict"))
+
+
+def test_many_bad_records_are_summarised():
+    with tmpdir() as d:
+        src = os.path.join(d, "a.ndjson")
+        _write(src, b"nope\n" * 250 + b'{"text":"fine"}\n')
+        out = os.path.join(d, "out")
+        err = count([src], out).splitlines()
+        assert len(err) == 101, err[-3:]
+        assert err[99] == f"corpusstat: {src}:100: bad record skipped: not a JSON object"
+        assert err[100] == f"corpusstat: {src}: 150 more bad records skipped (counted in summary.json)"
+        assert summary(out)["bad_records"] == 250
+
+
+def test_invalid_utf8_in_text_is_counted():
+    with tmpdir() as d:
+        src = os.path.join(d, "a.txt")
+        _write(src, b"caf\xc3\xa9 caf\xc3 x\xed\xa0\x80y \xf0\x9f\x98 end\xc0\xaf")
+        out = os.path.join(d, "out")
+        assert count([src], out) == ""
+        s = summary(out)
+        assert s["invalid_utf8"] == 1 + 3 + 1 + 2
+        assert tables(out)["terms.csv"] == "term,count,doc_count\ncaf,1,1\ncafé,1,1\nend,1,1\nx,1,1\ny,1,1\n".encode()
+
+
+def test_empty_and_missing_inputs():
+    with tmpdir() as d:
+        src = os.path.join(d, "in")
+        os.makedirs(src)
+        _write(os.path.join(src, "empty.txt"), b"")
+        _write(os.path.join(src, "empty.txt.zst"), b"")
+        _write(os.path.join(src, "empty.jsonl"), b"")
+        _write(os.path.join(src, "frame-of-nothing.txt.zst"), zstd_frames(b"", 10))
+        missing = os.path.join(d, "missing.txt")
+        out = os.path.join(d, "out")
+        err = count([src, missing], out)
+        assert err == f"corpusstat: {missing}: No such file or directory; input skipped\n", err
+        s = summary(out)
+        # file docs: empty.txt, empty.txt.zst, frame-of-nothing; the JSONL holds none
+        assert s["documents"] == 3 and s["unreadable_inputs"] == 1 and s["tokens"] == 0
+        assert tables(out)["terms.csv"] == b"term,count,doc_count\n"
+        err = count([src, missing], os.path.join(d, "strict"), "--strict", rc=1)
+        assert err == f"corpusstat: {missing}: No such file or directory\n", err
+        # line documents: an empty file holds none
+        count([os.path.join(src, "empty.txt")], out, "--doc-sep", "line")
+        assert summary(out)["documents"] == 0
+
+
+def test_line_of_several_megabytes():
+    with tmpdir() as d:
+        words = 600000  # ~4 MB on one line
+        line = ("alpha beta " * (words // 2)).encode()
+        _write(os.path.join(d, "a.txt"), b"first line\n" + line + b"\nlast line\n")
+        _write(os.path.join(d, "a.jsonl"), json.dumps({"text": line.decode()}).encode() + b"\n")
+        _write(os.path.join(d, "b.txt.zst"), zstd_frames(b"first line\n" + line + b"\nlast line\n", 1 << 20))
+        for name, opts, docs in (("a.txt", ["--doc-sep", "line"], 3), ("a.jsonl", [], 1),
+                                 ("b.txt.zst", ["--doc-sep", "line", "--chunk-size", "65536"], 3),
+                                 ("b.txt.zst", ["--doc-sep", "blank", "--chunk-size", "65536"], 1)):
+            out = os.path.join(d, "out")
+            assert count([os.path.join(d, name)], out, *opts) == ""
+            s = summary(out)
+            assert s["documents"] == docs, (name, opts, s["documents"])
+            t = tables(out)["terms.csv"].decode()
+            assert f"alpha,{words // 2},1\nbeta,{words // 2},1\n" in t, (name, t[:200])
+            assert f"2,alpha beta,{words // 2},1\n2,beta alpha,{words // 2 - 1},1\n" in \
+                tables(out)["ngrams.csv"].decode(), name
+
+
+def test_stdin_errors_end_the_run():
+    with tmpdir() as d:
+        out = os.path.join(d, "out")
+        shard = _shard()
+        err = count(["-"], out, input=shard[:-5], rc=1)
+        assert re.fullmatch(r"corpusstat: -: byte \d+: zstd: truncated frame .*\n", err), err
+        assert not os.path.exists(out)
+        count(["-"], out, "--format", "jsonl", input=b'{"text":"a b"}\nbad\n')
+        assert summary(out)["bad_records"] == 1
+
+
+def test_hidden_and_unreadable_entries_in_folders():
+    with tmpdir() as d:
+        src = os.path.join(d, "in")
+        os.makedirs(os.path.join(src, ".git"))
+        _write(os.path.join(src, ".git", "x.txt"), b"hidden words")
+        _write(os.path.join(src, ".hidden.txt"), b"hidden words")
+        _write(os.path.join(src, "a.txt"), b"visible")
+        os.symlink(os.path.join(d, "nowhere"), os.path.join(src, "dangling.txt"))
+        out = os.path.join(d, "out")
+        err = count([src], out)
+        assert err == f"corpusstat: {src}/dangling.txt: No such file or directory; input skipped\n", err
+        assert tables(out)["terms.csv"] == b"term,count,doc_count\nvisible,1,1\n"

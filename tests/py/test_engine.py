@@ -1,0 +1,231 @@
+"""The engine as a user runs it: the same bytes at any thread count and chunk
+size, plain or zstd, file or stdin; the CSV read back by real clients; the
+output folder replaced whole; usage errors."""
+import csv
+import io
+import json
+import os
+import sqlite3
+import subprocess
+
+from csutil import (count, gen_text, run, summary, tables, tmpdir, zstd, zstd_frames)
+
+
+def _corpus(d, jsonl=False):
+    """A folder of shards: plain text, multi-frame zstd, JSONL."""
+    src = os.path.join(d, "in")
+    os.makedirs(src)
+    for i in range(4):
+        text = gen_text(seed=i, n_words=3000, blank_every=40)
+        if jsonl:
+            lines = [json.dumps({"id": k, "text": t}, ensure_ascii=(k % 2 == 0))
+                     for k, t in enumerate(text.split("\n\n"))]
+            data = ("\n".join(lines) + "\n").encode()
+            name = f"s{i}.jsonl"
+        else:
+            data = text.encode()
+            name = f"s{i}.txt"
+        if i % 2:
+            with open(os.path.join(src, name + ".zst"), "wb") as f:
+                f.write(zstd_frames(data, 997))
+        else:
+            with open(os.path.join(src, name), "wb") as f:
+                f.write(data)
+    return src
+
+
+def _same_tables_everywhere(opts, jsonl=False):
+    with tmpdir() as d:
+        src = _corpus(d, jsonl)
+        ref = None
+        for threads in ("1", "2", "3"):
+            for chunk in ("1", "7", "17", "4096", "1048576"):
+                if threads != "1" and chunk in ("1", "17"):
+                    continue  # keep the run short; 7 covers tiny chunks in parallel
+                out = os.path.join(d, f"out-{threads}-{chunk}")
+                count([src], out, "-T", threads, "--chunk-size", chunk, *opts)
+                t = tables(out)
+                s = summary(out)
+                key = {k: s[k] for k in ("documents", "segments", "tokens", "types",
+                                         "invalid_utf8", "excluded_tokens", "bad_records")}
+                if ref is None:
+                    ref = (t, key, (threads, chunk))
+                    assert len(t["terms.csv"]) > 1000, t["terms.csv"][:200]
+                    continue
+                for name in ref[0]:
+                    assert t[name] == ref[0][name], \
+                        f"{name} differs between {ref[2]} and {(threads, chunk)} with {opts}"
+                assert key == ref[1], f"summary {key} != {ref[1]}"
+
+
+def test_same_bytes_any_threads_and_chunks_file_docs():
+    _same_tables_everywhere([])
+
+
+def test_same_bytes_any_threads_and_chunks_line_docs():
+    _same_tables_everywhere(["--doc-sep", "line", "--ngrams", "1-3"])
+
+
+def test_same_bytes_any_threads_and_chunks_blank_docs():
+    _same_tables_everywhere(["--doc-sep", "blank", "--join-lines"])
+
+
+def test_same_bytes_any_threads_and_chunks_jsonl():
+    _same_tables_everywhere(["--ngrams", "2-3"], jsonl=True)
+
+
+def test_zstd_equals_plain_and_stdin():
+    with tmpdir() as d:
+        text = gen_text(seed=9, n_words=20000, blank_every=25).encode()
+        plain = os.path.join(d, "a.txt")
+        with open(plain, "wb") as f:
+            f.write(text)
+        zst = os.path.join(d, "a.txt.zst")
+        zstd(plain, zst, "-19", "--long=27")
+        for docsep in ("file", "blank"):
+            outs = []
+            for i, (inputs, stdin) in enumerate([([plain], None), ([zst], None),
+                                                  (["-"], text), (["-"], open(zst, "rb").read())]):
+                out = os.path.join(d, f"o{docsep}{i}")
+                count(inputs, out, "--doc-sep", docsep, input=stdin)
+                outs.append(tables(out))
+            for o in outs[1:]:
+                assert o == outs[0], f"--doc-sep {docsep}: plain, zstd and stdin differ"
+
+
+def test_long_window_shard():
+    """A frame written with --long=31 (2 GiB window) decodes."""
+    with tmpdir() as d:
+        plain = os.path.join(d, "a.txt")
+        with open(plain, "w", encoding="utf-8") as f:
+            f.write(gen_text(seed=3, n_words=5000))
+        zst = os.path.join(d, "a.txt.zst")
+        zstd(plain, zst, "--long=31", "-3")
+        count([plain], os.path.join(d, "p"))
+        count([zst], os.path.join(d, "z"))
+        assert tables(os.path.join(d, "p")) == tables(os.path.join(d, "z"))
+
+
+def test_csv_read_back_by_python_csv_and_sqlite():
+    with tmpdir() as d:
+        src = _corpus(d)
+        out = os.path.join(d, "out")
+        count([src], out, "--ngrams", "1-3")
+        s = summary(out)
+        with open(os.path.join(out, "terms.csv"), newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        assert rows[0] == ["term", "count", "doc_count"]
+        assert len(rows) - 1 == s["types"]
+        assert sum(int(r[1]) for r in rows[1:]) == s["tokens"]
+        assert any("," in r[0] for r in rows[1:]), "a quoted term such as 1,000 is expected"
+        counts = [int(r[1]) for r in rows[1:]]
+        assert counts == sorted(counts, reverse=True)
+        with open(os.path.join(out, "ngrams.csv"), newline="", encoding="utf-8") as f:
+            grams = list(csv.reader(f))
+        assert grams[0] == ["n", "ngram", "count", "doc_count"]
+        ns = [int(r[0]) for r in grams[1:]]
+        assert ns == sorted(ns) and set(ns) == {2, 3}
+        for r in grams[1:]:
+            assert len(r[1].split(" ")) == int(r[0]), r
+            assert 1 <= int(r[3]) <= int(r[2])
+        # sqlite3's own CSV importer
+        db = os.path.join(d, "t.db")
+        p = subprocess.run(["sqlite3", db, ".import --csv " + os.path.join(out, "terms.csv") + " terms",
+                            "SELECT count(*), sum(count) FROM terms"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert p.returncode == 0, p.stderr
+        n, total = p.stdout.strip().split("|")
+        assert int(n) == s["types"] and int(total) == s["tokens"], p.stdout
+        con = sqlite3.connect(db)
+        top = con.execute("SELECT term FROM terms ORDER BY CAST(count AS INTEGER) DESC LIMIT 1").fetchone()
+        assert top[0] == rows[1][0]
+
+
+def test_bom_and_top_and_min_count():
+    with tmpdir() as d:
+        src = _corpus(d)
+        full, cut = os.path.join(d, "full"), os.path.join(d, "cut")
+        count([src], full)
+        count([src], cut, "--top", "5", "--min-count", "3", "--bom")
+        t_full, t_cut = tables(full), tables(cut)
+        assert t_cut["terms.csv"].startswith(b"\xef\xbb\xbfterm,count,doc_count\n")
+        lines = t_full["terms.csv"].split(b"\n")
+        assert t_cut["terms.csv"][3:] == b"\n".join(lines[:6]) + b"\n"
+        grams = [l for l in t_cut["ngrams.csv"][3:].split(b"\n")[1:] if l]
+        assert 0 < len(grams) <= 5 and all(int(l.rsplit(b",", 2)[1]) >= 3 for l in grams)
+        count([src], cut, "--top", "0")
+        assert tables(cut) == {"terms.csv": b"term,count,doc_count\n",
+                               "ngrams.csv": b"n,ngram,count,doc_count\n"}
+        count([src], cut, "--ngrams", "1")
+        assert "ngrams.csv" not in tables(cut), "a stale ngrams.csv must not survive"
+
+
+def test_output_folder_inside_input_is_not_read():
+    with tmpdir() as d:
+        src = _corpus(d)
+        out = os.path.join(src, "tables")
+        count([src], out)
+        first = tables(out)
+        count([src], out)
+        assert tables(out) == first
+        assert summary(out)["inputs"][0]["path"].endswith("s0.txt")
+        assert not any("tables" in i["path"] for i in summary(out)["inputs"])
+
+
+def test_output_folder_with_other_files_is_refused():
+    with tmpdir() as d:
+        src = _corpus(d)
+        out = os.path.join(d, "mine")
+        os.makedirs(out)
+        with open(os.path.join(out, "notes.txt"), "w") as f:
+            f.write("keep me")
+        err = count([src], out, rc=1)
+        assert "notes.txt" in err and "refusing" in err, err
+        assert os.listdir(out) == ["notes.txt"]
+        with open(os.path.join(d, "file"), "w") as f:
+            f.write("x")
+        err = count([src], os.path.join(d, "file"), rc=1)
+        assert "not a folder" in err, err
+
+
+def test_usage_errors_exit_2():
+    with tmpdir() as d:
+        for opts in (["--ngrams", "3-1"], ["--ngrams", "0"], ["--window", "0"], ["--window", "40"],
+                     ["--max-len", "x"], ["--doc-sep", "para"], ["--nope"], ["--cooc", "window"],
+                     ["--min-len", "9", "--max-len", "4"], ["-T", "-1"], ["--cooc-vocab", "10"]):
+            p = run(["count", "-o", os.path.join(d, "o"), *opts, d])
+            assert p.returncode == 2, (opts, p.returncode, p.stderr)
+            assert p.stderr.startswith(b"corpusstat: "), p.stderr
+            assert not os.path.exists(os.path.join(d, "o"))
+        assert run(["count"]).returncode == 2
+        assert run(["frobnicate"]).returncode == 2
+        p = run(["--version"], check_rc=0)
+        assert p.stdout.startswith(b"corpusstat ")
+        p = run(["--help"], check_rc=0)
+        assert b"Usage: corpusstat count" in p.stdout
+
+
+def test_cooc_none_and_window_options_accepted():
+    with tmpdir() as d:
+        src = _corpus(d)
+        out = os.path.join(d, "o")
+        count([src], out, "--cooc", "none", "--window", "5", "--weight", "harmonic")
+        assert not os.path.exists(os.path.join(out, "cooc.csv"))
+
+
+def test_list_file_and_repeated_inputs():
+    with tmpdir() as d:
+        src = _corpus(d)
+        files = sorted(os.path.join(src, f) for f in os.listdir(src))
+        lst = os.path.join(d, "list")
+        with open(lst, "w") as f:
+            f.write("\n".join(files) + "\n")
+        a, b = os.path.join(d, "a"), os.path.join(d, "b")
+        count([src], a)
+        count(["@" + lst], b)
+        assert tables(a) == tables(b)
+        count([files[0], files[0]], b)
+        once = os.path.join(d, "once")
+        count([files[0]], once)
+        assert summary(b)["tokens"] == 2 * summary(once)["tokens"]
+        assert summary(b)["documents"] == 2

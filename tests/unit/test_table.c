@@ -1,0 +1,108 @@
+/* test_table.c - exact counting under hash collisions, growth, and the
+ * partition-wise merge with id remapping. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reduce.h"
+#include "table.h"
+#include "testhelp.h"
+
+static void test_collisions(void)
+{
+    cs_table *t = cs_table_new(1);
+    /* Every key gets the same hash: only the bytes can tell them apart. */
+    const uint64_t h = 0x0123456789ABCDEFull;
+    char key[32];
+    int is_new;
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < 500; i++) {
+            snprintf(key, sizeof key, "k%d", i);
+            cs_term *e = cs_table_term(t, h, (const uint8_t *)key, (uint32_t)strlen(key), 1, &is_new);
+            CHECK(is_new == (round == 0));
+            cs_cnt_add(&e->c, 1, (uint64_t)round + 1);
+        }
+    CHECK(cs_table_size(t) == 500);
+    cs_term *e = cs_table_term(t, h, (const uint8_t *)"k7", 2, 1, &is_new);
+    CHECK(!is_new && e->c.count == 3 && e->c.docs == 3);
+    cs_table_free(t);
+}
+
+static void test_grams(void)
+{
+    cs_table *t = cs_table_new(3);
+    int is_new;
+    for (uint32_t i = 0; i < 20000; i++) {
+        uint32_t ids[3] = {i % 97, i % 89, i % 7};
+        cs_gram *g = cs_table_gram(t, (uint64_t)(i % 5) << 40, ids, &is_new); /* 5 hashes only */
+        cs_cnt_add(&g->c, 1, i);
+    }
+    /* (i%97, i%89, i%7) repeats with period 97*89*7 > 20000: all distinct */
+    CHECK(cs_table_size(t) == 20000);
+    cs_table_free(t);
+}
+
+/* Two "threads" count overlapping terms and bigrams with different local
+ * ids; the merge must add them up by key. */
+static void test_merge(void)
+{
+    cs_table *terms[2] = {cs_table_new(1), cs_table_new(1)};
+    cs_table *grams[2] = {cs_table_new(2), cs_table_new(2)};
+    const char *words[2][3] = {{"alpha", "beta", "gamma"}, {"gamma", "alpha", "delta"}};
+    uint64_t hash[4] = {0x8000000000000001ull, 0x4000000000000002ull, 0x0000000000000003ull,
+                        0xC000000000000004ull};
+    const char *all[4] = {"alpha", "beta", "gamma", "delta"};
+    int is_new;
+    uint32_t local[2][3];
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < 3; i++) {
+            int k = 0;
+            while (strcmp(all[k], words[s][i]) != 0)
+                k++;
+            cs_term *e = cs_table_term(terms[s], hash[k], (const uint8_t *)words[s][i], 5, 1, &is_new);
+            cs_cnt_add(&e->c, 1, 1);
+            local[s][i] = e->id;
+        }
+    /* bigram "alpha gamma" in both, with the source's local ids */
+    uint32_t ids0[2] = {local[0][0], local[0][2]}, ids1[2] = {local[1][1], local[1][0]};
+    cs_cnt_add(&cs_table_gram(grams[0], 77, ids0, &is_new)->c, 1, 1);
+    cs_cnt_add(&cs_table_gram(grams[1], 77, ids1, &is_new)->c, 1, 2);
+    cs_merged *m = cs_merged_new(terms, 2, 2, 2);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        CHECK(cs_merge_terms_part(m, terms, p) == 0);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        cs_merge_grams_part(m, grams, 2, p);
+    CHECK(cs_table_size(m->terms) == 4);
+    CHECK(cs_table_size(m->grams[2]) == 1);
+    cs_rows rows;
+    unsigned gp = cs_part_of(77);
+    cs_rows_part(m, 2, gp, 0, UINT64_MAX, &rows);
+    CHECK(rows.n == 1 && rows.v[0].count == 2 && rows.v[0].docs == 2);
+    if (rows.n == 1) {
+        const uint32_t *ids = cs_row_gram_ids(m, 2, &rows.v[0]);
+        CHECK(memcmp(cs_merged_term(m, ids[0])->bytes, "alpha", 5) == 0);
+        CHECK(memcmp(cs_merged_term(m, ids[1])->bytes, "gamma", 5) == 0);
+    }
+    free(rows.v);
+    /* alpha and gamma were counted twice */
+    uint64_t total = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        cs_rows_part(m, 1, p, 2, UINT64_MAX, &rows);
+        total += rows.n;
+        free(rows.v);
+    }
+    CHECK(total == 2);
+    cs_merged_free(m);
+    for (int s = 0; s < 2; s++) {
+        cs_table_free(terms[s]);
+        cs_table_free(grams[s]);
+    }
+}
+
+int main(void)
+{
+    test_collisions();
+    test_grams();
+    test_merge();
+    return TEST_REPORT();
+}
