@@ -618,7 +618,7 @@ typedef struct rowmerge {
 
 static int heap_less(const rowmerge *g, const heap_item *a, const heap_item *b)
 {
-    return cs_row_cmp(g->m, g->order, a->row, b->row) < 0;
+    return cs_row_cmp(g->m, g->order, a->row, a->part, b->row, b->part) < 0;
 }
 
 static void heap_down(rowmerge *g, unsigned i)
@@ -671,25 +671,12 @@ static void write_rows(cs_csv *w, const cs_merged *m, unsigned order, cs_rows *p
     rowmerge g;
     rowmerge_init(&g, m, order, parts);
     const cs_row *row;
-    char nbuf[8];
+    char nbuf[16];
     int nlen = snprintf(nbuf, sizeof nbuf, "%u,", order);
-    const uint8_t *tp[CS_NGRAM_MAX];
-    uint32_t tl[CS_NGRAM_MAX];
     for (uint64_t k = 0; k < top && (row = rowmerge_next(&g)) != NULL; k++) {
-        if (order == 1) {
-            const cs_term *t = cs_row_term(m, row);
-            tp[0] = t->bytes;
-            tl[0] = t->len;
-        } else {
+        if (order > 1)
             cs_csv_raw(w, nbuf, (size_t)nlen);
-            const uint32_t *ids = cs_row_gram_ids(m, order, row);
-            for (unsigned i = 0; i < order; i++) {
-                const cs_term *t = cs_merged_term(m, ids[i]);
-                tp[i] = t->bytes;
-                tl[i] = t->len;
-            }
-        }
-        cs_csv_field(w, tp, tl, order);
+        cs_csv_field(w, &row->key, &row->len, 1);
         cs_csv_raw(w, ",", 1);
         cs_csv_i64(w, row->count);
         cs_csv_raw(w, ",", 1);
@@ -753,7 +740,7 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     }
     for (int k = 0; k <= n_orders; k++)
         for (unsigned p = 0; p < CS_N_PARTS; p++)
-            free(rows[k][p].v);
+            cs_rows_free(&rows[k][p]);
     free(rows);
     return st;
 }

@@ -453,26 +453,26 @@ size_t cs_cut(const uint8_t *p, size_t n, cs_cut_mode mode, int final)
         }
         return 0;
     case CS_CUT_BLANK: {
-        size_t last = 0;
-        int blank = 1;
-        for (size_t i = 0; i < n; i++) {
-            uint8_t b = p[i];
-            if (b == '\n' || b == '\r') {
-                size_t end = i + 1;
-                if (b == '\r') {
-                    if (i + 1 == n)
-                        break;
-                    if (p[i + 1] == '\n')
-                        end = ++i + 1;
-                }
-                if (blank)
-                    last = end;
-                blank = 1;
-            } else if (!is_blank_byte(b)) {
-                blank = 0;
-            }
+        /* Backwards from the end: a blank line is usually a paragraph away,
+         * so this reads a few KiB, not the whole buffer. A trailing CR may
+         * be half of a CRLF: leave it out. */
+        size_t end = (n && p[n - 1] == '\r') ? n - 1 : n;
+        for (;;) {
+            size_t b = end;
+            while (b > 0 && p[b - 1] != '\n' && p[b - 1] != '\r')
+                b--;
+            if (b == 0)
+                return 0;
+            size_t brk_end = b, brk = b - 1; /* the break is p[brk .. brk_end) */
+            if (p[brk] == '\n' && brk > 0 && p[brk - 1] == '\r')
+                brk--;
+            size_t j = brk; /* the line before the break: p[j .. brk) */
+            while (j > 0 && is_blank_byte(p[j - 1]))
+                j--;
+            if (j == 0 || p[j - 1] == '\n' || p[j - 1] == '\r')
+                return brk_end;
+            end = j;
         }
-        return last;
     }
     case CS_CUT_NONE:
         return 0;

@@ -80,103 +80,57 @@ void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, uns
     }
 }
 
-const cs_term *cs_row_term(const cs_merged *m, const cs_row *r)
+static const cs_cnt *entry_cnt(const cs_table *t, unsigned order, unsigned p, uint32_t i)
 {
-    return cs_part_entry(&m->terms->part[r->part], sizeof(cs_term), r->idx);
+    const void *e = cs_part_entry(&t->part[p], t->stride, i);
+    return order == 1 ? &((const cs_term *)e)->c : &((const cs_gram *)e)->c;
 }
 
-const uint32_t *cs_row_gram_ids(const cs_merged *m, unsigned order, const cs_row *r)
+static const uint32_t *gram_ids(const cs_merged *m, unsigned order, unsigned p, uint32_t i)
 {
     const cs_table *t = m->grams[order];
-    return ((const cs_gram *)cs_part_entry(&t->part[r->part], t->stride, r->idx))->ids;
+    return ((const cs_gram *)cs_part_entry(&t->part[p], t->stride, i))->ids;
 }
 
-/* Walks the bytes of a key: a term, or the terms of a gram joined by ' '. */
-typedef struct {
-    const cs_merged *m;
-    const uint32_t *ids; /* NULL for a term */
-    unsigned order, k;   /* current term */
-    const uint8_t *p;    /* current term bytes */
-    uint32_t len, pos;
-} keycur;
-
-static void keycur_init(keycur *c, const cs_merged *m, unsigned order, const cs_row *r)
-{
-    memset(c, 0, sizeof *c);
-    c->m = m;
-    c->order = order;
-    if (order == 1) {
-        const cs_term *t = cs_row_term(m, r);
-        c->p = t->bytes;
-        c->len = t->len;
-    } else {
-        c->ids = cs_row_gram_ids(m, order, r);
-        const cs_term *t = cs_merged_term(m, c->ids[0]);
-        c->p = t->bytes;
-        c->len = t->len;
-    }
-}
-
-/* Next byte, or -1 at the end. */
-static inline int keycur_next(keycur *c)
-{
-    if (c->pos < c->len)
-        return c->p[c->pos++];
-    if (!c->ids || c->k + 1 >= c->order)
-        return -1;
-    c->k++;
-    const cs_term *t = cs_merged_term(c->m, c->ids[c->k]);
-    c->p = t->bytes;
-    c->len = t->len;
-    c->pos = 0;
-    return ' ';
-}
-
-static int key_cmp(const cs_merged *m, unsigned order, const cs_row *a, const cs_row *b)
-{
-    keycur x, y;
-    keycur_init(&x, m, order, a);
-    keycur_init(&y, m, order, b);
-    for (;;) {
-        int u = keycur_next(&x), v = keycur_next(&y);
-        if (u != v)
-            return u < v ? -1 : 1;
-        if (u < 0)
-            break;
-    }
-    /* The same bytes from different keys (an NFKC term can hold a space):
-     * order by ids so the output stays deterministic. */
-    if (order == 1)
-        return 0;
-    const uint32_t *ia = cs_row_gram_ids(m, order, a), *ib = cs_row_gram_ids(m, order, b);
-    for (unsigned k = 0; k < order; k++)
-        if (ia[k] != ib[k]) {
-            int c = key_cmp(m, 1, &(cs_row){0, 0, 0, ia[k] >> CS_ID_BITS, ia[k] & ((1u << CS_ID_BITS) - 1)},
-                            &(cs_row){0, 0, 0, ib[k] >> CS_ID_BITS, ib[k] & ((1u << CS_ID_BITS) - 1)});
-            if (c)
-                return c;
-        }
-    return 0;
-}
-
-int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a, const cs_row *b)
+int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
+               const cs_row *b, unsigned part_b)
 {
     if (a->count != b->count)
         return a->count > b->count ? -1 : 1;
     if (a->prefix != b->prefix)
         return a->prefix < b->prefix ? -1 : 1;
-    return key_cmp(m, order, a, b);
+    uint32_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->key, b->key, n);
+    if (c)
+        return c;
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    if (order == 1)
+        return 0;
+    /* The same bytes from different grams (an NFKC term can hold a space):
+     * order by the terms themselves so the output stays deterministic. */
+    const uint32_t *ia = gram_ids(m, order, part_a, a->idx), *ib = gram_ids(m, order, part_b, b->idx);
+    for (unsigned k = 0; k < order; k++) {
+        const cs_term *x = cs_merged_term(m, ia[k]), *y = cs_merged_term(m, ib[k]);
+        n = x->len < y->len ? x->len : y->len;
+        c = memcmp(x->bytes, y->bytes, n);
+        if (c)
+            return c;
+        if (x->len != y->len)
+            return x->len < y->len ? -1 : 1;
+    }
+    return 0;
 }
 
 typedef struct {
     const cs_merged *m;
-    unsigned order;
+    unsigned order, part;
 } sortctx;
 
 static int row_qcmp(const void *a, const void *b, void *ctx)
 {
     const sortctx *s = ctx;
-    return cs_row_cmp(s->m, s->order, a, b);
+    return cs_row_cmp(s->m, s->order, a, s->part, b, s->part);
 }
 
 void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_count,
@@ -184,12 +138,13 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
 {
     const cs_table *t = order == 1 ? m->terms : m->grams[order];
     const cs_part *part = &t->part[p];
+    memset(out, 0, sizeof *out);
+    out->order = order;
+    out->part = p;
     out->v = cs_xmalloc(((size_t)part->n + 1) * sizeof *out->v);
-    out->n = 0;
-    out->types = 0;
+    size_t key_bytes = 0;
     for (uint32_t i = 0; i < part->n; i++) {
-        const cs_cnt *c = order == 1 ? &((const cs_term *)cs_part_entry(part, t->stride, i))->c
-                                     : &((const cs_gram *)cs_part_entry(part, t->stride, i))->c;
+        const cs_cnt *c = entry_cnt(t, order, p, i);
         if (c->count <= 0)
             continue; /* a key whose shard was taken back */
         out->types++;
@@ -198,23 +153,50 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
         cs_row *r = &out->v[out->n++];
         r->count = c->count;
         r->docs = c->docs;
-        r->part = p;
         r->idx = i;
-        keycur k;
-        keycur_init(&k, m, order, r);
-        uint64_t pre = 0;
-        for (int b = 0; b < 8; b++) {
-            int x = keycur_next(&k);
-            pre = (pre << 8) | (uint64_t)(x < 0 ? 0 : x);
-            if (x < 0) {
-                pre <<= 8 * (7 - b);
-                break;
+        if (order == 1) {
+            const cs_term *e = cs_part_entry(part, t->stride, i);
+            r->key = e->bytes;
+            r->len = e->len;
+        } else {
+            const uint32_t *ids = gram_ids(m, order, p, i);
+            r->len = order - 1;
+            for (unsigned k = 0; k < order; k++)
+                r->len += cs_merged_term(m, ids[k])->len;
+            key_bytes += r->len;
+        }
+    }
+    if (order > 1) {
+        uint8_t *d = out->arena = cs_xmalloc(key_bytes + 1);
+        for (size_t i = 0; i < out->n; i++) {
+            cs_row *r = &out->v[i];
+            const uint32_t *ids = gram_ids(m, order, p, r->idx);
+            r->key = d;
+            for (unsigned k = 0; k < order; k++) {
+                const cs_term *e = cs_merged_term(m, ids[k]);
+                if (k)
+                    *d++ = ' ';
+                memcpy(d, e->bytes, e->len);
+                d += e->len;
             }
         }
+    }
+    for (size_t i = 0; i < out->n; i++) {
+        cs_row *r = &out->v[i];
+        uint64_t pre = 0;
+        for (uint32_t k = 0; k < 8; k++)
+            pre = (pre << 8) | (k < r->len ? r->key[k] : 0);
         r->prefix = pre;
     }
-    sortctx s = {m, order};
+    sortctx s = {m, order, p};
     qsort_r(out->v, out->n, sizeof *out->v, row_qcmp, &s);
     if (out->n > top)
         out->n = (size_t)top;
+}
+
+void cs_rows_free(cs_rows *r)
+{
+    free(r->v);
+    free(r->arena);
+    memset(r, 0, sizeof *r);
 }

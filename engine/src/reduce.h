@@ -40,33 +40,35 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p);
  * term partition merged first (ids are remapped through remap). */
 void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, unsigned p);
 
-/* One output row: a key of a merged table with its counts. */
+/* One output row: a key of a merged table with its counts and its bytes. */
 typedef struct cs_row {
     int64_t count;
     int64_t docs;
-    uint64_t prefix; /* first 8 key bytes, big-endian, zero-padded: most compares stop here */
-    uint32_t part;
-    uint32_t idx;
+    uint64_t prefix;    /* first 8 key bytes, big-endian, zero-padded: most compares stop here */
+    const uint8_t *key; /* term bytes, or a gram's terms joined by ' ' (in its cs_rows arena) */
+    uint32_t len;
+    uint32_t idx;       /* entry index in its partition */
 } cs_row;
 
 typedef struct cs_rows {
-    cs_row *v; /* owned */
+    cs_row *v;      /* owned */
+    uint8_t *arena; /* owned: joined gram keys */
     size_t n;
     uint64_t types; /* keys with count > 0, before --min-count and --top */
+    unsigned order, part;
 } cs_rows;
 
 /* The rows of partition p of table `order` (1 = terms) with count > 0 and
  * count >= min_count, sorted by count descending then key bytes ascending,
  * cut to the first `top` (no row past a partition's top can be in the
- * table's top). */
+ * table's top). Gram keys are joined once here, so sorting and writing
+ * compare and copy flat bytes. */
 void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_count,
                   uint64_t top, cs_rows *out);
+void cs_rows_free(cs_rows *r);
 
-/* Row order: <0 when a comes first. */
-int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a, const cs_row *b);
-
-/* The key of a gram row as its terms: ids[0..order). */
-const uint32_t *cs_row_gram_ids(const cs_merged *m, unsigned order, const cs_row *r);
-const cs_term *cs_row_term(const cs_merged *m, const cs_row *r);
+/* Row order: <0 when a comes first. Rows of one table (same order). */
+int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
+               const cs_row *b, unsigned part_b);
 
 #endif

@@ -37,6 +37,53 @@ static void test_cut(void)
     CHECK(cs_cut_first((const uint8_t *)"ab", 2, CS_CUT_BLANK) == 0);
 }
 
+/* The obvious forward reading of "after the last blank line", to check the
+ * engine's backward search on every short string over a small alphabet. */
+static size_t blank_cut_forward(const uint8_t *p, size_t n)
+{
+    size_t last = 0;
+    int blank = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\n' || p[i] == '\r') {
+            size_t end = i + 1;
+            if (p[i] == '\r') {
+                if (i + 1 == n)
+                    break;
+                if (p[i + 1] == '\n')
+                    end = ++i + 1;
+            }
+            if (blank)
+                last = end;
+            blank = 1;
+        } else if (p[i] != ' ' && p[i] != '\t') {
+            blank = 0;
+        }
+    }
+    return last;
+}
+
+static void test_cut_blank_exhaustive(void)
+{
+    static const uint8_t alphabet[] = {'a', ' ', '\t', '\n', '\r'};
+    uint8_t s[8];
+    for (size_t n = 0; n <= 7; n++) {
+        size_t combos = 1;
+        for (size_t k = 0; k < n; k++)
+            combos *= 5;
+        for (size_t c = 0; c < combos; c++) {
+            size_t x = c;
+            for (size_t k = 0; k < n; k++, x /= 5)
+                s[k] = alphabet[x % 5];
+            size_t want = blank_cut_forward(s, n), got = cs_cut(s, n, CS_CUT_BLANK, 0);
+            if (want != got) {
+                CHECK_MSG(want == got, "length %zu combo %zu: %zu != %zu", n, c, got, want);
+                return;
+            }
+        }
+    }
+    CHECK(1);
+}
+
 /* Writes bytes to a temporary *.zst file; returns its path (static). */
 static const char *write_tmp(const void *p, size_t n)
 {
@@ -179,6 +226,7 @@ static void test_expand(void)
 int main(void)
 {
     test_cut();
+    test_cut_blank_exhaustive();
     test_zstd();
     test_expand();
     return TEST_REPORT();
