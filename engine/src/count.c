@@ -50,8 +50,10 @@ static inline void add_token(cs_counter *c, const uint8_t *p, uint32_t len)
         return;
     /* Keep at most gram_max tokens: the newest is at hist_len - 1. */
     if (c->hist_len == (unsigned)c->gram_max) {
-        memmove(c->hist_id, c->hist_id + 1, (c->hist_len - 1) * sizeof *c->hist_id);
-        memmove(c->hist_hash, c->hist_hash + 1, (c->hist_len - 1) * sizeof *c->hist_hash);
+        for (unsigned k = 1; k < c->hist_len; k++) {
+            c->hist_id[k - 1] = c->hist_id[k];
+            c->hist_hash[k - 1] = c->hist_hash[k];
+        }
         c->hist_len--;
     }
     c->hist_id[c->hist_len] = e->id;

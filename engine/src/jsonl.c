@@ -85,10 +85,11 @@ static int hex4(const uint8_t *s, uint32_t *v)
     return 1;
 }
 
-/* Scans a string whose opening quote is at c->i. lenient: raw bytes >= 0x80
- * pass unchecked (the text field). On success c->i is past the closing quote,
- * [*a, *z) is the content and *esc says whether it holds an escape. */
-static int string(scan *c, int lenient, size_t *a, size_t *z, int *esc)
+/* Scans a string whose opening quote is at c->i. With lenient (the text
+ * field) malformed UTF-8 passes and sets *malformed; else it is an error.
+ * On success c->i is past the closing quote, [*a, *z) is the content and
+ * *esc says whether it holds an escape. */
+static int string(scan *c, int *lenient_malformed, size_t *a, size_t *z, int *esc)
 {
     c->i++;
     *a = c->i;
@@ -118,11 +119,13 @@ static int string(scan *c, int lenient, size_t *a, size_t *z, int *esc)
         }
         if (b < 0x20)
             return fail(c, "control character in a string");
-        if (b >= 0x80 && !lenient) {
+        if (b >= 0x80) {
             size_t k = utf8_len(c->s, c->i, c->n);
-            if (!k)
+            if (!k && !lenient_malformed)
                 return fail(c, "malformed UTF-8 outside the text field");
-            c->i += k;
+            if (!k)
+                *lenient_malformed = 1;
+            c->i += k ? k : 1;
             continue;
         }
         c->i++;
@@ -197,7 +200,7 @@ static int value(scan *c, cs_buf *stack)
                 if (b == '{') {
                     if (c->i >= c->n || c->s[c->i] != '"')
                         return fail(c, "expected a member name");
-                    if (!string(c, 0, &a, &z, &esc))
+                    if (!string(c, NULL, &a, &z, &esc))
                         return 0;
                     ws(c);
                     if (c->i >= c->n || c->s[c->i] != ':')
@@ -207,7 +210,7 @@ static int value(scan *c, cs_buf *stack)
                 continue; /* parse the first element */
             }
         } else if (b == '"') {
-            if (!string(c, 0, &a, &z, &esc))
+            if (!string(c, NULL, &a, &z, &esc))
                 return 0;
         } else if (b == '-' || (b >= '0' && b <= '9')) {
             if (!number(c))
@@ -229,7 +232,7 @@ static int value(scan *c, cs_buf *stack)
                     ws(c);
                     if (c->i >= c->n || c->s[c->i] != '"')
                         return fail(c, "expected a member name");
-                    if (!string(c, 0, &a, &z, &esc))
+                    if (!string(c, NULL, &a, &z, &esc))
                         return 0;
                     ws(c);
                     if (c->i >= c->n || c->s[c->i] != ':')
@@ -331,7 +334,7 @@ cs_jsonl_result cs_jsonl_text(const uint8_t *line, size_t n, const char *field, 
     c.i++;
     enum { NONE, STRING, OTHER } found = NONE;
     size_t ta = 0, tz = 0;
-    int tesc = 0;
+    int tesc = 0, tmal = 0, lost_malformed = 0;
     scratch->len = 0;
     ws(&c);
     if (c.i < n && line[c.i] == '}') {
@@ -345,7 +348,7 @@ cs_jsonl_result cs_jsonl_text(const uint8_t *line, size_t n, const char *field, 
             }
             size_t ka, kz;
             int kesc;
-            if (!string(&c, 0, &ka, &kz, &kesc))
+            if (!string(&c, NULL, &ka, &kz, &kesc))
                 goto bad;
             int is_field;
             if (!kesc) {
@@ -361,8 +364,13 @@ cs_jsonl_result cs_jsonl_text(const uint8_t *line, size_t n, const char *field, 
             }
             c.i++;
             ws(&c);
+            /* A text member that a later one replaces is "outside the text
+             * field": malformed UTF-8 there makes the record bad. */
+            if (is_field && found == STRING && tmal)
+                lost_malformed = 1;
             if (is_field && c.i < n && line[c.i] == '"') {
-                if (!string(&c, 1, &ta, &tz, &tesc))
+                tmal = 0;
+                if (!string(&c, &tmal, &ta, &tz, &tesc))
                     goto bad;
                 found = STRING;
             } else {
@@ -388,6 +396,10 @@ cs_jsonl_result cs_jsonl_text(const uint8_t *line, size_t n, const char *field, 
     ws(&c);
     if (c.i != n) {
         *why = "text after the JSON object";
+        return CS_JSONL_BAD;
+    }
+    if (lost_malformed) {
+        *why = "malformed UTF-8 outside the text field";
         return CS_JSONL_BAD;
     }
     if (found != STRING) {

@@ -76,6 +76,12 @@ static void num(cs_csv *w, int indent, const char *k, int64_t v, int last)
     cs_csv_raw(w, last ? "\n" : ",\n", last ? 1 : 2);
 }
 
+static void boolean(cs_csv *w, int indent, const char *k, int v)
+{
+    key(w, indent, k);
+    cs_csv_raw(w, v ? "true,\n" : "false,\n", v ? 6 : 7);
+}
+
 static void dbl(cs_csv *w, int indent, const char *k, double v, int last)
 {
     char tmp[64];
@@ -116,14 +122,14 @@ int cs_summary_write(int dirfd, const cs_summary *s)
     str(&w, 4, "format", FORMATS[o->format], 0);
     str(&w, 4, "text_field", o->text_field, 0);
     str(&w, 4, "doc_sep", DOCSEPS[o->doc_sep], 0);
-    num(&w, 4, "strict", o->strict, 0);
+    boolean(&w, 4, "strict", o->strict);
     str(&w, 4, "case", o->fold_case ? "fold" : "keep", 0);
     str(&w, 4, "normalize", NORMS[o->normalize], 0);
     num(&w, 4, "max_len", o->max_len, 0);
     num(&w, 4, "min_len", o->min_len, 0);
     str(&w, 4, "stopwords", o->stopwords_path, 0);
     num(&w, 4, "stopwords_loaded", (int64_t)s->stopwords, 0);
-    num(&w, 4, "join_lines", o->join_lines, 0);
+    boolean(&w, 4, "join_lines", o->join_lines);
     snprintf(tmp, sizeof tmp, "%d-%d", o->ngram_min, o->ngram_max);
     str(&w, 4, "ngrams", tmp, 0);
     str(&w, 4, "cooc", "none", 0);
@@ -132,7 +138,7 @@ int cs_summary_write(int dirfd, const cs_summary *s)
         str(&w, 4, "top", NULL, 0);
     else
         num(&w, 4, "top", (int64_t)o->top, 0);
-    num(&w, 4, "bom", o->bom, 0);
+    boolean(&w, 4, "bom", o->bom);
     str(&w, 4, "output", o->out_dir, 1);
     cs_csv_raw(&w, "  },\n", 5);
 

@@ -13,6 +13,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Term bytes are copied into 1 MiB blocks: one malloc per ~100k terms. */
 #define ARENA_BLOCK (1u << 20)
@@ -80,11 +81,24 @@ static inline uint32_t slot_of(uint64_t hash, uint32_t mask)
     return (uint32_t)(hash >> 32) & mask;
 }
 
+/* Big arrays ask for transparent huge pages: a probe is a random access,
+ * and with 4 KiB pages nearly every one of them also misses the TLB. */
+static void advise_huge(void *p, size_t n)
+{
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (n < 2 * huge)
+        return;
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), z = ((uintptr_t)p + n) & ~(huge - 1);
+    if (z > a)
+        madvise((void *)a, z - a, MADV_HUGEPAGE);
+}
+
 static void part_grow(cs_part *p, size_t stride)
 {
     uint32_t mask = p->mask * 2 + 1;
     assert(mask < (1u << CS_ID_BITS) * 2u);
     cs_slot *slots = cs_xcalloc((size_t)mask + 1, sizeof *slots);
+    advise_huge(slots, ((size_t)mask + 1) * sizeof *slots);
     for (uint32_t i = 0; i < p->n; i++) {
         uint64_t h = *(const uint64_t *)cs_part_entry(p, stride, i); /* hash leads every entry */
         uint32_t s = slot_of(h, mask);
@@ -98,16 +112,20 @@ static void part_grow(cs_part *p, size_t stride)
     p->mask = mask;
 }
 
-/* Appends a zeroed entry to the partition and points slot s at it. */
+/* Appends an entry with zero counts to the partition and points slot s at
+ * it; the caller fills the key. */
 static void *part_append(cs_part *p, size_t stride, uint32_t s, uint64_t hash)
 {
     if (p->n == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 16;
         p->entries = cs_xrealloc(p->entries, (size_t)p->cap * stride);
+        advise_huge(p->entries, (size_t)p->cap * stride);
     }
-    void *e = cs_part_entry(p, stride, p->n);
-    memset(e, 0, stride);
-    *(uint64_t *)e = hash;
+    cs_term *e = cs_part_entry(p, stride, p->n); /* every entry starts with hash and cs_cnt */
+    e->hash = hash;
+    e->c.count = 0;
+    e->c.docs = 0;
+    e->c.last_doc = 0;
     p->slots[s].idx1 = ++p->n;
     p->slots[s].tag = (uint32_t)hash;
     return e;
@@ -151,6 +169,15 @@ cs_term *cs_table_term(cs_table *t, uint64_t hash, const uint8_t *key, uint32_t 
     return e;
 }
 
+/* Inline: a memcmp call per probe costs more than comparing 2 or 3 ids. */
+static inline int ids_equal(const uint32_t *a, const uint32_t *b, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 cs_gram *cs_table_gram(cs_table *t, uint64_t hash, const uint32_t *ids, int *is_new)
 {
     cs_part *p = &t->part[cs_part_of(hash)];
@@ -164,7 +191,7 @@ cs_gram *cs_table_gram(cs_table *t, uint64_t hash, const uint32_t *ids, int *is_
             break;
         if (p->slots[s].tag == tag) {
             cs_gram *e = cs_part_entry(p, stride, idx1 - 1);
-            if (e->hash == hash && memcmp(e->ids, ids, key_bytes) == 0) {
+            if (e->hash == hash && ids_equal(e->ids, ids, t->order)) {
                 *is_new = 0;
                 return e;
             }

@@ -229,3 +229,24 @@ def test_list_file_and_repeated_inputs():
         count([files[0]], once)
         assert summary(b)["tokens"] == 2 * summary(once)["tokens"]
         assert summary(b)["documents"] == 2
+
+
+def test_progress_line_only_on_a_terminal():
+    """On a terminal (script(1) gives one): bytes done / total, MB/s, ETA on
+    stderr; -q or a pipe: nothing."""
+    with tmpdir() as d:
+        src = os.path.join(d, "a.txt")
+        with open(src, "w", encoding="utf-8") as f:
+            f.write(gen_text(seed=5, n_words=1500000))
+        out = os.path.join(d, "o")
+        from csutil import ENGINE
+        # many chunks and more than the first 250 ms between reports
+        cmd = f"{os.path.abspath(ENGINE)} count -T 1 --doc-sep line --chunk-size 65536 -o {out} {src}"
+        p = subprocess.run(["script", "-qec", cmd, "/dev/null"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, errors="replace")
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert "MB/s" in p.stdout and "ETA" in p.stdout and "/ " in p.stdout, repr(p.stdout[:300])
+        p = subprocess.run(["script", "-qec", cmd.replace(" count ", " count -q "), "/dev/null"],
+                           stdout=subprocess.PIPE, text=True, errors="replace")
+        assert "MB/s" not in p.stdout, repr(p.stdout[:300])
+        assert run(["count", "-o", out, src], check_rc=0).stderr == b""

@@ -63,6 +63,7 @@ int main(void)
     bad("{\"text\":\"raw\ttab\"}");
     bad("{\"text\":\"x\",\"k\":\"bad \xC3 utf8\"}");
     bad("{\"text\":\"x\" /* comment */}");
+    bad("{\"text\":\"lost \xC3 bad\",\"text\":\"kept\"}"); /* malformed in a replaced text */
     bad("{\"text\":\"\\x\"}");
     bad("{\"text\":\"\\u12\"}");
     bad("{'text':'x'}");
