@@ -13,10 +13,22 @@
  */
 #include "count.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
+
+/* Lookups issued this many tokens ahead: slots first, entries half-way.
+ * Far enough to cover a memory miss with the work of the tokens between,
+ * near enough that the prefetched lines are still in L1/L2. */
+#define PREFETCH_SLOT 16
+#define PREFETCH_ENTRY 8
+
+static int n_orders(const cs_counter *c)
+{
+    return c->gram_max >= c->gram_min ? c->gram_max - c->gram_min + 1 : 0;
+}
 
 void cs_counter_init(cs_counter *c, int ngram_min, int ngram_max, uint64_t first_doc,
                      uint64_t doc_step)
@@ -30,6 +42,9 @@ void cs_counter_init(cs_counter *c, int ngram_min, int ngram_max, uint64_t first
     c->next_doc = first_doc;
     c->doc_step = doc_step;
     c->sign = 1;
+    c->term_hash = cs_xmalloc(CS_BATCH_EVENTS * sizeof *c->term_hash);
+    c->gram_hash = cs_xmalloc((size_t)CS_BATCH_EVENTS * (size_t)(n_orders(c) + 1) *
+                              sizeof *c->gram_hash);
 }
 
 void cs_counter_free(cs_counter *c)
@@ -37,54 +52,124 @@ void cs_counter_free(cs_counter *c)
     cs_table_free(c->terms);
     for (int n = 0; n <= CS_NGRAM_MAX; n++)
         cs_table_free(c->grams[n]);
+    free(c->term_hash);
+    free(c->gram_hash);
     memset(c, 0, sizeof *c);
 }
 
-static inline void add_token(cs_counter *c, const uint8_t *p, uint32_t len)
+/* Keeps the newest gram_max entries of a history; returns the new length. */
+static inline unsigned push(uint32_t *ids, uint64_t *hashes, unsigned len, unsigned max,
+                            uint32_t id, uint64_t h)
 {
-    uint64_t h = XXH3_64bits(p, len);
-    int is_new;
-    cs_term *e = cs_table_term(c->terms, h, p, len, 1, &is_new);
-    cs_cnt_add(&e->c, c->sign, c->doc);
-    if (c->gram_max < 2)
-        return;
-    /* Keep at most gram_max tokens: the newest is at hist_len - 1. */
-    if (c->hist_len == (unsigned)c->gram_max) {
-        for (unsigned k = 1; k < c->hist_len; k++) {
-            c->hist_id[k - 1] = c->hist_id[k];
-            c->hist_hash[k - 1] = c->hist_hash[k];
+    if (len == max) {
+        for (unsigned k = 1; k < len; k++) {
+            if (ids)
+                ids[k - 1] = ids[k];
+            hashes[k - 1] = hashes[k];
         }
-        c->hist_len--;
+        len--;
     }
-    c->hist_id[c->hist_len] = e->id;
-    c->hist_hash[c->hist_len] = h;
-    c->hist_len++;
-    for (int n = c->gram_min; n <= c->gram_max && (unsigned)n <= c->hist_len; n++) {
-        unsigned first = c->hist_len - (unsigned)n;
-        uint64_t gh = XXH3_64bits(c->hist_hash + first, (size_t)n * sizeof(uint64_t));
-        cs_gram *g = cs_table_gram(c->grams[n], gh, c->hist_id + first, &is_new);
-        cs_cnt_add(&g->c, c->sign, c->doc);
+    if (ids)
+        ids[len] = id;
+    hashes[len] = h;
+    return len + 1;
+}
+
+static inline int resets_history(unsigned kind)
+{
+    return kind != CS_EV_TOKEN; /* a hole, a segment or document boundary */
+}
+
+/* Pass 1: the hash of every token and of every gram ending at it. Grams
+ * are hashed from their terms' hashes, not ids: the same in every thread. */
+static uint32_t hash_batch(cs_counter *c, const cs_tok_batch *b)
+{
+    const int orders = n_orders(c);
+    uint64_t hist[CS_NGRAM_MAX];
+    unsigned len = c->hist_len;
+    memcpy(hist, c->hist_hash, len * sizeof *hist);
+    uint32_t j = 0;
+    for (uint32_t i = 0; i < b->n_events; i++) {
+        if (resets_history(b->kind[i])) {
+            len = 0;
+            continue;
+        }
+        uint64_t h = XXH3_64bits(b->bytes + b->off[i], b->len[i]);
+        c->term_hash[j] = h;
+        if (orders) {
+            len = push(NULL, hist, len, (unsigned)c->gram_max, 0, h);
+            uint64_t *gh = c->gram_hash + (size_t)j * (size_t)orders;
+            for (int k = 0; k < orders && (unsigned)(c->gram_min + k) <= len; k++) {
+                unsigned n = (unsigned)(c->gram_min + k);
+                gh[k] = XXH3_64bits(hist + len - n, n * sizeof *hist);
+            }
+        }
+        j++;
+    }
+    return j;
+}
+
+static inline void prefetch(const cs_counter *c, uint32_t j, uint32_t n_tokens, int entry)
+{
+    if (j >= n_tokens)
+        return;
+    const int orders = n_orders(c);
+    if (entry)
+        cs_table_prefetch_entry(c->terms, c->term_hash[j]);
+    else
+        cs_table_prefetch_slot(c->terms, c->term_hash[j]);
+    /* grams that may not form (too little history) prefetch harmlessly */
+    for (int k = 0; k < orders; k++) {
+        const cs_table *t = c->grams[c->gram_min + k];
+        uint64_t h = c->gram_hash[(size_t)j * (size_t)orders + (size_t)k];
+        if (entry)
+            cs_table_prefetch_entry(t, h);
+        else
+            cs_table_prefetch_slot(t, h);
     }
 }
 
 void cs_counter_consume(void *ctx, const cs_tok_batch *b)
 {
     cs_counter *c = ctx;
+    const uint32_t n_tokens = hash_batch(c, b);
+    const int orders = n_orders(c);
+    /* gram_hash slots of tokens whose grams do not form hold stale values:
+     * only the prefetch reads them, and a wrong prefetch is only wasted. */
+    for (uint32_t j = 0; j < PREFETCH_SLOT && j < n_tokens; j++)
+        prefetch(c, j, n_tokens, 0);
+    uint32_t j = 0;
     for (uint32_t i = 0; i < b->n_events; i++) {
         switch (b->kind[i]) {
-        case CS_EV_TOKEN:
-            add_token(c, b->bytes + b->off[i], b->len[i]);
+        case CS_EV_TOKEN: {
+            prefetch(c, j + PREFETCH_SLOT, n_tokens, 0);
+            prefetch(c, j + PREFETCH_ENTRY, n_tokens, 1);
+            const uint64_t h = c->term_hash[j];
+            int is_new;
+            cs_term *e = cs_table_term(c->terms, h, b->bytes + b->off[i], b->len[i], 1, &is_new);
+            cs_cnt_add(&e->c, c->sign, c->doc);
+            if (orders) {
+                c->hist_len = push(c->hist_id, c->hist_hash, c->hist_len, (unsigned)c->gram_max,
+                                   e->id, h);
+                const uint64_t *gh = c->gram_hash + (size_t)j * (size_t)orders;
+                for (int k = 0; k < orders && (unsigned)(c->gram_min + k) <= c->hist_len; k++) {
+                    unsigned n = (unsigned)(c->gram_min + k);
+                    cs_gram *g = cs_table_gram(c->grams[n], gh[k], c->hist_id + c->hist_len - n,
+                                               &is_new);
+                    cs_cnt_add(&g->c, c->sign, c->doc);
+                }
+            }
+            j++;
             break;
+        }
         case CS_EV_HOLE:
         case CS_EV_SEG_END:
+        case CS_EV_DOC_END:
             c->hist_len = 0;
             break;
         case CS_EV_DOC_BEGIN:
             c->doc = c->next_doc;
             c->next_doc += c->doc_step;
-            c->hist_len = 0;
-            break;
-        case CS_EV_DOC_END:
             c->hist_len = 0;
             break;
         }

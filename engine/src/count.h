@@ -20,9 +20,13 @@ typedef struct cs_counter {
     uint64_t next_doc, doc_step;        /* document ids: unique across counters */
     uint64_t doc;                       /* the open document */
     int64_t sign;                       /* +1 counts, -1 takes back */
-    unsigned hist_len;                  /* tokens of the open segment kept (< gram_max) */
+    unsigned hist_len;                  /* tokens of the open segment kept (<= gram_max) */
     uint32_t hist_id[CS_NGRAM_MAX];
     uint64_t hist_hash[CS_NGRAM_MAX];
+    /* Hashes of a batch's tokens and of the grams ending at each, computed
+     * before the lookups so those can be prefetched (owned). */
+    uint64_t *term_hash;                /* [CS_BATCH_EVENTS] */
+    uint64_t *gram_hash;                /* [CS_BATCH_EVENTS * orders] */
 } cs_counter;
 
 /* Document ids of this counter: first_doc, first_doc + doc_step, ...; give

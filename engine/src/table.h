@@ -112,6 +112,24 @@ cs_term *cs_table_term(cs_table *t, uint64_t hash, const uint8_t *p, uint32_t le
 /* The entry of gram (hash, ids[0..order)), inserted with zero counts if new. */
 cs_gram *cs_table_gram(cs_table *t, uint64_t hash, const uint32_t *ids, int *is_new);
 
+/* Prefetch hints for a key about to be looked up: first its slot, then (a
+ * few keys later, once the slot is in cache) its entry. Lookups are random
+ * accesses into tables far larger than the caches; issuing them ahead lets
+ * the misses of several keys overlap. */
+static inline void cs_table_prefetch_slot(const cs_table *t, uint64_t hash)
+{
+    const cs_part *p = &t->part[cs_part_of(hash)];
+    __builtin_prefetch(&p->slots[(uint32_t)(hash >> 32) & p->mask]);
+}
+
+static inline void cs_table_prefetch_entry(const cs_table *t, uint64_t hash)
+{
+    const cs_part *p = &t->part[cs_part_of(hash)];
+    const cs_slot *s = &p->slots[(uint32_t)(hash >> 32) & p->mask];
+    if (s->idx1 && s->tag == (uint32_t)hash)
+        __builtin_prefetch(p->entries + (size_t)(s->idx1 - 1) * t->stride);
+}
+
 /* Entries in all partitions. */
 uint64_t cs_table_size(const cs_table *t);
 
