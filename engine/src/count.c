@@ -62,10 +62,25 @@ static inline unsigned push(uint32_t *ids, uint64_t *hashes, unsigned len, unsig
                             uint32_t id, uint64_t h)
 {
     if (len == max) {
-        for (unsigned k = 1; k < len; k++) {
+        /* Written out for bigrams and trigrams: GCC turns the loop into
+         * two memmove calls, a cost per token. */
+        if (len == 2) {
             if (ids)
-                ids[k - 1] = ids[k];
-            hashes[k - 1] = hashes[k];
+                ids[0] = ids[1];
+            hashes[0] = hashes[1];
+        } else if (len == 3) {
+            if (ids) {
+                ids[0] = ids[1];
+                ids[1] = ids[2];
+            }
+            hashes[0] = hashes[1];
+            hashes[1] = hashes[2];
+        } else {
+            for (unsigned k = 1; k < len; k++) {
+                if (ids)
+                    ids[k - 1] = ids[k];
+                hashes[k - 1] = hashes[k];
+            }
         }
         len--;
     }
@@ -109,7 +124,10 @@ static uint32_t hash_batch(cs_counter *c, const cs_tok_batch *b)
     return j;
 }
 
-static inline void prefetch(const cs_counter *c, uint32_t j, uint32_t n_tokens, int entry)
+/* always_inline: GCC otherwise finds a function that only prefetches "pure"
+ * and deletes the calls (its result is unused). */
+__attribute__((always_inline)) static inline void prefetch(const cs_counter *c, uint32_t j,
+                                                          uint32_t n_tokens, int entry)
 {
     if (j >= n_tokens)
         return;

@@ -42,15 +42,38 @@ void cs_merged_free(cs_merged *m)
     free(m);
 }
 
+/* Moves partition p of src into dst (an empty partition of the same
+ * stride). Slots depend only on hashes, so they stay valid. */
+static void steal_part(cs_part *dst, cs_part *src)
+{
+    free(dst->slots);
+    free(dst->entries);
+    *dst = *src;
+    memset(src, 0, sizeof *src);
+}
+
 int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p)
 {
-    for (int s = 0; s < m->n_src; s++) {
+    /* The first source's partition becomes the merged one as it is: with
+     * one thread the merge is a pass over the entries, with T threads it
+     * saves 1/T of the inserts. */
+    cs_part *mp = &m->terms->part[p];
+    steal_part(mp, &src[0]->part[p]);
+    if (mp->n > (1u << CS_ID_BITS))
+        return -1;
+    for (uint32_t i = 0; i < mp->n; i++) {
+        cs_term *d = cs_part_entry(mp, sizeof(cs_term), i);
+        uint32_t gid = (p << CS_ID_BITS) | i;
+        m->remap[0][d->id] = gid;
+        d->id = gid;
+    }
+    for (int s = 1; s < m->n_src; s++) {
         const cs_part *sp = &src[s]->part[p];
         for (uint32_t i = 0; i < sp->n; i++) {
             const cs_term *e = cs_part_entry(sp, sizeof(cs_term), i);
             int is_new;
             cs_term *d = cs_table_term(m->terms, e->hash, e->bytes, e->len, 0, &is_new);
-            uint32_t idx = (uint32_t)(((const uint8_t *)d - m->terms->part[p].entries) / sizeof(cs_term));
+            uint32_t idx = (uint32_t)(((const uint8_t *)d - mp->entries) / sizeof(cs_term));
             if (idx >= (1u << CS_ID_BITS))
                 return -1;
             d->id = (p << CS_ID_BITS) | idx;
@@ -64,8 +87,16 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p)
 
 void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, unsigned p)
 {
+    cs_table *mt = m->grams[order];
+    cs_part *mp = &mt->part[p];
+    steal_part(mp, &src[0]->part[p]);
+    for (uint32_t i = 0; i < mp->n; i++) {
+        cs_gram *d = cs_part_entry(mp, mt->stride, i);
+        for (unsigned k = 0; k < order; k++)
+            d->ids[k] = m->remap[0][d->ids[k]];
+    }
     uint32_t ids[CS_NGRAM_MAX];
-    for (int s = 0; s < m->n_src; s++) {
+    for (int s = 1; s < m->n_src; s++) {
         const cs_part *sp = &src[s]->part[p];
         const uint32_t *remap = m->remap[s];
         for (uint32_t i = 0; i < sp->n; i++) {
@@ -73,7 +104,7 @@ void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, uns
             for (unsigned k = 0; k < order; k++)
                 ids[k] = remap[e->ids[k]];
             int is_new;
-            cs_gram *d = cs_table_gram(m->grams[order], e->hash, ids, &is_new);
+            cs_gram *d = cs_table_gram(mt, e->hash, ids, &is_new);
             d->c.count += e->c.count;
             d->c.docs += e->c.docs;
         }

@@ -28,16 +28,20 @@ static inline const cs_term *cs_merged_term(const cs_merged *m, uint32_t gid)
     return (const cs_term *)cs_part_entry(p, sizeof(cs_term), gid & ((1u << CS_ID_BITS) - 1));
 }
 
-/* src: n_src term tables (borrowed; must outlive m). */
+/* src: n_src term tables (borrowed; must outlive m, whose terms point into
+ * their arenas). The merge functions empty the partitions they merge out of
+ * src[0]: they become the merged ones. */
 cs_merged *cs_merged_new(cs_table *const *src, int n_src, int gram_min, int gram_max);
 void cs_merged_free(cs_merged *m); /* NULL is a no-op */
 
-/* Merges partition p of the source term tables; fills remap for its terms.
+/* Merges partition p of the source term tables (taking src[0]'s partition
+ * over); fills remap for its terms.
  * Returns 0, or -1 when the partition outgrows the global id space. */
 int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p);
 
-/* Merges partition p of the source gram tables of one order. Needs every
- * term partition merged first (ids are remapped through remap). */
+/* Merges partition p of the source gram tables of one order (taking
+ * src[0]'s partition over). Needs every term partition merged first: ids
+ * are remapped through remap. */
 void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, unsigned p);
 
 /* One output row: a key of a merged table with its counts and its bytes. */

@@ -136,6 +136,29 @@ static inline int needs_grow(const cs_part *p)
     return (uint64_t)(p->n + 1) * 10 > (uint64_t)(p->mask + 1) * 7;
 }
 
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* Inline equality for the short keys terms are: no memcmp call per probe. */
+static inline int bytes_equal(const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+    if (n < 8) {
+        for (uint32_t i = 0; i < n; i++)
+            if (a[i] != b[i])
+                return 0;
+        return 1;
+    }
+    const uint32_t last = n - 8; /* the last 8 bytes, overlapping what came before */
+    for (uint32_t i = 0; i < last; i += 8)
+        if (load64(a + i) != load64(b + i))
+            return 0;
+    return load64(a + last) == load64(b + last);
+}
+
 cs_term *cs_table_term(cs_table *t, uint64_t hash, const uint8_t *key, uint32_t len, int copy,
                        int *is_new)
 {
@@ -148,7 +171,7 @@ cs_term *cs_table_term(cs_table *t, uint64_t hash, const uint8_t *key, uint32_t 
             break;
         if (p->slots[s].tag == tag) {
             cs_term *e = cs_part_entry(p, sizeof(cs_term), idx1 - 1);
-            if (e->hash == hash && e->len == len && memcmp(e->bytes, key, len) == 0) {
+            if (e->hash == hash && e->len == len && bytes_equal(e->bytes, key, len)) {
                 *is_new = 0;
                 return e;
             }

@@ -116,13 +116,13 @@ cs_gram *cs_table_gram(cs_table *t, uint64_t hash, const uint32_t *ids, int *is_
  * few keys later, once the slot is in cache) its entry. Lookups are random
  * accesses into tables far larger than the caches; issuing them ahead lets
  * the misses of several keys overlap. */
-static inline void cs_table_prefetch_slot(const cs_table *t, uint64_t hash)
+__attribute__((always_inline)) static inline void cs_table_prefetch_slot(const cs_table *t, uint64_t hash)
 {
     const cs_part *p = &t->part[cs_part_of(hash)];
     __builtin_prefetch(&p->slots[(uint32_t)(hash >> 32) & p->mask]);
 }
 
-static inline void cs_table_prefetch_entry(const cs_table *t, uint64_t hash)
+__attribute__((always_inline)) static inline void cs_table_prefetch_entry(const cs_table *t, uint64_t hash)
 {
     const cs_part *p = &t->part[cs_part_of(hash)];
     const cs_slot *s = &p->slots[(uint32_t)(hash >> 32) & p->mask];
