@@ -123,28 +123,14 @@ static const uint32_t *gram_ids(const cs_merged *m, unsigned order, unsigned p, 
     return ((const cs_gram *)cs_part_entry(&t->part[p], t->stride, i))->ids;
 }
 
-int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
+int cs_row_tie(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
                const cs_row *b, unsigned part_b)
 {
-    if (a->count != b->count)
-        return a->count > b->count ? -1 : 1;
-    if (a->prefix != b->prefix)
-        return a->prefix < b->prefix ? -1 : 1;
-    uint32_t n = a->len < b->len ? a->len : b->len;
-    int c = memcmp(a->key, b->key, n);
-    if (c)
-        return c;
-    if (a->len != b->len)
-        return a->len < b->len ? -1 : 1;
-    if (order == 1)
-        return 0;
-    /* The same bytes from different grams (an NFKC term can hold a space):
-     * order by the terms themselves so the output stays deterministic. */
     const uint32_t *ia = gram_ids(m, order, part_a, a->idx), *ib = gram_ids(m, order, part_b, b->idx);
     for (unsigned k = 0; k < order; k++) {
         const cs_term *x = cs_merged_term(m, ia[k]), *y = cs_merged_term(m, ib[k]);
-        n = x->len < y->len ? x->len : y->len;
-        c = memcmp(x->bytes, y->bytes, n);
+        uint32_t n = x->len < y->len ? x->len : y->len;
+        int c = memcmp(x->bytes, y->bytes, n);
         if (c)
             return c;
         if (x->len != y->len)
@@ -158,10 +144,75 @@ typedef struct {
     unsigned order, part;
 } sortctx;
 
+static inline int before(const sortctx *s, const cs_row *a, const cs_row *b)
+{
+    return cs_row_cmp(s->m, s->order, a, s->part, b, s->part) < 0;
+}
+
+static inline void swap_rows(cs_row *a, cs_row *b)
+{
+    cs_row t = *a;
+    *a = *b;
+    *b = t;
+}
+
 static int row_qcmp(const void *a, const void *b, void *ctx)
 {
     const sortctx *s = ctx;
     return cs_row_cmp(s->m, s->order, a, s->part, b, s->part);
+}
+
+/* Quicksort with the comparison inlined (qsort's call per comparison was a
+ * fifth of the write phase). The order is total, so any correct sort gives
+ * the same bytes. depth bounds the recursion; past it, qsort_r. */
+static void sort_rows(const sortctx *s, cs_row *v, size_t n, int depth)
+{
+    while (n > 12) {
+        if (depth-- == 0) {
+            qsort_r(v, n, sizeof *v, row_qcmp, (void *)s);
+            return;
+        }
+        size_t mid = n / 2;
+        if (before(s, &v[mid], &v[0]))
+            swap_rows(&v[mid], &v[0]);
+        if (before(s, &v[n - 1], &v[mid])) {
+            swap_rows(&v[n - 1], &v[mid]);
+            if (before(s, &v[mid], &v[0]))
+                swap_rows(&v[mid], &v[0]);
+        }
+        const cs_row pivot = v[mid];
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (before(s, &v[i], &pivot))
+                i++;
+            while (before(s, &pivot, &v[j]))
+                j--;
+            if (i >= j)
+                break;
+            swap_rows(&v[i], &v[j]);
+            i++;
+            j--;
+        }
+        /* v[0..j] <= pivot <= v[j+1..n): recurse into the smaller side */
+        size_t left = j + 1;
+        if (left < n - left) {
+            sort_rows(s, v, left, depth);
+            v += left;
+            n -= left;
+        } else {
+            sort_rows(s, v + left, n - left, depth);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        cs_row x = v[i];
+        size_t k = i;
+        while (k > 0 && before(s, &x, &v[k - 1])) {
+            v[k] = v[k - 1];
+            k--;
+        }
+        v[k] = x;
+    }
 }
 
 void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_count,
@@ -220,7 +271,7 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
         r->prefix = pre;
     }
     sortctx s = {m, order, p};
-    qsort_r(out->v, out->n, sizeof *out->v, row_qcmp, &s);
+    sort_rows(&s, out->v, out->n, 64);
     if (out->n > top)
         out->n = (size_t)top;
 }

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "table.h"
 
@@ -71,8 +72,26 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
                   uint64_t top, cs_rows *out);
 void cs_rows_free(cs_rows *r);
 
-/* Row order: <0 when a comes first. Rows of one table (same order). */
-int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
+/* Order of two rows of one table whose key bytes are equal (grams only:
+ * an NFKC term can hold a space): by their terms. */
+int cs_row_tie(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
                const cs_row *b, unsigned part_b);
+
+/* Row order: <0 when a comes first: count descending, then key bytes. */
+static inline int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
+                             const cs_row *b, unsigned part_b)
+{
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    if (a->prefix != b->prefix)
+        return a->prefix < b->prefix ? -1 : 1;
+    uint32_t n = a->len < b->len ? a->len : b->len;
+    int c = n > 8 ? memcmp(a->key + 8, b->key + 8, n - 8) : 0; /* the prefix held the rest */
+    if (c)
+        return c;
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    return order == 1 ? 0 : cs_row_tie(m, order, a, part_a, b, part_b);
+}
 
 #endif
