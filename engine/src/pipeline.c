@@ -814,9 +814,15 @@ static cs_status load_stopwords(run *r, cs_error *err)
     size_t cap = 0;
     ssize_t len;
     cs_buf term = {0};
-    while ((len = getline(&line, &cap, f)) > 0)
-        if (cs_tok_term(&r->cfg_ext, (const uint8_t *)line, (size_t)len, &term))
+    for (int first = 1; (len = getline(&line, &cap, f)) > 0; first = 0) {
+        const char *p = line;
+        if (first && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) { /* a BOM opens the file */
+            p += 3;
+            len -= 3;
+        }
+        if (cs_tok_term(&r->cfg_ext, (const uint8_t *)p, (size_t)len, &term))
             cs_strset_add(r->stopwords, term.data, term.len);
+    }
     free(line);
     cs_buf_free(&term);
     fclose(f);
@@ -917,13 +923,19 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         return st;
     }
     cs_exclude excl[2];
+    char *real[2] = {NULL, NULL};
     size_t n_excl = 0;
     struct stat sb;
-    if (stat(stage.final, &sb) == 0)
-        excl[n_excl++] = (cs_exclude){sb.st_dev, sb.st_ino};
-    if (stat(stage.path, &sb) == 0)
-        excl[n_excl++] = (cs_exclude){sb.st_dev, sb.st_ino};
+    const char *never[2] = {stage.final, stage.path};
+    for (int i = 0; i < 2; i++)
+        if (stat(never[i], &sb) == 0) {
+            real[n_excl] = realpath(never[i], NULL);
+            excl[n_excl] = (cs_exclude){sb.st_dev, sb.st_ino, real[n_excl]};
+            n_excl++;
+        }
     cs_inputs_expand(inputs, n_inputs, opt->format, excl, n_excl, &r.inputs);
+    free(real[0]);
+    free(real[1]);
     r.in = cs_xcalloc(r.inputs.n + 1, sizeof *r.in);
     for (size_t i = 0; i < r.inputs.n; i++)
         r.total += r.inputs.v[i].size;

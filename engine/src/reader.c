@@ -92,6 +92,22 @@ static int excluded(const struct stat *st, const cs_exclude *excl, size_t n_excl
     return 0;
 }
 
+/* A file named directly (not found by a walk) that lies in an excluded
+ * folder, e.g. out/terms.csv from a list made with find(1). */
+static int inside_excluded(const char *path, const cs_exclude *excl, size_t n_excl)
+{
+    if (!n_excl)
+        return 0;
+    char *real = realpath(path, NULL);
+    int in = 0;
+    for (size_t i = 0; real && i < n_excl && !in; i++) {
+        size_t k = excl[i].real ? strlen(excl[i].real) : 0;
+        in = k && strncmp(real, excl[i].real, k) == 0 && real[k] == '/';
+    }
+    free(real);
+    return in;
+}
+
 /* Ancestors of the folder being walked, so a symlink loop ends. */
 typedef struct ancestor {
     const struct ancestor *up;
@@ -159,7 +175,7 @@ static void expand_one(const char *arg, cs_format force, const cs_exclude *excl,
         while ((len = getline(&line, &cap, f)) > 0) {
             while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
                 line[--len] = 0;
-            if (len > 0)
+            if (strspn(line, " \t") < (size_t)len) /* a line of blanks names nothing */
                 expand_one(line, force, excl, n_excl, depth + 1, out);
         }
         free(line);
@@ -172,6 +188,8 @@ static void expand_one(const char *arg, cs_format force, const cs_exclude *excl,
         return;
     }
     if (!S_ISDIR(st.st_mode)) {
+        if (inside_excluded(arg, excl, n_excl))
+            return;
         push(out, arg, NULL);
         cs_input *in = &out->v[out->n - 1];
         classify(in, force);

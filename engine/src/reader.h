@@ -33,12 +33,13 @@ typedef struct cs_input_list {
 typedef struct cs_exclude {
     dev_t dev;
     ino_t ino;
+    const char *real; /* borrowed: its realpath(3), for files named inside it */
 } cs_exclude;
 
 /* Expands INPUT arguments in order: "-" is stdin; "@FILE" names one input
- * per line; a folder is walked recursively (hidden entries skipped, excluded
- * folders skipped, files in bytewise-sorted path order); anything else is a
- * file. An input that cannot be opened or walked becomes an entry with
+ * per line (blank lines skipped); a folder is walked recursively (hidden
+ * entries skipped, files in bytewise-sorted path order); anything else is a
+ * file. Excluded folders and files inside them are left out, silently. An input that cannot be opened or walked becomes an entry with
  * `error` set, so it is reported and counted in its place. */
 void cs_inputs_expand(const char *const *args, size_t n, cs_format force,
                       const cs_exclude *excl, size_t n_excl, cs_input_list *out);

@@ -170,6 +170,16 @@ def test_output_folder_inside_input_is_not_read():
         assert tables(out) == first
         assert summary(out)["inputs"][0]["path"].endswith("s0.txt")
         assert not any("tables" in i["path"] for i in summary(out)["inputs"])
+        # also when its files are named one by one, or in a list made with find(1)
+        lst = os.path.join(d, "list")
+        with open(lst, "w") as f:
+            for root, _, names in sorted(os.walk(src)):
+                for n in sorted(names):
+                    f.write(os.path.join(root, n) + "\n")
+            f.write("  \n\n")  # blank lines name nothing
+        count(["@" + lst, os.path.join(out, "terms.csv")], out)
+        assert tables(out) == first
+        assert summary(out)["unreadable_inputs"] == 0
 
 
 def test_output_folder_with_other_files_is_refused():
@@ -250,3 +260,20 @@ def test_progress_line_only_on_a_terminal():
                            stdout=subprocess.PIPE, text=True, errors="replace")
         assert "MB/s" not in p.stdout, repr(p.stdout[:300])
         assert run(["count", "-o", out, src], check_rc=0).stderr == b""
+
+
+def test_stopword_file_with_bom_and_blank_lines():
+    with tmpdir() as d:
+        src = os.path.join(d, "a.txt")
+        with open(src, "w", encoding="utf-8") as f:
+            f.write("The cat and THE dog\n")
+        sw = os.path.join(d, "stop.txt")
+        with open(sw, "wb") as f:
+            f.write(b"\xef\xbb\xbfthe\n\n  AND \r\n")
+        out = os.path.join(d, "o")
+        count([src], out, "--stopwords", sw)
+        assert tables(out)["terms.csv"] == b"term,count,doc_count\ncat,1,1\ndog,1,1\n"
+        assert summary(out)["excluded_tokens"] == 3
+        assert summary(out)["options"]["stopwords_loaded"] == 2
+        err = count([src], out, "--stopwords", os.path.join(d, "missing"), rc=2)
+        assert "missing" in err and "No such file" in err, err
