@@ -218,6 +218,10 @@ cs_status cs_stage_open(const char *out_dir, cs_stage *st, cs_error *err)
                      strerror(errno));
         goto fail;
     }
+    /* mkdtemp makes it private (0700); tables are for others to read too. */
+    mode_t mask = umask(0);
+    umask(mask);
+    chmod(st->path, 0777 & ~mask);
     st->dirfd = open(st->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (st->dirfd < 0) {
         cs_error_set(err, CS_ERR_OUTPUT, st->path, "%s", strerror(errno));

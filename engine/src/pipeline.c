@@ -685,6 +685,14 @@ static void write_rows(cs_csv *w, const cs_merged *m, unsigned order, cs_rows *p
     }
 }
 
+/* Errors name the file as the user will look for it: under -o DIR. */
+static void output_error(cs_error *err, const run *r, const char *name, const char *what, int e)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", r->opt->out_dir, name);
+    cs_error_set(err, CS_ERR_OUTPUT, path, "%s: %s", what, strerror(e));
+}
+
 static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, cs_error *err)
 {
     const cs_options *o = r->opt;
@@ -718,7 +726,7 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
         cs_csv w;
         int e = cs_csv_open(&w, dirfd, names[f]);
         if (e) {
-            cs_error_set(err, CS_ERR_OUTPUT, names[f], "cannot create: %s", strerror(e));
+            output_error(err, r, names[f], "cannot create", e);
             st = CS_ERR_OUTPUT;
             break;
         }
@@ -734,7 +742,7 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
         }
         e = cs_csv_close(&w);
         if (e) {
-            cs_error_set(err, CS_ERR_OUTPUT, names[f], "cannot write: %s", strerror(e));
+            output_error(err, r, names[f], "cannot write", e);
             st = CS_ERR_OUTPUT;
         }
     }
@@ -1044,7 +1052,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     sum.peak_rss = peak_rss();
     int e = cs_summary_write(stage.dirfd, &sum);
     if (e) {
-        cs_error_set(err, CS_ERR_OUTPUT, "summary.json", "cannot write: %s", strerror(e));
+        output_error(err, &r, "summary.json", "cannot write", e);
         st = CS_ERR_OUTPUT;
         goto done;
     }

@@ -224,3 +224,25 @@ def test_hidden_and_unreadable_entries_in_folders():
         err = count([src], out)
         assert err == f"corpusstat: {src}/dangling.txt: No such file or directory; input skipped\n", err
         assert tables(out)["terms.csv"] == b"term,count,doc_count\nvisible,1,1\n"
+
+
+def test_full_disk_leaves_nothing_under_a_final_name():
+    """A 256 KiB tmpfs fills up while terms.csv is written: exit 1, the
+    message names the file, no table and no staging folder is left."""
+    if os.geteuid() != 0:
+        print("test_full_disk: needs root to mount a tmpfs; not run")
+        return
+    with tmpdir() as d:
+        mnt = os.path.join(d, "tiny")
+        os.makedirs(mnt)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt], check=True)
+        try:
+            src = os.path.join(d, "a.txt")
+            _write(src, gen_text(seed=4, n_words=200000).encode())
+            out = os.path.join(mnt, "out")
+            err = count([src], out, rc=1)
+            assert re.fullmatch(rf"corpusstat: {re.escape(out)}/(terms|ngrams)\.csv: cannot write: "
+                                r"No space left on device\n", err), err
+            assert os.listdir(mnt) == [], os.listdir(mnt)
+        finally:
+            subprocess.run(["umount", mnt], check=True)
