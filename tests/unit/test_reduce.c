@@ -1,0 +1,147 @@
+/* test_reduce.c - merged rows in the contract's order: count descending,
+ * then key bytes (UTF-8 byte order, shared 8-byte prefixes, keys shorter
+ * than the prefix), --min-count and --top per partition, and grams whose
+ * joined bytes coincide. Checked against a plain sort of the same rows. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reduce.h"
+#include "testhelp.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+static cs_table *terms_from(const char *const *words, const int *counts, int n)
+{
+    cs_table *t = cs_table_new(1);
+    int is_new;
+    for (int i = 0; i < n; i++) {
+        uint32_t len = (uint32_t)strlen(words[i]);
+        cs_term *e = cs_table_term(t, XXH3_64bits(words[i], len), (const uint8_t *)words[i], len, 1,
+                                   &is_new);
+        for (int k = 0; k < counts[i]; k++)
+            cs_cnt_add(&e->c, 1, (uint64_t)k + 1);
+    }
+    return t;
+}
+
+/* The expected order, computed the obvious way. */
+typedef struct {
+    const char *w;
+    int count;
+} pair;
+
+static int pair_cmp(const void *a, const void *b)
+{
+    const pair *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return strcmp(x->w, y->w); /* strcmp compares as unsigned char: bytewise */
+}
+
+static void test_term_order(void)
+{
+    enum { N = 2000 };
+    static char buf[N][32];
+    const char *words[N];
+    int counts[N];
+    pair want[N];
+    static const char *stems[] = {"international", "internationale", "intern", "in", "i", "z",
+                                  "\xD0\xB0\xD0\xB1", "\xC3\xA9t\xC3\xA9", "a", "ab", "abcdefgh",
+                                  "abcdefghi", "abcdefgg"};
+    srand(7);
+    for (int i = 0; i < N; i++) {
+        snprintf(buf[i], sizeof buf[i], "%s%d", stems[i % 13], i / 13);
+        if (i < 13)
+            buf[i][strlen(stems[i])] = 0; /* the bare stems too */
+        words[i] = buf[i];
+        counts[i] = 1 + rand() % 4;
+        want[i] = (pair){buf[i], counts[i]};
+    }
+    cs_table *t = terms_from(words, counts, N);
+    cs_merged *m = cs_merged_new(&t, 1, 2, 1);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        CHECK(cs_merge_terms_part(m, &t, p) == 0);
+    qsort(want, N, sizeof *want, pair_cmp);
+    /* every partition sorted; their union in order equals the plain sort */
+    cs_rows rows[CS_N_PARTS];
+    size_t total = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        cs_rows_part(m, 1, p, 0, UINT64_MAX, &rows[p]);
+        for (size_t i = 1; i < rows[p].n; i++)
+            CHECK(cs_row_cmp(m, 1, &rows[p].v[i - 1], p, &rows[p].v[i], p) < 0);
+        total += rows[p].n;
+    }
+    CHECK(total == N);
+    size_t pos[CS_N_PARTS] = {0};
+    int ok = 1;
+    for (size_t k = 0; k < N && ok; k++) {
+        int best = -1;
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            if (pos[p] < rows[p].n &&
+                (best < 0 || cs_row_cmp(m, 1, &rows[p].v[pos[p]], p, &rows[best].v[pos[best]],
+                                        (unsigned)best) < 0))
+                best = (int)p;
+        const cs_row *r = &rows[best].v[pos[best]++];
+        ok = r->len == strlen(want[k].w) && memcmp(r->key, want[k].w, r->len) == 0 &&
+             r->count == want[k].count;
+        CHECK_MSG(ok, "row %zu: got %.*s,%lld want %s,%d", k, (int)r->len, r->key,
+                  (long long)r->count, want[k].w, want[k].count);
+    }
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        cs_rows_free(&rows[p]);
+    /* --min-count 3 and --top 2 per partition */
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        cs_rows r;
+        cs_rows_part(m, 1, p, 3, 2, &r);
+        CHECK(r.n <= 2);
+        for (size_t i = 0; i < r.n; i++)
+            CHECK(r.v[i].count >= 3);
+        cs_rows_free(&r);
+    }
+    cs_merged_free(m);
+    cs_table_free(t);
+}
+
+/* Two bigrams whose joined bytes are equal: ("a b", "c") and ("a", "b c"). */
+static void test_gram_tie(void)
+{
+    const char *words[] = {"a b", "c", "a", "b c"};
+    int counts[] = {1, 1, 1, 1};
+    cs_table *t = terms_from(words, counts, 4);
+    cs_table *g = cs_table_new(2);
+    int is_new;
+    uint32_t k1[2] = {0, 1}, k2[2] = {2, 3}; /* local ids in insertion order */
+    const uint64_t same_part = 0x1234; /* both in partition 0 */
+    cs_cnt_add(&cs_table_gram(g, same_part, k1, &is_new)->c, 1, 1);
+    cs_cnt_add(&cs_table_gram(g, same_part + 1, k2, &is_new)->c, 1, 1);
+    cs_merged *m = cs_merged_new(&t, 1, 2, 2);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        cs_merge_terms_part(m, &t, p);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        cs_merge_grams_part(m, &g, 2, p);
+    cs_rows r;
+    cs_rows_part(m, 2, 0, 0, UINT64_MAX, &r);
+    CHECK(r.n == 2);
+    if (r.n == 2) {
+        CHECK(r.v[0].len == 5 && memcmp(r.v[0].key, "a b c", 5) == 0);
+        CHECK(memcmp(r.v[1].key, "a b c", 5) == 0);
+        /* by terms: "a" < "a b", so ("a", "b c") comes first */
+        CHECK(cs_row_cmp(m, 2, &r.v[0], 0, &r.v[1], 0) < 0);
+        const cs_table *mg = m->grams[2];
+        const cs_gram *first = cs_part_entry(&mg->part[0], mg->stride, r.v[0].idx);
+        CHECK(cs_merged_term(m, first->ids[0])->len == 1);
+    }
+    cs_rows_free(&r);
+    cs_merged_free(m);
+    cs_table_free(g);
+    cs_table_free(t);
+}
+
+int main(void)
+{
+    test_term_order();
+    test_gram_tie();
+    return TEST_REPORT();
+}
