@@ -81,24 +81,31 @@ static inline uint32_t slot_of(uint64_t hash, uint32_t mask)
     return (uint32_t)(hash >> 32) & mask;
 }
 
-/* Big arrays ask for transparent huge pages: a probe is a random access,
- * and with 4 KiB pages nearly every one of them also misses the TLB. */
-static void advise_huge(void *p, size_t n)
+/* Arrays of 2 MiB and more are 2 MiB-aligned and ask for transparent huge
+ * pages: every probe is a random access, and with 4 KiB pages nearly each
+ * one also misses the TLB (costly under virtualisation, where a page walk
+ * is two-dimensional). Smaller arrays come from malloc as usual. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *table_alloc(size_t n, int zero)
 {
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    if (n < 2 * huge)
-        return;
-    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), z = ((uintptr_t)p + n) & ~(huge - 1);
-    if (z > a)
-        madvise((void *)a, z - a, MADV_HUGEPAGE);
+    if (n < HUGE_PAGE)
+        return zero ? cs_xcalloc(1, n) : cs_xmalloc(n);
+    void *p = NULL;
+    size_t rounded = (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    if (posix_memalign(&p, HUGE_PAGE, rounded) != 0)
+        return zero ? cs_xcalloc(1, n) : cs_xmalloc(n);
+    madvise(p, rounded, MADV_HUGEPAGE);
+    if (zero)
+        memset(p, 0, n);
+    return p;
 }
 
 static void part_grow(cs_part *p, size_t stride)
 {
     uint32_t mask = p->mask * 2 + 1;
     assert(mask < (1u << CS_ID_BITS) * 2u);
-    cs_slot *slots = cs_xcalloc((size_t)mask + 1, sizeof *slots);
-    advise_huge(slots, ((size_t)mask + 1) * sizeof *slots);
+    cs_slot *slots = table_alloc(((size_t)mask + 1) * sizeof *slots, 1);
     for (uint32_t i = 0; i < p->n; i++) {
         uint64_t h = *(const uint64_t *)cs_part_entry(p, stride, i); /* hash leads every entry */
         uint32_t s = slot_of(h, mask);
@@ -118,8 +125,11 @@ static void *part_append(cs_part *p, size_t stride, uint32_t s, uint64_t hash)
 {
     if (p->n == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 16;
-        p->entries = cs_xrealloc(p->entries, (size_t)p->cap * stride);
-        advise_huge(p->entries, (size_t)p->cap * stride);
+        uint8_t *e = table_alloc((size_t)p->cap * stride, 0);
+        if (p->n)
+            memcpy(e, p->entries, (size_t)p->n * stride);
+        free(p->entries);
+        p->entries = e;
     }
     cs_term *e = cs_part_entry(p, stride, p->n); /* every entry starts with hash and cs_cnt */
     e->hash = hash;
