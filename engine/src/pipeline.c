@@ -856,7 +856,8 @@ static void report_diags(run *r)
     diag *all = cs_xmalloc((n + 1) * sizeof *all);
     n = 0;
     for (int t = 0; t < r->nt; t++) {
-        memcpy(all + n, r->w[t]->diags, r->w[t]->n_diags * sizeof *all);
+        if (r->w[t]->n_diags)
+            memcpy(all + n, r->w[t]->diags, r->w[t]->n_diags * sizeof *all);
         n += r->w[t]->n_diags;
     }
     qsort(all, n, sizeof *all, diag_cmp);
