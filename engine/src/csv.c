@@ -201,27 +201,36 @@ cs_status cs_stage_open(const char *out_dir, cs_stage *st, cs_error *err)
         goto fail;
     }
 
-    /* Staging folder: "<parent>/.<name>.corpusstat-XXXXXX", hidden so a
-     * walk of the parent skips it too. */
+    /* Staging folder: "<parent>/.<name>.corpusstat-<pid>-<n>", hidden so a
+     * walk of the parent skips it too. mkdir, not mkdtemp: the folder gets
+     * the mode the umask gives (mkdtemp's is 0700), without the library
+     * touching the process's umask. */
     const char *slash = strrchr(st->final, '/');
     size_t plen = slash ? (size_t)(slash - st->final) + 1 : 0;
     const char *base = st->final + plen;
-    st->path = cs_xmalloc(n + 32);
-    snprintf(st->path, n + 32, "%.*s.%s.corpusstat-XXXXXX", (int)plen, st->final, base);
+    size_t cap = n + 64;
+    st->path = cs_xmalloc(cap);
+    snprintf(st->path, cap, "%.*s.%s.corpusstat-", (int)plen, st->final, base);
     if (plen && mkdirs(st->path) != 0) {
         cs_error_set(err, CS_ERR_OUTPUT, st->final, "cannot create its parent folders: %s",
                      strerror(errno));
         goto fail;
     }
-    if (!mkdtemp(st->path)) {
+    size_t stem = strlen(st->path);
+    static unsigned seq;
+    int made = 0;
+    for (int attempt = 0; attempt < 100 && !made; attempt++) {
+        unsigned k = __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED);
+        snprintf(st->path + stem, cap - stem, "%ld-%u", (long)getpid(), k);
+        made = mkdir(st->path, 0777) == 0;
+        if (!made && errno != EEXIST)
+            break;
+    }
+    if (!made) {
         cs_error_set(err, CS_ERR_OUTPUT, st->final, "cannot create a staging folder beside it: %s",
                      strerror(errno));
         goto fail;
     }
-    /* mkdtemp makes it private (0700); tables are for others to read too. */
-    mode_t mask = umask(0);
-    umask(mask);
-    chmod(st->path, 0777 & ~mask);
     st->dirfd = open(st->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (st->dirfd < 0) {
         cs_error_set(err, CS_ERR_OUTPUT, st->path, "%s", strerror(errno));

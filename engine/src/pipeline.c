@@ -95,7 +95,7 @@ typedef struct run {
     int n_bufs, max_bufs;
     /* first error that stops the run (--strict, stdin), in input order */
     size_t stop_input; /* SIZE_MAX: none */
-    uint64_t stop_offset;
+    uint64_t stop_pos;
     cs_error stop_err;
     /* progress */
     uint64_t done, total;
@@ -182,17 +182,20 @@ static int stopped_before(run *r, size_t input)
     return __atomic_load_n(&r->stop_input, __ATOMIC_RELAXED) < input;
 }
 
-static void stop_at(run *r, size_t input, uint64_t offset, uint64_t line, int has_offset,
-                    const char *prefix, const char *why)
+/* Records an error that stops the run; the first in input order wins.
+ * `pos` orders errors within an input: the decoded byte offset where it was
+ * found. The message shows `line`, or `offset` (compressed for zstd). */
+static void stop_at(run *r, size_t input, uint64_t pos, uint64_t line, uint64_t offset,
+                    int has_offset, const char *prefix, const char *why)
 {
 #pragma omp critical(cs_stop)
-    if (input < r->stop_input || (input == r->stop_input && offset < r->stop_offset)) {
+    if (input < r->stop_input || (input == r->stop_input && pos < r->stop_pos)) {
         cs_error_set(&r->stop_err, CS_ERR_INPUT, r->inputs.v[input].path, "%s%s", prefix, why);
         r->stop_err.line = line;
         r->stop_err.offset = offset;
         r->stop_err.has_offset = has_offset;
         __atomic_store_n(&r->stop_input, input, __ATOMIC_RELAXED);
-        r->stop_offset = offset;
+        r->stop_pos = pos;
     }
 }
 
@@ -250,7 +253,7 @@ static void count_jsonl(run *r, worker *w, const chunk *c)
             if (c->sign > 0) {
                 add_diag(w, c->input, line, off, CS_DIAG_BAD_RECORD, why);
                 if (r->opt->strict)
-                    stop_at(r, c->input, off, line, 1, "bad record: ", why);
+                    stop_at(r, c->input, off, line, off, 1, "bad record: ", why);
             }
         }
         p += n + (nl != NULL);
@@ -394,44 +397,59 @@ static void stream_close(run *r, size_t idx, stream_state *s, int64_t sign, int 
     s->open = 0;
 }
 
-/* Reads input idx through buffers and counts it with `sign`. With limit
- * (rollback) it reads only the first `limit` decoded bytes and counts them
- * exactly as the first pass did: whole documents as chunks, the rest as an
- * open document left unfinished. Returns 0 at the end of input, or -1 on a
- * read or decode error (*why, *err_off). *fed: decoded bytes counted. */
-static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint64_t limit,
-                          uint64_t *fed, const char **why, uint64_t *err_off)
+/* A JSONL line longer than MAX_RECORD: counted and reported as bad. */
+static void long_record(run *r, size_t idx, uint64_t line, uint64_t off, int64_t sign)
+{
+    static const char why[] = "line longer than 1 GiB";
+    worker *w = me(r);
+    w->bad_records += sign;
+    __atomic_add_fetch(&r->in[idx].bad_records, sign, __ATOMIC_RELAXED);
+    if (sign > 0) {
+        add_diag(w, idx, line, off, CS_DIAG_BAD_RECORD, why);
+        if (r->opt->strict)
+            stop_at(r, idx, off, line, off, 1, "bad record: ", why);
+    }
+}
+
+/* Reads input idx through buffers and counts it with `sign`. Returns 0 at
+ * the end of input, -1 on a read or decode error (*why, *err_off); *reads
+ * is the number of reads done before.
+ *
+ * Taking a shard back (sign -1) runs this again with max_reads = the first
+ * pass's *reads, everything counted inline. Both passes then read the same
+ * bytes into buffers of the same sizes (a buffer grown for a long JSONL
+ * line is never swapped for a pool one), so they cut the same chunks and
+ * stream the same pieces, and stop at the same byte: every count of the
+ * first pass is matched by one of the second. */
+static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint64_t max_reads,
+                          uint64_t *reads, const char **why, uint64_t *err_off)
 {
     const cs_input *in = &r->inputs.v[idx];
     const cs_cut_mode mode = cut_mode(r, in);
     const int external = (mode == CS_CUT_NONE || mode == CS_CUT_JSONL);
-    const int inline_only = (sign < 0);
     pbuf *b = pool_get(r, 1);
-    size_t len = 0;
-    uint64_t base = 0, line = 1, consumed = 0;
+    size_t len = 0;       /* bytes in b, always < b->cap between reads */
+    uint64_t base = 0;    /* decoded offset of b->data[0] */
+    uint64_t line = 1;    /* JSONL line number of b->data[0] */
+    uint64_t consumed = 0;
     int bom_checked = (in->format != CS_FORMAT_JSONL);
-    int skipping = 0; /* JSONL: inside a line too long to keep */
-    int rc = 0, emitted = 0;
+    int skipping = 0;     /* JSONL: inside a line too long to keep */
+    int emitted = 0, rc = 0, at_end = 0;
     stream_state ss = {NULL, 0};
-    *fed = 0;
-    for (;;) {
-        if (stopped_before(r, idx))
-            break;
-        size_t want = b->cap - len;
-        if (limit != UINT64_MAX && base + len + want > limit)
-            want = (size_t)(limit - base - len);
+    *reads = 0;
+    while (!at_end && *reads < max_reads && !stopped_before(r, idx)) {
         size_t got = 0;
-        if (want && cs_source_read(src, b->data + len, want, &got, why, err_off) < 0) {
+        if (cs_source_read(src, b->data + len, b->cap - len, &got, why, err_off) < 0) {
             rc = -1;
             break;
         }
+        ++*reads;
         uint64_t now = cs_source_consumed(src);
         if (sign > 0)
             progress_add(r, now - consumed);
         consumed = now;
         len += got;
-        const int at_end = (got == 0);
-        const int final = at_end && limit == UINT64_MAX;
+        at_end = (got == 0);
         if (!bom_checked && (len >= 3 || at_end)) {
             bom_checked = 1;
             if (len >= 3 && memcmp(b->data, "\xEF\xBB\xBF", 3) == 0) {
@@ -439,11 +457,11 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
                 len -= 3;
                 base += 3;
             }
-            if (!at_end && len < b->cap)
-                continue;
         }
+        if (!bom_checked)
+            continue; /* fewer than 3 bytes so far: wait for more */
         size_t start = 0;
-        if (skipping) { /* drop the rest of an over-long JSONL line */
+        if (skipping) {
             const uint8_t *nl = memchr(b->data, '\n', len);
             start = nl ? (size_t)(nl - b->data) + 1 : len;
             if (nl) {
@@ -452,23 +470,25 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
             }
         }
         if (ss.open) {
-            size_t c = final ? len : cs_cut_first(b->data, len, mode);
+            /* the rest of an oversized document, up to its end if it is here */
+            size_t c = at_end ? len : cs_cut_first(b->data, len, mode);
             size_t n = c ? c : len;
             stream_feed(r, idx, &ss, b->data, n, sign, external);
             start = n;
-            *fed = base + n;
-            if (final || (c && (external || cs_tok_idle(ss.tok))))
+            /* cs_cut_first only finds ends of documents; the idle check
+             * guards the return to fresh tokenizers all the same. */
+            if (c && (at_end || cs_tok_idle(ss.tok)))
                 stream_close(r, idx, &ss, sign, external);
         }
         if (!ss.open && start < len) {
-            size_t c = cs_cut(b->data + start, len - start, mode, final);
+            size_t c = cs_cut(b->data + start, len - start, mode, at_end);
             if (c) {
                 chunk ch = {idx, b->data + start, c, NULL, line, base + start, 0, sign};
                 if (mode == CS_CUT_JSONL)
                     line += count_lines(b->data + start, c);
                 size_t tail = len - start - c;
-                pbuf *nb = inline_only ? NULL : pool_get(r, 0);
-                if (nb && tail <= nb->cap) {
+                pbuf *nb = (sign > 0 && b->cap == r->chunk) ? pool_get(r, 0) : NULL;
+                if (nb) {
                     memcpy(nb->data, b->data + start + c, tail);
                     ch.owner = b;
                     dispatch(r, ch, 0);
@@ -477,63 +497,41 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
                     len = tail;
                     start = 0;
                 } else {
-                    pool_put(r, nb);
                     count_chunk(r, &ch);
                     start += c;
                 }
                 emitted = 1;
-                *fed = base + start;
             }
         }
-        if (final && mode == CS_CUT_NONE && !emitted && !ss.open && start == len) {
+        if (at_end && mode == CS_CUT_NONE && !emitted && !ss.open) {
             /* an empty file is still one document */
             chunk ch = {idx, b->data, 0, NULL, 1, base, 0, sign};
             count_chunk(r, &ch);
-            emitted = 1;
         }
-        if (at_end && !final && !ss.open && start < len) {
-            /* rollback stops here: the first pass had fed these bytes as an
-             * open document */
-            if (!ss.tok)
-                ss.tok = cs_tok_new(external ? &r->cfg_ext : &r->cfg_lines);
-            stream_feed(r, idx, &ss, b->data + start, len - start, sign, external);
-            start = len;
-            emitted = 1;
-        }
-        if (start == 0 && len == b->cap && !ss.open && !final) {
+        if (start == 0 && len == b->cap) {
             /* a full buffer and no boundary: an oversized document */
-            if (mode == CS_CUT_JSONL) {
-                if (b->cap < MAX_RECORD) {
-                    b->cap *= 2;
-                    b->data = cs_xrealloc(b->data, b->cap);
-                } else {
-                    worker *w = me(r);
-                    w->bad_records += sign;
-                    __atomic_add_fetch(&r->in[idx].bad_records, sign, __ATOMIC_RELAXED);
-                    if (sign > 0) {
-                        add_diag(w, idx, line, base, CS_DIAG_BAD_RECORD, "line longer than 1 GiB");
-                        if (r->opt->strict)
-                            stop_at(r, idx, base, line, 1, "bad record: ", "line longer than 1 GiB");
-                    }
-                    skipping = 1;
-                    start = len;
-                }
-            } else {
+            if (mode != CS_CUT_JSONL) {
                 if (!ss.tok)
                     ss.tok = cs_tok_new(external ? &r->cfg_ext : &r->cfg_lines);
                 stream_feed(r, idx, &ss, b->data, len, sign, external);
-                start = len;
                 emitted = 1;
-                *fed = base + len;
+                start = len;
+            } else if (b->cap < MAX_RECORD) {
+                b->cap *= 2;
+                b->data = cs_xrealloc(b->data, b->cap);
+            } else {
+                long_record(r, idx, line, base, sign);
+                skipping = 1;
+                start = len;
             }
         }
         memmove(b->data, b->data + start, len - start);
         base += start;
         len -= start;
-        if (at_end)
-            break;
     }
-    if (ss.open && rc == 0 && limit == UINT64_MAX)
+    /* A document still open at an error or where a take-back stops stays
+     * open: the first pass never finished it either. */
+    if (ss.open && at_end)
         stream_close(r, idx, &ss, sign, external);
     cs_tok_free(ss.tok);
     pool_put(r, b);
@@ -554,7 +552,7 @@ static void input_task(run *r, size_t idx)
         res->error = cs_xstrdup(why);
         add_diag(me(r), idx, 0, 0, CS_DIAG_UNREADABLE, NULL);
         if (r->opt->strict || in->is_stdin)
-            stop_at(r, idx, 0, 0, 0, "", why);
+            stop_at(r, idx, 0, 0, 0, 0, "", why);
         progress_add(r, in->size);
         return;
     }
@@ -566,11 +564,11 @@ static void input_task(run *r, size_t idx)
         cs_source_close(src);
         return;
     }
-    uint64_t fed = 0, err_off = 0;
-    int rc = input_buffered(r, idx, src, 1, UINT64_MAX, &fed, &why, &err_off);
+    uint64_t reads = 0, err_off = 0;
+    int rc = input_buffered(r, idx, src, 1, UINT64_MAX, &reads, &why, &err_off);
 #pragma omp taskwait
-    uint64_t decoded = res->decoded;
-    int is_zst = cs_source_is_zst(src);
+    const uint64_t decoded = res->decoded;
+    const int is_zst = cs_source_is_zst(src), rereadable = cs_source_is_mapped(src);
     cs_source_close(src);
     if (rc == 0)
         return;
@@ -581,20 +579,21 @@ static void input_task(run *r, size_t idx)
     res->error = cs_xmalloc(elen);
     snprintf(res->error, elen, "%s%s", is_zst ? "zstd: " : "", why);
     add_diag(me(r), idx, 0, err_off, CS_DIAG_UNDECODABLE, NULL);
-    if (r->opt->strict || in->is_stdin) {
-        stop_at(r, idx, err_off, 0, 1, "", res->error);
+    if (r->opt->strict || !rereadable) {
+        /* A pipe or stdin cannot be read again to take its counts back. */
+        stop_at(r, idx, decoded, 0, err_off, 1, "", res->error);
         return;
     }
     /* Take the shard back: count what was counted again, with sign -1. */
     const char *why2;
-    uint64_t fed2, off2;
+    uint64_t reads2 = 0, off2;
     src = cs_source_open(in, &why2);
     if (src) {
-        input_buffered(r, idx, src, -1, fed, &fed2, &why2, &off2);
+        input_buffered(r, idx, src, -1, reads, &reads2, &why2, &off2);
         cs_source_close(src);
     }
-    if (!src || fed2 != fed) /* the file changed under us: the counts are wrong */
-        stop_at(r, idx, err_off, 0, 1, "",
+    if (!src || reads2 != reads || res->decoded != decoded) /* it changed under us */
+        stop_at(r, idx, decoded, 0, err_off, 1, "",
                 "changed while being read; cannot take back its partial counts");
     res->decoded = decoded;
 }

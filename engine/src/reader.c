@@ -146,8 +146,11 @@ static void walk(const char *dir, const ancestor *up, const cs_exclude *excl, si
                 ancestor here = {up, st.st_dev, st.st_ino};
                 walk(path, &here, excl, n_excl, out);
             }
-        } else {
+        } else if (S_ISREG(st.st_mode)) {
             found_push(out, path, NULL);
+        } else {
+            /* a FIFO or device found by a walk: opening it could block */
+            found_push(out, path, "not a regular file");
         }
         free(path);
     }
@@ -286,8 +289,6 @@ cs_source *cs_source_open(const cs_input *in, const char **why)
             madvise(m, s->map_len, MADV_SEQUENTIAL);
         }
     }
-    if (S_ISREG(st.st_mode) && st.st_size == 0)
-        s->eof = 1;
     if (s->map) {
         s->zin.src = s->map;
         s->zin.size = s->map_len;
@@ -296,20 +297,30 @@ cs_source *cs_source_open(const cs_input *in, const char **why)
         s->in = cs_xmalloc(STREAM_IN);
         s->zin.src = s->in;
     }
-    if (in->is_stdin && !s->is_zst && !s->map) {
+    if (in->is_stdin) {
         /* stdin has no name: recognise a zstd stream by its magic number
-         * (or a skippable frame's) in the first bytes. */
-        ssize_t k = read(fd, s->in, STREAM_IN);
-        if (k < 0) {
-            *why = strerror(errno);
-            cs_source_close(s);
-            return NULL;
+         * (or a skippable frame's) in its first 4 bytes. */
+        const uint8_t *head = s->map;
+        size_t have = s->map_len;
+        if (!s->map) {
+            while (!s->eof && s->zin.size < 4) {
+                ssize_t k = read(fd, s->in + s->zin.size, STREAM_IN - s->zin.size);
+                if (k < 0 && errno == EINTR)
+                    continue;
+                if (k < 0) {
+                    *why = strerror(errno);
+                    cs_source_close(s);
+                    return NULL;
+                }
+                s->zin.size += (size_t)k;
+                s->eof = (k == 0);
+            }
+            head = s->in;
+            have = s->zin.size;
         }
-        s->zin.size = (size_t)k;
-        s->eof = (k == 0);
-        if (k >= 4) {
-            uint32_t m = (uint32_t)s->in[0] | (uint32_t)s->in[1] << 8 |
-                         (uint32_t)s->in[2] << 16 | (uint32_t)s->in[3] << 24;
+        if (have >= 4) {
+            uint32_t m = (uint32_t)head[0] | (uint32_t)head[1] << 8 | (uint32_t)head[2] << 16 |
+                         (uint32_t)head[3] << 24;
             s->is_zst = (m == ZSTD_MAGICNUMBER || (m & 0xFFFFFFF0u) == ZSTD_MAGIC_SKIPPABLE_START);
         }
     }
@@ -340,11 +351,16 @@ void cs_source_close(cs_source *s)
 
 int cs_source_view(const cs_source *s, const uint8_t **p, size_t *n)
 {
-    if (s->is_zst || (!s->map && !(s->eof && !s->in)))
+    if (s->is_zst || !s->map)
         return 0;
     *p = s->map;
-    *n = s->map ? s->map_len : 0;
+    *n = s->map_len;
     return 1;
+}
+
+int cs_source_is_mapped(const cs_source *s)
+{
+    return s->map != NULL;
 }
 
 int cs_source_is_zst(const cs_source *s)
@@ -438,6 +454,10 @@ int cs_source_read(cs_source *s, uint8_t *dst, size_t cap, size_t *got, const ch
             return -1;
         }
         s->mid_frame = (z != 0);
+        /* Hand a completed (checksum-verified) frame over before decoding
+         * the next: an error there must not hide what came before it. */
+        if (z == 0 && out.pos > 0)
+            break;
     }
     *got = out.pos;
     return 0;

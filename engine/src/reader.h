@@ -57,12 +57,16 @@ void cs_source_close(cs_source *s); /* NULL is a no-op */
  * inputs that must go through cs_source_read (zstd, pipes, stdin). */
 int cs_source_view(const cs_source *s, const uint8_t **p, size_t *n);
 
-/* Reads up to cap decoded bytes into dst; *got = 0 at the end. On a decode
+/* Reads up to cap decoded bytes into dst, stopping early at the end of a
+ * zstd frame; *got = 0 at the end. On a decode
  * or read error returns -1 with *why and *offset (the input byte offset,
  * compressed for zstd, where it was found); a shard cut short is an error
  * at its last byte. */
 int cs_source_read(cs_source *s, uint8_t *dst, size_t cap, size_t *got, const char **why,
                    uint64_t *offset);
+
+/* 1 when the input is a mapped regular file: it can be read again. */
+int cs_source_is_mapped(const cs_source *s);
 
 /* 1 when the input is zstd (by name, or by magic number on stdin). */
 int cs_source_is_zst(const cs_source *s);

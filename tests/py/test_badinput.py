@@ -246,3 +246,85 @@ def test_full_disk_leaves_nothing_under_a_final_name():
             assert os.listdir(mnt) == [], os.listdir(mnt)
         finally:
             subprocess.run(["umount", mnt], check=True)
+
+
+def test_take_back_after_a_cut_at_a_bare_cr():
+    """The first pass cut right after a CR (it saw the next byte); the take-back
+    must cut there too although its data stops at that byte."""
+    with tmpdir() as d:
+        good = os.path.join(d, "good.txt")
+        _write(good, b"good text\n")
+        bad = os.path.join(d, "bad.zst")
+        _write(bad, zstd_frames(b"ab\rc", 100) + b"JUNKJUNK")
+        mac = os.path.join(d, "mac.txt.zst")
+        _write(mac, zstd_frames(gen_text(seed=8, n_words=30000).replace("\n", "\r").encode(), 1 << 16)
+               + b"JUNKJUNK")
+        want = os.path.join(d, "want")
+        for opts in (("--doc-sep", "line", "--chunk-size", "4"), ("--doc-sep", "blank", "--chunk-size", "5"),
+                     ("--doc-sep", "line",), ("--doc-sep", "blank", "-T", "1")):
+            count([good], want, *opts)
+            for shard in (bad, mac):
+                out = os.path.join(d, "out")
+                err = count([good, shard], out, *opts)
+                assert "shard skipped" in err, (opts, err)
+                assert tables(out) == tables(want), (opts, shard)
+
+
+def test_zstd_on_stdin_from_a_file_or_a_slow_pipe():
+    with tmpdir() as d:
+        zst = os.path.join(d, "x.txt.zst")
+        _write(zst, _shard(n_words=3000))
+        ref = os.path.join(d, "ref")
+        count([zst], ref)
+        out = os.path.join(d, "out")
+        with open(zst, "rb") as f:  # stdin is a regular file: mapped, still recognised
+            p = subprocess.run([os.environ.get("CORPUSSTAT", "build/release/corpusstat"), "count", "-q",
+                                "-o", out, "-"], stdin=f, stderr=subprocess.PIPE)
+        assert p.returncode == 0 and tables(out) == tables(ref), p.stderr
+        # the magic number arrives in two reads
+        engine = os.path.abspath(os.environ.get("CORPUSSTAT", "build/release/corpusstat"))
+        p = subprocess.run(["bash", "-c", f"(head -c2 {zst}; sleep 0.3; tail -c +3 {zst}) | "
+                                          f"{engine} count -q -o {out} -"], stderr=subprocess.PIPE)
+        assert p.returncode == 0 and tables(out) == tables(ref), p.stderr
+
+
+def test_corrupt_shard_through_a_fifo_ends_the_run():
+    """A pipe cannot be read again to take its counts back: exit 1, no hang."""
+    with tmpdir() as d:
+        fifo = os.path.join(d, "p.txt.zst")
+        os.mkfifo(fifo)
+        data = _shard() + b"JUNKJUNK"
+        engine = os.path.abspath(os.environ.get("CORPUSSTAT", "build/release/corpusstat"))
+        out = os.path.join(d, "out")
+        writer = subprocess.Popen(["bash", "-c", f"cat > {fifo}"], stdin=subprocess.PIPE)
+        proc = subprocess.Popen([engine, "count", "-q", "-o", out, "--doc-sep", "line", fifo],
+                                stderr=subprocess.PIPE)
+        writer.communicate(data, timeout=30)
+        err = proc.communicate(timeout=30)[1].decode()
+        assert proc.returncode == 1, (proc.returncode, err)
+        assert re.fullmatch(rf"corpusstat: {re.escape(fifo)}: byte \d+: zstd: Unknown frame descriptor\n", err), err
+        assert not os.path.exists(out)
+
+
+def test_strict_reports_the_first_error_in_decoded_order():
+    with tmpdir() as d:
+        lines = [json.dumps({"text": f"record {i}"}).encode() for i in range(20)]
+        lines[10] = b"not json"
+        shard = os.path.join(d, "s.jsonl.zst")
+        _write(shard, zstd_frames(b"\n".join(lines) + b"\n", 1 << 20) + b"JUNKJUNK")
+        err = count([shard], os.path.join(d, "out"), "--strict", rc=1)
+        assert err == f"corpusstat: {shard}:11: bad record: not a JSON object\n", err
+
+
+def test_fifo_found_in_a_folder_is_skipped_not_opened():
+    with tmpdir() as d:
+        src = os.path.join(d, "in")
+        os.makedirs(src)
+        _write(os.path.join(src, "a.txt"), b"words here")
+        os.mkfifo(os.path.join(src, "pipe.txt"))
+        out = os.path.join(d, "out")
+        p = subprocess.run([os.environ.get("CORPUSSTAT", "build/release/corpusstat"), "count", "-q",
+                            "-o", out, src], stderr=subprocess.PIPE, timeout=30)
+        assert p.returncode == 0
+        assert p.stderr.decode() == f"corpusstat: {src}/pipe.txt: not a regular file; input skipped\n"
+        assert summary(out)["unreadable_inputs"] == 1
