@@ -36,6 +36,14 @@ void *cs_xrealloc(void *p, size_t n)
     return q;
 }
 
+void *cs_xaligned(size_t align, size_t n)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, align, n ? n : 1) != 0)
+        oom(n);
+    return p;
+}
+
 char *cs_xstrdup(const char *s)
 {
     size_t n = strlen(s) + 1;

@@ -23,6 +23,8 @@ void *cs_xmalloc(size_t n);
 void *cs_xcalloc(size_t n, size_t size);
 void *cs_xrealloc(void *p, size_t n);
 char *cs_xstrdup(const char *s);
+/* Memory aligned to `align` (a power of two); free() releases it. */
+void *cs_xaligned(size_t align, size_t n);
 
 /* Growable byte buffer. `data` is owned; cs_buf_free(NULL-initialised) is a no-op. */
 typedef struct cs_buf {

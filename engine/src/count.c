@@ -43,7 +43,8 @@ void cs_counter_init(cs_counter *c, int ngram_min, int ngram_max, uint64_t first
     c->doc_step = doc_step;
     c->sign = 1;
     c->term_hash = cs_xmalloc(CS_BATCH_EVENTS * sizeof *c->term_hash);
-    c->gram_hash = cs_xmalloc((size_t)CS_BATCH_EVENTS * (size_t)(n_orders(c) + 1) *
+    /* zeroed: the prefetch may read slots of grams that did not form */
+    c->gram_hash = cs_xcalloc((size_t)CS_BATCH_EVENTS * (size_t)(n_orders(c) + 1),
                               sizeof *c->gram_hash);
 }
 

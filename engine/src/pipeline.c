@@ -48,9 +48,6 @@
 #include "summary.h"
 #include "tokenize.h"
 
-/* 1 MiB chunks: ~5 ms of tokenizing, so task overhead is noise and a
- * handful of chunks per thread keeps every core busy. */
-#define DEFAULT_CHUNK (1u << 20)
 /* A JSONL record is parsed whole; longer lines are skipped as bad records.
  * TODO(issue 6): stream the text field so no line is too long. */
 #define MAX_RECORD ((size_t)1 << 30)
@@ -64,6 +61,8 @@ typedef struct diag {
     const char *why; /* static */
 } diag;
 
+/* One per thread, allocated by its thread, aligned to a cache line so two
+ * threads' counters never share one. */
 typedef struct worker {
     cs_counter counter;
     cs_tok *tok_ext;   /* documents given by the caller (file, JSONL) */
@@ -73,7 +72,7 @@ typedef struct worker {
     int64_t bad_records;
     diag *diags;
     size_t n_diags, cap_diags;
-} worker;
+} __attribute__((aligned(CS_CACHE_LINE))) worker;
 
 typedef struct pbuf {
     struct pbuf *next;
@@ -89,7 +88,8 @@ typedef struct run {
     cs_in_result *in;
     int nt;
     worker **w;
-    size_t chunk;
+    size_t chunk;    /* bytes per chunk of a mapped input */
+    size_t buf_size; /* bytes per decoding buffer: chunk, at least 4 */
     /* buffer pool */
     pbuf *free_bufs;
     int n_bufs, max_bufs;
@@ -133,7 +133,7 @@ static pbuf *pool_get(run *r, int force)
     }
     if (alloc) {
         b = cs_xmalloc(sizeof *b);
-        b->cap = r->chunk;
+        b->cap = r->buf_size;
         b->data = cs_xmalloc(b->cap);
     }
     return b;
@@ -143,7 +143,7 @@ static void pool_put(run *r, pbuf *b)
 {
     if (!b)
         return;
-    if (b->cap != r->chunk) { /* grown for a long JSONL line: do not keep it */
+    if (b->cap != r->buf_size) { /* grown for a long JSONL line: do not keep it */
         free(b->data);
         free(b);
 #pragma omp critical(cs_pool)
@@ -487,7 +487,7 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
                 if (mode == CS_CUT_JSONL)
                     line += count_lines(b->data + start, c);
                 size_t tail = len - start - c;
-                pbuf *nb = (sign > 0 && b->cap == r->chunk) ? pool_get(r, 0) : NULL;
+                pbuf *nb = (sign > 0 && b->cap == r->buf_size) ? pool_get(r, 0) : NULL;
                 if (nb) {
                     memcpy(nb->data, b->data + start + c, tail);
                     ch.owner = b;
@@ -601,78 +601,15 @@ static void input_task(run *r, size_t idx)
 /* ------------------------------------------------------------------ */
 /* output                                                               */
 
-typedef struct heap_item {
-    const cs_row *row;
-    unsigned part;
-} heap_item;
-
-typedef struct rowmerge {
-    const cs_merged *m;
-    unsigned order;
-    cs_rows *parts; /* CS_N_PARTS sorted runs */
-    size_t pos[CS_N_PARTS];
-    heap_item heap[CS_N_PARTS];
-    unsigned n;
-} rowmerge;
-
-static int heap_less(const rowmerge *g, const heap_item *a, const heap_item *b)
-{
-    return cs_row_cmp(g->m, g->order, a->row, a->part, b->row, b->part) < 0;
-}
-
-static void heap_down(rowmerge *g, unsigned i)
-{
-    for (;;) {
-        unsigned l = 2 * i + 1, s = i;
-        if (l < g->n && heap_less(g, &g->heap[l], &g->heap[s]))
-            s = l;
-        if (l + 1 < g->n && heap_less(g, &g->heap[l + 1], &g->heap[s]))
-            s = l + 1;
-        if (s == i)
-            return;
-        heap_item t = g->heap[i];
-        g->heap[i] = g->heap[s];
-        g->heap[s] = t;
-        i = s;
-    }
-}
-
-static void rowmerge_init(rowmerge *g, const cs_merged *m, unsigned order, cs_rows *parts)
-{
-    memset(g, 0, sizeof *g);
-    g->m = m;
-    g->order = order;
-    g->parts = parts;
-    for (unsigned p = 0; p < CS_N_PARTS; p++)
-        if (parts[p].n)
-            g->heap[g->n++] = (heap_item){&parts[p].v[0], p};
-    for (unsigned i = g->n / 2; i-- > 0;)
-        heap_down(g, i);
-}
-
-static const cs_row *rowmerge_next(rowmerge *g)
-{
-    if (!g->n)
-        return NULL;
-    heap_item top = g->heap[0];
-    unsigned p = top.part;
-    if (++g->pos[p] < g->parts[p].n)
-        g->heap[0].row = &g->parts[p].v[g->pos[p]];
-    else
-        g->heap[0] = g->heap[--g->n];
-    heap_down(g, 0);
-    return top.row;
-}
-
 static void write_rows(cs_csv *w, const cs_merged *m, unsigned order, cs_rows *parts,
                        uint64_t top)
 {
-    rowmerge g;
-    rowmerge_init(&g, m, order, parts);
+    cs_rowmerge g;
+    cs_rowmerge_init(&g, m, order, parts);
     const cs_row *row;
     char nbuf[16];
     int nlen = snprintf(nbuf, sizeof nbuf, "%u,", order);
-    for (uint64_t k = 0; k < top && (row = rowmerge_next(&g)) != NULL; k++) {
+    for (uint64_t k = 0; k < top && (row = cs_rowmerge_next(&g)) != NULL; k++) {
         if (order > 1)
             cs_csv_raw(w, nbuf, (size_t)nlen);
         cs_csv_field(w, &row->key, &row->len, 1);
@@ -755,87 +692,6 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
 /* ------------------------------------------------------------------ */
 /* the run                                                              */
 
-void cs_options_init(cs_options *o)
-{
-    memset(o, 0, sizeof *o);
-    o->format = CS_FORMAT_AUTO;
-    o->text_field = "text";
-    o->doc_sep = CS_DOCSEP_FILE;
-    o->fold_case = 1;
-    o->normalize = CS_NORM_NONE;
-    o->max_len = 64;
-    o->min_len = 1;
-    o->ngram_min = 1;
-    o->ngram_max = 2;
-    o->cooc = CS_COOC_NONE;
-    o->min_count = 0;
-    o->top = UINT64_MAX;
-    o->out_dir = "corpusstat-out";
-    o->threads = 0;
-    o->chunk_size = DEFAULT_CHUNK;
-}
-
-cs_status cs_options_check(const cs_options *o, cs_error *err)
-{
-    if (o->ngram_min < 1 || o->ngram_max < o->ngram_min || o->ngram_max > CS_NGRAM_MAX) {
-        cs_error_set(err, CS_ERR_USAGE, NULL, "--ngrams %d-%d: want A-B with 1 <= A <= B <= %d",
-                     o->ngram_min, o->ngram_max, CS_NGRAM_MAX);
-        return CS_ERR_USAGE;
-    }
-    if (o->max_len < 1 || o->max_len > (1u << 20)) {
-        cs_error_set(err, CS_ERR_USAGE, NULL, "--max-len %u: want 1 to 1048576", o->max_len);
-        return CS_ERR_USAGE;
-    }
-    if (o->min_len > o->max_len) {
-        cs_error_set(err, CS_ERR_USAGE, NULL, "--min-len %u is above --max-len %u", o->min_len,
-                     o->max_len);
-        return CS_ERR_USAGE;
-    }
-    if (!o->text_field || !*o->text_field) {
-        cs_error_set(err, CS_ERR_USAGE, NULL, "--text-field: want a field name");
-        return CS_ERR_USAGE;
-    }
-    if (o->threads < 0 || o->threads > 1024) {
-        cs_error_set(err, CS_ERR_USAGE, NULL, "-T %d: want 0 (all cores) to 1024", o->threads);
-        return CS_ERR_USAGE;
-    }
-    if (o->chunk_size < 1) {
-        cs_error_set(err, CS_ERR_USAGE, NULL, "chunk size must be at least 1 byte");
-        return CS_ERR_USAGE;
-    }
-    return CS_OK;
-}
-
-static cs_status load_stopwords(run *r, cs_error *err)
-{
-    const char *path = r->opt->stopwords_path;
-    if (!path)
-        return CS_OK;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        cs_error_set(err, CS_ERR_USAGE, path, "--stopwords: %s", strerror(errno));
-        return CS_ERR_USAGE;
-    }
-    r->stopwords = cs_strset_new();
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    cs_buf term = {0};
-    for (int first = 1; (len = getline(&line, &cap, f)) > 0; first = 0) {
-        const char *p = line;
-        if (first && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) { /* a BOM opens the file */
-            p += 3;
-            len -= 3;
-        }
-        if (cs_tok_term(&r->cfg_ext, (const uint8_t *)p, (size_t)len, &term))
-            cs_strset_add(r->stopwords, term.data, term.len);
-    }
-    free(line);
-    cs_buf_free(&term);
-    fclose(f);
-    return CS_OK;
-}
-
 static int diag_cmp(const void *a, const void *b)
 {
     const diag *x = a, *y = b;
@@ -913,13 +769,16 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     r.opt = opt;
     r.t0 = t0;
     r.stop_input = SIZE_MAX;
+    r.chunk = opt->chunk_size;
     /* A buffer holds at least a BOM and a code point. */
-    r.chunk = opt->chunk_size < 4 ? 4 : opt->chunk_size;
+    r.buf_size = opt->chunk_size < 4 ? 4 : opt->chunk_size;
     r.cfg_ext = (cs_tok_config){opt->fold_case, opt->normalize, opt->join_lines,
                                 CS_TOK_DOCS_EXTERNAL, opt->max_len, opt->min_len, NULL};
-    st = load_stopwords(&r, err);
-    if (st != CS_OK)
-        return st;
+    if (opt->stopwords_path) {
+        r.stopwords = cs_stopwords_load(opt->stopwords_path, &r.cfg_ext, err);
+        if (!r.stopwords)
+            return CS_ERR_USAGE;
+    }
     r.cfg_ext.stopwords = r.stopwords;
     r.cfg_lines = r.cfg_ext;
     r.cfg_lines.docs = opt->doc_sep == CS_DOCSEP_BLANK ? CS_TOK_DOCS_BLANK : CS_TOK_DOCS_LINE;
@@ -957,7 +816,8 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     {
         /* Each thread allocates its own state: its pages stay local. */
         int t = omp_get_thread_num();
-        worker *w = cs_xcalloc(1, sizeof *w);
+        worker *w = cs_xaligned(CS_CACHE_LINE, sizeof *w);
+        memset(w, 0, sizeof *w);
         cs_counter_init(&w->counter, rp->opt->ngram_min, rp->opt->ngram_max, (uint64_t)t + 1,
                         (uint64_t)nt);
         w->tok_ext = cs_tok_new(&rp->cfg_ext);

@@ -282,3 +282,52 @@ void cs_rows_free(cs_rows *r)
     free(r->arena);
     memset(r, 0, sizeof *r);
 }
+
+static int heap_less(const cs_rowmerge *g, const cs_heap_item *a, const cs_heap_item *b)
+{
+    return cs_row_cmp(g->m, g->order, a->row, a->part, b->row, b->part) < 0;
+}
+
+static void heap_down(cs_rowmerge *g, unsigned i)
+{
+    for (;;) {
+        unsigned l = 2 * i + 1, s = i;
+        if (l < g->n && heap_less(g, &g->heap[l], &g->heap[s]))
+            s = l;
+        if (l + 1 < g->n && heap_less(g, &g->heap[l + 1], &g->heap[s]))
+            s = l + 1;
+        if (s == i)
+            return;
+        cs_heap_item t = g->heap[i];
+        g->heap[i] = g->heap[s];
+        g->heap[s] = t;
+        i = s;
+    }
+}
+
+void cs_rowmerge_init(cs_rowmerge *g, const cs_merged *m, unsigned order, cs_rows *parts)
+{
+    memset(g, 0, sizeof *g);
+    g->m = m;
+    g->order = order;
+    g->parts = parts;
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        if (parts[p].n)
+            g->heap[g->n++] = (cs_heap_item){&parts[p].v[0], p};
+    for (unsigned i = g->n / 2; i-- > 0;)
+        heap_down(g, i);
+}
+
+const cs_row *cs_rowmerge_next(cs_rowmerge *g)
+{
+    if (!g->n)
+        return NULL;
+    cs_heap_item top = g->heap[0];
+    unsigned p = top.part;
+    if (++g->pos[p] < g->parts[p].n)
+        g->heap[0].row = &g->parts[p].v[g->pos[p]];
+    else
+        g->heap[0] = g->heap[--g->n];
+    heap_down(g, 0);
+    return top.row;
+}

@@ -94,4 +94,24 @@ static inline int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a
     return order == 1 ? 0 : cs_row_tie(m, order, a, part_a, b, part_b);
 }
 
+/* The rows of a table in order: a k-way merge of its sorted partitions
+ * (a heap of the partitions' heads). parts is borrowed. */
+typedef struct cs_heap_item {
+    const cs_row *row;
+    unsigned part;
+} cs_heap_item;
+
+typedef struct cs_rowmerge {
+    const cs_merged *m;
+    unsigned order;
+    cs_rows *parts; /* CS_N_PARTS sorted runs */
+    size_t pos[CS_N_PARTS];
+    cs_heap_item heap[CS_N_PARTS];
+    unsigned n;
+} cs_rowmerge;
+
+void cs_rowmerge_init(cs_rowmerge *g, const cs_merged *m, unsigned order, cs_rows *parts);
+/* The next row, or NULL after the last. */
+const cs_row *cs_rowmerge_next(cs_rowmerge *g);
+
 #endif

@@ -24,6 +24,8 @@
  */
 #include "tokenize.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -242,7 +244,8 @@ cs_tok *cs_tok_new(const cs_tok_config *cfg)
     cs_tok *t = cs_xcalloc(1, sizeof *t);
     t->cfg = cfg;
     /* Room for the longest kept token plus one folded code point (at most 3
-     * code points of 4 bytes) so appends never check the end of the batch. */
+     * code points of 4 bytes): a token that fits is written whole; a longer
+     * one only counts its length past tok_cap, and is dropped. */
     t->tok_cap = (size_t)cfg->max_len + 16;
     t->batch.bytes = cs_xmalloc(CS_BATCH_BYTES + t->tok_cap);
     t->raw_cap = 4 * (size_t)cfg->max_len + 64;
@@ -740,4 +743,37 @@ int cs_tok_term(const cs_tok_config *cfg, const uint8_t *p, size_t n, cs_buf *ou
     cs_tok_free(t);
     free(cps);
     return 1;
+}
+
+cs_strset *cs_stopwords_load(const char *path, const cs_tok_config *cfg, cs_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cs_error_set(err, CS_ERR_USAGE, path, "--stopwords: %s", strerror(errno));
+        return NULL;
+    }
+    cs_strset *set = cs_strset_new();
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    cs_buf term = {0};
+    for (int first = 1; (len = getline(&line, &cap, f)) > 0; first = 0) {
+        const char *p = line;
+        if (first && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) { /* a BOM opens the file */
+            p += 3;
+            len -= 3;
+        }
+        if (cs_tok_term(cfg, (const uint8_t *)p, (size_t)len, &term))
+            cs_strset_add(set, term.data, term.len);
+    }
+    int read_error = ferror(f);
+    free(line);
+    cs_buf_free(&term);
+    fclose(f);
+    if (read_error) {
+        cs_error_set(err, CS_ERR_USAGE, path, "--stopwords: cannot read the file");
+        cs_strset_free(set);
+        return NULL;
+    }
+    return set;
 }
