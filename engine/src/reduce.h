@@ -85,6 +85,8 @@ static inline int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a
         return a->count > b->count ? -1 : 1;
     if (a->prefix != b->prefix)
         return a->prefix < b->prefix ? -1 : 1;
+    if (a->key == b->key)
+        return 0; /* a row and itself (a sort's pivot) */
     uint32_t n = a->len < b->len ? a->len : b->len;
     int c = n > 8 ? memcmp(a->key + 8, b->key + 8, n - 8) : 0; /* the prefix held the rest */
     if (c)
