@@ -65,7 +65,7 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	CS_BUILD=$(B) python3 tests/run.py
 
-asan:
+asan: deps
 	@$(MAKE) --no-print-directory CONFIG=asan all
 	ASAN_OPTIONS=detect_leaks=1 CS_BUILD=build/asan python3 tests/run.py
 
