@@ -20,14 +20,16 @@
  * it).
  *
  * All or nothing per input: a zstd shard that fails to decode has already
- * been partly counted. The input task then waits for its chunks and reads
- * the shard again up to the same byte, counting with sign -1; counts are
- * sums, so the shard's contribution becomes exactly zero. The bad shard
- * costs a second read; good shards cost nothing extra.
+ * been partly counted. The input task then waits for its chunks and replays
+ * the same reads of the shard, counting them inline with sign -1; counts
+ * are sums, so the shard's contribution becomes exactly zero. The bad shard
+ * costs a second read; good shards cost nothing extra. A pipe cannot be
+ * read again, so a decode error there ends the run.
  *
- * Merging: partition p of every thread's tables is merged by one task, terms
- * first (they assign global ids), then grams. Rows are sorted per partition
- * in parallel and merged in order by the writer.
+ * Merging: partition p of every thread's tables is merged by one task into
+ * the first thread's partition p, terms first (they assign global ids),
+ * then grams. Rows are sorted per partition in parallel and merged in
+ * order by the writer.
  */
 #include <errno.h>
 #include <fcntl.h>
