@@ -106,7 +106,8 @@ void cs_csv_field(cs_csv *w, const uint8_t *const *parts, const uint32_t *lens, 
     cs_csv_raw(w, "\"", 1);
 }
 
-void cs_csv_i64(cs_csv *w, int64_t v)
+/* Writes v in decimal at d (at most 20 bytes); returns the end. */
+static uint8_t *put_i64(uint8_t *d, int64_t v)
 {
     char tmp[24];
     char *e = tmp + sizeof tmp, *s = e;
@@ -117,7 +118,58 @@ void cs_csv_i64(cs_csv *w, int64_t v)
     } while (u);
     if (v < 0)
         *--s = '-';
-    cs_csv_raw(w, s, (size_t)(e - s));
+    memcpy(d, s, (size_t)(e - s));
+    return d + (e - s);
+}
+
+void cs_csv_i64(cs_csv *w, int64_t v)
+{
+    uint8_t tmp[24];
+    cs_csv_raw(w, tmp, (size_t)(put_i64(tmp, v) - tmp));
+}
+
+void cs_csv_row(cs_csv *w, const char *lead, size_t lead_len, const uint8_t *key, uint32_t len,
+                int64_t a, int64_t b)
+{
+    /* worst case: every key byte a doubled quote, two quotes, two numbers */
+    const size_t need = lead_len + 2 * (size_t)len + 2 + 2 * 21 + 3;
+    if (w->cap - w->len < need) {
+        drain(w);
+        if (need > w->cap) { /* a key near the buffer's size: the slow way */
+            cs_csv_raw(w, lead, lead_len);
+            cs_csv_field(w, &key, &len, 1);
+            cs_csv_raw(w, ",", 1);
+            cs_csv_i64(w, a);
+            cs_csv_raw(w, ",", 1);
+            cs_csv_i64(w, b);
+            cs_csv_raw(w, "\n", 1);
+            return;
+        }
+    }
+    uint8_t *d = w->buf + w->len;
+    memcpy(d, lead, lead_len);
+    d += lead_len;
+    uint32_t i = 0;
+    while (i < len && key[i] != ',' && key[i] != '"' && key[i] != '\r' && key[i] != '\n')
+        i++;
+    if (i == len) {
+        memcpy(d, key, len);
+        d += len;
+    } else {
+        *d++ = '"';
+        for (i = 0; i < len; i++) {
+            if (key[i] == '"')
+                *d++ = '"';
+            *d++ = key[i];
+        }
+        *d++ = '"';
+    }
+    *d++ = ',';
+    d = put_i64(d, a);
+    *d++ = ',';
+    d = put_i64(d, b);
+    *d++ = '\n';
+    w->len = (size_t)(d - w->buf);
 }
 
 int cs_csv_close(cs_csv *w)

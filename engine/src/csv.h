@@ -25,6 +25,11 @@ void cs_csv_raw(cs_csv *w, const void *p, size_t n);
  * doubled. parts[0..n) are joined by single spaces (n-gram keys). */
 void cs_csv_field(cs_csv *w, const uint8_t *const *parts, const uint32_t *lens, size_t n);
 void cs_csv_i64(cs_csv *w, int64_t v);
+/* One table row: `lead` as it is (e.g. "2," or ""), the text field key
+ * (quoted as cs_csv_field does), then ",a,b\n". One buffer reservation per
+ * row: tables have millions. */
+void cs_csv_row(cs_csv *w, const char *lead, size_t lead_len, const uint8_t *key, uint32_t len,
+                int64_t a, int64_t b);
 /* Flushes, fsyncs and closes. Returns 0 or the first errno. */
 int cs_csv_close(cs_csv *w);
 

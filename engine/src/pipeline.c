@@ -609,18 +609,10 @@ static void write_rows(cs_csv *w, const cs_merged *m, unsigned order, cs_rows *p
     cs_rowmerge g;
     cs_rowmerge_init(&g, m, order, parts);
     const cs_row *row;
-    char nbuf[16];
-    int nlen = snprintf(nbuf, sizeof nbuf, "%u,", order);
-    for (uint64_t k = 0; k < top && (row = cs_rowmerge_next(&g)) != NULL; k++) {
-        if (order > 1)
-            cs_csv_raw(w, nbuf, (size_t)nlen);
-        cs_csv_field(w, &row->key, &row->len, 1);
-        cs_csv_raw(w, ",", 1);
-        cs_csv_i64(w, row->count);
-        cs_csv_raw(w, ",", 1);
-        cs_csv_i64(w, row->docs);
-        cs_csv_raw(w, "\n", 1);
-    }
+    char lead[16] = "";
+    int lead_len = order > 1 ? snprintf(lead, sizeof lead, "%u,", order) : 0;
+    for (uint64_t k = 0; k < top && (row = cs_rowmerge_next(&g)) != NULL; k++)
+        cs_csv_row(w, lead, (size_t)lead_len, row->key, row->len, row->count, row->docs);
 }
 
 /* Errors name the file as the user will look for it: under -o DIR. */

@@ -51,12 +51,14 @@ int main(void)
     cs_csv_i64(&w, -42);
     cs_csv_i64(&w, 0);
     cs_csv_raw(&w, "\n", 1);
+    cs_csv_row(&w, "2,", 2, (const uint8_t *)"a \"b\"", 5, 7, 3);
+    cs_csv_row(&w, "", 0, (const uint8_t *)"x,y", 3, -1, 9223372036854775807LL);
     CHECK(cs_csv_close(&w) == 0);
     CHECK(cs_stage_commit(&st, &err) == CS_OK);
     cs_stage_abort(&st);
     snprintf(path, sizeof path, "%s/terms.csv", out);
     char *s = slurp(path);
-    CHECK_MSG(s && strcmp(s, "plain\n\"1,000\"\n\"say \"\"hi\"\"\"\n\"a b,c\"\n\"cr\rlf\n\"\n-420\n") == 0,
+    CHECK_MSG(s && strcmp(s, "plain\n\"1,000\"\n\"say \"\"hi\"\"\"\n\"a b,c\"\n\"cr\rlf\n\"\n-420\n2,\"a \"\"b\"\"\",7,3\n\"x,y\",-1,9223372036854775807\n") == 0,
               "%s", s);
     free(s);
 
