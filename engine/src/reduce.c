@@ -283,26 +283,19 @@ void cs_rows_free(cs_rows *r)
     memset(r, 0, sizeof *r);
 }
 
-static int heap_less(const cs_rowmerge *g, const cs_heap_item *a, const cs_heap_item *b)
+/* The head row of run p, or NULL when it is spent. */
+static inline const cs_row *head(const cs_rowmerge *g, unsigned p)
 {
-    return cs_row_cmp(g->m, g->order, a->row, a->part, b->row, b->part) < 0;
+    return g->pos[p] < g->parts[p].n ? &g->parts[p].v[g->pos[p]] : NULL;
 }
 
-static void heap_down(cs_rowmerge *g, unsigned i)
+/* Run a's head comes before run b's (a spent run comes last). */
+static inline int beats(const cs_rowmerge *g, unsigned a, unsigned b)
 {
-    for (;;) {
-        unsigned l = 2 * i + 1, s = i;
-        if (l < g->n && heap_less(g, &g->heap[l], &g->heap[s]))
-            s = l;
-        if (l + 1 < g->n && heap_less(g, &g->heap[l + 1], &g->heap[s]))
-            s = l + 1;
-        if (s == i)
-            return;
-        cs_heap_item t = g->heap[i];
-        g->heap[i] = g->heap[s];
-        g->heap[s] = t;
-        i = s;
-    }
+    const cs_row *x = head(g, a), *y = head(g, b);
+    if (!x || !y)
+        return x != NULL;
+    return cs_row_cmp(g->m, g->order, x, a, y, b) < 0;
 }
 
 void cs_rowmerge_init(cs_rowmerge *g, const cs_merged *m, unsigned order, cs_rows *parts)
@@ -311,23 +304,32 @@ void cs_rowmerge_init(cs_rowmerge *g, const cs_merged *m, unsigned order, cs_row
     g->m = m;
     g->order = order;
     g->parts = parts;
+    unsigned winner[2 * CS_N_PARTS];
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        if (parts[p].n)
-            g->heap[g->n++] = (cs_heap_item){&parts[p].v[0], p};
-    for (unsigned i = g->n / 2; i-- > 0;)
-        heap_down(g, i);
+        winner[CS_N_PARTS + p] = p;
+    for (unsigned n = CS_N_PARTS - 1; n >= 1; n--) {
+        unsigned a = winner[2 * n], b = winner[2 * n + 1];
+        int a_wins = beats(g, a, b);
+        winner[n] = a_wins ? a : b;
+        g->loser[n] = a_wins ? b : a;
+    }
+    g->loser[0] = winner[1];
 }
 
 const cs_row *cs_rowmerge_next(cs_rowmerge *g)
 {
-    if (!g->n)
+    unsigned w = g->loser[0];
+    const cs_row *row = head(g, w);
+    if (!row)
         return NULL;
-    cs_heap_item top = g->heap[0];
-    unsigned p = top.part;
-    if (++g->pos[p] < g->parts[p].n)
-        g->heap[0].row = &g->parts[p].v[g->pos[p]];
-    else
-        g->heap[0] = g->heap[--g->n];
-    heap_down(g, 0);
-    return top.row;
+    g->pos[w]++;
+    /* Replay w's path to the root: one comparison per level. */
+    for (unsigned n = (w + CS_N_PARTS) / 2; n >= 1; n /= 2)
+        if (beats(g, g->loser[n], w)) {
+            unsigned t = g->loser[n];
+            g->loser[n] = w;
+            w = t;
+        }
+    g->loser[0] = w;
+    return row;
 }

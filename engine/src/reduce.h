@@ -97,19 +97,14 @@ static inline int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a
 }
 
 /* The rows of a table in order: a k-way merge of its sorted partitions
- * (a heap of the partitions' heads). parts is borrowed. */
-typedef struct cs_heap_item {
-    const cs_row *row;
-    unsigned part;
-} cs_heap_item;
-
+ * through a tournament (loser) tree: log2(64) = 6 comparisons a row, half
+ * of what a binary heap needs. parts is borrowed. */
 typedef struct cs_rowmerge {
     const cs_merged *m;
     unsigned order;
-    cs_rows *parts; /* CS_N_PARTS sorted runs */
-    size_t pos[CS_N_PARTS];
-    cs_heap_item heap[CS_N_PARTS];
-    unsigned n;
+    cs_rows *parts;              /* CS_N_PARTS sorted runs */
+    size_t pos[CS_N_PARTS];      /* next row of each run */
+    unsigned loser[CS_N_PARTS];  /* [n]: the run that lost at node n; [0]: the winner */
 } cs_rowmerge;
 
 void cs_rowmerge_init(cs_rowmerge *g, const cs_merged *m, unsigned order, cs_rows *parts);

@@ -89,6 +89,17 @@ static void test_term_order(void)
         CHECK_MSG(ok, "row %zu: got %.*s,%lld want %s,%d", k, (int)r->len, r->key,
                   (long long)r->count, want[k].w, want[k].count);
     }
+    /* the writer's merge gives the same order */
+    cs_rowmerge g;
+    cs_rowmerge_init(&g, m, 1, rows);
+    size_t k = 0;
+    for (const cs_row *r; (r = cs_rowmerge_next(&g)) != NULL; k++)
+        if (k < N && !(r->len == strlen(want[k].w) && memcmp(r->key, want[k].w, r->len) == 0)) {
+            CHECK_MSG(0, "rowmerge row %zu: got %.*s want %s", k, (int)r->len, r->key, want[k].w);
+            break;
+        }
+    CHECK(k == N);
+    CHECK(cs_rowmerge_next(&g) == NULL);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         cs_rows_free(&rows[p]);
     /* --min-count 3 and --top 2 per partition */
