@@ -29,7 +29,7 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all test demo bench asan clean help deps deps-demo
 
-all: $(B)/corpusstat $(TEST_BIN)
+all: $(B)/corpusstat $(B)/corpusgen $(TEST_BIN)
 
 help:
 	@echo "make            build build/release/corpusstat and the unit tests"
@@ -56,6 +56,11 @@ $(B)/libcorpusstat.a: $(LIB_OBJ)
 
 $(B)/corpusstat: engine/cli/main.c $(B)/libcorpusstat.a
 	$(CC) $(CFLAGS_ALL) $< $(B)/libcorpusstat.a $(LDLIBS_ALL) -o $@
+
+# The seeded corpus generator that tests and benchmarks share (datasets/gen/README.md).
+$(B)/corpusgen: datasets/gen/corpusgen.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $< $(LDLIBS_ALL) -o $@
 
 $(B)/tests/%: tests/unit/%.c tests/unit/testhelp.h $(B)/libcorpusstat.a
 	@mkdir -p $(@D)
