@@ -281,7 +281,10 @@ cs_source *cs_source_open(const cs_input *in, const char **why)
     s->fd = fd;
     s->own_fd = !in->is_stdin;
     s->is_zst = in->is_zst;
-    if (S_ISREG(st.st_mode) && st.st_size > 0) {
+    /* A stdin file that a parent has partly read is read from where it
+     * stands, not mapped from its start. */
+    int at_start = !in->is_stdin || lseek(fd, 0, SEEK_CUR) == 0;
+    if (S_ISREG(st.st_mode) && st.st_size > 0 && at_start) {
         void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (m != MAP_FAILED) {
             s->map = m;
@@ -293,7 +296,7 @@ cs_source *cs_source_open(const cs_input *in, const char **why)
         s->zin.src = s->map;
         s->zin.size = s->map_len;
         s->eof = 1; /* all input is in zin */
-    } else if (!s->eof) {
+    } else {
         s->in = cs_xmalloc(STREAM_IN);
         s->zin.src = s->in;
     }

@@ -277,3 +277,17 @@ def test_stopword_file_with_bom_and_blank_lines():
         assert summary(out)["options"]["stopwords_loaded"] == 2
         err = count([src], out, "--stopwords", os.path.join(d, "missing"), rc=2)
         assert "missing" in err and "No such file" in err, err
+
+
+def test_stdin_file_partly_read_by_the_parent():
+    """stdin is a regular file whose first line a shell `read` consumed: the
+    engine reads on from there (it must not map the file from its start)."""
+    with tmpdir() as d:
+        src = os.path.join(d, "a.txt")
+        with open(src, "w") as f:
+            f.write("skip me\nkeep these words\n")
+        out = os.path.join(d, "o")
+        from csutil import ENGINE
+        subprocess.run(["bash", "-c", f"(read -r _; {os.path.abspath(ENGINE)} count -q -o {out} -) < {src}"],
+                       check=True)
+        assert tables(out)["terms.csv"] == b"term,count,doc_count\nkeep,1,1\nthese,1,1\nwords,1,1\n"
