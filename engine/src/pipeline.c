@@ -630,14 +630,41 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     int n_orders = o->ngram_max >= gmin ? o->ngram_max - gmin + 1 : 0;
     /* rows[0]: terms, rows[k]: order gmin + k - 1 */
     cs_rows(*rows)[CS_N_PARTS] = cs_xcalloc((size_t)n_orders + 1, sizeof *rows);
+    const int n_tasks = (n_orders + 1) * (int)CS_N_PARTS;
     int nt = r->nt;
+    /* With --top, rows counted less than the top's smallest count need no
+     * sorting: find that count per table from a histogram of counts. */
+    uint64_t *floor = cs_xcalloc((size_t)n_orders + 1, sizeof *floor);
+    for (int k = 0; k <= n_orders; k++)
+        floor[k] = o->min_count;
+    if (o->top != UINT64_MAX) {
+        uint64_t *hist = cs_xcalloc((size_t)n_tasks * (CS_HIST_MAX + 1), sizeof *hist);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(rows, m, o, n_orders, gmin)
-    for (int i = 0; i < (n_orders + 1) * (int)CS_N_PARTS; i++) {
+    shared(hist, m, gmin, n_tasks)
+        for (int i = 0; i < n_tasks; i++) {
+            int k = i / (int)CS_N_PARTS;
+            cs_count_hist_part(m, k == 0 ? 1u : (unsigned)(gmin + k - 1), (unsigned)i % CS_N_PARTS,
+                               hist + (size_t)i * (CS_HIST_MAX + 1));
+        }
+        for (int k = 0; k <= n_orders; k++) {
+            uint64_t *sum_k = hist + (size_t)k * CS_N_PARTS * (CS_HIST_MAX + 1);
+            for (unsigned p = 1; p < CS_N_PARTS; p++)
+                for (unsigned c = 0; c <= CS_HIST_MAX; c++)
+                    sum_k[c] += sum_k[(size_t)p * (CS_HIST_MAX + 1) + c];
+            uint64_t t = cs_top_threshold(sum_k, o->top);
+            if (t > floor[k])
+                floor[k] = t;
+        }
+        free(hist);
+    }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
+    shared(rows, m, o, gmin, n_tasks, floor)
+    for (int i = 0; i < n_tasks; i++) {
         int k = i / (int)CS_N_PARTS;
         unsigned p = (unsigned)i % CS_N_PARTS;
-        cs_rows_part(m, k == 0 ? 1u : (unsigned)(gmin + k - 1), p, o->min_count, o->top, &rows[k][p]);
+        cs_rows_part(m, k == 0 ? 1u : (unsigned)(gmin + k - 1), p, floor[k], o->top, &rows[k][p]);
     }
+    free(floor);
     cs_status st = CS_OK;
     const uint8_t bom[3] = {0xEF, 0xBB, 0xBF};
     for (int k = 0; k <= n_orders && st == CS_OK; k++) {

@@ -276,6 +276,28 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
         out->n = (size_t)top;
 }
 
+void cs_count_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t *hist)
+{
+    const cs_table *t = order == 1 ? m->terms : m->grams[order];
+    const cs_part *part = &t->part[p];
+    for (uint32_t i = 0; i < part->n; i++) {
+        int64_t c = entry_cnt(t, order, p, i)->count;
+        if (c > 0)
+            hist[c < CS_HIST_MAX ? c : CS_HIST_MAX]++;
+    }
+}
+
+uint64_t cs_top_threshold(const uint64_t *hist, uint64_t top)
+{
+    uint64_t rows = 0;
+    for (uint64_t c = CS_HIST_MAX; c >= 1; c--) {
+        rows += hist[c];
+        if (rows >= top)
+            return c;
+    }
+    return 1;
+}
+
 void cs_rows_free(cs_rows *r)
 {
     free(r->v);

@@ -72,6 +72,17 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
                   uint64_t top, cs_rows *out);
 void cs_rows_free(cs_rows *r);
 
+/* Histogram of the counts of partition p of table `order`: hist[c] rows
+ * with count c for 1 <= c < CS_HIST_MAX, hist[CS_HIST_MAX] those above. */
+#define CS_HIST_MAX 1024
+void cs_count_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t *hist);
+
+/* The largest count c such that at least `top` rows count c or more, from a
+ * table's histogram (capped at CS_HIST_MAX, so a lower bound past it), 1 when
+ * there are fewer rows. Rows counted less cannot be among the top: dropping
+ * them before the sort changes no output byte. */
+uint64_t cs_top_threshold(const uint64_t *hist, uint64_t top);
+
 /* Order of two rows of one table whose key bytes are equal (grams only:
  * an NFKC term can hold a space): by their terms. */
 int cs_row_tie(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,

@@ -150,8 +150,28 @@ static void test_gram_tie(void)
     cs_table_free(t);
 }
 
+static void test_top_threshold(void)
+{
+    static uint64_t h[CS_HIST_MAX + 1];
+    memset(h, 0, sizeof h);
+    h[1] = 100;
+    h[2] = 10;
+    h[5] = 3;
+    h[CS_HIST_MAX] = 2; /* two rows counted 1024 times or more */
+    CHECK(cs_top_threshold(h, 1) == CS_HIST_MAX);
+    CHECK(cs_top_threshold(h, 2) == CS_HIST_MAX);
+    CHECK(cs_top_threshold(h, 3) == 5);
+    CHECK(cs_top_threshold(h, 5) == 5);
+    CHECK(cs_top_threshold(h, 6) == 2);  /* ties at 2 all stay: the key order picks among them */
+    CHECK(cs_top_threshold(h, 15) == 2);
+    CHECK(cs_top_threshold(h, 16) == 1);
+    CHECK(cs_top_threshold(h, 1000) == 1); /* fewer rows than the top */
+    CHECK(cs_top_threshold(h, 0) == CS_HIST_MAX);
+}
+
 int main(void)
 {
+    test_top_threshold();
     test_term_order();
     test_gram_tie();
     return TEST_REPORT();
