@@ -38,6 +38,7 @@ Usage: bench/run.py [--dry-run]     (--dry-run: print the commands, run nothing)
 """
 import csv
 import datetime
+import html
 import io
 import json
 import os
@@ -729,11 +730,11 @@ def plot_series(st, contenders):
             ("scaling-threads", "threads (full corpus)", False, threads)]
 
 
-def plot_png(path, xlabel, logx, pts):
+def plot_png(path, xlabel, logx, pts, title):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
     xs = [p[0] for p in pts]
     for ax, idx, ylabel in ((axes[0], 1, "MB/s"), (axes[1], 2, "peak RSS, MB")):
         ys = [p[idx] or 0 for p in pts]
@@ -746,13 +747,13 @@ def plot_png(path, xlabel, logx, pts):
         ax.set_ylabel(ylabel)
         ax.set_ylim(bottom=0)
         ax.grid(True, alpha=0.3)
-    fig.suptitle("corpusstat count --ngrams 1-2 --top 1000000")
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
-def plot_svg(path, xlabel, logx, pts):
+def plot_svg(path, xlabel, logx, pts, title):
     """The same two panels as plot_png, drawn by hand when matplotlib is missing."""
     import math
     w, h, pad = 420, 300, 55
@@ -791,8 +792,10 @@ def plot_svg(path, xlabel, logx, pts):
                      f'{xlabel}</text>')
         parts.append(f'<text x="{ox + 15}" y="{h / 2}" text-anchor="middle" '
                      f'transform="rotate(-90 {ox + 15} {h / 2})">{ylabel}</text>')
-    parts.append(f'<text x="{w}" y="20" text-anchor="middle" font-size="13">'
-                 f'corpusstat count --ngrams 1-2 --top 1000000</text></svg>')
+    for i, line in enumerate(title.split("\n")):
+        parts.append(f'<text x="{w}" y="{16 + 14 * i}" text-anchor="middle" font-size="12">'
+                     f'{html.escape(line)}</text>')
+    parts.append('</svg>')
     path.write_text("\n".join(parts) + "\n")
 
 
@@ -804,6 +807,8 @@ def make_plots(st, contenders, stem):
     except ImportError:
         ext, draw = "svg", plot_svg
     made = {}
+    # Every figure names the machine and the commit, as the tables do.
+    title = f"corpusstat count --ngrams 1-2 --top 1000000\n{machine()}; commit {commit()}"
     for name, xlabel, logx, pts in plot_series(st, contenders):
         if len(pts) < 2:
             log(f"plot {name}: fewer than 2 points, not drawn")
@@ -812,7 +817,7 @@ def make_plots(st, contenders, stem):
             continue
         latest = RESULTS / f"latest-{name}.{ext}"
         try:
-            draw(latest, xlabel, logx, pts)
+            draw(latest, xlabel, logx, pts, title)
         except Exception as e:  # a plot must not lose the table
             log(f"plot {name} failed: {e}")
             continue
