@@ -93,6 +93,33 @@ void cs_error_set(cs_error *err, cs_status code, const char *path, const char *f
     va_end(ap);
 }
 
+size_t cs_utf8_seq_len(const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    uint8_t b = p[0], lo = 0x80, hi = 0xBF;
+    size_t len;
+    if (b >= 0xC2 && b <= 0xDF) {
+        len = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        len = 3;
+        lo = b == 0xE0 ? 0xA0 : 0x80;
+        hi = b == 0xED ? 0x9F : 0xBF;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        len = 4;
+        lo = b == 0xF0 ? 0x90 : 0x80;
+        hi = b == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (n < len || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t k = 2; k < len; k++)
+        if ((p[k] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
 double cs_now(void)
 {
     struct timespec ts;

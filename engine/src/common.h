@@ -41,6 +41,36 @@ void cs_buf_free(cs_buf *b);
 void cs_error_set(cs_error *err, cs_status code, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Writes cp (a Unicode scalar value) as UTF-8 at d; returns 1 to 4 bytes. */
+static inline size_t cs_utf8_put(uint8_t *d, uint32_t cp)
+{
+    if (cp < 0x80) {
+        d[0] = (uint8_t)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        d[0] = (uint8_t)(0xC0 | (cp >> 6));
+        d[1] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        d[0] = (uint8_t)(0xE0 | (cp >> 12));
+        d[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        d[2] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    d[0] = (uint8_t)(0xF0 | (cp >> 18));
+    d[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+    d[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+    d[3] = (uint8_t)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Length (2 to 4) of the well-formed multi-byte UTF-8 sequence at p[0..n),
+ * 0 if there is none (Unicode table 3-7: no overlongs, no surrogates, no
+ * code point past U+10FFFF). */
+size_t cs_utf8_seq_len(const uint8_t *p, size_t n);
+
 /* Monotonic seconds. */
 double cs_now(void);
 

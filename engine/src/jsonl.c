@@ -34,38 +34,6 @@ static void ws(scan *c)
     }
 }
 
-/* Length of the valid UTF-8 sequence at s[i..n), 0 if malformed. */
-static size_t utf8_len(const uint8_t *s, size_t i, size_t n)
-{
-    uint8_t b = s[i];
-    size_t need;
-    uint8_t lo = 0x80, hi = 0xBF;
-    if (b >= 0xC2 && b <= 0xDF)
-        need = 1;
-    else if (b >= 0xE0 && b <= 0xEF) {
-        need = 2;
-        if (b == 0xE0)
-            lo = 0xA0;
-        if (b == 0xED)
-            hi = 0x9F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        need = 3;
-        if (b == 0xF0)
-            lo = 0x90;
-        if (b == 0xF4)
-            hi = 0x8F;
-    } else
-        return 0;
-    if (n - i <= need)
-        return 0;
-    if (s[i + 1] < lo || s[i + 1] > hi)
-        return 0;
-    for (size_t k = 2; k <= need; k++)
-        if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-            return 0;
-    return need + 1;
-}
-
 static int hex4(const uint8_t *s, uint32_t *v)
 {
     uint32_t x = 0;
@@ -120,7 +88,7 @@ static int string(scan *c, int *lenient_malformed, size_t *a, size_t *z, int *es
         if (b < 0x20)
             return fail(c, "control character in a string");
         if (b >= 0x80) {
-            size_t k = utf8_len(c->s, c->i, c->n);
+            size_t k = cs_utf8_seq_len(c->s + c->i, c->n - c->i);
             if (!k && !lenient_malformed)
                 return fail(c, "malformed UTF-8 outside the text field");
             if (!k)
@@ -252,28 +220,8 @@ static int value(scan *c, cs_buf *stack)
 
 static void put_utf8(cs_buf *o, uint32_t cp)
 {
-    uint8_t d[4];
-    size_t k;
-    if (cp < 0x80) {
-        d[0] = (uint8_t)cp;
-        k = 1;
-    } else if (cp < 0x800) {
-        d[0] = (uint8_t)(0xC0 | (cp >> 6));
-        d[1] = (uint8_t)(0x80 | (cp & 0x3F));
-        k = 2;
-    } else if (cp < 0x10000) {
-        d[0] = (uint8_t)(0xE0 | (cp >> 12));
-        d[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        d[2] = (uint8_t)(0x80 | (cp & 0x3F));
-        k = 3;
-    } else {
-        d[0] = (uint8_t)(0xF0 | (cp >> 18));
-        d[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-        d[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        d[3] = (uint8_t)(0x80 | (cp & 0x3F));
-        k = 4;
-    }
-    cs_buf_append(o, d, k);
+    cs_buf_reserve(o, 4);
+    o->len += cs_utf8_put(o->data + o->len, cp);
 }
 
 /* Decodes the escapes of a string already validated by string(). */

@@ -34,20 +34,8 @@ static void jstr(cs_csv *w, const char *s)
             i++;
         } else {
             /* copy a valid UTF-8 sequence, escape a stray byte */
-            size_t k = 0;
-            if (b >= 0xC2 && b <= 0xDF)
-                k = 2;
-            else if (b >= 0xE0 && b <= 0xEF)
-                k = 3;
-            else if (b >= 0xF0 && b <= 0xF4)
-                k = 4;
-            int ok = k && i + k <= n;
-            for (size_t j = 1; ok && j < k; j++)
-                ok = (p[i + j] & 0xC0) == 0x80;
-            if (ok && k == 3)
-                ok = !(b == 0xE0 && p[i + 1] < 0xA0) && !(b == 0xED && p[i + 1] > 0x9F);
-            if (ok && k == 4)
-                ok = !(b == 0xF0 && p[i + 1] < 0x90) && !(b == 0xF4 && p[i + 1] > 0x8F);
+            size_t k = cs_utf8_seq_len(p + i, n - i);
+            int ok = k != 0;
             if (ok) {
                 cs_csv_raw(w, p + i, k);
                 i += k;

@@ -250,13 +250,3 @@ uint64_t cs_table_size(const cs_table *t)
         n += t->part[i].n;
     return n;
 }
-
-uint64_t cs_table_bytes(const cs_table *t)
-{
-    uint64_t n = 0;
-    for (unsigned i = 0; i < CS_N_PARTS; i++)
-        n += (uint64_t)(t->part[i].mask + 1) * sizeof(cs_slot) + (uint64_t)t->part[i].cap * t->stride;
-    for (const cs_arena_block *b = t->arena; b; b = b->next)
-        n += b->cap;
-    return n;
-}

@@ -133,7 +133,4 @@ __attribute__((always_inline)) static inline void cs_table_prefetch_entry(const 
 /* Entries in all partitions. */
 uint64_t cs_table_size(const cs_table *t);
 
-/* Bytes held (slots, entries, arena): for the summary. */
-uint64_t cs_table_bytes(const cs_table *t);
-
 #endif

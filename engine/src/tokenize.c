@@ -354,35 +354,11 @@ static inline void begin_token(cs_tok *t)
     t->raw_over = 0;
 }
 
-static inline size_t utf8_put(uint8_t *d, uint32_t cp)
-{
-    if (cp < 0x80) {
-        d[0] = (uint8_t)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        d[0] = (uint8_t)(0xC0 | (cp >> 6));
-        d[1] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (uint8_t)(0xE0 | (cp >> 12));
-        d[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        d[2] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    d[0] = (uint8_t)(0xF0 | (cp >> 18));
-    d[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-    d[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-    d[3] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Appends a code point that is already in its final form. */
 static inline void put_final(cs_tok *t, uint32_t cp)
 {
     uint8_t tmp[4];
-    size_t k = utf8_put(tmp, cp);
+    size_t k = cs_utf8_put(tmp, cp);
     if (t->tok_len + k <= t->tok_cap)
         memcpy(t->batch.bytes + t->tok_off + t->tok_len, tmp, k);
     t->tok_len += k;
@@ -417,7 +393,7 @@ static inline void append_cp(cs_tok *t, uint32_t cp)
             return;
         }
         cs_buf_reserve(&t->raw, 4);
-        t->raw.len += utf8_put(t->raw.data + t->raw.len, cp);
+        t->raw.len += cs_utf8_put(t->raw.data + t->raw.len, cp);
         return;
     }
     if (cp < 128) {
