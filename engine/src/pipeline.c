@@ -365,38 +365,41 @@ static void input_mapped(run *r, size_t idx, const uint8_t *p, size_t n)
 /* ------------------------------------------------------------------ */
 /* a decoded or piped input: buffers                                    */
 
+/* The oversized document an input task is streaming, if any. */
 typedef struct stream_state {
-    cs_tok *tok;  /* the open oversized document's tokenizer (owned) */
-    int open;
+    cs_tok *tok;  /* owned; made on first use (most inputs never need one) */
+    const cs_tok_config *cfg;
+    int open;     /* a document is being fed */
+    size_t input;
+    int64_t sign;
+    int external; /* documents begin and end with the stream (file, JSONL) */
 } stream_state;
 
-static void stream_feed(run *r, size_t idx, stream_state *s, const uint8_t *p, size_t n,
-                        int64_t sign, int external)
+/* Feeds n bytes of the document (opening it first if need be), then closes
+ * it when `close` says so. Counts go to the running thread's counter: no
+ * task is created while a document is open, so that thread never changes. */
+static void stream(run *r, stream_state *s, const uint8_t *p, size_t n, int close)
 {
     worker *w = me(r);
-    w->counter.sign = sign;
+    if (!s->tok)
+        s->tok = cs_tok_new(s->cfg);
+    w->counter.sign = s->sign;
     cs_tok_set_sink(s->tok, cs_counter_consume, &w->counter);
     if (!s->open) {
         cs_tok_reset(s->tok);
-        if (external)
+        if (s->external)
             cs_tok_doc_begin(s->tok);
         s->open = 1;
     }
     cs_tok_feed(s->tok, p, n);
-    take_stats(r, w, s->tok, idx, sign);
-}
-
-static void stream_close(run *r, size_t idx, stream_state *s, int64_t sign, int external)
-{
-    worker *w = me(r);
-    w->counter.sign = sign;
-    cs_tok_set_sink(s->tok, cs_counter_consume, &w->counter);
-    if (external)
-        cs_tok_doc_end(s->tok);
-    else
-        cs_tok_finish(s->tok);
-    take_stats(r, w, s->tok, idx, sign);
-    s->open = 0;
+    if (close) {
+        if (s->external)
+            cs_tok_doc_end(s->tok);
+        else
+            cs_tok_finish(s->tok);
+        s->open = 0;
+    }
+    take_stats(r, w, s->tok, s->input, s->sign);
 }
 
 /* A JSONL line longer than MAX_RECORD: counted and reported as bad. */
@@ -437,7 +440,7 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
     int bom_checked = (in->format != CS_FORMAT_JSONL);
     int skipping = 0;     /* JSONL: inside a line too long to keep */
     int emitted = 0, rc = 0, at_end = 0;
-    stream_state ss = {NULL, 0};
+    stream_state ss = {NULL, external ? &r->cfg_ext : &r->cfg_lines, 0, idx, sign, external};
     *reads = 0;
     while (!at_end && *reads < max_reads && !stopped_before(r, idx)) {
         size_t got = 0;
@@ -475,12 +478,12 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
             /* the rest of an oversized document, up to its end if it is here */
             size_t c = at_end ? len : cs_cut_first(b->data, len, mode);
             size_t n = c ? c : len;
-            stream_feed(r, idx, &ss, b->data, n, sign, external);
+            stream(r, &ss, b->data, n, 0);
             start = n;
             /* cs_cut_first only finds ends of documents; the idle check
              * guards the return to fresh tokenizers all the same. */
             if (c && (at_end || cs_tok_idle(ss.tok)))
-                stream_close(r, idx, &ss, sign, external);
+                stream(r, &ss, NULL, 0, 1);
         }
         if (!ss.open && start < len) {
             size_t c = cs_cut(b->data + start, len - start, mode, at_end);
@@ -513,9 +516,7 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
         if (start == 0 && len == b->cap) {
             /* a full buffer and no boundary: an oversized document */
             if (mode != CS_CUT_JSONL) {
-                if (!ss.tok)
-                    ss.tok = cs_tok_new(external ? &r->cfg_ext : &r->cfg_lines);
-                stream_feed(r, idx, &ss, b->data, len, sign, external);
+                stream(r, &ss, b->data, len, 0);
                 emitted = 1;
                 start = len;
             } else if (b->cap < MAX_RECORD) {
@@ -534,7 +535,7 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
     /* A document still open at an error or where a take-back stops stays
      * open: the first pass never finished it either. */
     if (ss.open && at_end)
-        stream_close(r, idx, &ss, sign, external);
+        stream(r, &ss, NULL, 0, 1);
     cs_tok_free(ss.tok);
     pool_put(r, b);
     r->in[idx].decoded = base + len;
