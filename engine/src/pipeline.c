@@ -293,13 +293,10 @@ static void count_chunk(run *r, const chunk *c)
     pool_put(r, c->owner);
 }
 
-/* Runs the chunk as a task, or here when asked to (rollback, no buffer). */
-static void dispatch(run *r, chunk c, int inline_only)
+/* Runs the chunk as a task on any thread. (Counting inline, when there is
+ * no buffer to spare or while taking a shard back, calls count_chunk.) */
+static void dispatch(run *r, chunk c)
 {
-    if (inline_only) {
-        count_chunk(r, &c);
-        return;
-    }
 #pragma omp task default(none) firstprivate(r, c)
     count_chunk(r, &c);
 }
@@ -338,7 +335,7 @@ static void input_mapped(run *r, size_t idx, const uint8_t *p, size_t n)
     if (in->format == CS_FORMAT_JSONL && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         off = 3; /* a BOM opens the file, not the first record */
     if (mode == CS_CUT_NONE) {
-        dispatch(r, (chunk){idx, p, n, NULL, 1, 0, n, 1}, 0);
+        dispatch(r, (chunk){idx, p, n, NULL, 1, 0, n, 1});
         return;
     }
     progress_add(r, off);
@@ -357,7 +354,7 @@ static void input_mapped(run *r, size_t idx, const uint8_t *p, size_t n)
         chunk ch = {idx, p + off, c, NULL, line, off, c, 1};
         if (mode == CS_CUT_JSONL)
             line += count_lines(p + off, c);
-        dispatch(r, ch, 0);
+        dispatch(r, ch);
         off += c;
     }
 }
@@ -496,7 +493,7 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
                 if (nb) {
                     memcpy(nb->data, b->data + start + c, tail);
                     ch.owner = b;
-                    dispatch(r, ch, 0);
+                    dispatch(r, ch);
                     b = nb;
                     base += start + c;
                     len = tail;
