@@ -72,7 +72,7 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p)
         for (uint32_t i = 0; i < sp->n; i++) {
             const cs_term *e = cs_part_entry(sp, sizeof(cs_term), i);
             int is_new;
-            cs_term *d = cs_table_term(m->terms, e->hash, e->bytes, e->len, 0, &is_new);
+            cs_term *d = cs_table_term(m->terms, e->hash, cs_term_bytes(e), e->len, 0, &is_new);
             uint32_t idx = (uint32_t)(((const uint8_t *)d - mp->entries) / sizeof(cs_term));
             if (idx >= (1u << CS_ID_BITS))
                 return -1;
@@ -130,7 +130,7 @@ int cs_row_tie(const cs_merged *m, unsigned order, const cs_row *a, unsigned par
     for (unsigned k = 0; k < order; k++) {
         const cs_term *x = cs_merged_term(m, ia[k]), *y = cs_merged_term(m, ib[k]);
         uint32_t n = x->len < y->len ? x->len : y->len;
-        int c = memcmp(x->bytes, y->bytes, n);
+        int c = memcmp(cs_term_bytes(x), cs_term_bytes(y), n);
         if (c)
             return c;
         if (x->len != y->len)
@@ -238,7 +238,7 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
         r->idx = i;
         if (order == 1) {
             const cs_term *e = cs_part_entry(part, t->stride, i);
-            r->key = e->bytes;
+            r->key = cs_term_bytes(e);
             r->len = e->len;
         } else {
             const uint32_t *ids = gram_ids(m, order, p, i);
@@ -258,7 +258,7 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
                 const cs_term *e = cs_merged_term(m, ids[k]);
                 if (k)
                     *d++ = ' ';
-                memcpy(d, e->bytes, e->len);
+                memcpy(d, cs_term_bytes(e), e->len);
                 d += e->len;
             }
         }

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* Term bytes are copied into 1 MiB blocks: one malloc per ~100k terms. */
+/* Terms longer than CS_TERM_INLINE are copied into 1 MiB blocks. */
 #define ARENA_BLOCK (1u << 20)
 /* First slot array of a partition: small, since most corpora leave many of
  * the 64 x orders x threads partitions nearly empty. */
@@ -26,6 +26,8 @@ struct cs_arena_block {
     size_t used, cap;
     uint8_t data[];
 };
+
+_Static_assert(sizeof(cs_term) == 64, "a term entry is one cache line");
 
 cs_table *cs_table_new(unsigned order)
 {
@@ -89,13 +91,11 @@ static inline uint32_t slot_of(uint64_t hash, uint32_t mask)
 
 static void *table_alloc(size_t n, int zero)
 {
-    if (n < HUGE_PAGE)
-        return zero ? cs_xcalloc(1, n) : cs_xmalloc(n);
-    void *p = NULL;
-    size_t rounded = (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-    if (posix_memalign(&p, HUGE_PAGE, rounded) != 0)
-        return zero ? cs_xcalloc(1, n) : cs_xmalloc(n);
-    madvise(p, rounded, MADV_HUGEPAGE);
+    size_t align = n < HUGE_PAGE ? 64 : HUGE_PAGE; /* 64: a term entry is one cache line */
+    size_t rounded = (n + align - 1) & ~(align - 1);
+    void *p = cs_xaligned(align, rounded);
+    if (align == HUGE_PAGE)
+        madvise(p, rounded, MADV_HUGEPAGE);
     if (zero)
         memset(p, 0, n);
     return p;
@@ -181,7 +181,7 @@ cs_term *cs_table_term(cs_table *t, uint64_t hash, const uint8_t *key, uint32_t 
             break;
         if (p->slots[s].tag == tag) {
             cs_term *e = cs_part_entry(p, sizeof(cs_term), idx1 - 1);
-            if (e->hash == hash && e->len == len && bytes_equal(e->bytes, key, len)) {
+            if (e->hash == hash && e->len == len && bytes_equal(cs_term_bytes(e), key, len)) {
                 *is_new = 0;
                 return e;
             }
@@ -195,7 +195,10 @@ cs_term *cs_table_term(cs_table *t, uint64_t hash, const uint8_t *key, uint32_t 
             s = (s + 1) & p->mask;
     }
     cs_term *e = part_append(p, sizeof(cs_term), s, hash);
-    e->bytes = copy ? arena_copy(t, key, len) : key;
+    if (len <= CS_TERM_INLINE)
+        memcpy(e->key.in, key, len);
+    else
+        e->key.ptr = copy ? arena_copy(t, key, len) : key;
     e->len = len;
     e->id = t->next_id++;
     *is_new = 1;

@@ -57,13 +57,27 @@ static inline void cs_cnt_add(cs_cnt *c, int64_t sign, uint64_t doc)
     }
 }
 
+/* Keys up to this many bytes live inside the entry, so a lookup that hits
+ * touches one cache line of entry and no arena: most terms are short, and
+ * the arena read was the lookup's costliest miss (bench/NOTES.md, 6). */
+#define CS_TERM_INLINE 24
+
 typedef struct cs_term {
     uint64_t hash;
     cs_cnt c;
-    const uint8_t *bytes; /* in the arena of this table or of the table it was merged from */
     uint32_t len;
-    uint32_t id;          /* thread table: dense local id; merged: global id */
-} cs_term;
+    uint32_t id; /* thread table: dense local id; merged: global id */
+    union {
+        uint8_t in[CS_TERM_INLINE]; /* len <= CS_TERM_INLINE */
+        const uint8_t *ptr;         /* longer: in the arena of this table or of the
+                                       table it was merged from */
+    } key;
+} cs_term; /* 64 bytes, and entry arrays are 64-byte aligned: one line each */
+
+static inline const uint8_t *cs_term_bytes(const cs_term *e)
+{
+    return e->len <= CS_TERM_INLINE ? e->key.in : e->key.ptr;
+}
 
 typedef struct cs_gram {
     uint64_t hash;
@@ -103,8 +117,9 @@ static inline void *cs_part_entry(const cs_part *p, size_t stride, uint32_t i)
 }
 
 /* The entry of term (hash, p, len), inserted with zero counts if new. A new
- * key's bytes are copied into the arena when copy is 1, else borrowed (they
- * must outlive the table). *is_new tells which. Cost: O(1) expected; a
+ * key of more than CS_TERM_INLINE bytes is copied into the arena when copy
+ * is 1, else borrowed (it must outlive the table); a shorter one is always
+ * copied into its entry. *is_new tells whether the key is new. Cost: O(1) expected; a
  * resize now and then rehashes one partition. */
 cs_term *cs_table_term(cs_table *t, uint64_t hash, const uint8_t *p, uint32_t len, int copy,
                        int *is_new);
