@@ -22,8 +22,10 @@
 /* Lookups issued this many tokens ahead: slots first, entries half-way.
  * Far enough to cover a memory miss with the work of the tokens between,
  * near enough that the prefetched lines are still in L1/L2. */
+#ifndef PREFETCH_SLOT /* -D to experiment */
 #define PREFETCH_SLOT 16
 #define PREFETCH_ENTRY 8
+#endif
 
 static int n_orders(const cs_counter *c)
 {

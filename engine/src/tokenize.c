@@ -247,7 +247,7 @@ cs_tok *cs_tok_new(const cs_tok_config *cfg)
      * code points of 4 bytes): a token that fits is written whole; a longer
      * one only counts its length past tok_cap, and is dropped. */
     t->tok_cap = (size_t)cfg->max_len + 16;
-    t->batch.bytes = cs_xmalloc(CS_BATCH_BYTES + t->tok_cap);
+    t->batch.bytes = cs_xmalloc(CS_BATCH_BYTES + t->tok_cap + 8); /* 8: see run_fast */
     t->raw_cap = 4 * (size_t)cfg->max_len + 64;
     cs_tok_reset(t);
     return t;
@@ -540,6 +540,144 @@ static void line_end(cs_tok *t)
     t->line_nonblank = 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* the fast path                                                        */
+
+/* Most text is ASCII words and Cyrillic or Latin-1 letters between single
+ * spaces. run_fast() takes those through locals, 8 ASCII bytes at a time,
+ * and hands anything else (a joiner, punctuation, a line break, a 3- or
+ * 4-byte sequence, a malformed byte) back to the state machine, which is
+ * the definition; the two must give the same events (tests/unit:
+ * test_tokenize compares them on every piece size). */
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+static inline uint64_t load_le64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static inline void store_le64(uint8_t *p, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    memcpy(p, &v, 8);
+}
+
+/* 0x80 in each byte of y (7-bit bytes) that is >= c, for 1 <= c <= 0x80:
+ * y + 0x80 - c stays within its byte and sets bit 7 exactly then. */
+static inline uint64_t ge7(uint64_t y, unsigned c)
+{
+    return (y + ONES * (0x80u - c)) & HIGHS;
+}
+
+/* 0x80 in each byte of w that is an ASCII letter or digit (the ASCII word
+ * characters); *upper gets 0x80 in each byte that is A-Z. */
+static inline uint64_t ascii_word_bytes(uint64_t w, uint64_t *upper)
+{
+    uint64_t ascii = ~w & HIGHS;
+    uint64_t y = w & ~HIGHS;
+    uint64_t yl = y | ONES * 0x20; /* A-Z -> a-z; no other byte becomes a letter */
+    uint64_t digit = ge7(y, '0') & ~ge7(y, '9' + 1);
+    uint64_t letter = ge7(yl, 'a') & ~ge7(yl, 'z' + 1);
+    *upper = ge7(y, 'A') & ~ge7(y, 'Z' + 1) & ascii;
+    return (digit | letter) & ascii;
+}
+
+/* A 2-byte sequence at p[i] that is a word character: its code point and
+ * class, else 0. */
+static inline int word2(const uint8_t *p, size_t i, size_t n, uint32_t *cp, unsigned *cls)
+{
+    if (i + 1 >= n || p[i] < 0xC2 || p[i] > 0xDF || (p[i + 1] & 0xC0) != 0x80)
+        return 0;
+    *cp = ((uint32_t)(p[i] & 0x1F) << 6) | (p[i + 1] & 0x3Fu);
+    *cls = bmp_cls[*cp];
+    return (*cls & C_W) != 0;
+}
+
+/* Runs from p[i] while the state is plain (no UTF-8 sequence or joiner
+ * open, the line already non-blank, no --normalize). Returns where the
+ * state machine must go on. */
+static size_t run_fast(cs_tok *t, const uint8_t *p, size_t i, size_t n)
+{
+    const int fold = t->cfg->fold;
+    for (;;) {
+        if (!t->in_token) {
+            while (i < n && p[i] == ' ')
+                i++; /* a space outside a token changes nothing */
+            if (i == n)
+                return i;
+            uint32_t cp;
+            unsigned cls;
+            if (p[i] < 0x80 ? !(ascii_cls[p[i]] & C_W) : !word2(p, i, n, &cp, &cls))
+                return i;
+            begin_token(t);
+        }
+        /* The open token: its bytes go straight to the batch. A token past
+         * tok_cap only counts its length (it will be dropped); the batch has
+         * 8 bytes of slack past tok_cap for the 8-byte stores. */
+        uint8_t *dst = t->batch.bytes + t->tok_off;
+        size_t len = t->tok_len, cps = t->tok_cps;
+        const size_t cap = t->tok_cap;
+        unsigned last = t->last_cls;
+        for (;;) {
+            while (i + 8 <= n) {
+                uint64_t upper, w = load_le64(p + i);
+                uint64_t m = ascii_word_bytes(w, &upper);
+                if (len < cap)
+                    store_le64(dst + len, fold ? w | (upper >> 2) : w);
+                unsigned k = m == HIGHS ? 8 : (unsigned)__builtin_ctzll(~m & HIGHS) >> 3;
+                len += k;
+                cps += k;
+                i += k;
+                if (k)
+                    last = ascii_cls[p[i - 1]];
+                if (k < 8)
+                    break;
+            }
+            while (i < n && p[i] < 0x80 && (ascii_cls[p[i]] & C_W)) {
+                if (len < cap)
+                    dst[len] = fold ? ascii_fold[p[i]] : p[i];
+                len++;
+                cps++;
+                last = ascii_cls[p[i]];
+                i++;
+            }
+            uint32_t cp;
+            unsigned cls;
+            if (i < n && p[i] >= 0x80 && word2(p, i, n, &cp, &cls)) {
+                uint32_t f = fold ? bmp_fold[cp] : cp;
+                if (f >= 0x80 && f < 0x800) { /* folds to 2 bytes, as nearly all do */
+                    if (len + 2 <= cap) {
+                        dst[len] = (uint8_t)(0xC0 | (f >> 6));
+                        dst[len + 1] = (uint8_t)(0x80 | (f & 0x3F));
+                    }
+                    len += 2;
+                    cps++;
+                    last = cls;
+                    i += 2;
+                    continue;
+                }
+            }
+            break;
+        }
+        t->tok_len = len;
+        t->tok_cps = cps;
+        t->last_cls = last;
+        if (i == n || p[i] != ' ')
+            return i;
+        end_token(t); /* what a space does to an open token */
+        i++;
+    }
+}
+
 void cs_tok_feed(cs_tok *t, const uint8_t *p, size_t n)
 {
     size_t i = 0;
@@ -548,7 +686,13 @@ void cs_tok_feed(cs_tok *t, const uint8_t *p, size_t n)
         if (p[0] == '\n')
             i = 1;
     }
+    const int plain = t->cfg->normalize == CS_NORM_NONE;
     while (i < n) {
+        if (plain && !t->need && !t->pending && t->line_nonblank) {
+            i = run_fast(t, p, i, n);
+            if (i == n)
+                break;
+        }
         uint8_t b = p[i];
         if (t->need) {
             if (b < t->lo || b > t->hi) {
@@ -568,22 +712,6 @@ void cs_tok_feed(cs_tok *t, const uint8_t *p, size_t n)
             if (!t->line_nonblank && !(cls & (C_B | C_L)))
                 mark_nonblank(t);
             if (cls & C_W) {
-                if (t->in_token && !t->pending && t->cfg->normalize == CS_NORM_NONE) {
-                    /* Hot loop: the rest of an ASCII run of the token. */
-                    uint8_t *dst = t->batch.bytes + t->tok_off;
-                    const uint8_t *fold = t->cfg->fold ? ascii_fold : NULL;
-                    size_t len = t->tok_len, start = i;
-                    while (i < n && (ascii_cls[p[i]] & C_W)) {
-                        if (len < t->tok_cap)
-                            dst[len] = fold ? fold[p[i]] : p[i];
-                        len++;
-                        i++;
-                    }
-                    t->tok_cps += i - start;
-                    t->tok_len = len;
-                    t->last_cls = ascii_cls[p[i - 1]];
-                    continue;
-                }
                 on_word(t, b, cls);
                 i++;
                 continue;
