@@ -29,7 +29,7 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all test demo bench asan clean help deps deps-demo
 
-all: $(B)/corpusstat $(B)/corpusgen $(TEST_BIN)
+all: $(B)/corpusstat $(B)/corpusgen $(B)/stages $(TEST_BIN)
 
 help:
 	@echo "make            build build/release/corpusstat and the unit tests"
@@ -61,6 +61,10 @@ $(B)/corpusstat: engine/cli/main.c $(B)/libcorpusstat.a
 $(B)/corpusgen: datasets/gen/corpusgen.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $< $(LDLIBS_ALL) -o $@
+
+# The floor of each counting stage on one core (bench/stages.c; bench/run.py runs it).
+$(B)/stages: bench/stages.c $(B)/libcorpusstat.a
+	$(CC) $(CFLAGS_ALL) $< $(B)/libcorpusstat.a $(LDLIBS_ALL) -o $@
 
 $(B)/tests/%: tests/unit/%.c tests/unit/testhelp.h $(B)/libcorpusstat.a
 	@mkdir -p $(@D)

@@ -5,8 +5,11 @@ Measures, on the same shards in one run, the floor (zstd decompression, reading 
 text), corpusstat at several n-gram orders and thread counts, and the tools a user would
 otherwise reach for (sort | uniq -c, collections.Counter, scikit-learn's CountVectorizer);
 then corpusstat's throughput and peak RSS as the corpus grows 16x and as threads are added.
+Last, the floor of each counting stage on one core (bench/stages.c: zstd, + tokenize,
++ hash, + table lookups), which says which stage holds a target back.
 Prints one table and writes it to bench/results/latest.{md,csv} (and a dated copy that
-later runs keep), with plots of the two scalings.
+later runs keep; the stage floors also as latest-stages.csv), with plots of the two
+scalings.
 
 DESIGN. Every contender is one command line, run BENCH_RUNS times round-robin (run 1 of
 each, then run 2 of each, ...) so that a slow drift of the machine (thermal, page cache,
@@ -654,7 +657,61 @@ def spread(c):
     return f"{min(c.walls):.2f}-{max(c.walls):.2f}"
 
 
-def markdown(st, meta, rows, commands, plots):
+def run_stages(st, shards):
+    """bench/stages.c on the shards, one core: the floor of each counting stage for
+    --ngrams 1, 1-2 and 1-3. Returns [(ngrams, [row dict])], or [] when it cannot run."""
+    exe = st.cs.parent / "stages"
+    if not exe.exists():
+        log(f"{rel(exe)} missing (run `make`): no stage floors")
+        return []
+    out = []
+    for ngrams in ("1", "1-2", "1-3"):
+        argv = [str(exe), "-r", str(st.runs), "-n", ngrams] + [str(s) for s in shards]
+        log(f"stage floors, --ngrams {ngrams}: {sh([rel(exe)] + argv[1:5])} SHARDS")
+        try:
+            p = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True,
+                               timeout=st.timeout)
+        except subprocess.TimeoutExpired:
+            log(f"stages --ngrams {ngrams}: timed out")
+            continue
+        if p.returncode != 0:
+            log(f"stages --ngrams {ngrams} failed: {p.stderr.strip()}")
+            continue
+        lines = p.stdout.strip().splitlines()
+        head = lines[0].split("\t")
+        out.append((ngrams, [dict(zip(head, line.split("\t"))) for line in lines[1:]]))
+    return out
+
+
+def stages_markdown(stages):
+    if not stages:
+        return []
+    out = ["", "Stage floors, one core (`build/release/stages`, median of BENCH_RUNS): each row "
+           "adds one stage to the one above; the difference is that stage's cost.", "",
+           "| --ngrams | stage | s | MB/s | ns/token | stage alone ns/token |",
+           "|---|---|--:|--:|--:|--:|"]
+    for ngrams, rows in stages:
+        prev = 0.0
+        for r in rows:
+            ns = float(r["ns_per_token"])
+            out.append(f"| {ngrams} | {r['stage']} | {float(r['seconds']):.2f} | "
+                       f"{float(r['mb_per_s']):.0f} | {ns:.1f} | {ns - prev:.1f} |")
+            prev = ns
+    return out
+
+
+def write_stages_csv(path, stages):
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["ngrams", "stage", "seconds", "mb_per_s", "ns_per_token", "bytes", "tokens"])
+    for ngrams, rows in stages:
+        for r in rows:
+            w.writerow([ngrams, r["stage"], r["seconds"], r["mb_per_s"], r["ns_per_token"],
+                        r["bytes"], r["tokens"]])
+    path.write_text(buf.getvalue())
+
+
+def markdown(st, meta, rows, commands, plots, stages=()):
     out = ["# corpusstat benchmark", ""]
     out += [f"- {line}" for line in header_lines(st, meta)]
     out += ["", "| id | contender | input | T | wall s | min-max s | MB/s | peak RSS MB | ratio |"
@@ -674,6 +731,7 @@ def markdown(st, meta, rows, commands, plots):
             f"{fmt(r['MB_per_s'])} | "
             f"{fmt(r['peak_rss_MB'], 0)} | {r['ratio']} | {fmt(r['entries_counted'], 0)} | "
             f"{cmw} | {status if status != 'ok' else 'ok'} |")
+    out += stages_markdown(stages)
     out += ["", "Notes:", ""] + [f"- {n}" for n in NOTES]
     if plots:
         out += ["", "Scaling (corpusstat --ngrams 1-2 --top 1000000):", ""]
@@ -889,6 +947,7 @@ def main():
     est = st.runs * len(contenders)
     log(f"{len(contenders)} commands x {st.runs} runs = {est} timed runs, round-robin")
     run_all(st, contenders)
+    stages = run_stages(st, shards)
 
     now = datetime.datetime.now(datetime.timezone.utc)
     shards_z = total_bytes(shards)
@@ -909,8 +968,11 @@ def main():
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = now.strftime("%Y-%m-%dT%H%M") + "-" + meta["commit"]
     plots = make_plots(st, contenders, stem)
-    md_latest = markdown(st, meta, rows, commands, list(plots))
-    md_dated = markdown(st, meta, rows, commands, list(plots.values()))
+    md_latest = markdown(st, meta, rows, commands, list(plots), stages)
+    md_dated = markdown(st, meta, rows, commands, list(plots.values()), stages)
+    if stages:
+        write_stages_csv(RESULTS / "latest-stages.csv", stages)
+        shutil.copyfile(RESULTS / "latest-stages.csv", RESULTS / f"{stem}-stages.csv")
     (RESULTS / "latest.md").write_text(md_latest)
     (RESULTS / f"{stem}.md").write_text(md_dated)
     write_csv(RESULTS / "latest.csv", st, meta, rows, commands)

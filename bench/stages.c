@@ -1,0 +1,173 @@
+/*
+ * stages.c - the floor of each counting stage, measured on one core.
+ *
+ * corpusstat's count phase is decompress -> tokenize -> hash -> look up.
+ * `make bench` reports what the whole costs; this tool says what each part
+ * costs, by running the same shards through successively longer prefixes of
+ * that chain on one thread:
+ *
+ *   zstd       decompress the shards into a buffer (ZSTD_decompressStream)
+ *   tokenize   + the engine's tokenizer (--doc-sep blank), events dropped
+ *   hash       + XXH3 of every token (what the counter computes first)
+ *   count      + the engine's counter: the table lookups of --ngrams A-B
+ *
+ * The difference between two rows is the cost of a stage; the first row
+ * that falls under a speed target names the stage that cannot meet it on
+ * one core. Output: one line per stage, tab-separated, for bench/run.py.
+ *
+ * Usage: stages [-n A-B] [-r RUNS] SHARD.txt.zst...
+ *
+ * It links the engine's internal headers (tokenize.h, count.h) on purpose:
+ * it measures them, not the pipeline around them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "common.h"
+#include "count.h"
+#include "tokenize.h"
+
+enum { ST_ZSTD, ST_TOKENIZE, ST_HASH, ST_COUNT, ST_N };
+static const char *const stage_name[ST_N] = {"zstd", "tokenize", "hash", "count"};
+
+typedef struct {
+    uint64_t bytes, tokens, sink;
+} tally;
+
+static void sink_drop(void *ctx, const cs_tok_batch *b)
+{
+    tally *t = ctx;
+    for (uint32_t i = 0; i < b->n_events; i++)
+        t->tokens += b->kind[i] == CS_EV_TOKEN;
+}
+
+static void sink_hash(void *ctx, const cs_tok_batch *b)
+{
+    tally *t = ctx;
+    for (uint32_t i = 0; i < b->n_events; i++) {
+        if (b->kind[i] != CS_EV_TOKEN)
+            continue;
+        t->tokens++;
+        t->sink ^= XXH3_64bits(b->bytes + b->off[i], b->len[i]); /* kept: not optimised away */
+    }
+}
+
+typedef struct {
+    tally tally;
+    cs_counter counter;
+} count_ctx;
+
+static void sink_count(void *ctx, const cs_tok_batch *b)
+{
+    count_ctx *c = ctx;
+    sink_drop(&c->tally, b);
+    cs_counter_consume(&c->counter, b);
+}
+
+/* Runs one stage over all shards; returns seconds, fills *t. */
+static double run(int stage, char **paths, int n_paths, int gmin, int gmax, tally *t)
+{
+    cs_tok_config cfg = {1, CS_NORM_NONE, 0, CS_TOK_DOCS_BLANK, 64, 1, NULL};
+    cs_tok *tok = cs_tok_new(&cfg);
+    count_ctx cc;
+    memset(&cc, 0, sizeof cc);
+    if (stage == ST_COUNT) {
+        cs_counter_init(&cc.counter, gmin, gmax, 1, 1);
+        cs_tok_set_sink(tok, sink_count, &cc);
+    } else {
+        cs_tok_set_sink(tok, stage == ST_HASH ? sink_hash : sink_drop, t);
+    }
+    memset(t, 0, sizeof *t);
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, 31);
+    size_t in_cap = ZSTD_DStreamInSize(), out_cap = 1 << 20;
+    uint8_t *in = cs_xmalloc(in_cap), *out = cs_xmalloc(out_cap);
+    double t0 = cs_now();
+    for (int f = 0; f < n_paths; f++) {
+        FILE *fp = fopen(paths[f], "rb");
+        if (!fp) {
+            perror(paths[f]);
+            exit(1);
+        }
+        ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
+        size_t got;
+        while ((got = fread(in, 1, in_cap, fp)) > 0) {
+            ZSTD_inBuffer ib = {in, got, 0};
+            while (ib.pos < ib.size) {
+                ZSTD_outBuffer ob = {out, out_cap, 0};
+                size_t r = ZSTD_decompressStream(dctx, &ob, &ib);
+                if (ZSTD_isError(r)) {
+                    fprintf(stderr, "stages: %s: %s\n", paths[f], ZSTD_getErrorName(r));
+                    exit(1);
+                }
+                t->bytes += ob.pos;
+                if (stage != ST_ZSTD)
+                    cs_tok_feed(tok, out, ob.pos);
+            }
+        }
+        fclose(fp);
+        if (stage != ST_ZSTD)
+            cs_tok_finish(tok);
+    }
+    double secs = cs_now() - t0;
+    if (stage == ST_COUNT) {
+        t->tokens = cc.tally.tokens;
+        cs_counter_free(&cc.counter);
+    }
+    ZSTD_freeDCtx(dctx);
+    free(in);
+    free(out);
+    cs_tok_free(tok);
+    return secs;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    int gmin = 1, gmax = 1, runs = 3, i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "-n") && i + 1 < argc) {
+            if (sscanf(argv[++i], "%d-%d", &gmin, &gmax) == 1)
+                gmax = gmin;
+        } else if (!strcmp(argv[i], "-r") && i + 1 < argc) {
+            runs = atoi(argv[++i]);
+        } else {
+            break;
+        }
+    }
+    if (i >= argc || runs < 1 || runs > 99 || gmin < 1 || gmax < gmin || gmax > CS_NGRAM_MAX) {
+        fputs("usage: stages [-n A-B] [-r RUNS] SHARD.txt.zst...\n", stderr);
+        return 2;
+    }
+    cs_tok_global_init();
+    printf("stage\tseconds\tmb_per_s\tns_per_token\tbytes\ttokens\n");
+    for (int s = 0; s < ST_N; s++) {
+        double secs[99];
+        tally t;
+        for (int r = 0; r < runs; r++)
+            secs[r] = run(s, argv + i, argc - i, gmin, gmax, &t);
+        qsort(secs, (size_t)runs, sizeof *secs, cmp_double);
+        double med = secs[runs / 2];
+        uint64_t tokens = t.tokens;
+        if (s == ST_ZSTD) { /* no tokenizer ran: per-token figures use the next stage's count */
+            tally t2;
+            run(ST_TOKENIZE, argv + i, argc - i, gmin, gmax, &t2);
+            tokens = t2.tokens;
+        }
+        printf("%s\t%.3f\t%.1f\t%.1f\t%llu\t%llu\n", stage_name[s], med, t.bytes / med / 1e6,
+               tokens ? med * 1e9 / (double)tokens : 0.0, (unsigned long long)t.bytes,
+               (unsigned long long)tokens);
+        fflush(stdout);
+    }
+    return 0;
+}
