@@ -11,8 +11,18 @@ Usage:
 INPUT: plain text files, `*.jsonl` / `*.ndjson` files, `*.zst` of either (decoded with the
 `zstd -dc` CLI), directories (walked recursively, hidden entries skipped, bytewise-sorted
 paths), `@LIST` (a file naming one input per line) or `-` (stdin).
-Writes DIR/terms.csv, DIR/ngrams.csv (only when the n-gram range reaches 2) and
-DIR/summary.json.  Co-occurrence and measures are not implemented (`--cooc none` only).
+Writes DIR/terms.csv, DIR/ngrams.csv (only when the n-gram range reaches 2), DIR/cooc.csv
+(only when --cooc is not none) and DIR/summary.json.
+
+Co-occurrence (spec "Tables", "Output", "Precisions"):
+    --cooc none|window|doc   default: COOC_DEFAULT below (see there)
+    --window W               window scope: 1..32, default 5
+    --weight none|harmonic   window scope: +1, or +1/(j-i), per pair of positions
+    --cooc-vocab K           doc scope: the K terms of highest doc_count (default 5000)
+    --cooc-terms FILE        doc scope: the terms listed in FILE instead
+Library: cooc_rows(counts) gives the cooc.csv rows with exact counts (int or Fraction);
+compare_cooc_csv(ref_bytes, eng_bytes) compares two cooc.csv files (keys and integer
+counts exactly, harmonic counts and measures with a tolerance).
 
 DESIGN: everything is as plain as possible and nothing is fast.  A document is decoded to a
 Python str first (a malformed UTF-8 sequence becomes one U+FFFD per maximal subpart, which
@@ -23,12 +33,19 @@ live in collections.Counter; rows are sorted on UTF-8 bytes at the end.
 import argparse
 import codecs
 import collections
+import csv
+import decimal
+import functools
+import io
+import itertools
 import json
+import math
 import os
 import re
 import subprocess
 import sys
 import unicodedata
+from fractions import Fraction
 
 # ---------------------------------------------------------------------------------------
 # Character classes (spec: "Tokens", "Segments")
@@ -43,6 +60,15 @@ JSONL_BLANK_BYTES = set(b" \t\r")                        # JSONL: spaces, tabs, 
 JSON_WS = set(b" \t\n\r")                                # RFC 8259 whitespace
 UTF8_BOM = b"\xef\xbb\xbf"
 EXCLUDED = None     # marker for a stopword / too-short token inside a segment
+
+# The reference's --cooc default.  The contract makes `window` the default, but the engine
+# does not count co-occurrence yet and still defaults to `none`; the reference follows the
+# engine's CLI so that a run with no --cooc option means the same thing to both.  Switch
+# this to "window" in the same change that switches the engine's default.
+COOC_DEFAULT = "none"
+COOC_WINDOW_DEFAULT = 5
+COOC_WINDOW_MAX = 32
+COOC_VOCAB_DEFAULT = 5000
 
 
 def is_word(c):
@@ -105,6 +131,11 @@ class Options:
         self.top = None
         self.bom = False
         self.quiet = False
+        self.cooc = COOC_DEFAULT        # none | window | doc
+        self.window = COOC_WINDOW_DEFAULT
+        self.weight = "none"            # none | harmonic (window scope)
+        self.cooc_vocab = COOC_VOCAB_DEFAULT
+        self.cooc_terms = None          # doc scope: frozenset of terms, or None (top K)
 
 
 def finish_term(raw_term, opts):
@@ -215,6 +246,11 @@ class Counts:
         self.ngram_ns = list(range(max(opts.ngram_lo, 2), opts.ngram_hi + 1))
         self.ngram_count = {n: collections.Counter() for n in self.ngram_ns}
         self.ngram_docs = {n: collections.Counter() for n in self.ngram_ns}
+        # Window scope: {(term_a, term_b): int or Fraction}, counted as documents come.
+        self.cooc_window = collections.Counter()
+        # Doc scope: every document's term set (empty ones too); the pairs are counted at
+        # the end, when the vocabulary (top K by doc_count over ALL documents) is known.
+        self.doc_term_sets = []
 
     def add_document(self, text, n_invalid):
         """text: decoded document (malformed parts already U+FFFD); n_invalid: how many."""
@@ -240,6 +276,335 @@ class Counts:
         for n in self.ngram_ns:
             for g in doc_ngrams[n]:
                 self.ngram_docs[n][g] += 1
+        if self.opts.cooc == "window":
+            for seg in segments:
+                add_window_pairs(seg, self.opts, self.cooc_window)
+        elif self.opts.cooc == "doc":
+            self.doc_term_sets.append(frozenset(doc_terms))
+
+
+# ---------------------------------------------------------------------------------------
+# Co-occurrence (spec: "Tables", "Output", "Precisions")
+# ---------------------------------------------------------------------------------------
+def utf8(s):
+    return s.encode("utf-8")
+
+
+def pair_key(x, y):
+    """The unordered pair {x, y} (x != y) as (term_a, term_b) with term_a < term_b
+    comparing UTF-8 bytes, as the contract says.  (For valid Unicode, UTF-8 byte order is
+    code point order, which is how Python compares str, so the two agree; bytes are
+    compared because that is the contract's wording.  UTF-16 order, as in Java or
+    JavaScript, would differ: there U+10428 sorts before U+FF46.)"""
+    bx, by = utf8(x), utf8(y)
+    assert bx != by
+    return (x, y) if bx < by else (y, x)
+
+
+def add_window_pairs(seg, opts, counter):
+    """Window scope, one segment: positions i < j with j - i <= W holding two DIFFERENT
+    terms add 1 (harmonic: exactly 1/(j-i)) to their unordered pair.
+
+    Positions are the items of the segment as segment_document built it, so the rules for
+    n-grams carry over unchanged:
+      - an excluded token (stopword, --min-len) is an item EXCLUDED: it occupies a position
+        (it counts in j - i) but holds no term, so it is in no pair;
+      - a token dropped by --max-len is no item at all and ends the segment, so no pair
+        spans it (the next segment starts counting positions from 0);
+      - '.', '!', ... and line breaks (unless --join-lines) end segments.
+    Every pair of positions counts: in 'a b a', positions (0,1) and (1,2) both give {a,b},
+    so its count is 2; positions (0,2) hold the same term twice and count nothing."""
+    W = opts.window
+    for i in range(len(seg)):
+        a = seg[i]
+        if a is EXCLUDED:
+            continue
+        for j in range(i + 1, min(len(seg), i + W + 1)):
+            b = seg[j]
+            if b is EXCLUDED or b == a:
+                continue
+            counter[pair_key(a, b)] += Fraction(1, j - i) if opts.weight == "harmonic" else 1
+
+
+def cooc_vocabulary(counts):
+    """Doc scope: the terms whose pairs are counted."""
+    opts = counts.opts
+    if opts.cooc_terms is not None:
+        return opts.cooc_terms
+    # The K terms of highest doc_count over all documents, before any pruning; ties by
+    # term bytes ascending.
+    ranked_terms = sorted((t for t, d in counts.term_docs.items() if d > 0),
+                          key=lambda t: (-counts.term_docs[t], utf8(t)))
+    return frozenset(ranked_terms[:opts.cooc_vocab])
+
+
+def cooc_counts(counts):
+    """-> {(term_a, term_b): count}, every pair with a count > 0, before pruning."""
+    if counts.opts.cooc == "window":
+        return {k: c for k, c in counts.cooc_window.items() if c > 0}
+    if counts.opts.cooc == "doc":
+        vocab = cooc_vocabulary(counts)
+        pairs = collections.Counter()
+        for terms in counts.doc_term_sets:
+            present = sorted(terms & vocab, key=utf8)        # distinct, so a < b bytewise
+            for a, b in itertools.combinations(present, 2):
+                pairs[(a, b)] += 1
+        return dict(pairs)
+    return {}
+
+
+# Logarithms.  The measures are computed from the exact counts (int or Fraction) with
+# 50-digit decimal logarithms, far more precise than a double, so that the reference is
+# the truth the engine's doubles are compared with.  A logarithm of a ratio of exact
+# numbers is the sum of the logarithms of their integer numerators and denominators,
+# each computed once (cached): the same value as ln(x / y) directly, only cheaper.
+_DEC = decimal.Context(prec=50)
+
+
+@functools.lru_cache(maxsize=None)
+def _ln_int(n):
+    assert n > 0
+    return _DEC.ln(decimal.Decimal(n))
+
+
+def _ln(q):
+    """ln of an exact positive number (int or Fraction), as a 50-digit Decimal."""
+    if type(q) is int:
+        return _ln_int(q)
+    return _DEC.subtract(_ln_int(q.numerator), _ln_int(q.denominator))
+
+
+def _ln_ratio(nums, dens):
+    """ln(prod(nums) / prod(dens)) for exact positive numbers; exactly 0 when the ratio
+    is exactly 1 (so that an exact 0 never comes out as +-1e-50)."""
+    if math.prod(nums) == math.prod(dens):
+        return decimal.Decimal(0)
+    s = decimal.Decimal(0)
+    for x in nums:
+        s = _DEC.add(s, _ln(x))
+    for x in dens:
+        s = _DEC.subtract(s, _ln(x))
+    return s
+
+
+_LN2 = _DEC.ln(decimal.Decimal(2))
+
+
+def _dec(q):
+    """An exact number (int or Fraction) as a 50-digit Decimal."""
+    if type(q) is int:
+        return decimal.Decimal(q)
+    return _DEC.divide(decimal.Decimal(q.numerator), decimal.Decimal(q.denominator))
+
+
+def _to_float(d):
+    x = float(d)
+    assert math.isfinite(x), d
+    return x + 0.0 if x != 0 else 0.0      # never -0
+
+
+def dunning_g2(k11, k12, k21, k22):
+    """Dunning's G^2 = 2 * sum k * ln(k / E) over the four cells, E = row * column / N
+    from the table's own margins; a cell with k = 0 adds 0 (0 * ln 0 = 0)."""
+    cells = [[k11, k12], [k21, k22]]         # int, or Fraction under --weight harmonic
+    for row in cells:
+        for k in row:
+            assert k >= 0, cells
+    rows = [cells[0][0] + cells[0][1], cells[1][0] + cells[1][1]]
+    cols = [cells[0][0] + cells[1][0], cells[0][1] + cells[1][1]]
+    n = rows[0] + rows[1]
+    total = decimal.Decimal(0)
+    for i in range(2):
+        for j in range(2):
+            k = cells[i][j]
+            if k == 0:
+                continue
+            # k / E = k * N / (row_i * col_j); k > 0 implies row_i, col_j > 0.
+            term = _DEC.multiply(_dec(k), _ln_ratio([k, n], [rows[i], cols[j]]))
+            total = _DEC.add(total, term)
+    g2 = _DEC.multiply(2, total)
+    # G^2 >= 0 always (it is 2 * N * a Kullback-Leibler divergence), and it is 0 exactly
+    # when every k == E, where each term above is an exact 0.  A negative value would mean
+    # the 50 digits were not enough: fail loudly rather than print it.
+    assert g2 >= 0, (cells, g2)
+    return g2
+
+
+def cooc_measures(c, m_a, m_b, n, unit=1):
+    """(pmi, npmi, llr) as floats, for count c of a pair whose terms have margins m_a, m_b
+    in a total n (exact numbers: int or Fraction).  Window scope: margins m = sum of c over
+    all pairs of the term, n = T = sum of all m.  Doc scope: margins doc_count, n = D
+    documents.  Contract:
+      pmi  = log2(c * n / (m_a * m_b))
+      npmi = pmi / -log2(c / n), and 1 when c = n (doc scope: every document holds both
+             terms, so pmi = log2(D*D/(D*D)) = 0 and the formula would be 0/0)
+      llr  = G^2 on k11 = c, k12 = m_a - c, k21 = m_b - c, k22 = n - m_a - m_b + c.
+    unit: the numbers are given in units of 1/unit (harmonic counts times lcm(1..W), all
+    integers, which is much faster than Fractions).  pmi and npmi only use ratios of
+    them, so they do not change; G^2 is proportional to the scale of the table (every
+    k / E is unchanged, every k is multiplied), so it is divided by unit at the end."""
+    assert 0 < c <= min(m_a, m_b) and m_a <= n and m_b <= n
+    ln_pmi = _ln_ratio([c, n], [m_a, m_b])
+    if c == n:
+        npmi = decimal.Decimal(1)
+    else:
+        npmi = _DEC.divide(ln_pmi, _ln_ratio([n], [c]))    # -log2(c/n) = log2(n/c) > 0
+    pmi = _DEC.divide(ln_pmi, _LN2)
+    llr = _DEC.divide(dunning_g2(c, m_a - c, m_b - c, n - m_a - m_b + c), unit)
+    return _to_float(pmi), _to_float(npmi), _to_float(llr)
+
+
+def cooc_rows(counts, prune=True):
+    """cooc.csv rows [(term_a, term_b, count, pmi, npmi, llr)]: count exact (int, or
+    Fraction under --weight harmonic), measures floats; sorted by count descending, then
+    term_a, then term_b, comparing UTF-8 bytes; then --min-count, then --top (unless
+    prune is False).  The margins are taken before any pruning."""
+    opts = counts.opts
+    pairs = cooc_counts(counts)
+    counts.cooc_pairs = len(pairs)          # distinct pairs before pruning (summary.json)
+    unit = 1
+    if opts.cooc == "window":
+        # Harmonic counts are Fractions whose denominators divide lcm(1..W): the measures
+        # are computed on the integers c * unit (see cooc_measures).
+        if opts.weight == "harmonic":
+            unit = math.lcm(*range(1, opts.window + 1))
+        units = {}
+        for k, c in pairs.items():
+            u = Fraction(c) * unit
+            assert u.denominator == 1, (k, c, unit)
+            units[k] = int(u)
+        margin = collections.Counter()
+        for (a, b), u in units.items():
+            margin[a] += u
+            margin[b] += u
+        n = sum(margin.values())                        # T = 2 * sum of all c
+    else:
+        units = pairs
+        margin = counts.term_docs                       # df = doc_count
+        n = counts.stats.documents                      # D, empty documents included
+    keys = sorted(pairs, key=lambda k: (-pairs[k], utf8(k[0]), utf8(k[1])))
+    if prune:
+        if opts.min_count is not None:
+            keys = [k for k in keys if pairs[k] >= opts.min_count]   # exact, also Fractions
+        if opts.top is not None:
+            keys = keys[:opts.top]
+    # Measures of the rows kept only (they depend on the unpruned margins, not on pruning).
+    return [(a, b, pairs[(a, b)]) + cooc_measures(units[(a, b)], margin[a], margin[b], n, unit)
+            for a, b in keys]
+
+
+def format_number(x):
+    """Integers plainly; a Fraction (harmonic count) or a float as repr(float(x)).
+    (The contract asks for decimals with at least 6 significant digits and never -0,
+    NaN or inf; repr gives the shortest string that reads back as the same double.)"""
+    if isinstance(x, int):
+        return str(x)
+    f = float(x)
+    assert math.isfinite(f), x
+    return repr(f + 0.0 if f != 0 else 0.0)
+
+
+# ---------------------------------------------------------------------------------------
+# Comparing two cooc.csv files (reference vs engine)
+# ---------------------------------------------------------------------------------------
+COOC_HEADER = ["term_a", "term_b", "count", "pmi", "npmi", "llr"]
+_INT_FIELD = re.compile(r"-?[0-9]+")
+_NUMBER_FIELD = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")   # no nan, inf
+
+
+def compare_cooc_csv(ref, eng, rel_tol=1e-9, abs_tol=1e-12, max_report=10):
+    """ref, eng: the bytes of two cooc.csv files (None: the file is missing).  Returns
+    None when they agree, else a readable account of the first mismatches.
+
+    Agree means: same BOM or none, same header, same number of rows, and row by row the
+    same term_a and term_b (exactly), the same count (exactly when the reference's count is
+    an integer, i.e. unweighted; else as a float within the tolerance), and pmi, npmi, llr
+    within the tolerance: |x - y| <= max(rel_tol * max(|x|, |y|), abs_tol) (math.isclose).
+    A field that is not a plain decimal number (nan, inf, spaces, '+', '.5'), or a zero
+    written with a minus sign, is a mismatch."""
+    if ref is None or eng is None:
+        if ref is None and eng is None:
+            return None
+        return (f"cooc.csv: reference {'missing' if ref is None else 'present'}, "
+                f"engine {'missing' if eng is None else 'present'}")
+    problems = []
+    if ref.startswith(UTF8_BOM) != eng.startswith(UTF8_BOM):
+        problems.append(f"BOM: reference {'has one' if ref.startswith(UTF8_BOM) else 'none'}, "
+                        f"engine {'has one' if eng.startswith(UTF8_BOM) else 'none'}")
+
+    def parse(data, who):
+        if data.startswith(UTF8_BOM):
+            data = data[len(UTF8_BOM):]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{who}: not UTF-8 ({e})")
+        if text and not text.endswith("\n"):
+            raise ValueError(f"{who}: last line does not end with LF")
+        if "\r\n" in text:
+            raise ValueError(f"{who}: CRLF line ends (want LF)")
+        return list(csv.reader(io.StringIO(text, newline="")))
+
+    try:
+        rr, er = parse(ref, "reference"), parse(eng, "engine")
+    except ValueError as e:
+        return "cooc.csv: " + str(e)
+    if not er or er[0] != COOC_HEADER:
+        problems.append(f"header: engine {er[0] if er else None}, want {COOC_HEADER}")
+    assert rr and rr[0] == COOC_HEADER, rr[:1]
+    rr, er = rr[1:], er[1:]
+    if len(rr) != len(er):
+        problems.append(f"rows: {len(rr)} reference, {len(er)} engine")
+
+    def number(s):
+        if not _NUMBER_FIELD.fullmatch(s):
+            return None
+        x = float(s)
+        return x if math.isfinite(x) else None     # 1e999 reads as inf
+
+    def field_problem(name, r, e, exact):
+        if exact:
+            return None if r == e else f"{name} {e!r}, want {r!r} (exact)"
+        x, y = number(r), number(e)
+        if y is None:
+            return f"{name} {e!r}: not a finite decimal number (want {r!r})"
+        if y == 0 and e.lstrip().startswith("-"):
+            return f"{name} {e!r}: negative zero"
+        if not math.isclose(x, y, rel_tol=rel_tol, abs_tol=abs_tol):
+            return f"{name} {e!r}, want {r!r} (differs by {abs(x - y):.3g})"
+        return None
+
+    mismatches = 0
+    for i in range(min(len(rr), len(er))):
+        r, e = rr[i], er[i]
+        if len(e) != 6:
+            why = [f"{len(e)} fields"]
+        else:
+            why = []
+            if r[:2] != e[:2]:
+                why.append(f"key ({e[0]!r}, {e[1]!r}), want ({r[0]!r}, {r[1]!r})")
+            for k, name in enumerate(COOC_HEADER[2:], 2):
+                exact = name == "count" and _INT_FIELD.fullmatch(r[k]) is not None
+                p = field_problem(name, r[k], e[k], exact)
+                if p:
+                    why.append(p)
+        if why:
+            mismatches += 1
+            if mismatches <= max_report:
+                problems.append(f"line {i + 2}: " + "; ".join(why) +
+                                f"\n    ref: {','.join(r)}\n    eng: {','.join(e)}")
+    if mismatches > max_report:
+        problems.append(f"... {mismatches - max_report} more rows differ")
+    if len(rr) != len(er):
+        rk = {tuple(r[:2]) for r in rr}
+        ek = {tuple(e[:2]) for e in er}
+        only_r, only_e = sorted(rk - ek), sorted(ek - rk)
+        problems.append(f"keys: {len(only_r)} only in reference, {len(only_e)} only in engine")
+        problems += [f"    only ref: {k}" for k in only_r[:max_report]]
+        problems += [f"    only eng: {k}" for k in only_e[:max_report]]
+    if not problems:
+        return None
+    return "cooc.csv: reference and engine differ:\n  " + "\n  ".join(problems)
 
 
 # ---------------------------------------------------------------------------------------
@@ -633,6 +998,17 @@ def write_outputs(counts, outdir):
     elif os.path.exists(ngram_path):
         os.remove(ngram_path)
 
+    cooc_path = os.path.join(outdir, "cooc.csv")
+    if opts.cooc != "none":
+        lines = [",".join(COOC_HEADER)]
+        for row in cooc_rows(counts):
+            lines.append(",".join([csv_field(row[0]), csv_field(row[1])] +
+                                  [format_number(x) for x in row[2:]]))
+        with open(cooc_path, "wb") as f:
+            f.write(bom + "".join(l + "\n" for l in lines).encode("utf-8"))
+    elif os.path.exists(cooc_path):
+        os.remove(cooc_path)     # cooc.csv exists only when --cooc is not none
+
     st = counts.stats
     summary = {
         "documents": st.documents,
@@ -648,6 +1024,7 @@ def write_outputs(counts, outdir):
         "ngram_types": {str(n): sum(1 for c in counts.ngram_count[n].values() if c > 0)
                         for n in counts.ngram_ns},
         "version": "csref-1",
+        **({"cooc_pairs": counts.cooc_pairs} if opts.cooc != "none" else {}),
         "unicode_version": unicodedata.unidata_version,
     }
     with open(os.path.join(outdir, "summary.json"), "w", encoding="utf-8") as f:
@@ -677,6 +1054,13 @@ def nonneg_int(s):
     return v
 
 
+def window_size(s):
+    v = int(s) if re.fullmatch(r"[0-9]+", s) else -1
+    if not 1 <= v <= COOC_WINDOW_MAX:
+        raise argparse.ArgumentTypeError(f"--window {s!r}: want 1 to {COOC_WINDOW_MAX}")
+    return v
+
+
 def build_parser():
     p = argparse.ArgumentParser(prog="csref", description=__doc__.split("\n")[0])
     p.add_argument("-o", dest="outdir", default="corpusstat-out")
@@ -693,7 +1077,11 @@ def build_parser():
     p.add_argument("--min-count", type=nonneg_int)
     p.add_argument("--top", type=nonneg_int)
     p.add_argument("--bom", action="store_true")
-    p.add_argument("--cooc", choices=["none"], default="none")
+    p.add_argument("--cooc", choices=["none", "window", "doc"], default=COOC_DEFAULT)
+    p.add_argument("--window", type=window_size, default=COOC_WINDOW_DEFAULT)
+    p.add_argument("--weight", choices=["none", "harmonic"], default="none")
+    p.add_argument("--cooc-vocab", type=nonneg_int)
+    p.add_argument("--cooc-terms")
     p.add_argument("-T", dest="threads", type=int, default=1)   # accepted, ignored
     p.add_argument("-q", dest="quiet", action="store_true")
     p.add_argument("inputs", nargs="+")
@@ -717,11 +1105,32 @@ def options_from_args(a):
     opts.quiet = a.quiet
     if a.stopwords:
         opts.stopwords = load_stopwords(a.stopwords, opts)
+    opts.cooc = a.cooc
+    opts.window = a.window
+    opts.weight = a.weight
+    if a.cooc_vocab is not None:
+        opts.cooc_vocab = a.cooc_vocab
+    if a.cooc_terms is not None:
+        # Same steps as a stopword file: one term a line, trimmed, empty lines skipped,
+        # joiners in ASCII form, normalized, folded; never tokenized.
+        opts.cooc_terms = load_stopwords(a.cooc_terms, opts)
     return opts
 
 
+def check_args(parser, a):
+    """Usage errors (exit 2) beyond what argparse checks by itself."""
+    if a.cooc != "doc":
+        for name, v in (("--cooc-vocab", a.cooc_vocab), ("--cooc-terms", a.cooc_terms)):
+            if v is not None:
+                parser.error(f"{name} is for --cooc doc only")
+    if a.cooc_vocab is not None and a.cooc_terms is not None:
+        parser.error("--cooc-vocab and --cooc-terms exclude each other")
+
+
 def main(argv=None):
-    a = build_parser().parse_args(argv)
+    parser = build_parser()
+    a = parser.parse_args(argv)
+    check_args(parser, a)
     opts = options_from_args(a)
     counts = count_inputs(a.inputs, opts, a.outdir)
     return write_outputs(counts, a.outdir)
