@@ -15,7 +15,8 @@
  * that falls under a speed target names the stage that cannot meet it on
  * one core. Output: one line per stage, tab-separated, for bench/run.py.
  *
- * Usage: stages [-n A-B] [-r RUNS] SHARD.txt.zst...
+ * Usage: stages [-n A-B] [-r RUNS] [-s STAGE] SHARD.txt.zst...
+ * (-s: that stage alone, e.g. under perf record)
  *
  * It links the engine's internal headers (tokenize.h, count.h) on purpose:
  * it measures them, not the pipeline around them.
@@ -114,6 +115,8 @@ static double run(int stage, char **paths, int n_paths, int gmin, int gmax, tall
         if (stage != ST_ZSTD)
             cs_tok_finish(tok);
     }
+    if (stage == ST_COUNT)
+        cs_counter_flush(&cc.counter);
     double secs = cs_now() - t0;
     if (stage == ST_COUNT) {
         t->tokens = cc.tally.tokens;
@@ -134,24 +137,35 @@ static int cmp_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    int gmin = 1, gmax = 1, runs = 3, i = 1;
+    int gmin = 1, gmax = 1, runs = 3, i = 1, only = -1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "-n") && i + 1 < argc) {
             if (sscanf(argv[++i], "%d-%d", &gmin, &gmax) == 1)
                 gmax = gmin;
         } else if (!strcmp(argv[i], "-r") && i + 1 < argc) {
             runs = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "-s") && i + 1 < argc) {
+            i++;
+            for (int s = 0; s < ST_N; s++)
+                if (!strcmp(argv[i], stage_name[s]))
+                    only = s;
+            if (only < 0) {
+                fprintf(stderr, "stages: no stage '%s' (zstd, tokenize, hash, count)\n", argv[i]);
+                return 2;
+            }
         } else {
             break;
         }
     }
     if (i >= argc || runs < 1 || runs > 99 || gmin < 1 || gmax < gmin || gmax > CS_NGRAM_MAX) {
-        fputs("usage: stages [-n A-B] [-r RUNS] SHARD.txt.zst...\n", stderr);
+        fputs("usage: stages [-n A-B] [-r RUNS] [-s STAGE] SHARD.txt.zst...\n", stderr);
         return 2;
     }
     cs_tok_global_init();
     printf("stage\tseconds\tmb_per_s\tns_per_token\tbytes\ttokens\n");
     for (int s = 0; s < ST_N; s++) {
+        if (only >= 0 && s != only)
+            continue;
         double secs[99];
         tally t;
         for (int r = 0; r < runs; r++)
@@ -159,7 +173,7 @@ int main(int argc, char **argv)
         qsort(secs, (size_t)runs, sizeof *secs, cmp_double);
         double med = secs[runs / 2];
         uint64_t tokens = t.tokens;
-        if (s == ST_ZSTD) { /* no tokenizer ran: per-token figures use the next stage's count */
+        if (s == ST_ZSTD && only < 0) { /* no tokenizer ran: per-token figures use the next stage's count */
             tally t2;
             run(ST_TOKENIZE, argv + i, argc - i, gmin, gmax, &t2);
             tokens = t2.tokens;

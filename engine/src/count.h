@@ -23,10 +23,17 @@ typedef struct cs_counter {
     unsigned hist_len;                  /* tokens of the open segment kept (<= gram_max) */
     uint32_t hist_id[CS_NGRAM_MAX];
     uint64_t hist_hash[CS_NGRAM_MAX];
-    /* Hashes of a batch's tokens and of the grams ending at each, computed
-     * before the lookups so those can be prefetched (owned). */
+    /* Hashes of a batch's tokens (computed before the lookups so that
+     * those can be prefetched) and of the grams ending at each (owned). */
     uint64_t *term_hash;                /* [CS_BATCH_EVENTS] */
     uint64_t *gram_hash;                /* [CS_BATCH_EVENTS * orders] */
+    uint32_t pend_max;                  /* occurrences per order before a flush;
+                                           init sets the default, tests lower it */
+    /* Gram occurrences waiting to be added, per order (see count.c). */
+    struct cs_gram_buf {
+        uint8_t *items, *tmp;           /* owned; cap items of stride bytes each */
+        uint32_t n, cap, stride;
+    } pend[CS_NGRAM_MAX + 1];
 } cs_counter;
 
 /* Document ids of this counter: first_doc, first_doc + doc_step, ...; give
@@ -36,7 +43,12 @@ void cs_counter_init(cs_counter *c, int ngram_min, int ngram_max, uint64_t first
                      uint64_t doc_step);
 void cs_counter_free(cs_counter *c);
 
-/* cs_tok_sink: ctx is a cs_counter. */
+/* cs_tok_sink: ctx is a cs_counter. Terms are counted at once; gram
+ * occurrences may wait in the counter until cs_counter_flush. */
 void cs_counter_consume(void *ctx, const cs_tok_batch *b);
+
+/* Adds every waiting gram occurrence to the tables: call it before the
+ * tables are read. */
+void cs_counter_flush(cs_counter *c);
 
 #endif

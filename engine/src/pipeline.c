@@ -885,6 +885,9 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         goto done;
     }
     {
+#pragma omp parallel for num_threads(nt) default(none) shared(r)
+        for (int t = 0; t < r.nt; t++)
+            cs_counter_flush(&r.w[t]->counter);
         cs_table **terms = cs_xmalloc((size_t)r.nt * sizeof *terms);
         for (int t = 0; t < r.nt; t++)
             terms[t] = r.w[t]->counter.terms;

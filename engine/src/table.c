@@ -5,8 +5,9 @@
  * Linear probing over 8-byte slots (index, tag): a probe touches one cache
  * line of slots and reaches an entry only when the 32-bit tag matches, so a
  * miss rarely costs a key comparison. Load factor stays under 0.7 (linear
- * probing degrades past that). The slot position uses hash bits 32..57, the
- * partition bits 58..63 and the tag bits 0..31, so the three are independent.
+ * probing degrades past that). The partition is hash bits 58..63, the slot
+ * the bits under them (57 downward, as many as the table needs; see
+ * cs_slot_of) and the tag bits 0..31, so the three are independent.
  */
 #include "table.h"
 
@@ -80,7 +81,7 @@ static const uint8_t *arena_copy(cs_table *t, const uint8_t *p, uint32_t len)
 
 static inline uint32_t slot_of(uint64_t hash, uint32_t mask)
 {
-    return (uint32_t)(hash >> 32) & mask;
+    return cs_slot_of(hash, mask);
 }
 
 /* Arrays of 2 MiB and more are 2 MiB-aligned and ask for transparent huge

@@ -40,6 +40,17 @@ static inline unsigned cs_part_of(uint64_t hash)
     return (unsigned)(hash >> (64 - CS_PART_BITS));
 }
 
+/* The slot of a key in a partition of mask + 1 slots (a power of two, at
+ * least 64): the hash bits just under the partition bits. So keys in hash
+ * order are in slot order at every table size, which is what lets the
+ * counter insert a sorted batch of grams as a sweep through memory rather
+ * than as random accesses (count.c). The tag is the low 32 bits. */
+static inline uint32_t cs_slot_of(uint64_t hash, uint32_t mask)
+{
+    unsigned bits = 32u - (unsigned)__builtin_clz(mask);
+    return (uint32_t)((hash << CS_PART_BITS) >> (64u - bits));
+}
+
 /* Counts of one key. Signed: a shard that fails to decode is taken back by
  * counting it again with sign -1 (see pipeline.c). */
 typedef struct cs_cnt {
@@ -134,13 +145,13 @@ cs_gram *cs_table_gram(cs_table *t, uint64_t hash, const uint32_t *ids, int *is_
 __attribute__((always_inline)) static inline void cs_table_prefetch_slot(const cs_table *t, uint64_t hash)
 {
     const cs_part *p = &t->part[cs_part_of(hash)];
-    __builtin_prefetch(&p->slots[(uint32_t)(hash >> 32) & p->mask]);
+    __builtin_prefetch(&p->slots[cs_slot_of(hash, p->mask)]);
 }
 
 __attribute__((always_inline)) static inline void cs_table_prefetch_entry(const cs_table *t, uint64_t hash)
 {
     const cs_part *p = &t->part[cs_part_of(hash)];
-    const cs_slot *s = &p->slots[(uint32_t)(hash >> 32) & p->mask];
+    const cs_slot *s = &p->slots[cs_slot_of(hash, p->mask)];
     if (s->idx1 && s->tag == (uint32_t)hash)
         __builtin_prefetch(p->entries + (size_t)(s->idx1 - 1) * t->stride);
 }
