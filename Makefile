@@ -35,7 +35,7 @@ help:
 	@echo "make            build build/release/corpusstat and the unit tests"
 	@echo "make test       install missing packages, build, run every test (last line: N passed, N failed)"
 	@echo "make demo       install, build, fetch the Brown corpus, count it, show the tables"
-	@echo "make bench      throughput on a large generated corpus (BENCH_SIZE=MB)"
+	@echo "make bench      throughput on a large generated corpus (BENCH_SIZE=1024, 4G, ...)"
 	@echo "make asan       build with AddressSanitizer+UBSan and run the tests"
 	@echo "make clean      remove build/"
 	@echo "make deps       only install missing Debian packages (scripts/install-deps.sh)"

@@ -24,7 +24,7 @@ compares the same bytes. A failing command is reported with its stderr tail; not
 asserts a time.
 
 Settings (environment):
-  BENCH_SIZE=MB       corpus size in MiB of text [128]
+  BENCH_SIZE=SIZE     corpus size of text, in MiB or with a suffix: 1024, 512M, 4G [128]
   BENCH_CORPUS=DIR    corpus folder with text/*.txt.zst [bench/work/gen-$BENCH_SIZE]
   BENCH_GEN="cmd"     shell command that makes $BENCH_CORPUS (run from the repo root, with
                       BENCH_SIZE and BENCH_CORPUS exported)
@@ -83,6 +83,17 @@ def log(msg):
     print(f"bench: {msg}", file=sys.stderr, flush=True)
 
 
+def env_size_mb(name, default):
+    """A size in MiB: plain MiB (1024) or with a suffix (512M, 4G)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    m = re.fullmatch(r"([0-9]+)([mMgG]?)(i?B)?", raw)
+    if not m or int(m.group(1)) < 1:
+        sys.exit(f"bench: {name} must be a size such as 1024, 512M or 4G, not '{raw}'")
+    return int(m.group(1)) * (1024 if m.group(2) in ("g", "G") else 1)
+
+
 def env_int(name, default, minimum=1):
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -117,7 +128,7 @@ def capture(cmd, **kw):
 
 class Settings:
     def __init__(self):
-        self.size_mb = env_int("BENCH_SIZE", DEFAULT_SIZE)
+        self.size_mb = env_size_mb("BENCH_SIZE", DEFAULT_SIZE)
         given = os.environ.get("BENCH_CORPUS", "").strip()
         self.corpus = Path(given or ROOT / "bench" / "work" / f"gen-{self.size_mb}")
         if not self.corpus.is_absolute():

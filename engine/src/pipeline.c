@@ -674,16 +674,21 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
         else
             sum->gram_types[gmin + k - 1] = types;
     }
+    /* The files are independent: with two threads or more they are written
+     * side by side (each merge and format is serial within its file). */
     static const char *const names[2] = {"terms.csv", "ngrams.csv"};
-    for (int f = 0; f < 2 && st == CS_OK; f++) {
-        if (f == 1 && n_orders == 0)
-            break;
+    const int n_files = n_orders ? 2 : 1;
+    cs_error ferr[2];
+    int fail[2] = {0, 0};
+#pragma omp parallel for schedule(static, 1) num_threads(nt < n_files ? nt : n_files) \
+    default(none) shared(names, n_files, ferr, fail, r, dirfd, o, bom, m, rows, n_orders, gmin)
+    for (int f = 0; f < n_files; f++) {
         cs_csv w;
         int e = cs_csv_open(&w, dirfd, names[f]);
         if (e) {
-            output_error(err, r, names[f], "cannot create", e);
-            st = CS_ERR_OUTPUT;
-            break;
+            output_error(&ferr[f], r, names[f], "cannot create", e);
+            fail[f] = 1;
+            continue;
         }
         if (o->bom)
             cs_csv_raw(&w, bom, 3);
@@ -697,10 +702,15 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
         }
         e = cs_csv_close(&w);
         if (e) {
-            output_error(err, r, names[f], "cannot write", e);
-            st = CS_ERR_OUTPUT;
+            output_error(&ferr[f], r, names[f], "cannot write", e);
+            fail[f] = 1;
         }
     }
+    for (int f = 0; f < n_files && st == CS_OK; f++) /* the first file's error, as before */
+        if (fail[f]) {
+            *err = ferr[f];
+            st = CS_ERR_OUTPUT;
+        }
     for (int k = 0; k <= n_orders; k++)
         for (unsigned p = 0; p < CS_N_PARTS; p++)
             cs_rows_free(&rows[k][p]);
