@@ -140,7 +140,12 @@ int main(int argc, char **argv)
     int gmin = 1, gmax = 1, runs = 3, i = 1, only = -1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "-n") && i + 1 < argc) {
-            if (sscanf(argv[++i], "%d-%d", &gmin, &gmax) == 1)
+            int k = sscanf(argv[++i], "%d-%d", &gmin, &gmax);
+            if (k < 1) {
+                fprintf(stderr, "stages: -n %s: want N or A-B\n", argv[i]);
+                return 2;
+            }
+            if (k == 1)
                 gmax = gmin;
         } else if (!strcmp(argv[i], "-r") && i + 1 < argc) {
             runs = atoi(argv[++i]);

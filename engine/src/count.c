@@ -25,6 +25,7 @@
  */
 #include "count.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,15 +35,22 @@
 /* Lookups issued this many tokens ahead: slots first, entries half-way.
  * Far enough to cover a memory miss with the work of the tokens between,
  * near enough that the prefetched lines are still in L1/L2. */
-#ifndef PREFETCH_SLOT /* -D to experiment */
+#ifndef PREFETCH_SLOT /* -DPREFETCH_SLOT=.. -DPREFETCH_ENTRY=.. to experiment */
 #define PREFETCH_SLOT 16
+#endif
+#ifndef PREFETCH_ENTRY
 #define PREFETCH_ENTRY 8
 #endif
 
-/* Gram occurrences per order buffered before a sorted flush: the buffer
- * starts small (a small corpus pays nothing) and doubles up to pend_max. */
+/* Gram occurrences per order buffered before a sorted flush. A buffer
+ * starts small (a small corpus pays nothing) and doubles up to PEND_MAX
+ * items (4096 a partition, enough for a batch to sweep each slot array in
+ * steps shorter than a page) or its share of PEND_BYTES for all orders, so
+ * that --ngrams 1-16 does not hold 15 times the memory of 1-2. Sorting
+ * needs as much again. */
 #define PEND_MIN (1u << 12)
 #define PEND_MAX (1u << 18)
+#define PEND_BYTES ((size_t)16 << 20)
 
 /* A buffered occurrence: hash, then the document with the sign in bit 63
  * (set: -1), then the ids. */
@@ -61,15 +69,18 @@ void cs_counter_init(cs_counter *c, int ngram_min, int ngram_max, uint64_t first
     c->gram_min = ngram_min < 2 ? 2 : ngram_min;
     c->gram_max = ngram_max;
     for (int n = c->gram_min; n <= c->gram_max; n++) {
+        struct cs_gram_buf *q = &c->pend[n];
         c->grams[n] = cs_table_new((unsigned)n);
-        c->pend[n].stride = (uint32_t)((16 + (unsigned)n * sizeof(uint32_t) + 7) & ~7u);
+        q->stride = (uint32_t)((16 + (unsigned)n * sizeof(uint32_t) + 7) & ~7u);
+        size_t share = PEND_BYTES / (size_t)n_orders(c) / q->stride;
+        q->max = share < PEND_MIN ? PEND_MIN : share > PEND_MAX ? PEND_MAX : (uint32_t)share;
     }
     c->next_doc = first_doc;
     c->doc_step = doc_step;
     c->sign = 1;
     c->pend_max = PEND_MAX;
     c->term_hash = cs_xmalloc(CS_BATCH_EVENTS * sizeof *c->term_hash);
-    c->gram_hash = cs_xcalloc((size_t)CS_BATCH_EVENTS * (size_t)(n_orders(c) + 1),
+    c->gram_hash = cs_xmalloc((size_t)CS_BATCH_EVENTS * (size_t)(n_orders(c) + 1) *
                               sizeof *c->gram_hash);
 }
 
@@ -199,6 +210,20 @@ static void flush_order(cs_counter *c, int n)
         return;
     sort_top16(q->items, q->tmp, q->n, q->stride); /* two passes: back in items */
     cs_table *t = c->grams[n];
+    /* Room for every item first (cs_table_reserve says why): items of a
+     * partition are contiguous now. */
+    for (uint32_t i = 0, j; i < q->n; i = j) {
+        uint64_t h;
+        memcpy(&h, q->items + (size_t)i * q->stride, 8);
+        const unsigned p = cs_part_of(h);
+        for (j = i + 1; j < q->n; j++) {
+            uint64_t hj;
+            memcpy(&hj, q->items + (size_t)j * q->stride, 8);
+            if (cs_part_of(hj) != p)
+                break;
+        }
+        cs_table_reserve(t, p, t->part[p].n + (j - i));
+    }
     for (uint32_t i = 0; i < q->n; i++) {
         const uint8_t *e = q->items + (size_t)i * q->stride;
         if (i + PREFETCH_SLOT < q->n) { /* ahead in the sweep: the misses overlap */
@@ -230,11 +255,13 @@ void cs_counter_flush(cs_counter *c)
 static inline void pend_gram(cs_counter *c, int n, uint64_t h, const uint32_t *ids)
 {
     struct cs_gram_buf *q = &c->pend[n];
+    assert(c->pend_max >= 1);
     if (CS_UNLIKELY(q->n == q->cap)) {
-        if (q->cap < c->pend_max) {
+        const uint32_t max = q->max < c->pend_max ? q->max : c->pend_max;
+        if (q->cap < max) {
             q->cap = q->cap ? q->cap * 2 : PEND_MIN;
-            if (q->cap > c->pend_max)
-                q->cap = c->pend_max;
+            if (q->cap > max)
+                q->cap = max;
             q->items = cs_xrealloc(q->items, (size_t)q->cap * q->stride);
             free(q->tmp);
             q->tmp = cs_xmalloc((size_t)q->cap * q->stride);

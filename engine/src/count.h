@@ -27,12 +27,13 @@ typedef struct cs_counter {
      * those can be prefetched) and of the grams ending at each (owned). */
     uint64_t *term_hash;                /* [CS_BATCH_EVENTS] */
     uint64_t *gram_hash;                /* [CS_BATCH_EVENTS * orders] */
-    uint32_t pend_max;                  /* occurrences per order before a flush;
+    uint32_t pend_max;                  /* occurrences per order before a flush, at
+                                           most (also bounded by count.c's budget);
                                            init sets the default, tests lower it */
     /* Gram occurrences waiting to be added, per order (see count.c). */
     struct cs_gram_buf {
         uint8_t *items, *tmp;           /* owned; cap items of stride bytes each */
-        uint32_t n, cap, stride;
+        uint32_t n, cap, max, stride;   /* max: this order's share of the budget */
     } pend[CS_NGRAM_MAX + 1];
 } cs_counter;
 

@@ -26,10 +26,15 @@
  * costs a second read; good shards cost nothing extra. A pipe cannot be
  * read again, so a decode error there ends the run.
  *
+ * Each thread's counter holds n-gram occurrences back in sorted batches
+ * (count.c: up to 16 MiB of them, twice for sorting, per thread); when
+ * every task has run, each thread adds what its counter still holds, still
+ * inside the count phase.
+ *
  * Merging: partition p of every thread's tables is merged by one task into
  * the first thread's partition p, terms first (they assign global ids),
  * then grams. Rows are sorted per partition in parallel and merged in
- * order by the writer.
+ * order by the writer; terms.csv and ngrams.csv are written side by side.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -616,9 +621,10 @@ static void write_rows(cs_csv *w, const cs_merged *m, unsigned order, cs_rows *p
 /* Errors name the file as the user will look for it: under -o DIR. */
 static void output_error(cs_error *err, const run *r, const char *name, const char *what, int e)
 {
-    char path[4096];
+    char path[4096], buf[256];
     snprintf(path, sizeof path, "%s/%s", r->opt->out_dir, name);
-    cs_error_set(err, CS_ERR_OUTPUT, path, "%s: %s", what, strerror(e));
+    /* strerror_r: two files may fail at once, on two threads (GNU form) */
+    cs_error_set(err, CS_ERR_OUTPUT, path, "%s: %s", what, strerror_r(e, buf, sizeof buf));
 }
 
 static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, cs_error *err)
@@ -860,6 +866,9 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
 #pragma omp task default(none) firstprivate(rp, i)
             input_task(rp, i);
         }
+        /* The single's barrier has run every task: each thread adds what its
+         * counter still holds back (count.c), as part of the count phase. */
+        cs_counter_flush(&rp->w[t]->counter);
     }
     double t1 = cs_now();
 
@@ -895,9 +904,6 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         goto done;
     }
     {
-#pragma omp parallel for num_threads(nt) default(none) shared(r)
-        for (int t = 0; t < r.nt; t++)
-            cs_counter_flush(&r.w[t]->counter);
         cs_table **terms = cs_xmalloc((size_t)r.nt * sizeof *terms);
         for (int t = 0; t < r.nt; t++)
             terms[t] = r.w[t]->counter.terms;

@@ -7,7 +7,8 @@
  * miss rarely costs a key comparison. Load factor stays under 0.7 (linear
  * probing degrades past that). The partition is hash bits 58..63, the slot
  * the bits under them (57 downward, as many as the table needs; see
- * cs_slot_of) and the tag bits 0..31, so the three are independent.
+ * cs_slot_of) and the tag bits 0..31: independent up to 2^26 slots a
+ * partition (past that the slot's lowest bit is the tag's highest).
  */
 #include "table.h"
 
@@ -79,15 +80,10 @@ static const uint8_t *arena_copy(cs_table *t, const uint8_t *p, uint32_t len)
     return d;
 }
 
-static inline uint32_t slot_of(uint64_t hash, uint32_t mask)
-{
-    return cs_slot_of(hash, mask);
-}
-
 /* Arrays of 2 MiB and more are 2 MiB-aligned and ask for transparent huge
  * pages: every probe is a random access, and with 4 KiB pages nearly each
  * one also misses the TLB (costly under virtualisation, where a page walk
- * is two-dimensional). Smaller arrays come from malloc as usual. */
+ * is two-dimensional). Smaller arrays are only 64-byte aligned. */
 #define HUGE_PAGE ((size_t)2 << 20)
 
 static void *table_alloc(size_t n, int zero)
@@ -109,7 +105,7 @@ static void part_grow(cs_part *p, size_t stride)
     cs_slot *slots = table_alloc(((size_t)mask + 1) * sizeof *slots, 1);
     for (uint32_t i = 0; i < p->n; i++) {
         uint64_t h = *(const uint64_t *)cs_part_entry(p, stride, i); /* hash leads every entry */
-        uint32_t s = slot_of(h, mask);
+        uint32_t s = cs_slot_of(h, mask);
         while (slots[s].idx1)
             s = (s + 1) & mask;
         slots[s].idx1 = i + 1;
@@ -175,7 +171,7 @@ cs_term *cs_table_term(cs_table *t, uint64_t hash, const uint8_t *key, uint32_t 
 {
     cs_part *p = &t->part[cs_part_of(hash)];
     uint32_t tag = (uint32_t)hash;
-    uint32_t s = slot_of(hash, p->mask);
+    uint32_t s = cs_slot_of(hash, p->mask);
     for (;;) {
         uint32_t idx1 = p->slots[s].idx1;
         if (!idx1)
@@ -191,7 +187,7 @@ cs_term *cs_table_term(cs_table *t, uint64_t hash, const uint8_t *key, uint32_t 
     }
     if (needs_grow(p)) {
         part_grow(p, sizeof(cs_term));
-        s = slot_of(hash, p->mask);
+        s = cs_slot_of(hash, p->mask);
         while (p->slots[s].idx1)
             s = (s + 1) & p->mask;
     }
@@ -221,7 +217,7 @@ cs_gram *cs_table_gram(cs_table *t, uint64_t hash, const uint32_t *ids, int *is_
     const size_t stride = t->stride;
     const size_t key_bytes = t->order * sizeof(uint32_t);
     uint32_t tag = (uint32_t)hash;
-    uint32_t s = slot_of(hash, p->mask);
+    uint32_t s = cs_slot_of(hash, p->mask);
     for (;;) {
         uint32_t idx1 = p->slots[s].idx1;
         if (!idx1)
@@ -237,7 +233,7 @@ cs_gram *cs_table_gram(cs_table *t, uint64_t hash, const uint32_t *ids, int *is_
     }
     if (needs_grow(p)) {
         part_grow(p, stride);
-        s = slot_of(hash, p->mask);
+        s = cs_slot_of(hash, p->mask);
         while (p->slots[s].idx1)
             s = (s + 1) & p->mask;
     }
@@ -245,6 +241,13 @@ cs_gram *cs_table_gram(cs_table *t, uint64_t hash, const uint32_t *ids, int *is_
     memcpy(e->ids, ids, key_bytes);
     *is_new = 1;
     return e;
+}
+
+void cs_table_reserve(cs_table *t, unsigned p, uint32_t n)
+{
+    cs_part *part = &t->part[p];
+    while ((uint64_t)n * 10 > (uint64_t)(part->mask + 1) * 7)
+        part_grow(part, t->stride);
 }
 
 uint64_t cs_table_size(const cs_table *t)

@@ -47,6 +47,8 @@ static inline unsigned cs_part_of(uint64_t hash)
  * than as random accesses (count.c). The tag is the low 32 bits. */
 static inline uint32_t cs_slot_of(uint64_t hash, uint32_t mask)
 {
+    /* mask >= 63 in every table that is looked up (0 only in a partition
+     * the merge has emptied), so clz never sees 0. */
     unsigned bits = 32u - (unsigned)__builtin_clz(mask);
     return (uint32_t)((hash << CS_PART_BITS) >> (64u - bits));
 }
@@ -155,6 +157,12 @@ __attribute__((always_inline)) static inline void cs_table_prefetch_entry(const 
     if (s->idx1 && s->tag == (uint32_t)hash)
         __builtin_prefetch(p->entries + (size_t)(s->idx1 - 1) * t->stride);
 }
+
+/* Grows partition p so that it holds n keys without growing again. A batch
+ * of keys in hash order must be reserved for before it is inserted: slots
+ * come from the top hash bits, so sorted keys inserted while the table
+ * grows would all want its first slots and probe through one long run. */
+void cs_table_reserve(cs_table *t, unsigned p, uint32_t n);
 
 /* Entries in all partitions. */
 uint64_t cs_table_size(const cs_table *t);

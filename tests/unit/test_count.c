@@ -17,6 +17,8 @@ static char *make_text(unsigned seed, size_t *len)
     static const char *const syl[] = {"ka", "zo", "ri", "me", "tu", "sha", "no", "ve", "li", "da"};
     size_t cap = 1 << 16, n = 0;
     char *s = malloc(cap);
+    if (!s)
+        abort();
     uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
     for (int line = 0; line < 400; line++) {
         x = x * 6364136223846793005ull + 1442695040888963407ull;
@@ -24,14 +26,15 @@ static char *make_text(unsigned seed, size_t *len)
         for (int w = 0; w < words; w++) {
             x = x * 6364136223846793005ull + 1442695040888963407ull;
             unsigned v = (unsigned)((x >> 33) % 60);
-            if (n + 16 > cap)
-                s = realloc(s, cap *= 2);
+            if (n + 16 > cap && !(s = realloc(s, cap *= 2)))
+                abort();
             n += (size_t)sprintf(s + n, "%s%s%s", w ? " " : "", syl[v % 10], syl[v / 10]);
             if (((x >> 20) & 31) == 0)
                 s[n++] = '.'; /* a segment end now and then */
         }
         s[n++] = '\n';
     }
+    s[n] = 0; /* searched with strchr */
     *len = n;
     return s;
 }
