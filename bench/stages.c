@@ -73,7 +73,7 @@ static void sink_count(void *ctx, const cs_tok_batch *b)
 /* Runs one stage over all shards; returns seconds, fills *t. */
 static double run(int stage, char **paths, int n_paths, int gmin, int gmax, tally *t)
 {
-    cs_tok_config cfg = {1, CS_NORM_NONE, 0, CS_TOK_DOCS_BLANK, 64, 1, NULL};
+    cs_tok_config cfg = {.fold = 1, .docs = CS_TOK_DOCS_BLANK, .max_len = 64, .min_len = 1};
     cs_tok *tok = cs_tok_new(&cfg);
     count_ctx cc;
     memset(&cc, 0, sizeof cc);

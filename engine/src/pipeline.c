@@ -807,8 +807,12 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     r.chunk = opt->chunk_size;
     /* A buffer holds at least a BOM and a code point. */
     r.buf_size = opt->chunk_size < 4 ? 4 : opt->chunk_size;
-    r.cfg_ext = (cs_tok_config){opt->fold_case, opt->normalize, opt->join_lines,
-                                CS_TOK_DOCS_EXTERNAL, opt->max_len, opt->min_len, NULL};
+    r.cfg_ext = (cs_tok_config){.fold = opt->fold_case,
+                                .normalize = opt->normalize,
+                                .join_lines = opt->join_lines,
+                                .docs = CS_TOK_DOCS_EXTERNAL,
+                                .max_len = opt->max_len,
+                                .min_len = opt->min_len};
     if (opt->stopwords_path) {
         r.stopwords = cs_stopwords_load(opt->stopwords_path, &r.cfg_ext, err);
         if (!r.stopwords)

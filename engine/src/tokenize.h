@@ -40,6 +40,7 @@ typedef struct cs_tok_config {
     uint32_t max_len;            /* bytes after folding */
     uint32_t min_len;            /* code points after folding */
     const cs_strset *stopwords;  /* borrowed; may be NULL */
+    int state_machine_only;      /* tests: no fast path, the definition alone */
 } cs_tok_config;
 
 enum {

@@ -41,7 +41,7 @@ static char *make_text(unsigned seed, size_t *len)
 
 static void count_text(cs_counter *c, const char *text, size_t len)
 {
-    cs_tok_config cfg = {1, CS_NORM_NONE, 0, CS_TOK_DOCS_LINE, 64, 1, NULL};
+    cs_tok_config cfg = {.fold = 1, .docs = CS_TOK_DOCS_LINE, .max_len = 64, .min_len = 1};
     cs_tok *t = cs_tok_new(&cfg);
     cs_tok_set_sink(t, cs_counter_consume, c);
     /* in pieces of 97 bytes: documents span tokenizer batches */

@@ -1,6 +1,7 @@
-/* test_tokenize.c - the tokenizer on hand-checked cases, and the same
- * events whatever the piece size (tokens, joiners and UTF-8 sequences cut
- * across pieces of 1..17 bytes). */
+/* test_tokenize.c - the tokenizer on hand-checked cases, the same events
+ * whatever the piece size (tokens, joiners and UTF-8 sequences cut across
+ * pieces of 1..17 bytes), and the fast path against the state machine on
+ * random text. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,7 @@ static void sink(void *ctx, const cs_tok_batch *b)
 
 static cs_tok_config cfg_default(void)
 {
-    cs_tok_config c = {1, CS_NORM_NONE, 0, CS_TOK_DOCS_EXTERNAL, 64, 1, NULL};
+    cs_tok_config c = {.fold = 1, .docs = CS_TOK_DOCS_EXTERNAL, .max_len = 64, .min_len = 1};
     return c;
 }
 
@@ -206,6 +207,104 @@ static void test_stats(void)
     free(got);
 }
 
+/* Pieces of text the fast path must hand back correctly: ASCII of each
+ * class, 2-byte letters that fold to 2 bytes, to 1 (K sign is 3 bytes; the
+ * long s folds to 's') or to 2 code points (sharp s), digits of another
+ * script, joiners in both forms, line breaks, malformed and cut sequences,
+ * a NUL, a combining mark, no-break space. */
+static const char *const ATOMS[] = {
+    "a", "Z", "7", " ", " ", ",", ".", "'", "-", "!", "\r", "\n", "\t", "\xc3\xa9", "\xc3\x89",
+    "\xc3", "\xc5\xbf", "\xc2\xb2", "\xd9\xa3", "\xd0\x96", "\xd0\xb6", "\xc3\x9f",
+    "\xe2\x80\x99", "\xc8\xba", "\x80", "\xe2\x80", "\x00", "\xcc\x81", "\xc2\xa0",
+    "\xe2\x84\xaa", "word", "WORD", "12,5", "\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0",
+};
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint32_t rnd(uint32_t n)
+{
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)((rng_state >> 33) % n);
+}
+
+/* Runs s in random pieces, each in its own exact-size buffer (so a read
+ * past a piece shows under AddressSanitizer). */
+static char *run_random_pieces(const cs_tok_config *cfg, const char *s, size_t n, cs_tok_stats *st)
+{
+    out.len = 0;
+    cs_tok *t = cs_tok_new(cfg);
+    cs_tok_set_sink(t, sink, NULL);
+    if (cfg->docs == CS_TOK_DOCS_EXTERNAL)
+        cs_tok_doc_begin(t);
+    for (size_t i = 0; i < n;) {
+        size_t k = 1 + rnd(24);
+        if (k > n - i)
+            k = n - i;
+        uint8_t *piece = malloc(k);
+        memcpy(piece, s + i, k);
+        cs_tok_feed(t, piece, k);
+        free(piece);
+        i += k;
+    }
+    if (cfg->docs == CS_TOK_DOCS_EXTERNAL)
+        cs_tok_doc_end(t);
+    else
+        cs_tok_finish(t);
+    *st = cs_tok_take_stats(t);
+    cs_tok_free(t);
+    char *r = malloc(out.len + 1);
+    memcpy(r, out.data, out.len);
+    r[out.len] = 0;
+    return r;
+}
+
+static int same_stats(const cs_tok_stats *a, const cs_tok_stats *b)
+{
+    return a->documents == b->documents && a->segments == b->segments && a->tokens == b->tokens &&
+           a->excluded == b->excluded && a->long_dropped == b->long_dropped &&
+           a->invalid_utf8 == b->invalid_utf8;
+}
+
+static void test_fast_path(void)
+{
+    cs_strset *stop = cs_strset_new();
+    cs_strset_add(stop, (const uint8_t *)"a", 1);
+    cs_strset_add(stop, (const uint8_t *)"word", 4);
+    const cs_tok_docs docs[] = {CS_TOK_DOCS_EXTERNAL, CS_TOK_DOCS_LINE, CS_TOK_DOCS_BLANK};
+    const uint32_t max_lens[] = {1, 3, 8, 9, 24, 64};
+    int failures = 0;
+    for (int round = 0; round < 20000 && failures < 5; round++) {
+        char text[1024];
+        size_t n = 0;
+        for (uint32_t k = rnd(60); k > 0; k--) {
+            const char *a = ATOMS[rnd(sizeof ATOMS / sizeof *ATOMS)];
+            size_t len = strcmp(a, "\x00") == 0 ? 1 : strlen(a);
+            memcpy(text + n, a, len);
+            n += len;
+        }
+        cs_tok_config fast = cfg_default();
+        fast.fold = (int)rnd(2);
+        fast.docs = docs[rnd(3)];
+        fast.max_len = max_lens[rnd(6)];
+        fast.min_len = rnd(3);
+        fast.join_lines = (int)rnd(2);
+        fast.stopwords = rnd(2) ? stop : NULL;
+        cs_tok_config slow = fast;
+        slow.state_machine_only = 1;
+        uint64_t seed = rng_state;
+        cs_tok_stats sf, ss;
+        char *got = run_random_pieces(&fast, text, n, &sf);
+        rng_state = seed; /* the same pieces */
+        char *want = run_random_pieces(&slow, text, n, &ss);
+        int same = strcmp(got, want) == 0 && same_stats(&sf, &ss);
+        CHECK_MSG(same, "round %d (%zu bytes): fast \"%s\" state machine \"%s\"", round, n, got,
+                  want);
+        failures += !same;
+        free(got);
+        free(want);
+    }
+    cs_strset_free(stop);
+}
+
 int main(void)
 {
     cs_tok_global_init();
@@ -216,6 +315,7 @@ int main(void)
     test_malformed();
     test_documents();
     test_stats();
+    test_fast_path();
     cs_buf_free(&out);
     return TEST_REPORT();
 }
