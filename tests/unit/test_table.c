@@ -28,6 +28,49 @@ static void test_collisions(void)
     cs_table_free(t);
 }
 
+/* Keys on both sides of the inline limit (CS_TERM_INLINE bytes in the
+ * entry, longer ones in the arena), all with one hash and sharing their
+ * first bytes: each is its own entry, found again, with its own bytes; and
+ * a merge that borrows the long keys' bytes keeps them. */
+static void test_inline_limit(void)
+{
+    cs_table *t[2] = {cs_table_new(1), cs_table_new(1)};
+    const uint64_t h = 0xFEDCBA9876543210ull;
+    char key[64];
+    int is_new;
+    for (int s = 0; s < 2; s++)
+        for (uint32_t len = 1; len <= 40; len++) {
+            memset(key, 'x', len);
+            key[len - 1] = (char)('a' + s); /* the two tables share no key */
+            cs_term *e = cs_table_term(t[s], h, (const uint8_t *)key, len, 1, &is_new);
+            CHECK(is_new);
+            cs_cnt_add(&e->c, 1, len);
+        }
+    for (uint32_t len = 1; len <= 40; len++) {
+        memset(key, 'x', len);
+        key[len - 1] = 'a';
+        cs_term *e = cs_table_term(t[0], h, (const uint8_t *)key, len, 1, &is_new);
+        CHECK_MSG(!is_new && e->len == len && memcmp(cs_term_bytes(e), key, len) == 0 &&
+                      e->c.count == 1,
+                  "length %u (inline up to %d)", len, CS_TERM_INLINE);
+    }
+    cs_merged *m = cs_merged_new(t, 2, 1, 1);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        CHECK(cs_merge_terms_part(m, t, p) == 0);
+    CHECK(cs_table_size(m->terms) == 80);
+    for (int s = 0; s < 2; s++)
+        for (uint32_t len = 1; len <= 40; len++) {
+            memset(key, 'x', len);
+            key[len - 1] = (char)('a' + s);
+            cs_term *e = cs_table_term(m->terms, h, (const uint8_t *)key, len, 0, &is_new);
+            CHECK_MSG(!is_new && memcmp(cs_term_bytes(e), key, len) == 0 && e->c.count == 1,
+                      "merged, source %d, length %u", s, len);
+        }
+    cs_merged_free(m);
+    cs_table_free(t[0]);
+    cs_table_free(t[1]);
+}
+
 static void test_grams(void)
 {
     cs_table *t = cs_table_new(3);
@@ -98,6 +141,7 @@ static void test_merge(void)
 int main(void)
 {
     test_collisions();
+    test_inline_limit();
     test_grams();
     test_merge();
     return TEST_REPORT();
