@@ -52,9 +52,18 @@
 #define PEND_MAX (1u << 18)
 #define PEND_BYTES ((size_t)16 << 20)
 
-/* A buffered occurrence: hash, then the document with the sign in bit 63
- * (set: -1), then the ids. */
+/* A waiting gram occurrence; items are `stride` bytes apart (8-aligned). */
+typedef struct pend_item {
+    uint64_t hash;
+    uint64_t doc; /* the document, with the sign in bit 63 (set: -1) */
+    uint32_t ids[];
+} pend_item;
 #define PEND_NEG (1ull << 63)
+
+static inline pend_item *item_at(uint8_t *items, size_t stride, uint32_t i)
+{
+    return (pend_item *)(items + (size_t)i * stride);
+}
 
 static int n_orders(const cs_counter *c)
 {
@@ -71,7 +80,7 @@ void cs_counter_init(cs_counter *c, int ngram_min, int ngram_max, uint64_t first
     for (int n = c->gram_min; n <= c->gram_max; n++) {
         struct cs_gram_buf *q = &c->pend[n];
         c->grams[n] = cs_table_new((unsigned)n);
-        q->stride = (uint32_t)((16 + (unsigned)n * sizeof(uint32_t) + 7) & ~7u);
+        q->stride = (uint32_t)((sizeof(pend_item) + (unsigned)n * sizeof(uint32_t) + 7) & ~7u);
         size_t share = PEND_BYTES / (size_t)n_orders(c) / q->stride;
         q->max = share < PEND_MIN ? PEND_MIN : share > PEND_MAX ? PEND_MAX : (uint32_t)share;
     }
@@ -184,7 +193,7 @@ static void sort_top16(uint8_t *a, uint8_t *b, uint32_t n, size_t stride)
     for (unsigned shift = 48; shift < 64; shift += 8) {
         uint32_t pos[256] = {0};
         for (uint32_t i = 0; i < n; i++)
-            pos[(*(const uint64_t *)(a + (size_t)i * stride) >> shift) & 0xFF]++;
+            pos[(item_at(a, stride, i)->hash >> shift) & 0xFF]++;
         uint32_t sum = 0;
         for (unsigned d = 0; d < 256; d++) {
             uint32_t k = pos[d];
@@ -192,9 +201,8 @@ static void sort_top16(uint8_t *a, uint8_t *b, uint32_t n, size_t stride)
             sum += k;
         }
         for (uint32_t i = 0; i < n; i++) {
-            const uint8_t *e = a + (size_t)i * stride;
-            unsigned d = (unsigned)(*(const uint64_t *)e >> shift) & 0xFF;
-            memcpy(b + (size_t)pos[d]++ * stride, e, stride);
+            const pend_item *e = item_at(a, stride, i);
+            memcpy(item_at(b, stride, pos[(e->hash >> shift) & 0xFF]++), e, stride);
         }
         uint8_t *t = a;
         a = b;
@@ -202,8 +210,8 @@ static void sort_top16(uint8_t *a, uint8_t *b, uint32_t n, size_t stride)
     }
 }
 
-/* Adds the waiting occurrences of order n in hash order. */
-static void flush_order(cs_counter *c, int n)
+/* Adds the waiting occurrences of order n to its table, in hash order. */
+static void add_pending(cs_counter *c, int n)
 {
     struct cs_gram_buf *q = &c->pend[n];
     if (!q->n)
@@ -213,35 +221,20 @@ static void flush_order(cs_counter *c, int n)
     /* Room for every item first (cs_table_reserve says why): items of a
      * partition are contiguous now. */
     for (uint32_t i = 0, j; i < q->n; i = j) {
-        uint64_t h;
-        memcpy(&h, q->items + (size_t)i * q->stride, 8);
-        const unsigned p = cs_part_of(h);
-        for (j = i + 1; j < q->n; j++) {
-            uint64_t hj;
-            memcpy(&hj, q->items + (size_t)j * q->stride, 8);
-            if (cs_part_of(hj) != p)
-                break;
-        }
+        const unsigned p = cs_part_of(item_at(q->items, q->stride, i)->hash);
+        for (j = i + 1; j < q->n && cs_part_of(item_at(q->items, q->stride, j)->hash) == p; j++)
+            ;
         cs_table_reserve(t, p, t->part[p].n + (j - i));
     }
     for (uint32_t i = 0; i < q->n; i++) {
-        const uint8_t *e = q->items + (size_t)i * q->stride;
-        if (i + PREFETCH_SLOT < q->n) { /* ahead in the sweep: the misses overlap */
-            uint64_t ha;
-            memcpy(&ha, e + (size_t)PREFETCH_SLOT * q->stride, 8);
-            cs_table_prefetch_slot(t, ha);
-        }
-        if (i + PREFETCH_ENTRY < q->n) {
-            uint64_t ha;
-            memcpy(&ha, e + (size_t)PREFETCH_ENTRY * q->stride, 8);
-            cs_table_prefetch_entry(t, ha);
-        }
-        uint64_t h, doc;
-        memcpy(&h, e, 8);
-        memcpy(&doc, e + 8, 8);
+        if (i + PREFETCH_SLOT < q->n) /* ahead in the sweep: the misses overlap */
+            cs_table_prefetch_slot(t, item_at(q->items, q->stride, i + PREFETCH_SLOT)->hash);
+        if (i + PREFETCH_ENTRY < q->n)
+            cs_table_prefetch_entry(t, item_at(q->items, q->stride, i + PREFETCH_ENTRY)->hash);
+        const pend_item *e = item_at(q->items, q->stride, i);
         int is_new;
-        cs_gram *g = cs_table_gram(t, h, (const uint32_t *)(e + 16), &is_new);
-        cs_cnt_add(&g->c, (doc & PEND_NEG) ? -1 : 1, doc & ~PEND_NEG);
+        cs_gram *g = cs_table_gram(t, e->hash, e->ids, &is_new);
+        cs_cnt_add(&g->c, (e->doc & PEND_NEG) ? -1 : 1, e->doc & ~PEND_NEG);
     }
     q->n = 0;
 }
@@ -249,7 +242,7 @@ static void flush_order(cs_counter *c, int n)
 void cs_counter_flush(cs_counter *c)
 {
     for (int n = c->gram_min; n <= c->gram_max; n++)
-        flush_order(c, n);
+        add_pending(c, n);
 }
 
 static inline void pend_gram(cs_counter *c, int n, uint64_t h, const uint32_t *ids)
@@ -266,14 +259,13 @@ static inline void pend_gram(cs_counter *c, int n, uint64_t h, const uint32_t *i
             free(q->tmp);
             q->tmp = cs_xmalloc((size_t)q->cap * q->stride);
         } else {
-            flush_order(c, n);
+            add_pending(c, n);
         }
     }
-    uint8_t *e = q->items + (size_t)q->n++ * q->stride;
-    uint64_t doc = c->doc | (c->sign < 0 ? PEND_NEG : 0);
-    memcpy(e, &h, 8);
-    memcpy(e + 8, &doc, 8);
-    memcpy(e + 16, ids, (size_t)n * sizeof *ids);
+    pend_item *e = item_at(q->items, q->stride, q->n++);
+    e->hash = h;
+    e->doc = c->doc | (c->sign < 0 ? PEND_NEG : 0);
+    memcpy(e->ids, ids, (size_t)n * sizeof *ids);
 }
 
 void cs_counter_consume(void *ctx, const cs_tok_batch *b)
