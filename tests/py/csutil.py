@@ -3,6 +3,7 @@ import json
 import os
 import random
 import subprocess
+import sys
 import tempfile
 
 ENGINE = os.environ.get("CORPUSSTAT", "build/release/corpusstat")
@@ -81,3 +82,25 @@ def gen_text(seed, n_words, blank_every=0):
 
 def tmpdir():
     return tempfile.TemporaryDirectory(prefix="cs-test-")
+
+
+def run_standalone(ns, argv=None):
+    """Runs the test_* functions of a module's namespace in file order, those whose
+    name holds argv[1] when given: `python3 tests/py/test_x.py [PATTERN]` without the
+    runner. Returns the exit code."""
+    import time
+    argv = sys.argv if argv is None else argv
+    pattern = argv[1] if len(argv) > 1 else ""
+    failed = 0
+    for name, fn in sorted(((n, f) for n, f in ns.items() if n.startswith("test_")),
+                           key=lambda nf: nf[1].__code__.co_firstlineno):
+        if pattern not in name:
+            continue
+        t0 = time.time()
+        try:
+            fn()
+            print(f"ok   {name} ({time.time() - t0:.1f}s)")
+        except Exception as e:
+            failed += 1
+            print(f"FAIL {name}: {e}")
+    return 1 if failed else 0

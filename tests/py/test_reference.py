@@ -860,18 +860,5 @@ def test_engine_brown_press():
 
 
 if __name__ == "__main__":
-    import time
-    pattern = sys.argv[1] if len(sys.argv) > 1 else ""
-    failed = 0
-    for name, fn in sorted(((n, f) for n, f in globals().items() if n.startswith("test_")),
-                           key=lambda nf: nf[1].__code__.co_firstlineno):
-        if pattern not in name:
-            continue
-        t0 = time.time()
-        try:
-            fn()
-            print(f"ok   {name} ({time.time() - t0:.1f}s)")
-        except Exception as e:
-            failed += 1
-            print(f"FAIL {name}: {e}")
-    sys.exit(1 if failed else 0)
+    import csutil  # noqa: E402
+    sys.exit(csutil.run_standalone(globals()))
