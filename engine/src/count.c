@@ -49,8 +49,12 @@
  * that --ngrams 1-16 does not hold 15 times the memory of 1-2. Sorting
  * needs as much again. */
 #define PEND_MIN (1u << 12)
+#ifndef PEND_MAX /* -DPEND_MAX=.. -DPEND_BYTES=.. to experiment */
 #define PEND_MAX (1u << 18)
+#endif
+#ifndef PEND_BYTES
 #define PEND_BYTES ((size_t)16 << 20)
+#endif
 
 /* A waiting gram occurrence; items are `stride` bytes apart (8-aligned). */
 typedef struct pend_item {
