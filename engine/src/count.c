@@ -93,8 +93,6 @@ void cs_counter_init(cs_counter *c, int ngram_min, int ngram_max, uint64_t first
     c->sign = 1;
     c->pend_max = PEND_MAX;
     c->term_hash = cs_xmalloc(CS_BATCH_EVENTS * sizeof *c->term_hash);
-    c->gram_hash = cs_xmalloc((size_t)CS_BATCH_EVENTS * (size_t)(n_orders(c) + 1) *
-                              sizeof *c->gram_hash);
 }
 
 void cs_counter_free(cs_counter *c)
@@ -106,7 +104,6 @@ void cs_counter_free(cs_counter *c)
         free(c->pend[n].tmp);
     }
     free(c->term_hash);
-    free(c->gram_hash);
     memset(c, 0, sizeof *c);
 }
 
@@ -118,62 +115,34 @@ static inline unsigned push(uint32_t *ids, uint64_t *hashes, unsigned len, unsig
         /* Written out for bigrams and trigrams: GCC turns the loop into
          * two memmove calls, a cost per token. */
         if (len == 2) {
-            if (ids)
-                ids[0] = ids[1];
+            ids[0] = ids[1];
             hashes[0] = hashes[1];
         } else if (len == 3) {
-            if (ids) {
-                ids[0] = ids[1];
-                ids[1] = ids[2];
-            }
+            ids[0] = ids[1];
+            ids[1] = ids[2];
             hashes[0] = hashes[1];
             hashes[1] = hashes[2];
         } else {
             for (unsigned k = 1; k < len; k++) {
-                if (ids)
-                    ids[k - 1] = ids[k];
+                ids[k - 1] = ids[k];
                 hashes[k - 1] = hashes[k];
             }
         }
         len--;
     }
-    if (ids)
-        ids[len] = id;
+    ids[len] = id;
     hashes[len] = h;
     return len + 1;
 }
 
-static inline int resets_history(unsigned kind)
-{
-    return kind != CS_EV_TOKEN; /* a hole, a segment or document boundary */
-}
-
-/* Pass 1: the hash of every token and of every gram ending at it. Grams
- * are hashed from their terms' hashes, not ids: the same in every thread. */
+/* Pass 1: the hash of every token, so that its lookup can be prefetched a
+ * few tokens ahead of it. */
 static uint32_t hash_batch(cs_counter *c, const cs_tok_batch *b)
 {
-    const int orders = n_orders(c);
-    uint64_t hist[CS_NGRAM_MAX];
-    unsigned len = c->hist_len;
-    memcpy(hist, c->hist_hash, len * sizeof *hist);
     uint32_t j = 0;
-    for (uint32_t i = 0; i < b->n_events; i++) {
-        if (resets_history(b->kind[i])) {
-            len = 0;
-            continue;
-        }
-        uint64_t h = XXH3_64bits(b->bytes + b->off[i], b->len[i]);
-        c->term_hash[j] = h;
-        if (orders) {
-            len = push(NULL, hist, len, (unsigned)c->gram_max, 0, h);
-            uint64_t *gh = c->gram_hash + (size_t)j * (size_t)orders;
-            for (int k = 0; k < orders && (unsigned)(c->gram_min + k) <= len; k++) {
-                unsigned n = (unsigned)(c->gram_min + k);
-                gh[k] = XXH3_64bits(hist + len - n, n * sizeof *hist);
-            }
-        }
-        j++;
-    }
+    for (uint32_t i = 0; i < b->n_events; i++)
+        if (b->kind[i] == CS_EV_TOKEN)
+            c->term_hash[j++] = XXH3_64bits(b->bytes + b->off[i], b->len[i]);
     return j;
 }
 
@@ -252,8 +221,8 @@ void cs_counter_flush(cs_counter *c)
 static inline void pend_gram(cs_counter *c, int n, uint64_t h, const uint32_t *ids)
 {
     struct cs_gram_buf *q = &c->pend[n];
-    assert(c->pend_max >= 1);
     if (CS_UNLIKELY(q->n == q->cap)) {
+        assert(c->pend_max >= 1);
         const uint32_t max = q->max < c->pend_max ? q->max : c->pend_max;
         if (q->cap < max) {
             q->cap = q->cap ? q->cap * 2 : PEND_MIN;
@@ -292,10 +261,12 @@ void cs_counter_consume(void *ctx, const cs_tok_batch *b)
             if (orders) {
                 c->hist_len = push(c->hist_id, c->hist_hash, c->hist_len, (unsigned)c->gram_max,
                                    e->id, h);
-                const uint64_t *gh = c->gram_hash + (size_t)j * (size_t)orders;
+                /* A gram is hashed from its terms' hashes, not ids: the same
+                 * in every thread, so it lands in the same partition. */
                 for (int k = 0; k < orders && (unsigned)(c->gram_min + k) <= c->hist_len; k++) {
-                    unsigned n = (unsigned)(c->gram_min + k);
-                    pend_gram(c, (int)n, gh[k], c->hist_id + c->hist_len - n);
+                    const unsigned n = (unsigned)(c->gram_min + k), at = c->hist_len - n;
+                    pend_gram(c, (int)n, XXH3_64bits(c->hist_hash + at, n * sizeof *c->hist_hash),
+                              c->hist_id + at);
                 }
             }
             j++;

@@ -23,10 +23,9 @@ typedef struct cs_counter {
     unsigned hist_len;                  /* tokens of the open segment kept (<= gram_max) */
     uint32_t hist_id[CS_NGRAM_MAX];
     uint64_t hist_hash[CS_NGRAM_MAX];
-    /* Hashes of a batch's tokens (computed before the lookups so that
-     * those can be prefetched) and of the grams ending at each (owned). */
+    /* Hashes of a batch's tokens, computed before the lookups so that
+     * those can be prefetched (owned). */
     uint64_t *term_hash;                /* [CS_BATCH_EVENTS] */
-    uint64_t *gram_hash;                /* [CS_BATCH_EVENTS * orders] */
     uint32_t pend_max;                  /* occurrences per order before a flush, at
                                            most (also bounded by count.c's budget);
                                            init sets the default, tests lower it */
