@@ -98,10 +98,10 @@ static void *table_alloc(size_t n, int zero)
     return p;
 }
 
-static void part_grow(cs_part *p, size_t stride)
+/* Rehashes partition p into mask + 1 slots (more than it has). */
+static void part_grow(cs_part *p, size_t stride, uint32_t mask)
 {
-    uint32_t mask = p->mask * 2 + 1;
-    assert(mask < (1u << CS_ID_BITS) * 2u);
+    assert(mask > p->mask && mask < (1u << CS_ID_BITS) * 2u);
     cs_slot *slots = table_alloc(((size_t)mask + 1) * sizeof *slots, 1);
     for (uint32_t i = 0; i < p->n; i++) {
         uint64_t h = *(const uint64_t *)cs_part_entry(p, stride, i); /* hash leads every entry */
@@ -138,9 +138,15 @@ static void *part_append(cs_part *p, size_t stride, uint32_t s, uint64_t hash)
     return e;
 }
 
+/* Load stays under 0.7: linear probing degrades past that. */
+static inline int over_load(uint64_t keys, uint32_t mask)
+{
+    return keys * 10 > ((uint64_t)mask + 1) * 7;
+}
+
 static inline int needs_grow(const cs_part *p)
 {
-    return (uint64_t)(p->n + 1) * 10 > (uint64_t)(p->mask + 1) * 7;
+    return over_load((uint64_t)p->n + 1, p->mask);
 }
 
 static inline uint64_t load64(const uint8_t *p)
@@ -186,7 +192,7 @@ cs_term *cs_table_term(cs_table *t, uint64_t hash, const uint8_t *key, uint32_t 
         s = (s + 1) & p->mask;
     }
     if (needs_grow(p)) {
-        part_grow(p, sizeof(cs_term));
+        part_grow(p, sizeof(cs_term), p->mask * 2 + 1);
         s = cs_slot_of(hash, p->mask);
         while (p->slots[s].idx1)
             s = (s + 1) & p->mask;
@@ -232,7 +238,7 @@ cs_gram *cs_table_gram(cs_table *t, uint64_t hash, const uint32_t *ids, int *is_
         s = (s + 1) & p->mask;
     }
     if (needs_grow(p)) {
-        part_grow(p, stride);
+        part_grow(p, stride, p->mask * 2 + 1);
         s = cs_slot_of(hash, p->mask);
         while (p->slots[s].idx1)
             s = (s + 1) & p->mask;
@@ -246,8 +252,11 @@ cs_gram *cs_table_gram(cs_table *t, uint64_t hash, const uint32_t *ids, int *is_
 void cs_table_reserve(cs_table *t, unsigned p, uint32_t n)
 {
     cs_part *part = &t->part[p];
-    while ((uint64_t)n * 10 > (uint64_t)(part->mask + 1) * 7)
-        part_grow(part, t->stride);
+    uint32_t mask = part->mask;
+    while (over_load(n, mask))
+        mask = mask * 2 + 1;
+    if (mask != part->mask) /* one rehash, however far it grows */
+        part_grow(part, t->stride, mask);
 }
 
 uint64_t cs_table_size(const cs_table *t)
