@@ -104,3 +104,16 @@ def run_standalone(ns, argv=None):
             failed += 1
             print(f"FAIL {name}: {e}")
     return 1 if failed else 0
+
+
+def assert_rows(got, want, title):
+    """Raises AssertionError, titled, with got and want side by side row by row and the
+    rows that differ marked, unless they are equal."""
+    if got == want:
+        return
+    lines = [title]
+    for i in range(max(len(got), len(want))):
+        g = got[i] if i < len(got) else None
+        w = want[i] if i < len(want) else None
+        lines.append(f"  {'  ' if g == w else '!!'} got {g}  want {w}")
+    raise AssertionError("\n".join(lines))

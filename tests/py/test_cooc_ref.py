@@ -38,6 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "ref"))
 import csref      # noqa: E402
+import csutil     # noqa: E402
 
 HEADER = "term_a,term_b,count,pmi,npmi,llr"
 
@@ -96,15 +97,8 @@ def exact_rows(files, args=(), aux=None):
 
 def expect_pairs(rows, want, what):
     """rows: CSV rows; want: [(term_a, term_b, count as printed)]: keys, counts, order."""
-    got = [tuple(r[:3]) for r in rows]
-    want = [(a, b, str(c)) for a, b, c in want]
-    if got != want:
-        lines = [f"{what}: reference cooc.csv differs from the hand-computed pairs"]
-        for i in range(max(len(got), len(want))):
-            g = got[i] if i < len(got) else None
-            w = want[i] if i < len(want) else None
-            lines.append(f"  {'  ' if g == w else '!!'} got {g}  want {w}")
-        raise AssertionError("\n".join(lines))
+    csutil.assert_rows([tuple(r[:3]) for r in rows], [(a, b, str(c)) for a, b, c in want],
+                       f"{what}: reference cooc.csv differs from the hand-computed pairs")
 
 
 def expect_measures(rows, a, b, pmi, npmi, llr, what):
@@ -571,5 +565,4 @@ def test_cooc_ref_compare_helper():
 
 
 if __name__ == "__main__":
-    import csutil  # noqa: E402
     sys.exit(csutil.run_standalone(globals()))

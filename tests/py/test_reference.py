@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "ref"))
 import csref      # noqa: E402
+import csutil     # noqa: E402
 import gentext    # noqa: E402
 
 COUNTERS = ["documents", "segments", "tokens", "types", "bad_records", "invalid_utf8",
@@ -273,14 +274,8 @@ def ref_case(inputs, args=(), files=None, aux=None):
 
 
 def expect_rows(got, want, what):
-    want = [[str(x) for x in r] for r in want]
-    if got != want:
-        lines = [f"{what}: reference output differs from the hand-computed rows"]
-        for i in range(max(len(got), len(want))):
-            g = got[i] if i < len(got) else None
-            w = want[i] if i < len(want) else None
-            lines.append(f"  {'  ' if g == w else '!!'} got {g}  want {w}")
-        raise AssertionError("\n".join(lines))
+    csutil.assert_rows(got, [[str(x) for x in r] for r in want],
+                       f"{what}: reference output differs from the hand-computed rows")
 
 
 def expect_summary(summary, **want):
@@ -860,5 +855,4 @@ def test_engine_brown_press():
 
 
 if __name__ == "__main__":
-    import csutil  # noqa: E402
     sys.exit(csutil.run_standalone(globals()))
