@@ -10,12 +10,18 @@
  *   tokenize   + the engine's tokenizer (--doc-sep blank), events dropped
  *   hash       + XXH3 of every token (what the counter computes first)
  *   count      + the engine's counter: the table lookups of --ngrams A-B
+ *   touch      hash + one random 8-byte increment per key occurrence (terms
+ *              and each order of --ngrams A-B, as the counter) in a plain array of 2^k counters, k
+ *              the least with 2^k >= 2 x the distinct keys the count stage
+ *              found (-k K sets it): the floor of any hash counter of this
+ *              many keys, which must at least touch a random line per
+ *              occurrence; it stores no key and so is not exact.
  *
  * The difference between two rows is the cost of a stage; the first row
  * that falls under a speed target names the stage that cannot meet it on
  * one core. Output: one line per stage, tab-separated, for bench/run.py.
  *
- * Usage: stages [-n A-B] [-r RUNS] [-s STAGE] SHARD.txt.zst...
+ * Usage: stages [-n A-B] [-r RUNS] [-s STAGE] [-k LOG2] SHARD.txt.zst...
  * (-s: that stage alone, e.g. under perf record)
  *
  * It links the engine's internal headers (tokenize.h, count.h) on purpose:
@@ -24,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <zstd.h>
 
 #define XXH_INLINE_ALL
@@ -33,8 +40,8 @@
 #include "count.h"
 #include "tokenize.h"
 
-enum { ST_ZSTD, ST_TOKENIZE, ST_HASH, ST_COUNT, ST_N };
-static const char *const stage_name[ST_N] = {"zstd", "tokenize", "hash", "count"};
+enum { ST_ZSTD, ST_TOKENIZE, ST_HASH, ST_COUNT, ST_TOUCH, ST_N };
+static const char *const stage_name[ST_N] = {"zstd", "tokenize", "hash", "count", "touch"};
 
 typedef struct {
     uint64_t bytes, tokens, sink;
@@ -63,6 +70,41 @@ typedef struct {
     cs_counter counter;
 } count_ctx;
 
+/* The touch stage: the hashes of the open segment's last tokens, and the
+ * array every key occurrence increments. */
+typedef struct {
+    tally tally;
+    int gmin, gmax;
+    unsigned hist_len;
+    uint64_t hist[CS_NGRAM_MAX];
+    uint64_t *cell, mask;
+} touch_ctx;
+
+static void sink_touch(void *ctx, const cs_tok_batch *b)
+{
+    touch_ctx *c = ctx;
+    for (uint32_t i = 0; i < b->n_events; i++) {
+        if (b->kind[i] != CS_EV_TOKEN) {
+            c->hist_len = 0; /* every other event ends a segment or a document here */
+            continue;
+        }
+        c->tally.tokens++;
+        uint64_t h = XXH3_64bits(b->bytes + b->off[i], b->len[i]);
+        memmove(c->hist + 1, c->hist, (CS_NGRAM_MAX - 1) * sizeof *c->hist);
+        c->hist[0] = h;
+        if (c->hist_len < (unsigned)c->gmax)
+            c->hist_len++;
+        /* The key of n tokens: a cheap mix of their hashes (no key is kept,
+         * so its quality only matters for how the accesses spread). */
+        uint64_t k = 0;
+        for (unsigned n = 1; n <= c->hist_len; n++) {
+            k = (k ^ c->hist[n - 1]) * 0x9E3779B97F4A7C15ull;
+            if (n == 1 || (int)n >= c->gmin) /* terms are always counted, as by the engine */
+                c->cell[(k >> 17) & c->mask]++;
+        }
+    }
+}
+
 static void sink_count(void *ctx, const cs_tok_batch *b)
 {
     count_ctx *c = ctx;
@@ -71,13 +113,32 @@ static void sink_count(void *ctx, const cs_tok_batch *b)
 }
 
 /* Runs one stage over all shards; returns seconds, fills *t. */
-static double run(int stage, char **paths, int n_paths, int gmin, int gmax, tally *t)
+static double run(int stage, char **paths, int n_paths, int gmin, int gmax, unsigned touch_log2,
+                  tally *t, uint64_t *distinct)
 {
     cs_tok_config cfg = {.fold = 1, .docs = CS_TOK_DOCS_BLANK, .max_len = 64, .min_len = 1};
     cs_tok *tok = cs_tok_new(&cfg);
     count_ctx cc;
     memset(&cc, 0, sizeof cc);
-    if (stage == ST_COUNT) {
+    touch_ctx tc = {.gmin = gmin, .gmax = gmax};
+    void *map = NULL;
+    size_t map_len = 0;
+    if (stage == ST_TOUCH) {
+        tc.mask = ((uint64_t)1 << touch_log2) - 1;
+        /* Anonymous zero pages, faulted in as they are touched, 2 MiB-aligned
+         * and on transparent huge pages, as the engine's tables are
+         * (table.c): the floor pays no more faults or TLB misses than they. */
+        size_t bytes = (size_t)(tc.mask + 1) * sizeof *tc.cell, huge = (size_t)2 << 20;
+        map_len = bytes + huge;
+        map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (map == MAP_FAILED) {
+            fprintf(stderr, "stages: touch: no memory for 2^%u counters\n", touch_log2);
+            exit(1);
+        }
+        tc.cell = (uint64_t *)(((uintptr_t)map + huge - 1) & ~(uintptr_t)(huge - 1));
+        madvise(tc.cell, bytes, MADV_HUGEPAGE);
+        cs_tok_set_sink(tok, sink_touch, &tc);
+    } else if (stage == ST_COUNT) {
         cs_counter_init(&cc.counter, gmin, gmax, 1, 1);
         cs_tok_set_sink(tok, sink_count, &cc);
     } else {
@@ -120,7 +181,15 @@ static double run(int stage, char **paths, int n_paths, int gmin, int gmax, tall
     double secs = cs_now() - t0;
     if (stage == ST_COUNT) {
         t->tokens = cc.tally.tokens;
+        *distinct = cs_table_size(cc.counter.terms);
+        for (int n = gmin < 2 ? 2 : gmin; n <= gmax; n++)
+            *distinct += cs_table_size(cc.counter.grams[n]);
         cs_counter_free(&cc.counter);
+    }
+    if (stage == ST_TOUCH) {
+        t->tokens = tc.tally.tokens;
+        t->sink = tc.cell[0];
+        munmap(map, map_len);
     }
     ZSTD_freeDCtx(dctx);
     free(in);
@@ -138,6 +207,7 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     int gmin = 1, gmax = 1, runs = 3, i = 1, only = -1;
+    unsigned touch_log2 = 0; /* 0: from the count stage's distinct keys */
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "-n") && i + 1 < argc) {
             int k = sscanf(argv[++i], "%d-%d", &gmin, &gmax);
@@ -147,6 +217,12 @@ int main(int argc, char **argv)
             }
             if (k == 1)
                 gmax = gmin;
+        } else if (!strcmp(argv[i], "-k") && i + 1 < argc) {
+            touch_log2 = (unsigned)atoi(argv[++i]);
+            if (touch_log2 < 6 || touch_log2 > 34) {
+                fprintf(stderr, "stages: -k %s: want 6..34\n", argv[i]);
+                return 2;
+            }
         } else if (!strcmp(argv[i], "-r") && i + 1 < argc) {
             runs = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "-s") && i + 1 < argc) {
@@ -155,7 +231,7 @@ int main(int argc, char **argv)
                 if (!strcmp(argv[i], stage_name[s]))
                     only = s;
             if (only < 0) {
-                fprintf(stderr, "stages: no stage '%s' (zstd, tokenize, hash, count)\n", argv[i]);
+                fprintf(stderr, "stages: no stage '%s' (zstd, tokenize, hash, count, touch)\n", argv[i]);
                 return 2;
             }
         } else {
@@ -163,24 +239,31 @@ int main(int argc, char **argv)
         }
     }
     if (i >= argc || runs < 1 || runs > 99 || gmin < 1 || gmax < gmin || gmax > CS_NGRAM_MAX) {
-        fputs("usage: stages [-n A-B] [-r RUNS] [-s STAGE] SHARD.txt.zst...\n", stderr);
+        fputs("usage: stages [-n A-B] [-r RUNS] [-s STAGE] [-k LOG2] SHARD.txt.zst...\n", stderr);
         return 2;
     }
     cs_tok_global_init();
+    uint64_t distinct = 0;
     printf("stage\tseconds\tmb_per_s\tns_per_token\tbytes\ttokens\n");
     for (int s = 0; s < ST_N; s++) {
         if (only >= 0 && s != only)
             continue;
+        if (s == ST_TOUCH && !touch_log2) {
+            if (!distinct) /* -s touch alone: count once to size the array */
+                run(ST_COUNT, argv + i, argc - i, gmin, gmax, 0, &(tally){0}, &distinct);
+            for (touch_log2 = 6; ((uint64_t)1 << touch_log2) < 2 * distinct; touch_log2++)
+                ;
+        }
         double secs[99];
         tally t;
         for (int r = 0; r < runs; r++)
-            secs[r] = run(s, argv + i, argc - i, gmin, gmax, &t);
+            secs[r] = run(s, argv + i, argc - i, gmin, gmax, touch_log2, &t, &distinct);
         qsort(secs, (size_t)runs, sizeof *secs, cmp_double);
         double med = secs[runs / 2];
         uint64_t tokens = t.tokens;
         if (s == ST_ZSTD && only < 0) { /* no tokenizer ran: per-token figures use the next stage's count */
             tally t2;
-            run(ST_TOKENIZE, argv + i, argc - i, gmin, gmax, &t2);
+            run(ST_TOKENIZE, argv + i, argc - i, gmin, gmax, 0, &t2, &distinct);
             tokens = t2.tokens;
         }
         printf("%s\t%.3f\t%.1f\t%.1f\t%llu\t%llu\n", stage_name[s], med, t.bytes / med / 1e6,
