@@ -20,7 +20,8 @@ static const char USAGE[] =
     "       corpusstat --help | --version\n"
     "\n"
     "Counts terms and n-grams of plain-text or JSONL corpora (optionally zstd-\n"
-    "compressed: *.zst) exactly, and writes terms.csv, ngrams.csv and summary.json.\n"
+    "compressed: *.zst) exactly, and writes terms.csv, ngrams.csv, cooc.csv\n"
+    "(co-occurrence with PMI, NPMI and G^2) and summary.json.\n"
     "INPUT: a file, a folder (walked recursively, hidden entries skipped),\n"
     "@LIST (a file naming one input per line) or - (stdin).\n"
     "\n"
@@ -42,7 +43,11 @@ static const char USAGE[] =
     "      --join-lines      line breaks do not end segments\n"
     "Tables:\n"
     "      --ngrams A-B      n-gram orders, or N for N-N [1-2]\n"
-    "      --cooc none       co-occurrence (window and doc: a later release) [none]\n"
+    "      --cooc S          co-occurrence: window|doc|none [window]\n"
+    "      --window W        window scope: pairs at most W positions apart, 1-32 [5]\n"
+    "      --weight X        window scope: none|harmonic (a pair d apart adds 1/d) [none]\n"
+    "      --cooc-vocab K    doc scope: pairs among the K terms of highest doc_count [5000]\n"
+    "      --cooc-terms FILE doc scope: pairs among these terms (one a line) instead\n"
     "      --min-count C     drop rows counted fewer than C times\n"
     "      --top K           keep the first K rows of each table (of each n)\n"
     "      --bom             start CSV files with a UTF-8 byte-order mark\n"
@@ -184,7 +189,7 @@ int main(int argc, char **argv)
     cs_options_init(&o);
     const char **inputs = calloc((size_t)argc, sizeof *inputs);
     size_t n_inputs = 0;
-    int only_inputs = 0;
+    int only_inputs = 0, vocab_given = 0;
     static const char *const formats[] = {"text", "jsonl"};
     static const char *const docseps[] = {"file", "line", "blank"};
     static const char *const cases[] = {"fold", "keep"};
@@ -244,16 +249,18 @@ int main(int argc, char **argv)
                 usage_error("--ngrams '%s': want A-B with 1 <= A <= B <= %d", v, CS_NGRAM_MAX);
             }
         } else if ((v = value_of("--cooc", argc, argv, &i))) {
-            if (pick("--cooc", v, coocs, 3) != 0)
-                usage_error("--cooc %s: co-occurrence tables are not in this version (only --cooc none)", v);
+            o.cooc = (cs_cooc)pick("--cooc", v, coocs, 3);
         } else if ((v = value_of("--window", argc, argv, &i))) {
-            if (parse_u64("--window", v, 32) < 1)
-                usage_error("--window '%s': want 1 to 32", v);
+            o.window = (int)parse_u64("--window", v, 1000);
+            if (o.window < 1 || o.window > CS_WINDOW_MAX)
+                usage_error("--window '%s': want 1 to %d", v, CS_WINDOW_MAX);
         } else if ((v = value_of("--weight", argc, argv, &i))) {
-            pick("--weight", v, weights, 2);
-        } else if ((v = value_of("--cooc-vocab", argc, argv, &i)) ||
-                   (v = value_of("--cooc-terms", argc, argv, &i))) {
-            usage_error("%s is for --cooc doc only", a);
+            o.weight = (cs_weight)pick("--weight", v, weights, 2);
+        } else if ((v = value_of("--cooc-vocab", argc, argv, &i))) {
+            o.cooc_vocab = parse_u64("--cooc-vocab", v, UINT32_MAX);
+            vocab_given = 1;
+        } else if ((v = value_of("--cooc-terms", argc, argv, &i))) {
+            o.cooc_terms_path = v;
         } else if ((v = value_of("--min-count", argc, argv, &i))) {
             o.min_count = parse_u64("--min-count", v, INT64_MAX);
         } else if ((v = value_of("--top", argc, argv, &i))) {
@@ -268,6 +275,10 @@ int main(int argc, char **argv)
     }
     if (n_inputs == 0)
         usage_error("count: no INPUT given (a file, a folder, @LIST or -)");
+    if (o.cooc != CS_COOC_DOC && (vocab_given || o.cooc_terms_path))
+        usage_error("%s is for --cooc doc only", vocab_given ? "--cooc-vocab" : "--cooc-terms");
+    if (vocab_given && o.cooc_terms_path)
+        usage_error("--cooc-vocab and --cooc-terms exclude each other");
 
     o.on_diag = on_diag;
     if (!quiet && isatty(2))

@@ -42,7 +42,11 @@ typedef enum {
 typedef enum { CS_FORMAT_AUTO = 0, CS_FORMAT_TEXT, CS_FORMAT_JSONL } cs_format;
 typedef enum { CS_DOCSEP_FILE = 0, CS_DOCSEP_LINE, CS_DOCSEP_BLANK } cs_docsep;
 typedef enum { CS_NORM_NONE = 0, CS_NORM_NFC, CS_NORM_NFKC } cs_norm;
-typedef enum { CS_COOC_NONE = 0 } cs_cooc; /* window and doc scope: a later release */
+typedef enum { CS_COOC_NONE = 0, CS_COOC_WINDOW, CS_COOC_DOC } cs_cooc;
+typedef enum { CS_WEIGHT_NONE = 0, CS_WEIGHT_HARMONIC } cs_weight;
+/* --window W: at most this many positions apart (lcm(1..32), the unit of
+ * harmonic weights, still fits 48 bits). */
+#define CS_WINDOW_MAX 32
 
 typedef enum {
     CS_DIAG_BAD_RECORD,  /* a JSONL line skipped: path, line, byte offset */
@@ -92,7 +96,11 @@ typedef struct cs_options {
     int join_lines;
     /* Tables */
     int ngram_min, ngram_max;  /* default 1-2 */
-    cs_cooc cooc;
+    cs_cooc cooc;              /* default WINDOW */
+    int window;                /* window scope: 1..CS_WINDOW_MAX, default 5 */
+    cs_weight weight;          /* window scope: per pair at distance d, 1 or 1/d */
+    uint64_t cooc_vocab;       /* doc scope: the K terms of highest doc_count, default 5000 */
+    const char *cooc_terms_path;/* doc scope: these terms instead (one a line); NULL: none */
     uint64_t min_count;        /* 0 or 1: keep all */
     uint64_t top;              /* UINT64_MAX: keep all */
     int bom;

@@ -22,6 +22,13 @@
  * quarter (1-2) to a half (1-3) (bench/NOTES.md, 11). The radix sort is
  * stable: a key's occurrences stay in document order, which the doc_count
  * of cs_cnt_add relies on.
+ *
+ * Window co-occurrence pairs take the same road: a pair is an order-2 key
+ * of two term ids, hashed from the two term hashes, and its occurrences
+ * wait in their own sorted batch. The counter keeps the ids of the last W
+ * positions of the open segment in a ring; an excluded token holds a
+ * position (CS_NO_TERM) without a term. A pair item carries its weight in
+ * units instead of a document: pairs have no doc_count.
  */
 #include "count.h"
 
@@ -59,7 +66,8 @@
 /* A waiting gram occurrence; items are `stride` bytes apart (8-aligned). */
 typedef struct pend_item {
     uint64_t hash;
-    uint64_t doc; /* the document, with the sign in bit 63 (set: -1) */
+    uint64_t doc; /* grams: the document; pairs: the weight in units;
+                     with the sign in bit 63 (set: -1) */
     uint32_t ids[];
 } pend_item;
 #define PEND_NEG (1ull << 63)
@@ -67,6 +75,11 @@ typedef struct pend_item {
 static inline pend_item *item_at(uint8_t *items, size_t stride, uint32_t i)
 {
     return (pend_item *)(items + (size_t)i * stride);
+}
+
+static uint32_t item_stride(unsigned n_ids)
+{
+    return (uint32_t)((sizeof(pend_item) + n_ids * sizeof(uint32_t) + 7) & ~7u);
 }
 
 static int n_orders(const cs_counter *c)
@@ -84,7 +97,7 @@ void cs_counter_init(cs_counter *c, int ngram_min, int ngram_max, uint64_t first
     for (int n = c->gram_min; n <= c->gram_max; n++) {
         struct cs_gram_buf *q = &c->pend[n];
         c->grams[n] = cs_table_new((unsigned)n);
-        q->stride = (uint32_t)((sizeof(pend_item) + (unsigned)n * sizeof(uint32_t) + 7) & ~7u);
+        q->stride = item_stride((unsigned)n);
         size_t share = PEND_BYTES / (size_t)n_orders(c) / q->stride;
         q->max = share < PEND_MIN ? PEND_MIN : share > PEND_MAX ? PEND_MAX : (uint32_t)share;
     }
@@ -92,6 +105,7 @@ void cs_counter_init(cs_counter *c, int ngram_min, int ngram_max, uint64_t first
     c->doc_step = doc_step;
     c->sign = 1;
     c->pend_max = PEND_MAX;
+    c->hash_mask = UINT64_MAX;
     c->term_hash = cs_xmalloc(CS_BATCH_EVENTS * sizeof *c->term_hash);
 }
 
@@ -103,8 +117,118 @@ void cs_counter_free(cs_counter *c)
         free(c->pend[n].items);
         free(c->pend[n].tmp);
     }
+    cs_table_free(c->pairs);
+    free(c->doc_terms);
+    free(c->seen_in);
+    free(c->pend_pairs.items);
+    free(c->pend_pairs.tmp);
     free(c->term_hash);
     memset(c, 0, sizeof *c);
+}
+
+cs_vocab *cs_vocab_new(void)
+{
+    cs_vocab *v = cs_xcalloc(1, sizeof *v);
+    v->mask = 63;
+    v->slot = cs_xcalloc(v->mask + 1, sizeof *v->slot);
+    return v;
+}
+
+void cs_vocab_free(cs_vocab *v)
+{
+    if (!v)
+        return;
+    for (uint32_t i = 0; i < v->n; i++)
+        free(v->key[i]);
+    free(v->slot);
+    free(v->hash);
+    free(v->key);
+    free(v->len);
+    free(v->gid);
+    free(v);
+}
+
+int64_t cs_vocab_find(const cs_vocab *v, uint64_t hash, const uint8_t *p, uint32_t len)
+{
+    for (uint32_t s = (uint32_t)hash & v->mask; v->slot[s]; s = (s + 1) & v->mask) {
+        const uint32_t i = v->slot[s] - 1;
+        if (v->hash[i] == hash && v->len[i] == len && memcmp(v->key[i], p, len) == 0)
+            return i;
+    }
+    return -1;
+}
+
+void cs_vocab_add(cs_vocab *v, const uint8_t *p, uint32_t len)
+{
+    const uint64_t h = XXH3_64bits(p, len);
+    if (cs_vocab_find(v, h, p, len) >= 0)
+        return;
+    if ((uint64_t)(v->n + 1) * 2 > v->mask + 1) { /* load under 1/2 */
+        free(v->slot);
+        v->mask = v->mask * 2 + 1;
+        v->slot = cs_xcalloc((size_t)v->mask + 1, sizeof *v->slot);
+        for (uint32_t i = 0; i < v->n; i++) {
+            uint32_t s = (uint32_t)v->hash[i] & v->mask;
+            while (v->slot[s])
+                s = (s + 1) & v->mask;
+            v->slot[s] = i + 1;
+        }
+    }
+    if (v->n == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 64;
+        v->hash = cs_xrealloc(v->hash, v->cap * sizeof *v->hash);
+        v->key = cs_xrealloc(v->key, v->cap * sizeof *v->key);
+        v->len = cs_xrealloc(v->len, v->cap * sizeof *v->len);
+        v->gid = cs_xrealloc(v->gid, v->cap * sizeof *v->gid);
+    }
+    uint32_t s = (uint32_t)h & v->mask;
+    while (v->slot[s])
+        s = (s + 1) & v->mask;
+    const uint32_t i = v->n++;
+    v->slot[s] = i + 1;
+    v->hash[i] = h;
+    v->key[i] = cs_xmalloc(len + 1);
+    memcpy(v->key[i], p, len);
+    v->len[i] = len;
+    v->gid[i] = UINT32_MAX;
+}
+
+void cs_counter_set_vocab(cs_counter *c, const cs_vocab *v, int pairs_only)
+{
+    assert(!c->pairs && !c->window);
+    c->pairs = cs_table_new(2);
+    c->vocab = v;
+    c->pairs_only = pairs_only;
+    c->seen_in = cs_xcalloc((size_t)v->n + 1, sizeof *c->seen_in);
+    c->pend_pairs.stride = item_stride(2);
+    c->pend_pairs.max = PEND_MAX;
+}
+
+uint64_t cs_harmonic_unit(int w)
+{
+    uint64_t l = 1;
+    for (uint64_t d = 2; d <= (uint64_t)w; d++) {
+        uint64_t a = l, b = d;
+        while (b) { /* gcd */
+            uint64_t t = a % b;
+            a = b;
+            b = t;
+        }
+        l = l / a * d;
+    }
+    return l;
+}
+
+void cs_counter_set_window(cs_counter *c, int w, int harmonic)
+{
+    assert(w >= 1 && w <= CS_WINDOW_MAX && !c->pairs);
+    c->pairs = cs_table_new(2);
+    c->window = w;
+    const uint64_t unit = harmonic ? cs_harmonic_unit(w) : 1;
+    for (int d = 1; d <= w; d++)
+        c->weight[d] = harmonic ? unit / (uint64_t)d : 1;
+    c->pend_pairs.stride = item_stride(2);
+    c->pend_pairs.max = PEND_MAX;
 }
 
 /* Keeps the newest gram_max entries of a history; returns the new length. */
@@ -142,7 +266,7 @@ static uint32_t hash_batch(cs_counter *c, const cs_tok_batch *b)
     uint32_t j = 0;
     for (uint32_t i = 0; i < b->n_events; i++)
         if (b->kind[i] == CS_EV_TOKEN)
-            c->term_hash[j++] = XXH3_64bits(b->bytes + b->off[i], b->len[i]);
+            c->term_hash[j++] = XXH3_64bits(b->bytes + b->off[i], b->len[i]) & c->hash_mask;
     return j;
 }
 
@@ -183,14 +307,13 @@ static void sort_top16(uint8_t *a, uint8_t *b, uint32_t n, size_t stride)
     }
 }
 
-/* Adds the waiting occurrences of order n to its table, in hash order. */
-static void add_pending(cs_counter *c, int n)
+/* Adds the waiting occurrences of q to table t, in hash order. pairs: the
+ * items carry weights, not documents. */
+static void add_pending(struct cs_gram_buf *q, cs_table *t, int pairs)
 {
-    struct cs_gram_buf *q = &c->pend[n];
     if (!q->n)
         return;
     sort_top16(q->items, q->tmp, q->n, q->stride); /* two passes: back in items */
-    cs_table *t = c->grams[n];
     /* Room for every item first (cs_table_reserve says why): items of a
      * partition are contiguous now. */
     for (uint32_t i = 0, j; i < q->n; i = j) {
@@ -205,9 +328,14 @@ static void add_pending(cs_counter *c, int n)
         if (i + PREFETCH_ENTRY < q->n)
             cs_table_prefetch_entry(t, item_at(q->items, q->stride, i + PREFETCH_ENTRY)->hash);
         const pend_item *e = item_at(q->items, q->stride, i);
+        const uint64_t v = e->doc & ~PEND_NEG;
+        const int neg = (e->doc & PEND_NEG) != 0;
         int is_new;
         cs_gram *g = cs_table_gram(t, e->hash, e->ids, &is_new);
-        cs_cnt_add(&g->c, (e->doc & PEND_NEG) ? -1 : 1, e->doc & ~PEND_NEG);
+        if (pairs)
+            cs_cnt_add_units(&g->c, neg ? -(cs_i128)v : (cs_i128)v);
+        else
+            cs_cnt_add(&g->c, neg ? -1 : 1, v);
     }
     q->n = 0;
 }
@@ -215,12 +343,15 @@ static void add_pending(cs_counter *c, int n)
 void cs_counter_flush(cs_counter *c)
 {
     for (int n = c->gram_min; n <= c->gram_max; n++)
-        add_pending(c, n);
+        add_pending(&c->pend[n], c->grams[n], 0);
+    if (c->pairs)
+        add_pending(&c->pend_pairs, c->pairs, 1);
 }
 
-static inline void pend_gram(cs_counter *c, int n, uint64_t h, const uint32_t *ids)
+/* The next free item of q, after adding what it holds to t when it is full
+ * (growing it first, up to its share of the budget). */
+static inline pend_item *pend_slot(cs_counter *c, struct cs_gram_buf *q, cs_table *t, int pairs)
 {
-    struct cs_gram_buf *q = &c->pend[n];
     if (CS_UNLIKELY(q->n == q->cap)) {
         assert(c->pend_max >= 1);
         const uint32_t max = q->max < c->pend_max ? q->max : c->pend_max;
@@ -232,19 +363,139 @@ static inline void pend_gram(cs_counter *c, int n, uint64_t h, const uint32_t *i
             free(q->tmp);
             q->tmp = cs_xmalloc((size_t)q->cap * q->stride);
         } else {
-            add_pending(c, n);
+            add_pending(q, t, pairs);
         }
     }
-    pend_item *e = item_at(q->items, q->stride, q->n++);
+    return item_at(q->items, q->stride, q->n++);
+}
+
+static inline void pend_gram(cs_counter *c, int n, uint64_t h, const uint32_t *ids)
+{
+    pend_item *e = pend_slot(c, &c->pend[n], c->grams[n], 0);
     e->hash = h;
     e->doc = c->doc | (c->sign < 0 ? PEND_NEG : 0);
     memcpy(e->ids, ids, (size_t)n * sizeof *ids);
+}
+
+/* Whether term `a` comes before term `b` (local ids, two different terms
+ * with one hash h) in bytes order. Both lie on h's probe chain in the term
+ * table. Two terms sharing a 64-bit hash is a 2^-64 event per pair: this
+ * only makes the pair's id order exact in every case, so that the merge can
+ * trust it. */
+static int tie_before(const cs_counter *c, uint64_t h, uint32_t a, uint32_t b)
+{
+    const cs_part *p = &c->terms->part[cs_part_of(h)];
+    const cs_term *ea = NULL, *eb = NULL;
+    for (uint32_t s = cs_slot_of(h, p->mask); p->slots[s].idx1; s = (s + 1) & p->mask) {
+        const cs_term *e = cs_part_entry(p, sizeof(cs_term), p->slots[s].idx1 - 1);
+        if (e->hash == h && e->id == a)
+            ea = e;
+        else if (e->hash == h && e->id == b)
+            eb = e;
+    }
+    assert(ea && eb);
+    const uint32_t n = ea->len < eb->len ? ea->len : eb->len;
+    const int d = memcmp(cs_term_bytes(ea), cs_term_bytes(eb), n);
+    return d < 0 || (d == 0 && ea->len < eb->len);
+}
+
+/* The pairs of the term at the next position of the segment (id, h) with
+ * the terms of the W positions before it; then it joins the window. */
+static inline void window_pairs(cs_counter *c, uint32_t id, uint64_t h)
+{
+    const uint64_t pos = c->seg_pos++;
+    const uint32_t back = pos < (uint64_t)c->window ? (uint32_t)pos : (uint32_t)c->window;
+    for (uint32_t d = 1; d <= back; d++) {
+        const unsigned k = (unsigned)((pos - d) % CS_WINDOW_MAX);
+        const uint32_t other = c->win_id[k];
+        if (other == CS_NO_TERM || other == id)
+            continue; /* a hole, or the same term: no pair */
+        const uint64_t oh = c->win_hash[k];
+        /* The lower hash first (on a tie, the lower bytes): the same order
+         * in every thread, so a pair is one key everywhere. */
+        const int swap = oh < h || (oh == h && tie_before(c, h, other, id));
+        uint64_t hh[2] = {swap ? oh : h, swap ? h : oh};
+        pend_item *e = pend_slot(c, &c->pend_pairs, c->pairs, 1);
+        e->hash = XXH3_64bits(hh, sizeof hh);
+        e->doc = c->weight[d] | (c->sign < 0 ? PEND_NEG : 0);
+        e->ids[0] = swap ? other : id;
+        e->ids[1] = swap ? id : other;
+    }
+    c->win_id[pos % CS_WINDOW_MAX] = id;
+    c->win_hash[pos % CS_WINDOW_MAX] = h;
+}
+
+/* Document scope: a token of the open document (hash h). */
+static inline void doc_term(cs_counter *c, uint64_t h, const uint8_t *p, uint32_t len)
+{
+    const int64_t i = cs_vocab_find(c->vocab, h, p, len);
+    if (i < 0 || c->seen_in[i] == c->doc)
+        return;
+    c->seen_in[i] = c->doc;
+    if (c->n_doc_terms == c->cap_doc_terms) {
+        c->cap_doc_terms = c->cap_doc_terms ? c->cap_doc_terms * 2 : 64;
+        c->doc_terms = cs_xrealloc(c->doc_terms, c->cap_doc_terms * sizeof *c->doc_terms);
+    }
+    c->doc_terms[c->n_doc_terms++] = (uint32_t)i;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    const uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Document scope: the open document ends; each two of its terms make a pair. */
+static void doc_pairs(cs_counter *c)
+{
+    const uint32_t n = c->n_doc_terms;
+    if (n >= 2)
+        qsort(c->doc_terms, n, sizeof *c->doc_terms, cmp_u32);
+    const cs_vocab *v = c->vocab;
+    for (uint32_t a = 0; a < n; a++)
+        for (uint32_t b = a + 1; b < n; b++) {
+            const uint32_t i = c->doc_terms[a], j = c->doc_terms[b];
+            const uint64_t hh[2] = {v->hash[i], v->hash[j]};
+            pend_item *e = pend_slot(c, &c->pend_pairs, c->pairs, 1);
+            e->hash = XXH3_64bits(hh, sizeof hh);
+            e->doc = 1 | (c->sign < 0 ? PEND_NEG : 0);
+            e->ids[0] = i;
+            e->ids[1] = j;
+        }
+    c->n_doc_terms = 0;
+}
+
+/* The second pass of --cooc doc: document pairs only. */
+static void consume_doc_pairs(cs_counter *c, const cs_tok_batch *b)
+{
+    uint32_t j = 0;
+    for (uint32_t i = 0; i < b->n_events; i++) {
+        switch (b->kind[i]) {
+        case CS_EV_TOKEN:
+            doc_term(c, c->term_hash[j++], b->bytes + b->off[i], b->len[i]);
+            break;
+        case CS_EV_DOC_BEGIN:
+            c->doc = c->next_doc;
+            c->next_doc += c->doc_step;
+            c->n_doc_terms = 0;
+            break;
+        case CS_EV_DOC_END:
+            doc_pairs(c);
+            break;
+        default:
+            break;
+        }
+    }
 }
 
 void cs_counter_consume(void *ctx, const cs_tok_batch *b)
 {
     cs_counter *c = ctx;
     const uint32_t n_tokens = hash_batch(c, b);
+    if (c->pairs_only) {
+        consume_doc_pairs(c, b);
+        return;
+    }
     const int orders = n_orders(c);
     for (uint32_t j = 0; j < PREFETCH_SLOT && j < n_tokens; j++)
         prefetch(c, j, n_tokens, 0);
@@ -269,18 +520,34 @@ void cs_counter_consume(void *ctx, const cs_tok_batch *b)
                               c->hist_id + at);
                 }
             }
+            if (c->window)
+                window_pairs(c, e->id, h);
+            else if (c->vocab)
+                doc_term(c, h, b->bytes + b->off[i], b->len[i]);
             j++;
             break;
         }
-        case CS_EV_HOLE:
+        case CS_EV_HOLE: /* no n-gram holds it; it holds a window position */
+            c->hist_len = 0;
+            if (c->window)
+                c->win_id[c->seg_pos++ % CS_WINDOW_MAX] = CS_NO_TERM;
+            break;
         case CS_EV_SEG_END:
+            c->hist_len = 0;
+            c->seg_pos = 0;
+            break;
         case CS_EV_DOC_END:
             c->hist_len = 0;
+            c->seg_pos = 0;
+            if (c->vocab)
+                doc_pairs(c);
             break;
         case CS_EV_DOC_BEGIN:
             c->doc = c->next_doc;
             c->next_doc += c->doc_step;
             c->hist_len = 0;
+            c->seg_pos = 0;
+            c->n_doc_terms = 0;
             break;
         }
     }

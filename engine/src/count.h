@@ -13,6 +13,26 @@
 #include "table.h"
 #include "tokenize.h"
 
+/* The terms whose document co-occurrence is counted (--cooc doc): a
+ * read-only set shared by all counters, each term with an index in
+ * 0..n-1. A pair of two of them is keyed by their indices. */
+typedef struct cs_vocab {
+    uint32_t n, cap;
+    uint32_t mask;        /* slots - 1 */
+    uint32_t *slot;       /* owned; index + 1, 0 = empty */
+    uint64_t *hash;       /* owned; [index]: XXH3 of the bytes */
+    uint8_t **key;        /* owned, and each copy of the bytes too */
+    uint32_t *len;        /* owned */
+    uint32_t *gid;        /* owned; [index]: global term id, set by the caller after the merge */
+} cs_vocab;
+
+cs_vocab *cs_vocab_new(void);
+void cs_vocab_free(cs_vocab *v); /* NULL is a no-op */
+/* Adds a copy of a term (a no-op when it is there already). */
+void cs_vocab_add(cs_vocab *v, const uint8_t *p, uint32_t len);
+/* The index of the term with these bytes and this hash, or -1. */
+int64_t cs_vocab_find(const cs_vocab *v, uint64_t hash, const uint8_t *p, uint32_t len);
+
 typedef struct cs_counter {
     cs_table *terms;                    /* owned */
     cs_table *grams[CS_NGRAM_MAX + 1];  /* owned; [n] for gram_min <= n <= gram_max */
@@ -29,12 +49,30 @@ typedef struct cs_counter {
     uint32_t pend_max;                  /* occurrences per order before a flush, at
                                            most (also bounded by count.c's budget);
                                            init sets the default, tests lower it */
+    uint64_t hash_mask;                 /* term hashes are ANDed with it: all ones, but
+                                           tests clear bits to make terms collide */
     /* Gram occurrences waiting to be added, per order (see count.c). */
     struct cs_gram_buf {
         uint8_t *items, *tmp;           /* owned; cap items of stride bytes each */
         uint32_t n, cap, max, stride;   /* max: this order's share of the budget */
     } pend[CS_NGRAM_MAX + 1];
+    /* Window co-occurrence (cs_counter_set_window), else window = 0. */
+    cs_table *pairs;                    /* owned; order 2, counts in cs_cnt.units */
+    int window;                         /* W */
+    uint64_t weight[CS_WINDOW_MAX + 1]; /* [d]: units a pair d apart adds */
+    uint64_t seg_pos;                   /* positions of the open segment so far */
+    uint32_t win_id[CS_WINDOW_MAX];     /* [position % 32]: the last W positions; */
+    uint64_t win_hash[CS_WINDOW_MAX];   /* CS_NO_TERM marks a hole */
+    struct cs_gram_buf pend_pairs;
+    /* Document co-occurrence (cs_counter_set_vocab), else vocab = NULL. */
+    const cs_vocab *vocab;              /* borrowed */
+    uint32_t *doc_terms;                /* owned; vocab indices seen in the open document */
+    uint32_t n_doc_terms, cap_doc_terms;
+    uint64_t *seen_in;                  /* owned; [index]: the document that last saw it */
+    int pairs_only;                     /* count document pairs and nothing else */
 } cs_counter;
+
+#define CS_NO_TERM UINT32_MAX
 
 /* Document ids of this counter: first_doc, first_doc + doc_step, ...; give
  * each thread a distinct first_doc in 1..doc_step so no two counters share
@@ -42,6 +80,23 @@ typedef struct cs_counter {
 void cs_counter_init(cs_counter *c, int ngram_min, int ngram_max, uint64_t first_doc,
                      uint64_t doc_step);
 void cs_counter_free(cs_counter *c);
+
+/* Also counts window co-occurrence: every two positions i < j of a segment
+ * at most w apart (1 <= w <= CS_WINDOW_MAX) holding different terms add
+ * weight[j - i] units to their pair: 1, or with harmonic lcm(1..w) / (j - i)
+ * (so 1/(j - i) in units of 1/lcm(1..w), an exact integer). A pair's two ids
+ * are ordered by their terms' hashes (by their bytes on a tie), so a pair is
+ * one key in every thread. */
+void cs_counter_set_window(cs_counter *c, int w, int harmonic);
+
+/* Also counts document co-occurrence: each document adds 1 unit to the
+ * pair of every two different terms of v it holds (ids: their indices,
+ * the lower first). pairs_only: count nothing else (a second pass, once
+ * the terms are counted and v chosen from them). */
+void cs_counter_set_vocab(cs_counter *c, const cs_vocab *v, int pairs_only);
+
+/* lcm(1..w): the units of one occurrence under --weight harmonic. */
+uint64_t cs_harmonic_unit(int w);
 
 /* cs_tok_sink: ctx is a cs_counter. Terms are counted at once; gram
  * occurrences may wait in the counter until cs_counter_flush. */

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,27 @@ void cs_csv_i64(cs_csv *w, int64_t v)
 {
     uint8_t tmp[24];
     cs_csv_raw(w, tmp, (size_t)(put_i64(tmp, v) - tmp));
+}
+
+void cs_csv_u128(cs_csv *w, unsigned __int128 v)
+{
+    uint8_t tmp[40], *d = tmp + sizeof tmp;
+    do {
+        *--d = (uint8_t)('0' + (unsigned)(v % 10));
+        v /= 10;
+    } while (v);
+    cs_csv_raw(w, d, (size_t)(tmp + sizeof tmp - d));
+}
+
+void cs_csv_double(cs_csv *w, double v)
+{
+    if (!isfinite(v) || v == 0) {
+        cs_csv_raw(w, "0", 1);
+        return;
+    }
+    char tmp[40];
+    int n = snprintf(tmp, sizeof tmp, "%.15g", v);
+    cs_csv_raw(w, tmp, (size_t)n);
 }
 
 void cs_csv_row(cs_csv *w, const char *lead, size_t lead_len, const uint8_t *key, uint32_t len,

@@ -25,6 +25,15 @@ void cs_csv_raw(cs_csv *w, const void *p, size_t n);
  * doubled. parts[0..n) are joined by single spaces (n-gram keys). */
 void cs_csv_field(cs_csv *w, const uint8_t *const *parts, const uint32_t *lens, size_t n);
 void cs_csv_i64(cs_csv *w, int64_t v);
+void cs_csv_u128(cs_csv *w, unsigned __int128 v);
+/* A finite double with 15 significant digits in %g form ("0.5",
+ * "1.25e-07", "3"), -0 as 0. Fifteen: more than the measures' own accuracy
+ * (about 1e-15 relative), what spreadsheets keep, and a quarter of the cost
+ * of the shortest form that reads back as the same double (a
+ * snprintf/strtod loop; writing was most of a --cooc run's time). A NaN or
+ * infinity would be a bug upstream: written as 0, never as text a
+ * spreadsheet misreads. */
+void cs_csv_double(cs_csv *w, double v);
 /* One table row: `lead` as it is (e.g. "2," or ""), the text field key
  * (quoted as cs_csv_field does), then ",a,b\n". One buffer reservation per
  * row: tables have millions. */

@@ -21,7 +21,10 @@ void cs_options_init(cs_options *o)
     o->min_len = 1;
     o->ngram_min = 1;
     o->ngram_max = 2;
-    o->cooc = CS_COOC_NONE;
+    o->cooc = CS_COOC_WINDOW;
+    o->window = 5;
+    o->weight = CS_WEIGHT_NONE;
+    o->cooc_vocab = 5000;
     o->min_count = 0;
     o->top = UINT64_MAX;
     o->out_dir = "corpusstat-out";
@@ -43,6 +46,10 @@ cs_status cs_options_check(const cs_options *o, cs_error *err)
     if (o->min_len > o->max_len) {
         cs_error_set(err, CS_ERR_USAGE, NULL, "--min-len %u is above --max-len %u", o->min_len,
                      o->max_len);
+        return CS_ERR_USAGE;
+    }
+    if (o->window < 1 || o->window > CS_WINDOW_MAX) {
+        cs_error_set(err, CS_ERR_USAGE, NULL, "--window %d: want 1 to %d", o->window, CS_WINDOW_MAX);
         return CS_ERR_USAGE;
     }
     if (!o->text_field || !*o->text_field) {

@@ -91,6 +91,8 @@ typedef struct run {
     const cs_options *opt;
     cs_tok_config cfg_ext, cfg_lines;
     cs_strset *stopwords;
+    cs_vocab *vocab;   /* --cooc doc: its terms (from --cooc-terms, or chosen after pass 1) */
+    const uint8_t *skip; /* [input]: not read again (the second pass of --cooc doc) */
     cs_input_list inputs;
     cs_in_result *in;
     int nt;
@@ -548,7 +550,7 @@ static void input_task(run *r, size_t idx)
 {
     const cs_input *in = &r->inputs.v[idx];
     cs_in_result *res = &r->in[idx];
-    if (stopped_before(r, idx))
+    if (stopped_before(r, idx) || (r->skip && r->skip[idx]))
         return;
     const char *why = in->error;
     cs_source *src = why ? NULL : cs_source_open(in, &why);
@@ -618,6 +620,33 @@ static void write_rows(cs_csv *w, const cs_merged *m, unsigned order, cs_rows *p
         cs_csv_row(w, lead, (size_t)lead_len, row->key, row->len, row->count, row->docs);
 }
 
+/* cooc.csv rows: term_a,term_b,count,pmi,npmi,llr. */
+static void write_pairs(cs_csv *w, const cs_merged *m, cs_rows *parts, uint64_t top)
+{
+    cs_rowmerge g;
+    cs_rowmerge_init(&g, m, CS_PAIRS, parts);
+    const cs_row *row;
+    for (uint64_t k = 0; k < top && (row = cs_rowmerge_next(&g)) != NULL; k++) {
+        const uint8_t *a = row->key, *b = (const uint8_t *)memchr(a, 0, row->len) + 1; /* a NUL b */
+        const uint32_t la = (uint32_t)(b - 1 - a), lb = row->len - la - 1;
+        cs_csv_field(w, &a, &la, 1);
+        cs_csv_raw(w, ",", 1);
+        cs_csv_field(w, &b, &lb, 1);
+        cs_csv_raw(w, ",", 1);
+        const unsigned __int128 units = ((unsigned __int128)(uint64_t)row->count << 64) | row->units_lo;
+        if (m->unit == 1)
+            cs_csv_u128(w, units);
+        else /* harmonic: a decimal */
+            cs_csv_double(w, (double)units / (double)m->unit);
+        const double *ms = &parts[g.last].measure[3 * (size_t)(row - parts[g.last].v)];
+        for (int i = 0; i < 3; i++) {
+            cs_csv_raw(w, ",", 1);
+            cs_csv_double(w, ms[i]);
+        }
+        cs_csv_raw(w, "\n", 1);
+    }
+}
+
 /* Errors name the file as the user will look for it: under -o DIR. */
 static void output_error(cs_error *err, const run *r, const char *name, const char *what, int e)
 {
@@ -632,25 +661,32 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     const cs_options *o = r->opt;
     int gmin = o->ngram_min < 2 ? 2 : o->ngram_min;
     int n_orders = o->ngram_max >= gmin ? o->ngram_max - gmin + 1 : 0;
-    /* rows[0]: terms, rows[k]: order gmin + k - 1 */
-    cs_rows(*rows)[CS_N_PARTS] = cs_xcalloc((size_t)n_orders + 1, sizeof *rows);
-    const int n_tasks = (n_orders + 1) * (int)CS_N_PARTS;
+    /* The tables: [0] terms, [1..n_orders] n-grams of order gmin.., then
+     * the pairs when there are any. */
+    unsigned order[CS_NGRAM_MAX + 2];
+    int n_tabs = 0;
+    order[n_tabs++] = 1;
+    for (int k = 0; k < n_orders; k++)
+        order[n_tabs++] = (unsigned)(gmin + k);
+    const int pair_tab = m->pairs ? n_tabs : -1;
+    if (m->pairs)
+        order[n_tabs++] = CS_PAIRS;
+    cs_rows(*rows)[CS_N_PARTS] = cs_xcalloc((size_t)n_tabs, sizeof *rows);
+    const int n_tasks = n_tabs * (int)CS_N_PARTS;
     int nt = r->nt;
     /* With --top, rows counted less than the top's smallest count need no
      * sorting: find that count per table from a histogram of counts. */
-    uint64_t *floor = cs_xcalloc((size_t)n_orders + 1, sizeof *floor);
-    for (int k = 0; k <= n_orders; k++)
+    uint64_t *floor = cs_xcalloc((size_t)n_tabs, sizeof *floor);
+    for (int k = 0; k < n_tabs; k++)
         floor[k] = o->min_count;
     if (o->top != UINT64_MAX) {
         uint64_t *hist = cs_xcalloc((size_t)n_tasks * (CS_HIST_MAX + 1), sizeof *hist);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(hist, m, gmin, n_tasks)
-        for (int i = 0; i < n_tasks; i++) {
-            int k = i / (int)CS_N_PARTS;
-            cs_count_hist_part(m, k == 0 ? 1u : (unsigned)(gmin + k - 1), (unsigned)i % CS_N_PARTS,
+    shared(hist, m, order, n_tasks)
+        for (int i = 0; i < n_tasks; i++)
+            cs_count_hist_part(m, order[i / (int)CS_N_PARTS], (unsigned)i % CS_N_PARTS,
                                hist + (size_t)i * (CS_HIST_MAX + 1));
-        }
-        for (int k = 0; k <= n_orders; k++) {
+        for (int k = 0; k < n_tabs; k++) {
             uint64_t *sum_k = hist + (size_t)k * CS_N_PARTS * (CS_HIST_MAX + 1);
             for (unsigned p = 1; p < CS_N_PARTS; p++)
                 for (unsigned c = 0; c <= CS_HIST_MAX; c++)
@@ -662,66 +698,234 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
         free(hist);
     }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(rows, m, o, gmin, n_tasks, floor)
+    shared(rows, m, o, order, n_tasks, floor)
     for (int i = 0; i < n_tasks; i++) {
         int k = i / (int)CS_N_PARTS;
-        unsigned p = (unsigned)i % CS_N_PARTS;
-        cs_rows_part(m, k == 0 ? 1u : (unsigned)(gmin + k - 1), p, floor[k], o->top, &rows[k][p]);
+        cs_rows_part(m, order[k], (unsigned)i % CS_N_PARTS, floor[k], o->top, &rows[k][i % CS_N_PARTS]);
     }
     free(floor);
     cs_status st = CS_OK;
     const uint8_t bom[3] = {0xEF, 0xBB, 0xBF};
-    for (int k = 0; k <= n_orders && st == CS_OK; k++) {
+    for (int k = 0; k < n_tabs; k++) {
         uint64_t types = 0;
         for (unsigned p = 0; p < CS_N_PARTS; p++)
             types += rows[k][p].types;
         if (k == 0)
             sum->types = types;
+        else if (k == pair_tab)
+            sum->cooc_pairs = types;
         else
-            sum->gram_types[gmin + k - 1] = types;
+            sum->gram_types[order[k]] = types;
     }
     /* The files are independent: with two threads or more they are written
      * side by side (each merge and format is serial within its file). */
-    static const char *const names[2] = {"terms.csv", "ngrams.csv"};
-    const int n_files = n_orders ? 2 : 1;
-    cs_error ferr[2];
-    int fail[2] = {0, 0};
+    enum { F_TERMS, F_NGRAMS, F_COOC, N_FILES };
+    static const char *const names[N_FILES] = {"terms.csv", "ngrams.csv", "cooc.csv"};
+    int files[N_FILES], n_files = 0;
+    files[n_files++] = F_TERMS;
+    if (n_orders)
+        files[n_files++] = F_NGRAMS;
+    if (m->pairs)
+        files[n_files++] = F_COOC;
+    cs_error ferr[N_FILES];
+    int fail[N_FILES] = {0};
 #pragma omp parallel for schedule(static, 1) num_threads(nt < n_files ? nt : n_files) \
-    default(none) shared(names, n_files, ferr, fail, r, dirfd, o, bom, m, rows, n_orders, gmin)
-    for (int f = 0; f < n_files; f++) {
+    default(none) shared(names, files, n_files, ferr, fail, r, dirfd, o, bom, m, rows, n_orders, \
+                         order, pair_tab)
+    for (int i = 0; i < n_files; i++) {
+        const int f = files[i];
         cs_csv w;
         int e = cs_csv_open(&w, dirfd, names[f]);
         if (e) {
-            output_error(&ferr[f], r, names[f], "cannot create", e);
-            fail[f] = 1;
+            output_error(&ferr[i], r, names[f], "cannot create", e);
+            fail[i] = 1;
             continue;
         }
         if (o->bom)
             cs_csv_raw(&w, bom, 3);
-        if (f == 0) {
+        if (f == F_TERMS) {
             cs_csv_raw(&w, "term,count,doc_count\n", 21);
             write_rows(&w, m, 1, rows[0], o->top);
-        } else {
+        } else if (f == F_NGRAMS) {
             cs_csv_raw(&w, "n,ngram,count,doc_count\n", 24);
             for (int k = 1; k <= n_orders; k++)
-                write_rows(&w, m, (unsigned)(gmin + k - 1), rows[k], o->top);
+                write_rows(&w, m, order[k], rows[k], o->top);
+        } else {
+            cs_csv_raw(&w, "term_a,term_b,count,pmi,npmi,llr\n", 33);
+            write_pairs(&w, m, rows[pair_tab], o->top);
         }
         e = cs_csv_close(&w);
         if (e) {
-            output_error(&ferr[f], r, names[f], "cannot write", e);
-            fail[f] = 1;
+            output_error(&ferr[i], r, names[f], "cannot write", e);
+            fail[i] = 1;
         }
     }
-    for (int f = 0; f < n_files && st == CS_OK; f++) /* the first file's error, as before */
-        if (fail[f]) {
-            *err = ferr[f];
+    for (int i = 0; i < n_files && st == CS_OK; i++) /* the first file's error */
+        if (fail[i]) {
+            *err = ferr[i];
             st = CS_ERR_OUTPUT;
         }
-    for (int k = 0; k <= n_orders; k++)
+    for (int k = 0; k < n_tabs; k++)
         for (unsigned p = 0; p < CS_N_PARTS; p++)
             cs_rows_free(&rows[k][p]);
     free(rows);
     return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* co-occurrence                                                        */
+
+/* Merges the threads' window pairs into m (terms merged first) and sums
+ * each term's margin for the measures: a partition task per pair
+ * partition, adding into its thread's own margins, then a sum per term
+ * partition. Margins are sums of integers: the same at any thread count. */
+static void merge_pairs(run *r, cs_merged *m)
+{
+    const cs_options *o = r->opt;
+    const int nt = r->nt;
+    cs_merged_add_pairs(m, o->weight == CS_WEIGHT_HARMONIC ? cs_harmonic_unit(o->window) : 1);
+    cs_table **pairs = cs_xmalloc((size_t)nt * sizeof *pairs);
+    for (int t = 0; t < nt; t++)
+        pairs[t] = r->w[t]->counter.pairs;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) shared(m, pairs)
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        cs_merge_pairs_part(m, pairs, p);
+    free(pairs);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        m->term_base[p + 1] = m->term_base[p] + m->terms->part[p].n;
+    const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
+    unsigned __int128 **acc = cs_xcalloc((size_t)nt, sizeof *acc);
+#pragma omp parallel num_threads(nt) default(none) shared(m, acc, n_terms)
+    {
+        unsigned __int128 *mine = cs_xcalloc(n_terms + 1, sizeof *mine);
+        acc[omp_get_thread_num()] = mine;
+#pragma omp for schedule(dynamic, 1)
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            cs_pair_margins_part(m, p, mine);
+    }
+    /* thread 0's margins become the sums */
+    unsigned __int128 total = 0;
+#pragma omp parallel for schedule(static) num_threads(nt) default(none) \
+    shared(acc, n_terms, nt) reduction(+ : total)
+    for (size_t i = 0; i < n_terms; i++) {
+        for (int t = 1; t < nt; t++)
+            if (acc[t])
+                acc[0][i] += acc[t][i];
+        total += acc[0][i];
+    }
+    for (int t = 1; t < nt; t++)
+        free(acc[t]);
+    m->margin = acc[0];
+    m->total = total;
+    free(acc);
+}
+
+static void add_to_vocab(void *v, const uint8_t *p, size_t n)
+{
+    cs_vocab_add(v, p, (uint32_t)n);
+}
+
+/* The second pass of --cooc doc with --cooc-vocab: the vocabulary is the
+ * top terms by doc_count, known only now, so every input that counted is
+ * read again, its documents' vocabulary terms paired and nothing else
+ * counted. What the first pass recorded per input and per thread (stats,
+ * diagnostics) is kept as it was; an input that reads differently now
+ * (another size, other documents, an error) changed between the passes,
+ * and its pairs would not match its terms: the run stops. */
+static cs_status second_pass(run *r, cs_error *err)
+{
+    const size_t n_in = r->inputs.n;
+    cs_in_result *first = cs_xmalloc((n_in + 1) * sizeof *first);
+    uint8_t *skip = cs_xcalloc(n_in + 1, 1);
+    for (size_t i = 0; i < n_in; i++) {
+        first[i] = r->in[i];
+        skip[i] = r->in[i].status != CS_IN_OK;
+        r->in[i] = (cs_in_result){0};
+    }
+    worker *saved = cs_xmalloc((size_t)r->nt * sizeof *saved);
+    for (int t = 0; t < r->nt; t++) {
+        saved[t] = *r->w[t];
+        cs_counter_set_vocab(&r->w[t]->counter, r->vocab, 1);
+    }
+    r->skip = skip;
+    r->done = 0;
+    int nt = r->nt;
+    run *rp = r;
+#pragma omp parallel num_threads(nt) default(none) shared(rp)
+    {
+#pragma omp single
+        for (size_t i = 0; i < rp->inputs.n; i++) {
+#pragma omp task default(none) firstprivate(rp, i)
+            input_task(rp, i);
+        }
+        cs_counter_flush(&rp->w[omp_get_thread_num()]->counter);
+    }
+    r->skip = NULL;
+    size_t changed = SIZE_MAX;
+    for (size_t i = 0; i < n_in; i++) {
+        const cs_in_result *a = &first[i], *b = &r->in[i];
+        if (!skip[i] && changed == SIZE_MAX &&
+            (b->status != CS_IN_OK || b->decoded != a->decoded || b->documents != a->documents ||
+             b->bad_records != a->bad_records))
+            changed = i;
+        free(b->error);
+        r->in[i] = first[i];
+    }
+    for (int t = 0; t < r->nt; t++) { /* the first pass's stats and diagnostics */
+        worker *w = r->w[t];
+        w->st = saved[t].st;
+        w->bad_records = saved[t].bad_records;
+        w->n_diags = saved[t].n_diags;
+    }
+    free(saved);
+    free(first);
+    free(skip);
+    if (r->stop_input != SIZE_MAX) {
+        *err = r->stop_err;
+        return CS_ERR_INPUT;
+    }
+    if (changed != SIZE_MAX) {
+        cs_error_set(err, CS_ERR_INPUT, r->inputs.v[changed].path,
+                     "changed while being read twice for --cooc doc (its second reading differs)");
+        return CS_ERR_INPUT;
+    }
+    return CS_OK;
+}
+
+/* --cooc doc, after the terms are merged: the vocabulary (the top terms by
+ * doc_count unless --cooc-terms gave it), the second pass if it needs one,
+ * then the pairs merged and their measures' totals set. */
+static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_error *err)
+{
+    const int nt = r->nt;
+    if (!r->vocab) {
+        uint32_t n;
+        uint32_t *gids = cs_top_terms_by_docs(m, r->opt->cooc_vocab, &n);
+        r->vocab = cs_vocab_new();
+        for (uint32_t i = 0; i < n; i++) {
+            const cs_term *e = cs_merged_term(m, gids[i]);
+            cs_vocab_add(r->vocab, cs_term_bytes(e), e->len);
+        }
+        free(gids);
+        cs_status st = second_pass(r, err);
+        if (st != CS_OK)
+            return st;
+    }
+    cs_vocab *v = r->vocab;
+    for (uint32_t i = 0; i < v->n; i++) {
+        const cs_term *e = cs_table_find_term(m->terms, v->hash[i], v->key[i], v->len[i]);
+        v->gid[i] = e ? e->id : UINT32_MAX; /* none: a listed term the corpus never held */
+    }
+    cs_merged_add_pairs(m, 1);
+    cs_table **pairs = cs_xmalloc((size_t)nt * sizeof *pairs);
+    for (int t = 0; t < nt; t++)
+        pairs[t] = r->w[t]->counter.pairs;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) shared(m, pairs, v)
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        cs_merge_doc_pairs_part(m, pairs, p, v->gid);
+    free(pairs);
+    m->total = (unsigned __int128)documents; /* margins: the terms' doc_count */
+    return CS_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -819,13 +1023,25 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
             return CS_ERR_USAGE;
     }
     r.cfg_ext.stopwords = r.stopwords;
+    if (opt->cooc == CS_COOC_DOC && opt->cooc_terms_path) {
+        r.vocab = cs_vocab_new();
+        if (cs_term_list_read(opt->cooc_terms_path, &r.cfg_ext, "--cooc-terms", add_to_vocab,
+                              r.vocab, err) != 0) {
+            cs_vocab_free(r.vocab);
+            cs_strset_free(r.stopwords);
+            return CS_ERR_USAGE;
+        }
+    }
     r.cfg_lines = r.cfg_ext;
     r.cfg_lines.docs = opt->doc_sep == CS_DOCSEP_BLANK ? CS_TOK_DOCS_BLANK : CS_TOK_DOCS_LINE;
 
+    cs_merged *m = NULL;
+    double t_second = 0; /* the second pass of --cooc doc */
     cs_stage stage;
     st = cs_stage_open(opt->out_dir, &stage, err);
     if (st != CS_OK) {
         cs_strset_free(r.stopwords);
+        cs_vocab_free(r.vocab);
         return st;
     }
     cs_exclude excl[2];
@@ -840,8 +1056,19 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
             n_excl++;
         }
     cs_inputs_expand(inputs, n_inputs, opt->format, excl, n_excl, &r.inputs);
+    if (opt->cooc == CS_COOC_DOC && !r.vocab)
+        for (size_t i = 0; i < r.inputs.n; i++)
+            if (r.inputs.v[i].is_stdin) {
+                cs_error_set(err, CS_ERR_USAGE, NULL,
+                             "--cooc doc reads its inputs twice (once to find the top "
+                             "--cooc-vocab terms), and stdin cannot be read twice: give the "
+                             "terms with --cooc-terms FILE, or the input as a file");
+                st = CS_ERR_USAGE;
+            }
     free(real[0]);
     free(real[1]);
+    if (st != CS_OK)
+        goto done;
     r.in = cs_xcalloc(r.inputs.n + 1, sizeof *r.in);
     for (size_t i = 0; i < r.inputs.n; i++)
         r.total += r.inputs.v[i].size;
@@ -861,6 +1088,11 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
                         (uint64_t)nt);
         w->tok_ext = cs_tok_new(&rp->cfg_ext);
         w->tok_lines = cs_tok_new(&rp->cfg_lines);
+        if (rp->opt->cooc == CS_COOC_WINDOW)
+            cs_counter_set_window(&w->counter, rp->opt->window,
+                                  rp->opt->weight == CS_WEIGHT_HARMONIC);
+        else if (rp->vocab) /* --cooc-terms: the pairs are counted in the same pass */
+            cs_counter_set_vocab(&w->counter, rp->vocab, 0);
         cs_tok_set_sink(w->tok_ext, cs_counter_consume, &w->counter);
         cs_tok_set_sink(w->tok_lines, cs_counter_consume, &w->counter);
         rp->w[t] = w;
@@ -899,7 +1131,6 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         sum.undecodable += r.in[i].status == CS_IN_UNDECODABLE;
         sum.unreadable += r.in[i].status == CS_IN_UNREADABLE;
     }
-    cs_merged *m = NULL;
     if (r.stop_input == SIZE_MAX)
         report_diags(&r);
     else {
@@ -941,14 +1172,23 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
             free(grams[k]);
         free(grams);
         free(terms);
+        if (opt->cooc == CS_COOC_WINDOW)
+            merge_pairs(&r, m);
+        else if (opt->cooc == CS_COOC_DOC) {
+            double tp = cs_now();
+            st = merge_doc_pairs(&r, m, (uint64_t)sum.tok.documents, err);
+            t_second = cs_now() - tp; /* the second pass reads: counting time, not merging */
+            if (st != CS_OK)
+                goto done;
+        }
     }
     double t2 = cs_now();
     st = write_tables(&r, m, stage.dirfd, &sum, err);
     if (st != CS_OK)
         goto done;
     double t3 = cs_now();
-    sum.t_count = t1 - t0;
-    sum.t_merge = t2 - t1;
+    sum.t_count = t1 - t0 + t_second;
+    sum.t_merge = t2 - t1 - t_second;
     sum.t_write = t3 - t2;
     sum.t_total = cs_now() - t0;
     sum.peak_rss = peak_rss();
@@ -980,10 +1220,11 @@ done:
         free(b->data);
         free(b);
     }
-    for (size_t i = 0; i < r.inputs.n; i++)
+    for (size_t i = 0; r.in && i < r.inputs.n; i++)
         free(r.in[i].error);
     free(r.in);
     cs_inputs_free(&r.inputs);
     cs_strset_free(r.stopwords);
+    cs_vocab_free(r.vocab);
     return st;
 }

@@ -7,6 +7,7 @@
  * index), goes into the source's remap. Grams merge next, their ids
  * translated through remap; their hash was computed from term hashes, so
  * it is the same in every source and needs no recomputing.
+ * Co-occurrence pairs merge like bigrams; their counts are 128-bit sums.
  * Rows never come out in hash order: each partition is sorted by the
  * contract's order and the writer merges the 64 sorted runs, which is
  * what makes the bytes independent of the thread count.
@@ -15,6 +16,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "measure.h"
 
 cs_merged *cs_merged_new(cs_table *const *src, int n_src, int gram_min, int gram_max)
 {
@@ -36,6 +39,8 @@ void cs_merged_free(cs_merged *m)
     cs_table_free(m->terms);
     for (int n = 0; n <= CS_NGRAM_MAX; n++)
         cs_table_free(m->grams[n]);
+    cs_table_free(m->pairs);
+    free(m->margin);
     for (int s = 0; s < m->n_src; s++)
         free(m->remap[s]);
     free(m->remap);
@@ -85,30 +90,154 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p)
     return 0;
 }
 
-void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, unsigned p)
+enum { KEYS_GRAMS, KEYS_PAIRS };
+
+/* Merges partition p of src into mt, ids translated by remap[source];
+ * kind says how counts add. A pair's two ids keep their order: the
+ * counters put them in an order no thread can see differently. */
+static void merge_keys(cs_merged *m, cs_table *mt, cs_table *const *src, unsigned order,
+                       unsigned p, const uint32_t *const *remap, int kind)
 {
-    cs_table *mt = m->grams[order];
     cs_part *mp = &mt->part[p];
     steal_part(mp, &src[0]->part[p]);
     for (uint32_t i = 0; i < mp->n; i++) {
         cs_gram *d = cs_part_entry(mp, mt->stride, i);
         for (unsigned k = 0; k < order; k++)
-            d->ids[k] = m->remap[0][d->ids[k]];
+            d->ids[k] = remap[0][d->ids[k]];
     }
     uint32_t ids[CS_NGRAM_MAX];
     for (int s = 1; s < m->n_src; s++) {
         const cs_part *sp = &src[s]->part[p];
-        const uint32_t *remap = m->remap[s];
         for (uint32_t i = 0; i < sp->n; i++) {
             const cs_gram *e = cs_part_entry(sp, src[s]->stride, i);
             for (unsigned k = 0; k < order; k++)
-                ids[k] = remap[e->ids[k]];
+                ids[k] = remap[s][e->ids[k]];
             int is_new;
             cs_gram *d = cs_table_gram(mt, e->hash, ids, &is_new);
-            d->c.count += e->c.count;
-            d->c.docs += e->c.docs;
+            if (kind == KEYS_GRAMS) {
+                d->c.count += e->c.count;
+                d->c.docs += e->c.docs;
+            } else {
+                cs_cnt_add_units(&d->c, cs_cnt_units(&e->c));
+            }
         }
     }
+}
+
+void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, unsigned p)
+{
+    merge_keys(m, m->grams[order], src, order, p, (const uint32_t *const *)m->remap, KEYS_GRAMS);
+}
+
+void cs_merged_add_pairs(cs_merged *m, uint64_t unit)
+{
+    m->pairs = cs_table_new(2);
+    m->unit = unit;
+}
+
+void cs_merge_pairs_part(cs_merged *m, cs_table *const *src, unsigned p)
+{
+    merge_keys(m, m->pairs, src, 2, p, (const uint32_t *const *)m->remap, KEYS_PAIRS);
+}
+
+void cs_merge_doc_pairs_part(cs_merged *m, cs_table *const *src, unsigned p, const uint32_t *gid)
+{
+    /* vocabulary indices are the same in every source: one remap for all */
+    const uint32_t **same = cs_xmalloc((size_t)m->n_src * sizeof *same);
+    for (int s = 0; s < m->n_src; s++)
+        same[s] = gid;
+    merge_keys(m, m->pairs, src, 2, p, same, KEYS_PAIRS);
+    free(same);
+}
+
+static inline uint64_t term_index(const cs_merged *m, uint32_t gid)
+{
+    return m->term_base[gid >> CS_ID_BITS] + (gid & ((1u << CS_ID_BITS) - 1));
+}
+
+void cs_pair_margins_part(const cs_merged *m, unsigned p, unsigned __int128 *acc)
+{
+    const cs_part *part = &m->pairs->part[p];
+    for (uint32_t i = 0; i < part->n; i++) {
+        const cs_gram *g = cs_part_entry(part, m->pairs->stride, i);
+        const unsigned __int128 u = (unsigned __int128)cs_cnt_units(&g->c);
+        acc[term_index(m, g->ids[0])] += u;
+        acc[term_index(m, g->ids[1])] += u;
+    }
+}
+
+/* Term bytes order of two merged terms: <0 when a's bytes come first. */
+static int term_cmp(const cs_term *a, const cs_term *b)
+{
+    uint32_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(cs_term_bytes(a), cs_term_bytes(b), n);
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+typedef struct {
+    int64_t docs;
+    const cs_term *term;
+} ranked;
+
+static int ranked_cmp(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->docs != y->docs)
+        return x->docs > y->docs ? -1 : 1;
+    return term_cmp(x->term, y->term);
+}
+
+uint32_t *cs_top_terms_by_docs(const cs_merged *m, uint64_t k, uint32_t *n_out)
+{
+    /* The doc_count the K-th term has at least, from a histogram, so that
+     * only the terms that can make the cut are sorted. */
+    uint64_t *hist = cs_xcalloc(CS_HIST_MAX + 1, sizeof *hist);
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        const cs_part *part = &m->terms->part[p];
+        for (uint32_t i = 0; i < part->n; i++) {
+            const cs_term *e = cs_part_entry(part, sizeof(cs_term), i);
+            if (e->c.count > 0 && e->c.docs > 0)
+                hist[e->c.docs < CS_HIST_MAX ? e->c.docs : CS_HIST_MAX]++;
+        }
+    }
+    uint64_t floor = cs_top_threshold(hist, k);
+    free(hist);
+    if (floor < 1)
+        floor = 1;
+    size_t n = 0, cap = 1024;
+    ranked *v = cs_xmalloc(cap * sizeof *v);
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        const cs_part *part = &m->terms->part[p];
+        for (uint32_t i = 0; i < part->n; i++) {
+            const cs_term *e = cs_part_entry(part, sizeof(cs_term), i);
+            if (e->c.count <= 0 || e->c.docs < (int64_t)floor)
+                continue;
+            if (n == cap)
+                v = cs_xrealloc(v, (cap *= 2) * sizeof *v);
+            v[n++] = (ranked){e->c.docs, e};
+        }
+    }
+    qsort(v, n, sizeof *v, ranked_cmp);
+    if (n > k)
+        n = (size_t)k;
+    uint32_t *gids = cs_xmalloc((n + 1) * sizeof *gids);
+    for (size_t i = 0; i < n; i++)
+        gids[i] = v[i].term->id;
+    free(v);
+    *n_out = (uint32_t)n;
+    return gids;
+}
+
+unsigned __int128 cs_merged_margin(const cs_merged *m, uint32_t gid)
+{
+    if (m->margin)
+        return m->margin[term_index(m, gid)];
+    return (unsigned __int128)cs_merged_term(m, gid)->c.docs;
+}
+
+static const cs_table *table_of(const cs_merged *m, unsigned order)
+{
+    return order == CS_PAIRS ? m->pairs : order == 1 ? m->terms : m->grams[order];
 }
 
 static const cs_cnt *entry_cnt(const cs_table *t, unsigned order, unsigned p, uint32_t i)
@@ -119,7 +248,7 @@ static const cs_cnt *entry_cnt(const cs_table *t, unsigned order, unsigned p, ui
 
 static const uint32_t *gram_ids(const cs_merged *m, unsigned order, unsigned p, uint32_t i)
 {
-    const cs_table *t = m->grams[order];
+    const cs_table *t = table_of(m, order);
     return ((const cs_gram *)cs_part_entry(&t->part[p], t->stride, i))->ids;
 }
 
@@ -215,11 +344,27 @@ static void sort_rows(const sortctx *s, cs_row *v, size_t n, int depth)
     }
 }
 
+
+/* The pair's terms as the row shows them: term_a < term_b bytewise. */
+static void pair_terms(const cs_merged *m, const uint32_t *ids, const cs_term **a,
+                       const cs_term **b)
+{
+    *a = cs_merged_term(m, ids[0]);
+    *b = cs_merged_term(m, ids[1]);
+    if (term_cmp(*a, *b) > 0) {
+        const cs_term *t = *a;
+        *a = *b;
+        *b = t;
+    }
+}
+
 void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_count,
                   uint64_t top, cs_rows *out)
 {
-    const cs_table *t = order == 1 ? m->terms : m->grams[order];
+    const cs_table *t = table_of(m, order);
     const cs_part *part = &t->part[p];
+    const int pairs = order == CS_PAIRS;
+    const cs_i128 min_units = (cs_i128)min_count * (pairs ? m->unit : 1);
     memset(out, 0, sizeof *out);
     out->order = order;
     out->part = p;
@@ -227,37 +372,48 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
     size_t key_bytes = 0;
     for (uint32_t i = 0; i < part->n; i++) {
         const cs_cnt *c = entry_cnt(t, order, p, i);
-        if (c->count <= 0)
+        const cs_i128 n = pairs ? cs_cnt_units(c) : c->count;
+        if (n <= 0)
             continue; /* a key whose shard was taken back */
         out->types++;
-        if ((uint64_t)c->count < min_count)
+        if (n < min_units)
             continue;
         cs_row *r = &out->v[out->n++];
-        r->count = c->count;
-        r->docs = c->docs;
+        if (pairs) {
+            r->count = c->units.hi;
+            r->units_lo = c->units.lo;
+        } else {
+            r->count = c->count;
+            r->docs = c->docs;
+        }
         r->idx = i;
         if (order == 1) {
             const cs_term *e = cs_part_entry(part, t->stride, i);
             r->key = cs_term_bytes(e);
             r->len = e->len;
         } else {
+            const unsigned n_ids = pairs ? 2 : order;
             const uint32_t *ids = gram_ids(m, order, p, i);
-            r->len = order - 1;
-            for (unsigned k = 0; k < order; k++)
+            r->len = n_ids - 1; /* the separators */
+            for (unsigned k = 0; k < n_ids; k++)
                 r->len += cs_merged_term(m, ids[k])->len;
             key_bytes += r->len;
         }
     }
-    if (order > 1) {
+    if (order != 1) {
         uint8_t *d = out->arena = cs_xmalloc(key_bytes + 1);
         for (size_t i = 0; i < out->n; i++) {
             cs_row *r = &out->v[i];
             const uint32_t *ids = gram_ids(m, order, p, r->idx);
+            const cs_term *pair[2];
+            if (pairs)
+                pair_terms(m, ids, &pair[0], &pair[1]);
+            const unsigned n_ids = pairs ? 2 : order;
             r->key = d;
-            for (unsigned k = 0; k < order; k++) {
-                const cs_term *e = cs_merged_term(m, ids[k]);
+            for (unsigned k = 0; k < n_ids; k++) {
+                const cs_term *e = pairs ? pair[k] : cs_merged_term(m, ids[k]);
                 if (k)
-                    *d++ = ' ';
+                    *d++ = pairs ? 0 : ' ';
                 memcpy(d, cs_term_bytes(e), e->len);
                 d += e->len;
             }
@@ -274,14 +430,30 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
     sort_rows(&s, out->v, out->n, 64);
     if (out->n > top)
         out->n = (size_t)top;
+    if (pairs) { /* measures of the rows kept only: the rest are never printed */
+        out->measure = cs_xmalloc((out->n + 1) * 3 * sizeof *out->measure);
+        for (size_t i = 0; i < out->n; i++) {
+            const cs_row *r = &out->v[i];
+            const uint32_t *ids = gram_ids(m, order, p, r->idx);
+            const unsigned __int128 c = ((unsigned __int128)(uint64_t)r->count << 64) | r->units_lo;
+            cs_measures ms;
+            cs_measures_of(c, cs_merged_margin(m, ids[0]), cs_merged_margin(m, ids[1]), m->total,
+                           m->unit, &ms);
+            out->measure[3 * i] = ms.pmi;
+            out->measure[3 * i + 1] = ms.npmi;
+            out->measure[3 * i + 2] = ms.llr;
+        }
+    }
 }
 
 void cs_count_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t *hist)
 {
-    const cs_table *t = order == 1 ? m->terms : m->grams[order];
+    const cs_table *t = table_of(m, order);
     const cs_part *part = &t->part[p];
     for (uint32_t i = 0; i < part->n; i++) {
-        int64_t c = entry_cnt(t, order, p, i)->count;
+        const cs_cnt *e = entry_cnt(t, order, p, i);
+        /* pairs: the whole part of a weighted count (units / unit) */
+        const cs_i128 c = order == CS_PAIRS ? cs_cnt_units(e) / (cs_i128)m->unit : e->count;
         if (c > 0)
             hist[c < CS_HIST_MAX ? c : CS_HIST_MAX]++;
     }
@@ -295,13 +467,14 @@ uint64_t cs_top_threshold(const uint64_t *hist, uint64_t top)
         if (rows >= top)
             return c;
     }
-    return 1;
+    return 0;
 }
 
 void cs_rows_free(cs_rows *r)
 {
     free(r->v);
     free(r->arena);
+    free(r->measure);
     memset(r, 0, sizeof *r);
 }
 
@@ -344,6 +517,7 @@ const cs_row *cs_rowmerge_next(cs_rowmerge *g)
     const cs_row *row = head(g, w);
     if (!row)
         return NULL;
+    g->last = w;
     g->pos[w]++;
     /* The key of a row a few places on in the same run: the writer reads
      * each key once, and a term's key sits in its entry, scattered over the

@@ -15,11 +15,23 @@
 
 #include "table.h"
 
+/* The `order` that names the co-occurrence pair table in the functions
+ * below (1 names the terms, 2..CS_NGRAM_MAX the n-grams). */
+#define CS_PAIRS 0u
+
 typedef struct cs_merged {
     int n_src;
     cs_table *terms;                   /* owned; bytes borrowed from the source tables */
     cs_table *grams[CS_NGRAM_MAX + 1]; /* owned; ids are global term ids */
     uint32_t **remap;                  /* owned; [src][local id] = global id */
+    /* Co-occurrence (cs_merged_add_pairs), else pairs is NULL. */
+    cs_table *pairs;                   /* owned; two global term ids, counts in units */
+    uint64_t unit;                     /* units in a count of 1 */
+    /* The margins the measures need (cs_pair_margins_part); doc scope gives
+     * none: a term's margin is then its doc_count. */
+    unsigned __int128 *margin;         /* owned; [term_base[p] + index] */
+    uint64_t term_base[CS_N_PARTS + 1];
+    unsigned __int128 total;           /* window: sum of the margins; doc: documents */
 } cs_merged;
 
 /* Global term id: partition and index in the merged table. */
@@ -45,19 +57,49 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p);
  * are remapped through remap. */
 void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, unsigned p);
 
+/* Gives m a pair table whose counts are in units of 1/unit. */
+void cs_merged_add_pairs(cs_merged *m, uint64_t unit);
+
+/* Merges partition p of the source pair tables (counter.pairs) as
+ * cs_merge_grams_part does grams. */
+void cs_merge_pairs_part(cs_merged *m, cs_table *const *src, unsigned p);
+
+/* Doc scope: merges partition p of the source pair tables, whose ids are
+ * vocabulary indices (the same in every source), translating them to
+ * global term ids through gid. */
+void cs_merge_doc_pairs_part(cs_merged *m, cs_table *const *src, unsigned p, const uint32_t *gid);
+
+/* The global ids of the (at most) k terms of highest doc_count, ties by
+ * term bytes, among the terms counted (count > 0); *n their number. Owned
+ * by the caller. */
+uint32_t *cs_top_terms_by_docs(const cs_merged *m, uint64_t k, uint32_t *n);
+
+/* Window scope: adds each pair of partition p to the margins of its two
+ * terms in acc[term_base[q] + index] (acc: one per thread, summed into
+ * m->margin by the caller; term_base must be set). */
+void cs_pair_margins_part(const cs_merged *m, unsigned p, unsigned __int128 *acc);
+
+/* A term's margin (window: the sum of its pairs' units; doc: doc_count). */
+unsigned __int128 cs_merged_margin(const cs_merged *m, uint32_t gid);
+
 /* One output row: a key of a merged table with its counts and its bytes. */
 typedef struct cs_row {
-    int64_t count;
-    int64_t docs;
+    int64_t count;      /* pairs: the high 64 bits of the count in units */
+    union {
+        int64_t docs;
+        uint64_t units_lo; /* pairs: the low 64 bits */
+    };
     uint64_t prefix;    /* first 8 key bytes, big-endian, zero-padded: most compares stop here */
-    const uint8_t *key; /* term bytes, or a gram's terms joined by ' ' (in its cs_rows arena) */
+    const uint8_t *key; /* term bytes, or a gram's terms joined by ' ' (in its cs_rows arena);
+                           a pair: term_a NUL term_b, so that bytewise order is tuple order */
     uint32_t len;
     uint32_t idx;       /* entry index in its partition */
 } cs_row;
 
 typedef struct cs_rows {
     cs_row *v;      /* owned */
-    uint8_t *arena; /* owned: joined gram keys */
+    uint8_t *arena; /* owned: joined gram and pair keys */
+    double *measure;/* owned; pairs: pmi, npmi, llr of row i at [3i..3i+2] */
     size_t n;
     uint64_t types; /* keys with count > 0, before --min-count and --top */
     unsigned order, part;
@@ -67,7 +109,8 @@ typedef struct cs_rows {
  * count >= min_count, sorted by count descending then key bytes ascending,
  * cut to the first `top` (no row past a partition's top can be in the
  * table's top). Gram keys are joined once here, so sorting and writing
- * compare and copy flat bytes. */
+ * compare and copy flat bytes. Pair rows also get their measures (the
+ * margins must be ready). */
 void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_count,
                   uint64_t top, cs_rows *out);
 void cs_rows_free(cs_rows *r);
@@ -78,9 +121,11 @@ void cs_rows_free(cs_rows *r);
 void cs_count_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t *hist);
 
 /* The largest count c such that at least `top` rows count c or more, from a
- * table's histogram (capped at CS_HIST_MAX, so a lower bound past it), 1 when
+ * table's histogram (capped at CS_HIST_MAX, so a lower bound past it), 0 when
  * there are fewer rows. Rows counted less cannot be among the top: dropping
- * them before the sort changes no output byte. */
+ * them before the sort changes no output byte. (Pair counts are weighted:
+ * hist[c] counts those from c up to c + 1, and a harmonic count below 1 is
+ * in no bucket, so 0 has to mean "keep all" rather than 1.) */
 uint64_t cs_top_threshold(const uint64_t *hist, uint64_t top);
 
 /* Order of two rows of one table whose key bytes are equal (grams only:
@@ -94,6 +139,8 @@ static inline int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a
 {
     if (a->count != b->count)
         return a->count > b->count ? -1 : 1;
+    if (order == CS_PAIRS && a->units_lo != b->units_lo)
+        return a->units_lo > b->units_lo ? -1 : 1;
     if (a->prefix != b->prefix)
         return a->prefix < b->prefix ? -1 : 1;
     if (a->key == b->key)
@@ -104,7 +151,9 @@ static inline int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a
         return c;
     if (a->len != b->len)
         return a->len < b->len ? -1 : 1;
-    return order == 1 ? 0 : cs_row_tie(m, order, a, part_a, b, part_b);
+    /* Equal bytes: one term (its key is its bytes), one pair (no term holds
+     * NUL), or two n-grams whose terms hold spaces. */
+    return order < 2 ? 0 : cs_row_tie(m, order, a, part_a, b, part_b);
 }
 
 /* The rows of a table in order: a k-way merge of its sorted partitions
@@ -116,6 +165,7 @@ typedef struct cs_rowmerge {
     cs_rows *parts;              /* CS_N_PARTS sorted runs */
     size_t pos[CS_N_PARTS];      /* next row of each run */
     unsigned loser[CS_N_PARTS];  /* [n]: the run that lost at node n; [0]: the winner */
+    unsigned last;               /* the run of the row cs_rowmerge_next returned last */
 } cs_rowmerge;
 
 void cs_rowmerge_init(cs_rowmerge *g, const cs_merged *m, unsigned order, cs_rows *parts);

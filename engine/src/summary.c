@@ -120,7 +120,17 @@ int cs_summary_write(int dirfd, const cs_summary *s)
     boolean(&w, 4, "join_lines", o->join_lines);
     snprintf(tmp, sizeof tmp, "%d-%d", o->ngram_min, o->ngram_max);
     str(&w, 4, "ngrams", tmp, 0);
-    str(&w, 4, "cooc", "none", 0);
+    static const char *const COOCS[] = {"none", "window", "doc"};
+    str(&w, 4, "cooc", COOCS[o->cooc], 0);
+    if (o->cooc == CS_COOC_WINDOW) {
+        num(&w, 4, "window", o->window, 0);
+        str(&w, 4, "weight", o->weight == CS_WEIGHT_HARMONIC ? "harmonic" : "none", 0);
+    } else if (o->cooc == CS_COOC_DOC) {
+        if (o->cooc_terms_path)
+            str(&w, 4, "cooc_terms", o->cooc_terms_path, 0);
+        else
+            num(&w, 4, "cooc_vocab", (int64_t)o->cooc_vocab, 0);
+    }
     num(&w, 4, "min_count", (int64_t)o->min_count, 0);
     if (o->top == UINT64_MAX)
         str(&w, 4, "top", NULL, 0);
@@ -144,6 +154,8 @@ int cs_summary_write(int dirfd, const cs_summary *s)
         first = 0;
     }
     cs_csv_raw(&w, "},\n", 3);
+    if (o->cooc != CS_COOC_NONE)
+        num(&w, 2, "cooc_pairs", (int64_t)s->cooc_pairs, 0);
     num(&w, 2, "bad_records", s->bad_records, 0);
     num(&w, 2, "invalid_utf8", s->tok.invalid_utf8, 0);
     num(&w, 2, "long_tokens_dropped", s->tok.long_dropped, 0);

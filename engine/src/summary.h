@@ -30,6 +30,7 @@ typedef struct cs_summary {
     uint64_t undecodable, unreadable;
     uint64_t types;                          /* distinct terms */
     uint64_t gram_types[CS_NGRAM_MAX + 1];   /* distinct n-grams per order */
+    uint64_t cooc_pairs;                     /* distinct pairs (count > 0) */
     uint64_t bytes_on_disk, bytes_decoded;
     double t_count, t_merge, t_write, t_total;
     uint64_t peak_rss;

@@ -172,6 +172,20 @@ static inline int bytes_equal(const uint8_t *a, const uint8_t *b, uint32_t n)
     return load64(a + last) == load64(b + last);
 }
 
+const cs_term *cs_table_find_term(const cs_table *t, uint64_t hash, const uint8_t *key,
+                                  uint32_t len)
+{
+    const cs_part *p = &t->part[cs_part_of(hash)];
+    if (!p->slots)
+        return NULL;
+    for (uint32_t s = cs_slot_of(hash, p->mask); p->slots[s].idx1; s = (s + 1) & p->mask) {
+        const cs_term *e = cs_part_entry(p, sizeof(cs_term), p->slots[s].idx1 - 1);
+        if (e->hash == hash && e->len == len && bytes_equal(cs_term_bytes(e), key, len))
+            return e;
+    }
+    return NULL;
+}
+
 cs_term *cs_table_term(cs_table *t, uint64_t hash, const uint8_t *key, uint32_t len, int copy,
                        int *is_new)
 {

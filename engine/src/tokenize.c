@@ -853,14 +853,15 @@ int cs_tok_term(const cs_tok_config *cfg, const uint8_t *p, size_t n, cs_buf *ou
     return 1;
 }
 
-cs_strset *cs_stopwords_load(const char *path, const cs_tok_config *cfg, cs_error *err)
+int cs_term_list_read(const char *path, const cs_tok_config *cfg, const char *what,
+                      void (*add)(void *ctx, const uint8_t *p, size_t n), void *ctx,
+                      cs_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        cs_error_set(err, CS_ERR_USAGE, path, "--stopwords: %s", strerror(errno));
-        return NULL;
+        cs_error_set(err, CS_ERR_USAGE, path, "%s: %s", what, strerror(errno));
+        return -1;
     }
-    cs_strset *set = cs_strset_new();
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -872,14 +873,28 @@ cs_strset *cs_stopwords_load(const char *path, const cs_tok_config *cfg, cs_erro
             len -= 3;
         }
         if (cs_tok_term(cfg, (const uint8_t *)p, (size_t)len, &term))
-            cs_strset_add(set, term.data, term.len);
+            add(ctx, term.data, term.len);
     }
     int read_error = ferror(f);
     free(line);
     cs_buf_free(&term);
     fclose(f);
     if (read_error) {
-        cs_error_set(err, CS_ERR_USAGE, path, "--stopwords: cannot read the file");
+        cs_error_set(err, CS_ERR_USAGE, path, "%s: cannot read the file", what);
+        return -1;
+    }
+    return 0;
+}
+
+static void add_to_set(void *set, const uint8_t *p, size_t n)
+{
+    cs_strset_add(set, p, n);
+}
+
+cs_strset *cs_stopwords_load(const char *path, const cs_tok_config *cfg, cs_error *err)
+{
+    cs_strset *set = cs_strset_new();
+    if (cs_term_list_read(path, cfg, "--stopwords", add_to_set, set, err) != 0) {
         cs_strset_free(set);
         return NULL;
     }

@@ -114,8 +114,14 @@ cs_tok_stats cs_tok_take_stats(cs_tok *t);
  * empty or malformed line (out untouched), else 1 with the term in out. */
 int cs_tok_term(const cs_tok_config *cfg, const uint8_t *p, size_t n, cs_buf *out);
 
-/* Reads a stopword file (one term a line, see cs_tok_term; a BOM at its
- * start is ignored) into a new set, or returns NULL with err filled. */
+/* Reads a list of terms (one a line, see cs_tok_term; a BOM at its start
+ * is ignored) and passes each to add. what: the option, for messages.
+ * Returns 0, or -1 with err filled. */
+int cs_term_list_read(const char *path, const cs_tok_config *cfg, const char *what,
+                      void (*add)(void *ctx, const uint8_t *p, size_t n), void *ctx,
+                      cs_error *err);
+
+/* Reads a stopword file into a new set, or returns NULL with err filled. */
 cs_strset *cs_stopwords_load(const char *path, const cs_tok_config *cfg, cs_error *err);
 
 #endif

@@ -29,7 +29,7 @@ def count(inputs, out, *opts, rc=0, input=None):
 def tables(out):
     """{name: bytes} of the CSV tables in an output folder."""
     res = {}
-    for name in ("terms.csv", "ngrams.csv"):
+    for name in ("terms.csv", "ngrams.csv", "cooc.csv"):
         path = os.path.join(out, name)
         if os.path.exists(path):
             with open(path, "rb") as f:

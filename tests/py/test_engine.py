@@ -153,9 +153,13 @@ def test_bom_and_top_and_min_count():
         assert t_cut["terms.csv"][3:] == b"\n".join(lines[:6]) + b"\n"
         grams = [l for l in t_cut["ngrams.csv"][3:].split(b"\n")[1:] if l]
         assert 0 < len(grams) <= 5 and all(int(l.rsplit(b",", 2)[1]) >= 3 for l in grams)
+        cooc = [l for l in t_cut["cooc.csv"][3:].split(b"\n")[1:] if l]
+        assert len(cooc) == 5 and all(float(l.split(b",")[2]) >= 3 for l in cooc)
+        assert t_cut["cooc.csv"][3:].split(b"\n")[:6] == t_full["cooc.csv"].split(b"\n")[:6]
         count([src], cut, "--top", "0")
         assert tables(cut) == {"terms.csv": b"term,count,doc_count\n",
-                               "ngrams.csv": b"n,ngram,count,doc_count\n"}
+                               "ngrams.csv": b"n,ngram,count,doc_count\n",
+                               "cooc.csv": b"term_a,term_b,count,pmi,npmi,llr\n"}
         count([src], cut, "--ngrams", "1")
         assert "ngrams.csv" not in tables(cut), "a stale ngrams.csv must not survive"
 
@@ -201,8 +205,11 @@ def test_output_folder_with_other_files_is_refused():
 def test_usage_errors_exit_2():
     with tmpdir() as d:
         for opts in (["--ngrams", "3-1"], ["--ngrams", "0"], ["--window", "0"], ["--window", "40"],
-                     ["--max-len", "x"], ["--doc-sep", "para"], ["--nope"], ["--cooc", "window"],
-                     ["--min-len", "9", "--max-len", "4"], ["-T", "-1"], ["--cooc-vocab", "10"]):
+                     ["--max-len", "x"], ["--doc-sep", "para"], ["--nope"], ["--cooc", "pairs"],
+                     ["--min-len", "9", "--max-len", "4"], ["-T", "-1"], ["--cooc-vocab", "10"],
+                     ["--cooc-terms", "x"], ["--cooc", "none", "--cooc-vocab", "5"],
+                     ["--cooc", "doc", "--cooc-vocab", "5", "--cooc-terms", "x"],
+                     ["--weight", "idf"], ["--window", "33"], ["--cooc-vocab", "-1"]):
             p = run(["count", "-o", os.path.join(d, "o"), *opts, d])
             assert p.returncode == 2, (opts, p.returncode, p.stderr)
             assert p.stderr.startswith(b"corpusstat: "), p.stderr
@@ -221,6 +228,15 @@ def test_cooc_none_and_window_options_accepted():
         out = os.path.join(d, "o")
         count([src], out, "--cooc", "none", "--window", "5", "--weight", "harmonic")
         assert not os.path.exists(os.path.join(out, "cooc.csv"))
+        assert "cooc_pairs" not in summary(out)
+        # window scope is the default: a later run's tables replace the earlier ones
+        count([src], out)
+        assert os.path.exists(os.path.join(out, "cooc.csv"))
+        s = summary(out)
+        assert s["options"]["cooc"] == "window" and s["options"]["window"] == 5
+        assert s["options"]["weight"] == "none" and s["cooc_pairs"] > 0
+        count([src], out, "--cooc", "none")
+        assert not os.path.exists(os.path.join(out, "cooc.csv")), "a stale cooc.csv survived"
 
 
 def test_list_file_and_repeated_inputs():

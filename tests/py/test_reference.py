@@ -6,7 +6,8 @@ Two groups of tests:
   test_engine_*  the engine ($CORPUSSTAT, run at -T 1 and -T 3, on plain, zstd and
                  many-tiny-frames zstd inputs) against the reference on generated
                  adversarial corpora (tests/ref/gentext.py) and on tests/data/brown-press.
-Compared: terms.csv and ngrams.csv byte for byte; the summary.json counters in COUNTERS
+Compared: terms.csv and ngrams.csv byte for byte; cooc.csv by csref.compare_cooc_csv
+(measures within 1e-9) and between engine runs byte for byte; the summary.json counters in COUNTERS
 and ngram_types.  A failure prints the first differing rows.
 
 Runs under tests/run.py (plain functions, plain asserts) or alone:
@@ -143,13 +144,20 @@ def compare_dirs(ref_dir, eng_dir, label):
         r, e = read(os.path.join(ref_dir, name)), read(os.path.join(eng_dir, name))
         if r != e:
             problems.append(describe_csv_diff(name, r, e))
+    # cooc.csv: keys and integer counts exactly, measures (and harmonic counts) within
+    # 1e-9; the engine's runs are also compared with each other byte for byte (see
+    # check_against_engine).
+    why = csref.compare_cooc_csv(read(os.path.join(ref_dir, "cooc.csv")),
+                                 read(os.path.join(eng_dir, "cooc.csv")))
+    if why:
+        problems.append(why)
     rs = json.loads(read(os.path.join(ref_dir, "summary.json")))
     raw = read(os.path.join(eng_dir, "summary.json"))
     if raw is None:
         problems.append("summary.json: missing in engine output")
     else:
         es = json.loads(raw)
-        for k in COUNTERS:
+        for k in COUNTERS + (["cooc_pairs"] if "cooc_pairs" in rs else []):
             if es.get(k) != rs[k]:
                 problems.append(f"summary.json {k}: reference {rs[k]}, engine {es.get(k)}")
         eng_nt = {str(k): v for k, v in (es.get("ngram_types") or {}).items()}
@@ -214,10 +222,20 @@ def check_against_engine(label, args, inputs, tmp, zst_dirs=None, threads=(1, 3)
     runs = [("plain", inputs, t, []) for t in threads]
     runs += [(variant, vin, t, []) for variant, vin in (zst_dirs or []) for t in threads]
     runs += [("plain", inputs, 3, ["--chunk-size", str(c)]) for c in chunk_sizes]
+    first_cooc = None
     for k, (variant, variant_inputs, t, extra) in enumerate(runs):
         eng_dir = os.path.join(tmp, f"eng{k}")
         engine_run(args + extra, variant_inputs, eng_dir, t)
-        compare_dirs(ref_dir, eng_dir, f"{label}, {variant} input, -T {t}, args {args + extra}")
+        what = f"{label}, {variant} input, -T {t}, args {args + extra}"
+        compare_dirs(ref_dir, eng_dir, what)
+        # The measures are compared with the reference within a tolerance; between
+        # thread counts, chunk sizes and input forms the engine must give the same bytes.
+        cooc = read(os.path.join(eng_dir, "cooc.csv"))
+        if k == 0:
+            first_cooc = cooc
+        elif cooc != first_cooc:
+            raise AssertionError(f"[{what}] cooc.csv differs from the first engine run's:\n"
+                                 + describe_csv_diff("cooc.csv", first_cooc, cooc))
         shutil.rmtree(eng_dir)
 
 
@@ -230,10 +248,12 @@ def generated_option_set(label, args, seeds=SEEDS, file_bytes=8000, split=True,
             corpus = os.path.join(tmp, "in")
             gentext.write_corpus(corpus, seed, n_files=5, file_bytes=file_bytes,
                                  jsonl_records=jsonl_records)
-            full_args = [os.path.join(tmp, a[1:]) if a.startswith("@STOP") else a
+            full_args = [os.path.join(tmp, a[1:]) if a in ("@STOP", "@TERMS") else a
                          for a in args]
-            if any(a.startswith("@STOP") for a in args):
+            if "@STOP" in args:
                 write(os.path.join(tmp, "STOP"), gentext.STOPWORDS_FILE_TEXT)
+            if "@TERMS" in args:
+                write(os.path.join(tmp, "TERMS"), COOC_TERMS_FILE_TEXT)
             zdirs = []
             zc = os.path.join(tmp, "zst-cli")
             mirror_zst(corpus, zc, "cli")
@@ -631,6 +651,51 @@ def test_engine_combined_options():
                          seeds=[5], split=False)
 
 
+# --cooc-terms: frequent and rare generated words, one folded the way a token would be,
+# a stopword (never a token, so in no pair), a multi-word line (matches nothing), a BOM.
+COOC_TERMS_FILE_TEXT = ("\ufeffthe\n  Almaty \nкөкжиек\nSTRASSE\nnew york\nof\nи\n"
+                        "opposition\nex-governor\n1994-1997\n\n")
+
+
+def test_engine_cooc_window_1():
+    generated_option_set("window 1", ["--window", "1"], seeds=[1])
+
+
+def test_engine_cooc_window_32_harmonic():
+    generated_option_set("window 32 harmonic blank",
+                         ["--window", "32", "--weight", "harmonic", "--doc-sep", "blank"],
+                         seeds=[2], split=False)
+
+
+def test_engine_cooc_harmonic_stopwords_min_len():
+    generated_option_set("window 7 harmonic stopwords min-len 3",
+                         ["--window", "7", "--weight", "harmonic", "--stopwords", "@STOP",
+                          "--min-len", "3"], seeds=[3])
+
+
+def test_engine_cooc_join_lines_top_min_count():
+    generated_option_set("window 3 join-lines top 40 min-count 2",
+                         ["--window", "3", "--join-lines", "--top", "40", "--min-count", "2"],
+                         seeds=[4], split=False)
+
+
+def test_engine_cooc_doc_vocab():
+    generated_option_set("doc vocab 30 line", ["--cooc", "doc", "--cooc-vocab", "30",
+                                               "--doc-sep", "line"], seeds=[1, 5])
+
+
+def test_engine_cooc_doc_default_vocab_top():
+    generated_option_set("doc blank top 300", ["--cooc", "doc", "--doc-sep", "blank",
+                                               "--top", "300", "--min-count", "2"],
+                         seeds=[6], split=False)
+
+
+def test_engine_cooc_doc_terms_stopwords():
+    generated_option_set("doc terms stopwords", ["--cooc", "doc", "--cooc-terms", "@TERMS",
+                                                 "--stopwords", "@STOP", "--doc-sep", "line"],
+                         seeds=[7])
+
+
 def jsonl_case(label, args, name, seeds=(1, 2, 3), records=250):
     for seed in seeds:
         with tempfile.TemporaryDirectory(prefix="csref-") as tmp:
@@ -852,6 +917,13 @@ def test_engine_brown_press():
         check_against_engine("brown-press defaults", [], [BROWN], tmp, [("zstd", [zc])])
         check_against_engine("brown-press ngrams 1-3 blank", ["--ngrams", "1-3", "--doc-sep", "blank"],
                              [BROWN], tmp)
+        # --top: the reference's exact logarithms of all 200,000 pairs would take a minute
+        check_against_engine("brown-press window 4 harmonic top 3000",
+                             ["--ngrams", "1", "--window", "4", "--weight", "harmonic",
+                              "--top", "3000"], [BROWN], tmp, threads=(2,))
+        check_against_engine("brown-press doc vocab 300 blank",
+                             ["--ngrams", "1", "--cooc", "doc", "--cooc-vocab", "300",
+                              "--doc-sep", "blank"], [BROWN], tmp, [("zstd", [zc])], threads=(3,))
 
 
 if __name__ == "__main__":

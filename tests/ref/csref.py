@@ -61,11 +61,8 @@ JSON_WS = set(b" \t\n\r")                                # RFC 8259 whitespace
 UTF8_BOM = b"\xef\xbb\xbf"
 EXCLUDED = None     # marker for a stopword / too-short token inside a segment
 
-# The reference's --cooc default.  The contract makes `window` the default, but the engine
-# does not count co-occurrence yet and still defaults to `none`; the reference follows the
-# engine's CLI so that a run with no --cooc option means the same thing to both.  Switch
-# this to "window" in the same change that switches the engine's default.
-COOC_DEFAULT = "none"
+# The reference's --cooc default: the contract's.
+COOC_DEFAULT = "window"
 COOC_WINDOW_DEFAULT = 5
 COOC_WINDOW_MAX = 32
 COOC_VOCAB_DEFAULT = 5000

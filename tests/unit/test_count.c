@@ -1,8 +1,11 @@
-/* test_count.c - the counter adds gram occurrences in sorted batches
- * (count.c): whatever the batch size, every gram gets the same count and
- * doc_count, also when a document spans batches and when occurrences are
- * taken back with sign -1 in between. Compared with a flush per occurrence
- * (pend_max 1), which is plain one-by-one counting. */
+/* test_count.c - the counter adds gram and pair occurrences in sorted
+ * batches (count.c): whatever the batch size, every gram gets the same count
+ * and doc_count and every window pair the same weight, also when a document
+ * spans batches and when occurrences are taken back with sign -1 in
+ * between. Compared with a flush per occurrence (pend_max 1), which is plain
+ * one-by-one counting. And a pair is one key whoever counts it: two
+ * counters that give its terms other local ids order them alike, also when
+ * the two terms share a hash (forced here by masking the hashes). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,20 @@ static char *make_text(unsigned seed, size_t *len)
     s[n] = 0; /* searched with strchr */
     *len = n;
     return s;
+}
+
+static void count_text(cs_counter *c, const char *text, size_t len);
+
+/* Feeds text whole, one document a line, no take-back. */
+static void count_plain(cs_counter *c, const char *text, size_t len)
+{
+    cs_tok_config cfg = {.fold = 1, .docs = CS_TOK_DOCS_LINE, .max_len = 64, .min_len = 1};
+    cs_tok *t = cs_tok_new(&cfg);
+    cs_tok_set_sink(t, cs_counter_consume, c);
+    cs_tok_feed(t, (const uint8_t *)text, len);
+    cs_tok_finish(t);
+    cs_tok_free(t);
+    cs_counter_flush(c);
 }
 
 static void count_text(cs_counter *c, const char *text, size_t len)
@@ -81,6 +98,122 @@ static int same_grams(cs_table *a, cs_table *b)
     return 1;
 }
 
+/* Every pair of a is in b with the same weight (ids compared as they are:
+ * the same local ids in both). */
+static int same_pairs(cs_table *a, cs_table *b)
+{
+    if (cs_table_size(a) != cs_table_size(b))
+        return 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        for (uint32_t i = 0; i < a->part[p].n; i++) {
+            const cs_gram *e = cs_part_entry(&a->part[p], a->stride, i);
+            int is_new;
+            const cs_gram *f = cs_table_gram(b, e->hash, e->ids, &is_new);
+            if (is_new || cs_cnt_units(&f->c) != cs_cnt_units(&e->c))
+                return 0;
+        }
+    return 1;
+}
+
+/* [local id] = the term's entry. */
+static const cs_term **terms_by_id(const cs_table *t)
+{
+    const cs_term **v = calloc(t->next_id + 1, sizeof *v);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        for (uint32_t i = 0; i < t->part[p].n; i++) {
+            const cs_term *e = cs_part_entry(&t->part[p], sizeof(cs_term), i);
+            v[e->id] = e;
+        }
+    return v;
+}
+
+/* Every pair of counter a, written as the bytes of its first and second
+ * term, is the same ordered pair with the same weight in counter b. */
+static int same_pairs_by_bytes(const cs_counter *a, const cs_counter *b)
+{
+    const cs_term **ta = terms_by_id(a->terms), **tb = terms_by_id(b->terms);
+    int ok = cs_table_size(a->pairs) == cs_table_size(b->pairs);
+    for (unsigned p = 0; ok && p < CS_N_PARTS; p++)
+        for (uint32_t i = 0; ok && i < a->pairs->part[p].n; i++) {
+            const cs_gram *e = cs_part_entry(&a->pairs->part[p], a->pairs->stride, i);
+            uint32_t ids[2];
+            for (int k = 0; k < 2; k++) {
+                const cs_term *x = ta[e->ids[k]];
+                const cs_term *y = cs_table_find_term(b->terms, x->hash, cs_term_bytes(x), x->len);
+                ok = ok && y;
+                ids[k] = y ? y->id : 0;
+            }
+            if (!ok)
+                break;
+            int is_new;
+            const cs_gram *f = cs_table_gram(b->pairs, e->hash, ids, &is_new);
+            ok = !is_new && cs_cnt_units(&f->c) == cs_cnt_units(&e->c);
+        }
+    free(ta);
+    free(tb);
+    return ok;
+}
+
+/* The text with its lines in reverse order: terms meet in another order,
+ * so they get other local ids. */
+static char *reverse_lines(const char *text, size_t len)
+{
+    char *r = malloc(len + 1);
+    if (!r)
+        abort();
+    size_t n = 0, end = len;
+    while (end > 0) {
+        size_t start = end - 1; /* text[end - 1] is the '\n' of the last line left */
+        while (start > 0 && text[start - 1] != '\n')
+            start--;
+        memcpy(r + n, text + start, end - start);
+        n += end - start;
+        end = start;
+    }
+    r[n] = 0;
+    return r;
+}
+
+static void test_window_pairs(const char *text, size_t len)
+{
+    cs_counter ref;
+    cs_counter_init(&ref, 1, 1, 1, 1);
+    cs_counter_set_window(&ref, 4, 1);
+    ref.pend_max = 1;
+    count_text(&ref, text, len);
+    CHECK(cs_table_size(ref.pairs) > 1000);
+    const uint32_t sizes[] = {2, 7, 4096};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        cs_counter c;
+        cs_counter_init(&c, 1, 1, 1, 1);
+        cs_counter_set_window(&c, 4, 1);
+        c.pend_max = sizes[k];
+        count_text(&c, text, len);
+        CHECK_MSG(same_pairs(ref.pairs, c.pairs), "window pairs, pend_max %u", sizes[k]);
+        cs_counter_free(&c);
+    }
+    cs_counter_free(&ref);
+
+    /* Other local ids, and with 4-bit hashes 60 terms share 16 hashes. */
+    char *rev = reverse_lines(text, len);
+    for (int masked = 0; masked < 2; masked++) {
+        cs_counter a, b;
+        cs_counter_init(&a, 1, 2, 1, 1);
+        cs_counter_init(&b, 1, 2, 1, 1);
+        cs_counter_set_window(&a, 3, 0);
+        cs_counter_set_window(&b, 3, 0);
+        a.hash_mask = b.hash_mask = masked ? 0xF : UINT64_MAX;
+        count_plain(&a, text, len);
+        count_plain(&b, rev, len);
+        CHECK(cs_table_size(a.pairs) > 1000);
+        CHECK_MSG(same_pairs_by_bytes(&a, &b), "pairs of two counters, hashes masked: %d", masked);
+        CHECK_MSG(same_pairs_by_bytes(&b, &a), "pairs of two counters, hashes masked: %d", masked);
+        cs_counter_free(&a);
+        cs_counter_free(&b);
+    }
+    free(rev);
+}
+
 int main(void)
 {
     cs_tok_global_init();
@@ -109,6 +242,7 @@ int main(void)
         cs_counter_free(&c);
     }
     cs_counter_free(&ref);
+    test_window_pairs(text, len);
     free(text);
     return TEST_REPORT();
 }

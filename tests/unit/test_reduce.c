@@ -165,7 +165,7 @@ static void test_top_threshold(void)
     CHECK(cs_top_threshold(h, 6) == 2);  /* ties at 2 all stay: the key order picks among them */
     CHECK(cs_top_threshold(h, 15) == 2);
     CHECK(cs_top_threshold(h, 16) == 1);
-    CHECK(cs_top_threshold(h, 1000) == 1); /* fewer rows than the top */
+    CHECK(cs_top_threshold(h, 1000) == 0); /* fewer rows than the top: keep all */
     CHECK(cs_top_threshold(h, 0) == CS_HIST_MAX);
 }
 
