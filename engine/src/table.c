@@ -91,8 +91,10 @@ static void *table_alloc(size_t n, int zero)
     size_t align = n < HUGE_PAGE ? 64 : HUGE_PAGE; /* 64: a term entry is one cache line */
     size_t rounded = (n + align - 1) & ~(align - 1);
     void *p = cs_xaligned(align, rounded);
+#ifndef CS_NO_THP /* -DCS_NO_THP to measure without them */
     if (align == HUGE_PAGE)
         madvise(p, rounded, MADV_HUGEPAGE);
+#endif
     if (zero)
         memset(p, 0, n);
     return p;
