@@ -2,9 +2,13 @@
 """Throughput benchmark of corpusstat: `make bench` runs it through bench/run.sh.
 
 Measures, on the same shards in one run, the floor (zstd decompression, reading the plain
-text), corpusstat at several n-gram orders and thread counts, and the tools a user would
-otherwise reach for (sort | uniq -c, collections.Counter, scikit-learn's CountVectorizer);
-then corpusstat's throughput and peak RSS as the corpus grows 16x and as threads are added.
+text), corpusstat at several n-gram orders and thread counts, corpusstat's co-occurrence
+tables (--cooc window --window 5 and 10, --cooc doc --cooc-vocab 5000, each with unigrams;
+window 5 against issue 4's target: at least 1/3 of the speed of --ngrams 1 alone at the
+same thread count in the same run), and the tools a user would otherwise reach for
+(sort | uniq -c, collections.Counter, scikit-learn's CountVectorizer, NLTK's windowed
+BigramCollocationFinder); then corpusstat's throughput and peak RSS as the corpus grows 16x
+and as threads are added.
 Last, the floor of each counting stage on one core (bench/stages.c: zstd, + tokenize,
 + hash, + table lookups), which says which stage holds a target back.
 Prints one table and writes it to bench/results/latest.{md,csv} (and a dated copy that
@@ -21,7 +25,10 @@ and the peers, which read plain text); smaller corpora are prefixes of every sha
 document boundary, so they hold the first documents in generation order. Peers too slow
 for the full corpus run on such a prefix, and so does corpusstat, so that their ratio
 compares the same bytes. A failing command is reported with its stderr tail; nothing here
-asserts a time.
+asserts a time. To keep `make bench` near 10 minutes on 2 cores, the slowest new rows run
+fewer times than BENCH_RUNS: the NLTK peer (about 3 s per MB) once, the window-10 and
+doc-scope rows at most twice (the window-5 rows, which carry the target, run BENCH_RUNS
+times), and doc scope runs only at the largest thread count.
 
 Settings (environment):
   BENCH_SIZE=SIZE     corpus size of text, in MiB or with a suffix: 1024, 512M, 4G [128]
@@ -33,6 +40,8 @@ Settings (environment):
   BENCH_THREADS="1 N" corpusstat thread counts [1 and nproc]
   BENCH_RUNS=3        runs of each command; the median is reported
   BENCH_PEER_MB=16    MiB of text (a prefix) for the peers and corpusstat beside them
+  BENCH_COOC_RUNS=2   runs of the --window 10 and --cooc doc rows (at most BENCH_RUNS)
+  BENCH_NLTK_RUNS=1   runs of the NLTK co-occurrence peer (at most BENCH_RUNS)
   BENCH_TIMEOUT=1800  seconds before one command is killed and reported as failed
   BENCH_CS=PATH       corpusstat binary [build/release/corpusstat]
   e.g. BENCH_CORPUS=bench/work/gen-256 BENCH_GEN='rm -rf "$BENCH_CORPUS" &&
@@ -76,6 +85,15 @@ TOP = 1000000
 # Peers run on a prefix of this many MiB: sklearn takes ~10 s per 16 MiB here, and 3 runs
 # of each peer then fit in about a minute.
 DEFAULT_PEER_MB = 16
+# Co-occurrence rows (issue 4). The window-5 rows run BENCH_RUNS times; these run fewer:
+# the NLTK peer takes ~52 s per 16 MiB here (3.1 s per MB, 1.5 GB peak RSS), so once;
+# --window 10 and --cooc doc (two passes; ~28,000 vocabulary pairs per document of the
+# generated corpus) at most twice, doc scope only at the largest thread count.
+COOC_WINDOWS = (5, 10)
+COOC_VOCAB = 5000
+TARGET_COOC_RATIO = 1 / 3   # window 5 (+ unigrams) over unigrams alone, same T, same run
+DEFAULT_COOC_RUNS = 2
+DEFAULT_NLTK_RUNS = 1
 STDERR_TAIL = 600  # characters of stderr kept in the report of a failed command
 
 
@@ -156,6 +174,8 @@ class Settings:
         self.tmax = max(self.threads)
         self.runs = env_int("BENCH_RUNS", 3)
         self.peer_mb = env_int("BENCH_PEER_MB", DEFAULT_PEER_MB)
+        self.cooc_runs = min(self.runs, env_int("BENCH_COOC_RUNS", DEFAULT_COOC_RUNS))
+        self.nltk_runs = min(self.runs, env_int("BENCH_NLTK_RUNS", DEFAULT_NLTK_RUNS))
         self.timeout = env_int("BENCH_TIMEOUT", 1800)
         cs = os.environ.get("BENCH_CS", "").strip()
         self.cs = Path(cs) if cs else ROOT / "build" / "release" / "corpusstat"
@@ -287,7 +307,7 @@ def balance(paths, k):
 
 class Contender:
     def __init__(self, cid, group, what, argv, n_bytes, input_desc, threads=None,
-                 summary=None, out_file=None, note=""):
+                 summary=None, out_file=None, note="", runs=None):
         self.id = cid
         self.group = group
         self.what = what
@@ -298,11 +318,15 @@ class Contender:
         self.summary_path = summary   # corpusstat's summary.json
         self.out_file = out_file      # a peer's output table (its lines are counted)
         self.note = note
+        self.runs = runs              # runs when fewer than BENCH_RUNS (None: BENCH_RUNS)
         self.walls, self.rss_kb, self.summaries = [], [], []
         self.error = None
         # filled when the table is made
         self.cs_ref = None            # (T1 contender, TN contender) beside a peer
+        self.cs_ref_what = None       # what the cs_ref rows count, as the ratio names it
         self.floor_ref = None         # zstd floor at the same thread count
+        self.uni_ref = None           # co-occurrence row: --ngrams 1 alone, same T and run
+        self.target = None            # that ratio's target (window 5), or None
 
     @property
     def shown(self):
@@ -330,12 +354,23 @@ class Contender:
         return self.summaries[order[len(order) // 2]]
 
 
-def cs_argv(st, threads, ngrams, top, out, inputs):
+def cs_argv(st, threads, ngrams, top, out, inputs, cooc=("--cooc", "none")):
     argv = [rel(st.cs), "count", "-T", str(threads), "--ngrams", ngrams]
     if top:
         argv += ["--top", str(top)]
-    return argv + ["--doc-sep", "blank", "--cooc", "none", "-q", "-o", rel(out)] + \
+    return argv + ["--doc-sep", "blank", *cooc, "-q", "-o", rel(out)] + \
         [rel(i) for i in inputs]
+
+
+def cooc_args(scope):
+    """corpusstat's co-occurrence options for a scope: 5 or 10 (window), 'doc'."""
+    if scope == "doc":
+        return ("--cooc", "doc", "--cooc-vocab", str(COOC_VOCAB))
+    return ("--cooc", "window", "--window", str(scope))
+
+
+def cooc_what(scope):
+    return " ".join(cooc_args(scope))
 
 
 def plan(st, shards_dir, shards, plain, text_bytes, prefixes, peer_prefix):
@@ -345,7 +380,7 @@ def plan(st, shards_dir, shards, plain, text_bytes, prefixes, peer_prefix):
     held = sorted(p for p in shards_dir.rglob("*") if p.is_file()
                   and not any(part.startswith(".") for part in p.relative_to(shards_dir).parts))
     cs_in = [shards_dir] if held == sorted(shards) else shards
-    floors, main, unpruned, peers, beside, scaling = [], [], [], [], [], []
+    floors, main, unpruned, cooc, peers, beside, scaling = [], [], [], [], [], [], []
     size_desc = f"full {text_bytes / MIB:.3g} MiB"
 
     # 1. floor
@@ -384,6 +419,29 @@ def plan(st, shards_dir, shards, plain, text_bytes, prefixes, peer_prefix):
             cs_argv(st, st.tmax, ng, None, out / cid, cs_in), text_bytes,
             size_desc + " zst", threads=st.tmax, summary=out / cid / "summary.json"))
 
+    # 2b. co-occurrence (issue 4): unigrams + pairs, --top as the unigram rows above, whose
+    # MB/s at the same T is the reference of the target (window 5: at least 1/3 of it).
+    # Doc scope (two passes) only at the largest thread count; window 10 and doc scope
+    # run at most BENCH_COOC_RUNS times.
+    uni_by_t = {c.threads: c for c in main if c.id.endswith("-1-top")}
+    for t in st.threads:
+        for scope in COOC_WINDOWS + ("doc",):
+            if scope == "doc" and t != st.tmax:
+                continue
+            name = f"w{scope}" if scope != "doc" else f"doc{COOC_VOCAB}"
+            cid = f"cs-T{t}-1-{name}-top"
+            runs = None if scope == COOC_WINDOWS[0] else st.cooc_runs
+            c = Contender(
+                cid, "corpusstat co-occurrence",
+                f"corpusstat --ngrams 1 --top {TOP} {cooc_what(scope)}"
+                + (f" ({runs} run{'s' if runs > 1 else ''})" if runs and runs < st.runs else ""),
+                cs_argv(st, t, "1", TOP, out / cid, cs_in, cooc_args(scope)), text_bytes,
+                size_desc + " zst", threads=t, summary=out / cid / "summary.json",
+                runs=runs)
+            c.uni_ref = uni_by_t.get(t)
+            c.target = TARGET_COOC_RATIO if scope == COOC_WINDOWS[0] else None
+            cooc.append(c)
+
     # 3. peers, and corpusstat beside them on the same prefix
     ptext, pbytes = peer_prefix
     pdesc = f"prefix {pbytes / MIB:.3g} MiB plain" if pbytes < text_bytes else size_desc + " plain"
@@ -396,8 +454,17 @@ def plan(st, shards_dir, shards, plain, text_bytes, prefixes, peer_prefix):
                 cid, "corpusstat beside peers", f"corpusstat --ngrams {ng} (unpruned)",
                 cs_argv(st, t, ng, None, out / cid, [ptext[0].parent]), pbytes, pdesc,
                 threads=t, summary=out / cid / "summary.json"))
-    ref = {ng: tuple(next(c for c in beside if c.threads == t and f"-{ng}-all" in c.id)
-                     for t in (1, st.tmax)) for ng in ("1", "1-2")}
+    w = COOC_WINDOWS[0]
+    for t in sorted({1, st.tmax}):
+        cid = f"cs-T{t}-1-w{w}-all-{pid}"
+        beside.append(Contender(
+            cid, "corpusstat beside peers",
+            f"corpusstat --ngrams 1 {cooc_what(w)} (unpruned)",
+            cs_argv(st, t, "1", None, out / cid, [ptext[0].parent], cooc_args(w)), pbytes,
+            pdesc, threads=t, summary=out / cid / "summary.json"))
+    ref = {ng: tuple(next(c for c in beside if c.threads == t
+                          and c.id.startswith(f"cs-T{t}-{ng}-all-")) for t in (1, st.tmax))
+           for ng in ("1", "1-2", f"1-w{w}")}
     o = out / "peers"
     peers.append(Contender(
         "peer-sort-uniq", "peer", "tr | tr | sort | uniq -c (LC_ALL=C): unigrams",
@@ -406,6 +473,7 @@ def plan(st, shards_dir, shards, plain, text_bytes, prefixes, peer_prefix):
          f"| sort | uniq -c >{rel(o / 'sort-uniq.txt')}"],
         pbytes, pdesc, threads=None, out_file=o / "sort-uniq.txt"))
     peers[-1].cs_ref = ref["1"]
+    peers[-1].cs_ref_what = "--ngrams 1"
     for ng, what in (("1", "unigrams"), ("2", "unigrams + bigrams")):
         f = o / f"counter-{ng}.txt"
         c = Contender(
@@ -413,6 +481,7 @@ def plan(st, shards_dir, shards, plain, text_bytes, prefixes, peer_prefix):
             ["bash", "-c", f"{PEER_PYTHON} {rel(BENCH / 'peers' / 'counter.py')} "
              f"--ngrams {ng} -o {rel(f)} {pdir}/*.txt"], pbytes, pdesc, threads=1, out_file=f)
         c.cs_ref = ref["1" if ng == "1" else "1-2"]
+        c.cs_ref_what = "--ngrams 1" if ng == "1" else "--ngrams 1-2"
         peers.append(c)
     f = o / "countvectorizer.txt"
     c = Contender(
@@ -420,6 +489,20 @@ def plan(st, shards_dir, shards, plain, text_bytes, prefixes, peer_prefix):
         ["bash", "-c", f"{PEER_PYTHON} {rel(BENCH / 'peers' / 'countvectorizer.py')} "
          f"-o {rel(f)} {pdir}/*.txt"], pbytes, pdesc, threads=1, out_file=f)
     c.cs_ref = ref["1-2"]
+    c.cs_ref_what = "--ngrams 1-2"
+    peers.append(c)
+    f = o / "nltk-cooc.txt"
+    c = Contender(
+        "peer-nltk-cooc", "peer",
+        f"NLTK BigramCollocationFinder.from_words(window_size={w + 1}) per line, "
+        f"pmi + likelihood_ratio: pairs up to {w} apart"
+        + (f" ({st.nltk_runs} run{'s' if st.nltk_runs > 1 else ''})"
+           if st.nltk_runs < st.runs else ""),
+        ["bash", "-c", f"{PEER_PYTHON} {rel(BENCH / 'peers' / 'nltk_cooc.py')} "
+         f"--window {w} -o {rel(f)} {pdir}/*.txt"], pbytes, pdesc, threads=1, out_file=f,
+        runs=st.nltk_runs)
+    c.cs_ref = ref[f"1-w{w}"]
+    c.cs_ref_what = f"--ngrams 1 {cooc_what(w)}"
     peers.append(c)
 
     # 5. scaling: size at -T max, threads 1..max at full size (reusing rows run above)
@@ -438,10 +521,11 @@ def plan(st, shards_dir, shards, plain, text_bytes, prefixes, peer_prefix):
                 cs_argv(st, t, "1-2", TOP, out / cid, cs_in), text_bytes,
                 size_desc + " zst", threads=t, summary=out / cid / "summary.json"))
 
-    contenders = floors + main + unpruned + peers + beside + scaling
+    contenders = floors + main + unpruned + cooc + peers + beside + scaling
     floor_by_t = {c.threads: c for c in floors if c.id.startswith("floor-zstd")}
     for c in contenders:  # only the rows reading the zstd shards, as the floor does
-        if c.group in ("corpusstat", "scaling") and c.threads in floor_by_t:
+        if c.group in ("corpusstat", "corpusstat co-occurrence", "scaling") \
+                and c.threads in floor_by_t:
             c.floor_ref = floor_by_t[c.threads]
     return contenders
 
@@ -505,14 +589,15 @@ def warm_cache(paths):
 def run_all(st, contenders):
     for r in range(st.runs):
         for c in contenders:
-            if c.error:
+            n = c.runs or st.runs
+            if c.error or r >= n:
                 continue
             run_once(st, c)
             if c.error:
-                log(f"run {r + 1}/{st.runs} {c.id}: FAILED {c.error.splitlines()[0][:200]}")
+                log(f"run {r + 1}/{n} {c.id}: FAILED {c.error.splitlines()[0][:200]}")
             else:
                 rss = f", {c.rss_kb[-1] * 1024 / MB:.0f} MB peak RSS" if c.rss_kb else ""
-                log(f"run {r + 1}/{st.runs} {c.id}: {c.walls[-1]:.2f} s"
+                log(f"run {r + 1}/{n} {c.id}: {c.walls[-1]:.2f} s"
                     f" ({c.n_bytes / MB / c.walls[-1]:.1f} MB/s{rss})")
 
 
@@ -553,12 +638,14 @@ def versions(st):
     core = capture(["sort", "--version"]).splitlines()
     py = capture([PEER_PYTHON, "-c", "import sys; print(sys.version.split()[0])"])
     sk = capture([PEER_PYTHON, "-c", "import sklearn; print(sklearn.__version__)"])
+    nl = capture([PEER_PYTHON, "-c", "import nltk; print(nltk.__version__)"])
     return ", ".join([
         cs[0] if cs else "corpusstat ?",
         f"zstd {m.group(1) if m else '?'}",
         core[0].replace("sort (GNU coreutils)", "coreutils") if core else "coreutils ?",
         f"{PEER_PYTHON} {py or '?'}",
         f"scikit-learn {sk or 'not installed'}",
+        f"NLTK {nl or 'not installed'}",
     ])
 
 
@@ -572,6 +659,20 @@ def fmt(x, digits=1):
 
 def ratio_text(c, st):
     """What the ratio column says for c (and the numbers for the CSV)."""
+    if c.uni_ref is not None:
+        # co-occurrence row: its MB/s over --ngrams 1 alone at the same T, same run
+        if not (c.mb_s and c.uni_ref.mb_s):
+            return "", {}
+        r = c.mb_s / c.uni_ref.mb_s
+        nums = {"vs_ngrams1_same_T": r}
+        if c.floor_ref is not None and c.floor_ref.mb_s:
+            nums["vs_zstd_floor"] = c.mb_s / c.floor_ref.mb_s
+        text = f"{r:.2f}x the MB/s of --ngrams 1 (T{c.threads})"
+        if c.target is not None:
+            nums["target_vs_ngrams1"] = c.target
+            text += (f"; target >= {c.target:.2f}: "
+                     + ("met" if r >= c.target else "MISSED"))
+        return text, nums
     if c.floor_ref is not None and c.mb_s and c.floor_ref.mb_s:
         r = c.mb_s / c.floor_ref.mb_s
         pct = f"{100 * r:.1f}" if r < 0.1 else f"{100 * r:.0f}"
@@ -582,17 +683,17 @@ def ratio_text(c, st):
             if ref.mb_s:
                 nums[key] = ref.mb_s / c.mb_s
                 parts.append(f"{nums[key]:.1f}x (T{ref.threads})")
-        ng = "1" if "-1-all" in c.cs_ref[0].id else "1-2"
-        return (f"corpusstat --ngrams {ng} is " + ", ".join(parts)) if parts else "", nums
+        return (f"corpusstat {c.cs_ref_what} is " + ", ".join(parts)) if parts else "", nums
     return "", {}
 
 
 def output_rows(c):
-    """Distinct entries a contender counted: corpusstat's types plus n-gram types (before
-    --top), a peer's output lines."""
+    """Distinct entries a contender counted: corpusstat's types plus n-gram types plus
+    co-occurrence pairs (before --top), a peer's output lines."""
     s = c.median_summary()
     if s:
-        return s.get("types", 0) + sum((s.get("ngram_types") or {}).values())
+        return s.get("types", 0) + sum((s.get("ngram_types") or {}).values()) + \
+            (s.get("cooc_pairs") or 0)
     if c.out_file and c.out_file.exists() and not c.error:
         with open(c.out_file, "rb") as f:
             return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
@@ -624,6 +725,14 @@ def table_rows(st, contenders):
     return rows
 
 
+def fewer_runs(st):
+    """The rows run fewer than BENCH_RUNS times, as the method line says it."""
+    fewer = [f"{what} {n}" for what, n in (("the NLTK peer", st.nltk_runs),
+                                            ("--window 10 and --cooc doc", st.cooc_runs))
+             if n < st.runs]
+    return f" (fewer runs: {', '.join(fewer)})" if fewer else ""
+
+
 def header_lines(st, meta):
     return [
         f"date: {meta['date']}",
@@ -631,7 +740,8 @@ def header_lines(st, meta):
         f"machine: {meta['machine']}",
         f"corpus: {meta['corpus']}",
         f"tools: {meta['versions']}",
-        f"method: {st.runs} run{'s' if st.runs > 1 else ''} of each command, round-robin; median wall time "
+        f"method: {st.runs} run{'s' if st.runs > 1 else ''} of each command"
+        + fewer_runs(st) + ", round-robin; median wall time "
         f"(time.monotonic around the subprocess); MB/s = uncompressed text bytes / 10^6 / "
         f"median wall s; peak RSS = GNU time %M (the largest process of a pipeline), "
         f"max over runs; inputs read once before timing (page cache warm); `sync` before "
@@ -657,6 +767,22 @@ NOTES = [
     "bigrams within a document, across lines; corpusstat folds case fully (Unicode) and "
     "its n-grams stop at line breaks. `entries` is what each counted (corpusstat: types + "
     "n-gram types before --top; peers: lines written).",
+    "co-occurrence rows (issue 4): corpusstat --ngrams 1 --top 1000000 with --cooc window "
+    "--window 5 or 10, or --cooc doc --cooc-vocab 5000 (pairs of the 5,000 terms of highest "
+    "doc_count, per document; a second pass over the shards); ratio = their MB/s over "
+    "`cs-T*-1-top` (unigrams alone, same --top, same thread count, same run); issue 4's "
+    "target is window 5 at >= 1/3 of it. Doc scope runs only at the largest thread count; "
+    "window 10 and doc scope run BENCH_COOC_RUNS times (default 2), the NLTK peer "
+    "BENCH_NLTK_RUNS times (default 1: ~3 s per MB), to keep `make bench` near 10 minutes. "
+    "`entries` adds summary.json's cooc_pairs (distinct pairs before --top).",
+    "NLTK peer: BigramCollocationFinder.from_words(window_size=6) counts ordered pairs "
+    "(w1, w2) with w2 1..5 tokens after w1, the span of corpusstat --window 5 (NLTK's "
+    "window_size counts w1 itself); tokens as Counter's, lines padded with None so that "
+    "no pair crosses a line break (NLTK's from_documents padding); every pair is scored "
+    "with pmi and likelihood_ratio and written. Its pairs are ordered and include a term "
+    "with itself, corpusstat's are unordered pairs of two different terms, so its "
+    "`entries` are more; its ratio compares corpusstat --ngrams 1 --cooc window --window 5 "
+    "(unpruned, rows `cs-T*-1-w5-all-*`) on the same prefix.",
     "Every peer and corpusstat writes its whole table (corpusstat: its CSVs, --top rows per "
     "table when given) under bench/work/out/; the write is part of the time.",
 ]
@@ -764,7 +890,7 @@ def write_csv(path, st, meta, rows, commands):
     for line in header_lines(st, meta):
         buf.write(f"# {line}\n")
     cols = COLUMNS + ["vs_zstd_floor", "cs_T1_over_peer", f"cs_T{st.tmax}_over_peer",
-                      "walls_s", "command"]
+                      "vs_ngrams1_same_T", "target_vs_ngrams1", "walls_s", "command"]
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
     cmd = dict(commands)
