@@ -285,10 +285,12 @@ __attribute__((always_inline)) static inline void prefetch(const cs_counter *c, 
 
 /* memcpy of one item, inlined: a call per item (the size is not a
  * constant) was 7% of a --cooc window run. Items are whole uint64_t words. */
+typedef uint64_t __attribute__((may_alias)) item_word; /* items hold uint32_t ids too */
+
 static inline void copy_item(pend_item *d, const pend_item *s, size_t stride)
 {
-    uint64_t *dw = (uint64_t *)d;
-    const uint64_t *sw = (const uint64_t *)s;
+    item_word *dw = (item_word *)d;
+    const item_word *sw = (const item_word *)s;
     for (size_t k = 0; k < stride / 8; k++)
         dw[k] = sw[k];
 }

@@ -50,7 +50,8 @@ typedef struct cs_counter {
                                            most (also bounded by count.c's budget);
                                            init sets the default, tests lower it */
     uint64_t hash_mask;                 /* term hashes are ANDed with it: all ones, but
-                                           tests clear bits to make terms collide */
+                                           tests clear bits to make terms collide (not
+                                           with a vocabulary: its hashes are unmasked) */
     /* Gram occurrences waiting to be added, per order (see count.c). */
     struct cs_gram_buf {
         uint8_t *items, *tmp;           /* owned; cap items of stride bytes each */

@@ -13,7 +13,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +141,25 @@ void cs_csv_u128(cs_csv *w, unsigned __int128 v)
     cs_csv_raw(w, d, (size_t)(tmp + sizeof tmp - d));
 }
 
+/* Numbers are written with the C locale's decimal point, whatever locale a
+ * program using the library has set: a comma would split the field. */
+static locale_t c_numeric;
+static pthread_once_t c_numeric_once = PTHREAD_ONCE_INIT;
+
+static void make_c_numeric(void)
+{
+    c_numeric = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+int cs_format_double(char *buf, size_t n, double v, int fixed6)
+{
+    pthread_once(&c_numeric_once, make_c_numeric);
+    locale_t old = uselocale(c_numeric ? c_numeric : LC_GLOBAL_LOCALE);
+    int k = fixed6 ? snprintf(buf, n, "%.6f", v) : snprintf(buf, n, "%.15g", v);
+    uselocale(old);
+    return k;
+}
+
 void cs_csv_double(cs_csv *w, double v)
 {
     if (!isfinite(v) || v == 0) {
@@ -146,7 +167,7 @@ void cs_csv_double(cs_csv *w, double v)
         return;
     }
     char tmp[40];
-    int n = snprintf(tmp, sizeof tmp, "%.15g", v);
+    int n = cs_format_double(tmp, sizeof tmp, v, 0);
     cs_csv_raw(w, tmp, (size_t)n);
 }
 

@@ -34,6 +34,10 @@ void cs_csv_u128(cs_csv *w, unsigned __int128 v);
  * infinity would be a bug upstream: written as 0, never as text a
  * spreadsheet misreads. */
 void cs_csv_double(cs_csv *w, double v);
+/* snprintf of one double as "%.15g" (fixed6: "%.6f") with the C locale's
+ * decimal point, whatever the program's locale (summary.json and the CSV
+ * must not get a comma). */
+int cs_format_double(char *buf, size_t n, double v, int fixed6);
 /* One table row: `lead` as it is (e.g. "2," or ""), the text field key
  * (quoted as cs_csv_field does), then ",a,b\n". One buffer reservation per
  * row: tables have millions. */

@@ -48,6 +48,14 @@ cs_status cs_options_check(const cs_options *o, cs_error *err)
                      o->max_len);
         return CS_ERR_USAGE;
     }
+    if ((unsigned)o->cooc > CS_COOC_DOC || (unsigned)o->weight > CS_WEIGHT_HARMONIC) {
+        cs_error_set(err, CS_ERR_USAGE, NULL, "--cooc or --weight: not a known value");
+        return CS_ERR_USAGE;
+    }
+    if (o->cooc_terms_path && o->cooc != CS_COOC_DOC) {
+        cs_error_set(err, CS_ERR_USAGE, NULL, "--cooc-terms is for --cooc doc only");
+        return CS_ERR_USAGE;
+    }
     if (o->window < 1 || o->window > CS_WINDOW_MAX) {
         cs_error_set(err, CS_ERR_USAGE, NULL, "--window %d: want 1 to %d", o->window, CS_WINDOW_MAX);
         return CS_ERR_USAGE;

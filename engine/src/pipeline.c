@@ -58,6 +58,8 @@
 /* A JSONL record is parsed whole; longer lines are skipped as bad records.
  * TODO(issue 6): stream the text field so no line is too long. */
 #define MAX_RECORD ((size_t)1 << 30)
+/* Threads that sum pair margins, each into its own array (merge_pairs). */
+#define MARGIN_THREADS 4
 /* Bad records printed per input; the rest are counted and summarised. */
 #define DIAGS_PER_INPUT 100
 
@@ -92,6 +94,7 @@ typedef struct run {
     cs_tok_config cfg_ext, cfg_lines;
     cs_strset *stopwords;
     cs_vocab *vocab;   /* --cooc doc: its terms (from --cooc-terms, or chosen after pass 1) */
+    struct stat *seen; /* owned; two passes: each input as it was before the first */
     const uint8_t *skip; /* [input]: not read again (the second pass of --cooc doc) */
     cs_input_list inputs;
     cs_in_result *in;
@@ -794,8 +797,11 @@ static void merge_pairs(run *r, cs_merged *m)
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         m->term_base[p + 1] = m->term_base[p] + m->terms->part[p].n;
     const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
-    unsigned __int128 **acc = cs_xcalloc((size_t)nt, sizeof *acc);
-#pragma omp parallel num_threads(nt) default(none) shared(m, acc, n_terms)
+    /* 16 bytes a term per thread: a few threads are enough for a pass
+     * over the pairs, and bound that memory on machines with many cores. */
+    const int na = nt < MARGIN_THREADS ? nt : MARGIN_THREADS;
+    unsigned __int128 **acc = cs_xcalloc((size_t)na, sizeof *acc);
+#pragma omp parallel num_threads(na) default(none) shared(m, acc, n_terms)
     {
         unsigned __int128 *mine = cs_xcalloc(n_terms + 1, sizeof *mine);
         acc[omp_get_thread_num()] = mine;
@@ -806,18 +812,57 @@ static void merge_pairs(run *r, cs_merged *m)
     /* thread 0's margins become the sums */
     unsigned __int128 total = 0;
 #pragma omp parallel for schedule(static) num_threads(nt) default(none) \
-    shared(acc, n_terms, nt) reduction(+ : total)
+    shared(acc, n_terms, na) reduction(+ : total)
     for (size_t i = 0; i < n_terms; i++) {
-        for (int t = 1; t < nt; t++)
+        for (int t = 1; t < na; t++)
             if (acc[t])
                 acc[0][i] += acc[t][i];
         total += acc[0][i];
     }
-    for (int t = 1; t < nt; t++)
+    for (int t = 1; t < na; t++)
         free(acc[t]);
     m->margin = acc[0];
     m->total = total;
     free(acc);
+}
+
+/* --cooc doc with --cooc-vocab reads every input twice: each must be a
+ * regular file (a pipe or stdin cannot be read again; opening a FIFO a
+ * second time would wait for a writer forever). Records how each looked,
+ * so that second_pass can tell one that changed in between. */
+static cs_status check_rereadable(run *r, cs_error *err)
+{
+    r->seen = cs_xcalloc(r->inputs.n + 1, sizeof *r->seen);
+    for (size_t i = 0; i < r->inputs.n; i++) {
+        const cs_input *in = &r->inputs.v[i];
+        if (in->error)
+            continue; /* unreadable: reported and skipped in the first pass */
+        if (in->is_stdin || stat(in->path, &r->seen[i]) != 0 || !S_ISREG(r->seen[i].st_mode)) {
+            cs_error_set(err, CS_ERR_USAGE, in->is_stdin ? NULL : in->path,
+                         "--cooc doc reads its inputs twice (once to find the top "
+                         "--cooc-vocab terms), and %s cannot be read twice: give the terms "
+                         "with --cooc-terms FILE, or the input as a regular file",
+                         in->is_stdin ? "stdin" : "this input (not a regular file)");
+            return CS_ERR_USAGE;
+        }
+    }
+    return CS_OK;
+}
+
+/* The input that is not as check_rereadable saw it, or SIZE_MAX. */
+static size_t changed_input(const run *r)
+{
+    for (size_t i = 0; i < r->inputs.n; i++) {
+        const struct stat *a = &r->seen[i];
+        struct stat b;
+        if (r->inputs.v[i].error)
+            continue;
+        if (stat(r->inputs.v[i].path, &b) != 0 || b.st_dev != a->st_dev || b.st_ino != a->st_ino ||
+            b.st_size != a->st_size || b.st_mtim.tv_sec != a->st_mtim.tv_sec ||
+            b.st_mtim.tv_nsec != a->st_mtim.tv_nsec)
+            return i;
+    }
+    return SIZE_MAX;
 }
 
 static void add_to_vocab(void *v, const uint8_t *p, size_t n)
@@ -842,9 +887,15 @@ static cs_status second_pass(run *r, cs_error *err)
         skip[i] = r->in[i].status != CS_IN_OK;
         r->in[i] = (cs_in_result){0};
     }
-    worker *saved = cs_xmalloc((size_t)r->nt * sizeof *saved);
+    struct {
+        cs_tok_stats st;
+        int64_t bad_records;
+        size_t n_diags;
+    } *saved = cs_xmalloc((size_t)r->nt * sizeof *saved);
     for (int t = 0; t < r->nt; t++) {
-        saved[t] = *r->w[t];
+        saved[t].st = r->w[t]->st;
+        saved[t].bad_records = r->w[t]->bad_records;
+        saved[t].n_diags = r->w[t]->n_diags;
         cs_counter_set_vocab(&r->w[t]->counter, r->vocab, 1);
     }
     r->skip = skip;
@@ -861,7 +912,7 @@ static cs_status second_pass(run *r, cs_error *err)
         cs_counter_flush(&rp->w[omp_get_thread_num()]->counter);
     }
     r->skip = NULL;
-    size_t changed = SIZE_MAX;
+    size_t changed = changed_input(r); /* rewritten in place, even at the same size */
     for (size_t i = 0; i < n_in; i++) {
         const cs_in_result *a = &first[i], *b = &r->in[i];
         if (!skip[i] && changed == SIZE_MAX &&
@@ -907,9 +958,11 @@ static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_er
             cs_vocab_add(r->vocab, cs_term_bytes(e), e->len);
         }
         free(gids);
-        cs_status st = second_pass(r, err);
-        if (st != CS_OK)
-            return st;
+        if (r->vocab->n >= 2) { /* else no pair: no need to read anything again */
+            cs_status st = second_pass(r, err);
+            if (st != CS_OK)
+                return st;
+        }
     }
     cs_vocab *v = r->vocab;
     for (uint32_t i = 0; i < v->n; i++) {
@@ -917,6 +970,9 @@ static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_er
         v->gid[i] = e ? e->id : UINT32_MAX; /* none: a listed term the corpus never held */
     }
     cs_merged_add_pairs(m, 1);
+    m->total = (unsigned __int128)documents; /* margins: the terms' doc_count */
+    if (!r->w[0]->counter.pairs)
+        return CS_OK; /* a vocabulary of fewer than two terms: no pair, no second pass */
     cs_table **pairs = cs_xmalloc((size_t)nt * sizeof *pairs);
     for (int t = 0; t < nt; t++)
         pairs[t] = r->w[t]->counter.pairs;
@@ -924,7 +980,6 @@ static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_er
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         cs_merge_doc_pairs_part(m, pairs, p, v->gid);
     free(pairs);
-    m->total = (unsigned __int128)documents; /* margins: the terms' doc_count */
     return CS_OK;
 }
 
@@ -1057,14 +1112,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         }
     cs_inputs_expand(inputs, n_inputs, opt->format, excl, n_excl, &r.inputs);
     if (opt->cooc == CS_COOC_DOC && !r.vocab)
-        for (size_t i = 0; i < r.inputs.n; i++)
-            if (r.inputs.v[i].is_stdin) {
-                cs_error_set(err, CS_ERR_USAGE, NULL,
-                             "--cooc doc reads its inputs twice (once to find the top "
-                             "--cooc-vocab terms), and stdin cannot be read twice: give the "
-                             "terms with --cooc-terms FILE, or the input as a file");
-                st = CS_ERR_USAGE;
-            }
+        st = check_rereadable(&r, err);
     free(real[0]);
     free(real[1]);
     if (st != CS_OK)
@@ -1226,5 +1274,6 @@ done:
     cs_inputs_free(&r.inputs);
     cs_strset_free(r.stopwords);
     cs_vocab_free(r.vocab);
+    free(r.seen);
     return st;
 }

@@ -14,10 +14,11 @@
  */
 #include "reduce.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure.h"
+#include "measures.h"
 
 cs_merged *cs_merged_new(cs_table *const *src, int n_src, int gram_min, int gram_max)
 {
@@ -110,8 +111,10 @@ static void merge_keys(cs_merged *m, cs_table *mt, cs_table *const *src, unsigne
         const cs_part *sp = &src[s]->part[p];
         for (uint32_t i = 0; i < sp->n; i++) {
             const cs_gram *e = cs_part_entry(sp, src[s]->stride, i);
-            for (unsigned k = 0; k < order; k++)
+            for (unsigned k = 0; k < order; k++) {
                 ids[k] = remap[s][e->ids[k]];
+                assert(ids[k] != UINT32_MAX); /* doc scope: a vocabulary term never counted */
+            }
             int is_new;
             cs_gram *d = cs_table_gram(mt, e->hash, ids, &is_new);
             if (kind == KEYS_GRAMS) {

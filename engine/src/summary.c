@@ -74,7 +74,7 @@ static void dbl(cs_csv *w, int indent, const char *k, double v, int last)
 {
     char tmp[64];
     key(w, indent, k);
-    int n = snprintf(tmp, sizeof tmp, "%.6f", v >= 0 ? v : 0.0);
+    int n = cs_format_double(tmp, sizeof tmp, v >= 0 ? v : 0.0, 1);
     cs_csv_raw(w, tmp, (size_t)n);
     cs_csv_raw(w, last ? "\n" : ",\n", last ? 1 : 2);
 }

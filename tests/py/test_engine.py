@@ -8,7 +8,7 @@ import os
 import sqlite3
 import subprocess
 
-from csutil import (count, gen_text, run, summary, tables, tmpdir, zstd, zstd_frames)
+from csutil import (ENGINE, count, gen_text, run, summary, tables, tmpdir, zstd, zstd_frames)
 
 
 def _corpus(d, jsonl=False):
@@ -307,3 +307,29 @@ def test_stdin_file_partly_read_by_the_parent():
         subprocess.run(["bash", "-c", f"(read -r _; {os.path.abspath(ENGINE)} count -q -o {out} -) < {src}"],
                        check=True)
         assert tables(out)["terms.csv"] == b"term,count,doc_count\nkeep,1,1\nthese,1,1\nwords,1,1\n"
+
+
+def test_cooc_doc_reads_regular_files_twice_only():
+    with tmpdir() as d:
+        src = _corpus(d)
+        out = os.path.join(d, "o")
+        # fewer than two vocabulary terms: no pair, and no second pass needed
+        for k in ("0", "1"):
+            count([src], out, "--cooc", "doc", "--cooc-vocab", k)
+            assert tables(out)["cooc.csv"] == b"term_a,term_b,count,pmi,npmi,llr\n"
+        count([src], out, "--cooc", "doc", "--cooc-vocab", "2")
+        assert tables(out)["cooc.csv"].count(b"\n") == 2
+        # stdin and a FIFO cannot be read twice: a usage error, not a hang
+        err = count(["-"], out, "--cooc", "doc", rc=2, input=b"a b c\n")
+        assert "stdin" in err and "--cooc-terms" in err, err
+        fifo = os.path.join(d, "fifo")
+        os.mkfifo(fifo)
+        p = subprocess.run([ENGINE, "count", "-q", "-o", out, "--cooc", "doc", fifo],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+        assert p.returncode == 2 and b"not a regular file" in p.stderr, p.stderr
+        # with the terms given, one pass: stdin works
+        terms = os.path.join(d, "terms")
+        with open(terms, "w") as f:
+            f.write("a\nc\n")
+        count(["-"], out, "--cooc", "doc", "--cooc-terms", terms, input=b"a b c\nc a\n")
+        assert tables(out)["cooc.csv"].split(b"\n")[1].startswith(b"a,c,1,")

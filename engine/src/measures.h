@@ -1,5 +1,5 @@
 /*
- * measure.h - association measures of a pair from exact counts: PMI, NPMI
+ * measures.h - association measures of a pair from exact counts: PMI, NPMI
  * and Dunning's G^2 (the contract's "Measures").
  *
  * The inputs are exact integers (window scope: counts in units of
@@ -12,8 +12,8 @@
  *   delta = k11*k22 - k12*k21 = c*n - m_a*m_b
  * of the 2x2 table, computed in 256 bits.
  */
-#ifndef CS_MEASURE_H
-#define CS_MEASURE_H
+#ifndef CS_MEASURES_H
+#define CS_MEASURES_H
 
 #include <stdint.h>
 
@@ -32,8 +32,5 @@ typedef struct cs_measures {
  * Never NaN, infinite or -0. */
 void cs_measures_of(unsigned __int128 c, unsigned __int128 m_a, unsigned __int128 m_b,
                     unsigned __int128 n, uint64_t unit, cs_measures *out);
-
-/* A signed 128-bit integer as the nearest double (for printing counts). */
-double cs_i128_to_double(__int128 v);
 
 #endif
