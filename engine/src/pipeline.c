@@ -639,8 +639,8 @@ static void write_pairs(cs_csv *w, const cs_merged *m, cs_rows *parts, uint64_t 
         const unsigned __int128 units = ((unsigned __int128)(uint64_t)row->count << 64) | row->units_lo;
         if (m->unit == 1)
             cs_csv_u128(w, units);
-        else /* harmonic: a decimal */
-            cs_csv_double(w, (double)units / (double)m->unit);
+        else /* harmonic: a decimal; the whole part exact, so only the fraction rounds */
+            cs_csv_double(w, (double)(units / m->unit) + (double)(units % m->unit) / (double)m->unit);
         const double *ms = &parts[g.last].measure[3 * (size_t)(row - parts[g.last].v)];
         for (int i = 0; i < 3; i++) {
             cs_csv_raw(w, ",", 1);
@@ -1163,6 +1163,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     sum.in = r.in;
     sum.threads = r.nt;
     sum.stopwords = cs_strset_size(r.stopwords);
+    sum.cooc_terms = opt->cooc_terms_path && r.vocab ? r.vocab->n : 0;
     for (int t = 0; t < r.nt; t++) {
         const worker *w = r.w[t];
         sum.tok.documents += w->st.documents;

@@ -126,8 +126,10 @@ int cs_summary_write(int dirfd, const cs_summary *s)
         num(&w, 4, "window", o->window, 0);
         str(&w, 4, "weight", o->weight == CS_WEIGHT_HARMONIC ? "harmonic" : "none", 0);
     } else if (o->cooc == CS_COOC_DOC) {
-        if (o->cooc_terms_path)
+        if (o->cooc_terms_path) {
             str(&w, 4, "cooc_terms", o->cooc_terms_path, 0);
+            num(&w, 4, "cooc_terms_loaded", (int64_t)s->cooc_terms, 0);
+        }
         else
             num(&w, 4, "cooc_vocab", (int64_t)o->cooc_vocab, 0);
     }

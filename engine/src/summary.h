@@ -36,6 +36,7 @@ typedef struct cs_summary {
     uint64_t peak_rss;
     int threads;
     size_t stopwords;
+    size_t cooc_terms;                       /* terms read from --cooc-terms */
 } cs_summary;
 
 /* Writes summary.json into the folder dirfd. Returns 0 or errno. */
