@@ -71,6 +71,11 @@ typedef struct cs_counter {
     uint32_t n_doc_terms, cap_doc_terms;
     uint64_t *seen_in;                  /* owned; [index]: the document that last saw it */
     int pairs_only;                     /* count document pairs and nothing else */
+    /* A small vocabulary's pairs are counted in a dense upper triangle,
+     * [pair (i, j), i < j], and moved into `pairs` by cs_counter_flush (and
+     * before a cell could overflow); NULL: through the sorted batches. */
+    int32_t *tri;                       /* owned */
+    uint64_t tri_docs;                  /* documents added since the last move */
 } cs_counter;
 
 #define CS_NO_TERM UINT32_MAX

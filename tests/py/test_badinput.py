@@ -65,7 +65,12 @@ def test_corrupt_frame_midway_is_taken_back():
         shard[len(shard) * 3 // 4] ^= 0x5A
         src, ref = _good_and_bad(d, bytes(shard))
         path = os.path.join(src, "b.txt.zst")
-        for opts in ((), ("--doc-sep", "blank"), ("--doc-sep", "line", "-T", "1")):
+        # co-occurrence too: window pairs, and document pairs both in the dense triangle
+        # of a small vocabulary and through the sorted batches of a large one
+        for opts in ((), ("--doc-sep", "blank"), ("--doc-sep", "line", "-T", "1"),
+                     ("--doc-sep", "blank", "--window", "9", "--weight", "harmonic"),
+                     ("--doc-sep", "blank", "--cooc", "doc", "--cooc-vocab", "50"),
+                     ("--doc-sep", "line", "--cooc", "doc", "--cooc-vocab", "100000")):
             s = _check_skip(src, ref, os.path.join(d, "out"),
                             rf"^corpusstat: {re.escape(path)}: byte \d+: zstd: .*; shard skipped\n$",
                             opts)
