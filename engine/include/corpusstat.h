@@ -125,8 +125,10 @@ cs_status cs_options_check(const cs_options *opt, cs_error *err);
  * the tables in opt->out_dir. On any status but CS_OK the previous tables are
  * left as they were and no new table exists under a final name.
  * Cost: one pass over the inputs (two over a zstd shard that fails to
- * decode). Memory: the distinct keys of each thread's tables (a key seen
- * by several threads is held by each until the merge), plus about
+ * decode, and two over every input for --cooc doc without --cooc-terms).
+ * Memory: the distinct keys of each thread's tables, co-occurrence pairs
+ * included (a key seen by several threads is held by each until the
+ * merge), plus about
  * (3 x threads + inputs being read) x chunk_size of buffers; a JSONL line
  * longer than a chunk grows its buffer to hold it (up to 1 GiB). */
 cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_inputs,

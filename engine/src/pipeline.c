@@ -27,9 +27,16 @@
  * read again, so a decode error there ends the run.
  *
  * Each thread's counter holds n-gram occurrences back in sorted batches
- * (count.c: up to 16 MiB of them, twice for sorting, per thread); when
- * every task has run, each thread adds what its counter still holds, still
- * inside the count phase.
+ * (count.c: up to 16 MiB of them, and 6 MiB of pair occurrences, twice for
+ * sorting, per thread; a small --cooc doc vocabulary adds its pair
+ * triangle, up to 64 MiB); when every task has run, each thread adds what
+ * its counter still holds, still inside the count phase.
+ *
+ * Co-occurrence: window pairs are counted with the terms and merged like
+ * bigrams, then each term's margin is summed (merge_pairs). Document pairs
+ * need their vocabulary first: from --cooc-terms it is known before
+ * counting; for --cooc-vocab the inputs are read a second time once the
+ * terms are merged (second_pass), counting pairs and nothing else.
  *
  * Merging: partition p of every thread's tables is merged by one task into
  * the first thread's partition p, terms first (they assign global ids),
