@@ -129,9 +129,9 @@ int cs_summary_write(int dirfd, const cs_summary *s)
         if (o->cooc_terms_path) {
             str(&w, 4, "cooc_terms", o->cooc_terms_path, 0);
             num(&w, 4, "cooc_terms_loaded", (int64_t)s->cooc_terms, 0);
-        }
-        else
+        } else {
             num(&w, 4, "cooc_vocab", (int64_t)o->cooc_vocab, 0);
+        }
     }
     num(&w, 4, "min_count", (int64_t)o->min_count, 0);
     if (o->top == UINT64_MAX)
