@@ -38,6 +38,9 @@ void cs_csv_double(cs_csv *w, double v);
  * decimal point, whatever the program's locale (summary.json and the CSV
  * must not get a comma). */
 int cs_format_double(char *buf, size_t n, double v, int fixed6);
+/* The same text as cs_format_double(out, 40, v, 0), finite nonzero v, out
+ * of 40 bytes, mostly without printf (tested against it). */
+int cs_format_g15(char *out, double v);
 /* One table row: `lead` as it is (e.g. "2," or ""), the text field key
  * (quoted as cs_csv_field does), then ",a,b\n". One buffer reservation per
  * row: tables have millions. */

@@ -373,7 +373,13 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
     out->part = p;
     out->v = cs_xmalloc(((size_t)part->n + 1) * sizeof *out->v);
     size_t key_bytes = 0;
+    const unsigned n_ids = pairs ? 2 : order;
     for (uint32_t i = 0; i < part->n; i++) {
+        if (order != 1 && i + 8 < part->n) { /* the terms of a key 8 on: random, in the merged table */
+            const uint32_t *ahead = gram_ids(m, order, p, i + 8);
+            for (unsigned k = 0; k < n_ids; k++)
+                __builtin_prefetch(cs_merged_term(m, ahead[k]));
+        }
         const cs_cnt *c = entry_cnt(t, order, p, i);
         const cs_i128 n = pairs ? cs_cnt_units(c) : c->count;
         if (n <= 0)
@@ -395,7 +401,6 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
             r->key = cs_term_bytes(e);
             r->len = e->len;
         } else {
-            const unsigned n_ids = pairs ? 2 : order;
             const uint32_t *ids = gram_ids(m, order, p, i);
             r->len = n_ids - 1; /* the separators */
             for (unsigned k = 0; k < n_ids; k++)
@@ -406,12 +411,16 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
     if (order != 1) {
         uint8_t *d = out->arena = cs_xmalloc(key_bytes + 1);
         for (size_t i = 0; i < out->n; i++) {
+            if (i + 8 < out->n) { /* as above: the terms of a key 8 rows on */
+                const uint32_t *ahead = gram_ids(m, order, p, out->v[i + 8].idx);
+                for (unsigned k = 0; k < n_ids; k++)
+                    __builtin_prefetch(cs_merged_term(m, ahead[k]));
+            }
             cs_row *r = &out->v[i];
             const uint32_t *ids = gram_ids(m, order, p, r->idx);
             const cs_term *pair[2];
             if (pairs)
                 pair_terms(m, ids, &pair[0], &pair[1]);
-            const unsigned n_ids = pairs ? 2 : order;
             r->key = d;
             for (unsigned k = 0; k < n_ids; k++) {
                 const cs_term *e = pairs ? pair[k] : cs_merged_term(m, ids[k]);
@@ -436,6 +445,17 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
     if (pairs) { /* measures of the rows kept only: the rest are never printed */
         out->measure = cs_xmalloc((out->n + 1) * 3 * sizeof *out->measure);
         for (size_t i = 0; i < out->n; i++) {
+            /* Rows are in count order now, their entries and their terms'
+             * margins scattered: two dependent misses a row. Fetch the
+             * entry 16 rows ahead, and the margins of the row 8 ahead, whose
+             * entry has arrived (bench/NOTES.md, 19). */
+            if (i + 16 < out->n)
+                __builtin_prefetch(cs_part_entry(part, t->stride, out->v[i + 16].idx));
+            if (i + 8 < out->n && m->margin) {
+                const uint32_t *ahead = gram_ids(m, order, p, out->v[i + 8].idx);
+                __builtin_prefetch(&m->margin[term_index(m, ahead[0])]);
+                __builtin_prefetch(&m->margin[term_index(m, ahead[1])]);
+            }
             const cs_row *r = &out->v[i];
             const uint32_t *ids = gram_ids(m, order, p, r->idx);
             const unsigned __int128 c = ((unsigned __int128)(uint64_t)r->count << 64) | r->units_lo;

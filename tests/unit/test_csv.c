@@ -1,6 +1,7 @@
 /* test_csv.c - RFC 4180 quoting, and the output folder: staged, swapped in
  * whole, refused when it holds other files. */
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,50 @@ static void field(cs_csv *w, const char *a, const char *b)
     cs_csv_raw(w, "\n", 1);
 }
 
+/* cs_format_g15 writes what snprintf("%.15g") writes (cs_format_double),
+ * on doubles of every exponent, near rounding boundaries, and the shapes
+ * cooc.csv prints (ratios of small integers, logarithms). */
+static void test_format_g15(void)
+{
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    int bad = 0, n = 0;
+    char a[48], b[48];
+    for (int i = 0; i < 600000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double v;
+        switch (i % 6) {
+        case 0: { /* any bits with an exponent within 1e-40 .. 1e40 */
+            uint64_t bits = (x & 0x800FFFFFFFFFFFFFull) | ((uint64_t)(1023 - 133 + (x >> 52) % 266) << 52);
+            memcpy(&v, &bits, sizeof v);
+            break;
+        }
+        case 1: v = (double)(x % 1000000007) / (double)(1 + (x >> 40) % 2520); break;
+        case 2: v = log((double)(1 + x % 100000)) * ((x >> 60) & 1 ? -1 : 1) / 3.0; break;
+        case 3: v = (double)(x % 100000000000000000ull); break; /* up to 17 digits */
+        case 4: { /* a 16th digit of 5: the rounding boundary */
+            double m = (double)(100000000000000ull + x % 900000000000000ull) + 0.5;
+            v = m * pow(10, (int)(x >> 59) - 20);
+            break;
+        }
+        default: v = nextafter(pow(10, (int)((x >> 58) % 40) - 20), (x & 1) ? 0 : 1e300); break;
+        }
+        if (!isfinite(v) || v == 0)
+            continue;
+        n++;
+        cs_format_double(a, sizeof a, v, 0);
+        cs_format_g15(b, v);
+        if (strcmp(a, b) != 0 && bad++ < 5)
+            printf("g15 of %.17g: %s, want %s\n", v, b, a);
+    }
+    CHECK_MSG(bad == 0, "%d of %d doubles written unlike %%.15g", bad, n);
+    CHECK(n > 500000);
+}
+
 int main(void)
 {
+    test_format_g15();
     char dir[] = "/tmp/cs-test-csv-XXXXXX";
     if (!mkdtemp(dir))
         return 1;
