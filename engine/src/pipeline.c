@@ -560,7 +560,11 @@ static void input_task(run *r, size_t idx)
 {
     const cs_input *in = &r->inputs.v[idx];
     cs_in_result *res = &r->in[idx];
-    if (stopped_before(r, idx) || (r->skip && r->skip[idx]))
+    if (r->skip && r->skip[idx]) {
+        progress_add(r, in->size); /* as its first reading did */
+        return;
+    }
+    if (stopped_before(r, idx))
         return;
     const char *why = in->error;
     cs_source *src = why ? NULL : cs_source_open(in, &why);
@@ -905,8 +909,7 @@ static cs_status second_pass(run *r, cs_error *err)
         saved[t].n_diags = r->w[t]->n_diags;
         cs_counter_set_vocab(&r->w[t]->counter, r->vocab, 1);
     }
-    r->skip = skip;
-    r->done = 0;
+    r->skip = skip; /* progress goes on: the total counted both readings */
     int nt = r->nt;
     run *rp = r;
 #pragma omp parallel num_threads(nt) default(none) shared(rp)
@@ -1127,6 +1130,8 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     r.in = cs_xcalloc(r.inputs.n + 1, sizeof *r.in);
     for (size_t i = 0; i < r.inputs.n; i++)
         r.total += r.inputs.v[i].size;
+    if (opt->cooc == CS_COOC_DOC && !r.vocab)
+        r.total *= 2; /* every input is read twice (second_pass) */
 
     r.nt = opt->threads > 0 ? opt->threads : omp_get_num_procs();
     r.max_bufs = 3 * r.nt + 2;
