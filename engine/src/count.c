@@ -72,6 +72,12 @@ typedef struct pend_item {
 } pend_item;
 #define PEND_NEG (1ull << 63)
 
+/* An item's doc field: v (under 2^63) with the counter's sign. */
+static inline uint64_t with_sign(const cs_counter *c, uint64_t v)
+{
+    return v | (c->sign < 0 ? PEND_NEG : 0);
+}
+
 static inline pend_item *item_at(uint8_t *items, size_t stride, uint32_t i)
 {
     return (pend_item *)(items + (size_t)i * stride);
@@ -213,15 +219,22 @@ static inline uint64_t tri_row(uint64_t n, uint64_t i)
     return i * (2 * n - i - 1) / 2 - i - 1; /* + j */
 }
 
+/* The pair table and its batch, for either scope. */
+static void init_pairs(cs_counter *c)
+{
+    assert(!c->pairs);
+    c->pairs = cs_table_new(2);
+    c->pend_pairs.stride = item_stride(2);
+    c->pend_pairs.max = PEND_MAX;
+}
+
 void cs_counter_set_vocab(cs_counter *c, const cs_vocab *v, int pairs_only)
 {
-    assert(!c->pairs && !c->window);
-    c->pairs = cs_table_new(2);
+    assert(!c->window);
+    init_pairs(c);
     c->vocab = v;
     c->pairs_only = pairs_only;
     c->seen_in = cs_xcalloc((size_t)v->n + 1, sizeof *c->seen_in);
-    c->pend_pairs.stride = item_stride(2);
-    c->pend_pairs.max = PEND_MAX;
     if (v->n >= 2 && tri_cells(v->n) * sizeof *c->tri <= TRI_MAX_BYTES)
         c->tri = cs_xcalloc((size_t)tri_cells(v->n), sizeof *c->tri); /* pages zeroed as touched */
 }
@@ -243,14 +256,12 @@ uint64_t cs_harmonic_unit(int w)
 
 void cs_counter_set_window(cs_counter *c, int w, int harmonic)
 {
-    assert(w >= 1 && w <= CS_WINDOW_MAX && !c->pairs);
-    c->pairs = cs_table_new(2);
+    assert(w >= 1 && w <= CS_WINDOW_MAX);
+    init_pairs(c);
     c->window = w;
     const uint64_t unit = harmonic ? cs_harmonic_unit(w) : 1;
     for (int d = 1; d <= w; d++)
         c->weight[d] = harmonic ? unit / (uint64_t)d : 1;
-    c->pend_pairs.stride = item_stride(2);
-    c->pend_pairs.max = PEND_MAX;
 }
 
 /* Keeps the newest gram_max entries of a history; returns the new length. */
@@ -411,7 +422,7 @@ static inline void pend_gram(cs_counter *c, int n, uint64_t h, const uint32_t *i
 {
     pend_item *e = pend_slot(c, &c->pend[n], c->grams[n], 0);
     e->hash = h;
-    e->doc = c->doc | (c->sign < 0 ? PEND_NEG : 0);
+    e->doc = with_sign(c, c->doc);
     memcpy(e->ids, ids, (size_t)n * sizeof *ids);
 }
 
@@ -455,7 +466,7 @@ static inline void window_pairs(cs_counter *c, uint32_t id, uint64_t h)
         uint64_t hh[2] = {swap ? oh : h, swap ? h : oh};
         pend_item *e = pend_slot(c, &c->pend_pairs, c->pairs, 1);
         e->hash = XXH3_64bits(hh, sizeof hh);
-        e->doc = c->weight[d] | (c->sign < 0 ? PEND_NEG : 0);
+        e->doc = with_sign(c, c->weight[d]);
         e->ids[0] = swap ? other : id;
         e->ids[1] = swap ? id : other;
     }
@@ -536,6 +547,16 @@ static void doc_pairs(cs_counter *c)
     c->n_doc_terms = 0;
 }
 
+/* A document begins: a fresh id, and no history, window or terms. */
+static inline void open_doc(cs_counter *c)
+{
+    c->doc = c->next_doc;
+    c->next_doc += c->doc_step;
+    c->hist_len = 0;
+    c->seg_pos = 0;
+    c->n_doc_terms = 0;
+}
+
 /* The second pass of --cooc doc: document pairs only. */
 static void consume_doc_pairs(cs_counter *c, const cs_tok_batch *b)
 {
@@ -546,9 +567,7 @@ static void consume_doc_pairs(cs_counter *c, const cs_tok_batch *b)
             doc_term(c, c->term_hash[j++], b->bytes + b->off[i], b->len[i]);
             break;
         case CS_EV_DOC_BEGIN:
-            c->doc = c->next_doc;
-            c->next_doc += c->doc_step;
-            c->n_doc_terms = 0;
+            open_doc(c);
             break;
         case CS_EV_DOC_END:
             doc_pairs(c);
@@ -614,11 +633,7 @@ void cs_counter_consume(void *ctx, const cs_tok_batch *b)
                 doc_pairs(c);
             break;
         case CS_EV_DOC_BEGIN:
-            c->doc = c->next_doc;
-            c->next_doc += c->doc_step;
-            c->hist_len = 0;
-            c->seg_pos = 0;
-            c->n_doc_terms = 0;
+            open_doc(c);
             break;
         }
     }

@@ -647,7 +647,7 @@ static void write_pairs(cs_csv *w, const cs_merged *m, cs_rows *parts, uint64_t 
         cs_csv_raw(w, ",", 1);
         cs_csv_field(w, &b, &lb, 1);
         cs_csv_raw(w, ",", 1);
-        const unsigned __int128 units = ((unsigned __int128)(uint64_t)row->count << 64) | row->units_lo;
+        const unsigned __int128 units = cs_row_units(row);
         if (m->unit == 1)
             cs_csv_u128(w, units);
         else /* harmonic: a decimal; the whole part exact, so only the fraction rounds */
@@ -789,6 +789,20 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
 /* ------------------------------------------------------------------ */
 /* co-occurrence                                                        */
 
+/* Merges every thread's pair table into m->pairs, a task per partition. */
+static void merge_pair_tables(run *r, cs_merged *m, const uint32_t *const *remap)
+{
+    const int nt = r->nt;
+    cs_table **pairs = cs_xmalloc((size_t)nt * sizeof *pairs);
+    for (int t = 0; t < nt; t++)
+        pairs[t] = r->w[t]->counter.pairs;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
+    shared(m, pairs, remap)
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        cs_merge_pairs_part(m, pairs, p, remap);
+    free(pairs);
+}
+
 /* Merges the threads' window pairs into m (terms merged first) and sums
  * each term's margin for the measures: a partition task per pair
  * partition, adding into its thread's own margins, then a sum per term
@@ -798,13 +812,7 @@ static void merge_pairs(run *r, cs_merged *m)
     const cs_options *o = r->opt;
     const int nt = r->nt;
     cs_merged_add_pairs(m, o->weight == CS_WEIGHT_HARMONIC ? cs_harmonic_unit(o->window) : 1);
-    cs_table **pairs = cs_xmalloc((size_t)nt * sizeof *pairs);
-    for (int t = 0; t < nt; t++)
-        pairs[t] = r->w[t]->counter.pairs;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) shared(m, pairs)
-    for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_pairs_part(m, pairs, p);
-    free(pairs);
+    merge_pair_tables(r, m, (const uint32_t *const *)m->remap);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         m->term_base[p + 1] = m->term_base[p] + m->terms->part[p].n;
     const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
@@ -958,7 +966,6 @@ static cs_status second_pass(run *r, cs_error *err)
  * then the pairs merged and their measures' totals set. */
 static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_error *err)
 {
-    const int nt = r->nt;
     if (!r->vocab) {
         uint32_t n;
         uint32_t *gids = cs_top_terms_by_docs(m, r->opt->cooc_vocab, &n);
@@ -983,13 +990,12 @@ static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_er
     m->total = (unsigned __int128)documents; /* margins: the terms' doc_count */
     if (!r->w[0]->counter.pairs)
         return CS_OK; /* a vocabulary of fewer than two terms: no pair, no second pass */
-    cs_table **pairs = cs_xmalloc((size_t)nt * sizeof *pairs);
-    for (int t = 0; t < nt; t++)
-        pairs[t] = r->w[t]->counter.pairs;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) shared(m, pairs, v)
-    for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_doc_pairs_part(m, pairs, p, v->gid);
-    free(pairs);
+    /* vocabulary indices are the same in every thread: one remap for all */
+    const uint32_t **same = cs_xmalloc((size_t)r->nt * sizeof *same);
+    for (int t = 0; t < r->nt; t++)
+        same[t] = v->gid;
+    merge_pair_tables(r, m, same);
+    free(same);
     return CS_OK;
 }
 

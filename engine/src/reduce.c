@@ -138,19 +138,10 @@ void cs_merged_add_pairs(cs_merged *m, uint64_t unit)
     m->unit = unit;
 }
 
-void cs_merge_pairs_part(cs_merged *m, cs_table *const *src, unsigned p)
+void cs_merge_pairs_part(cs_merged *m, cs_table *const *src, unsigned p,
+                         const uint32_t *const *remap)
 {
-    merge_keys(m, m->pairs, src, 2, p, (const uint32_t *const *)m->remap, KEYS_PAIRS);
-}
-
-void cs_merge_doc_pairs_part(cs_merged *m, cs_table *const *src, unsigned p, const uint32_t *gid)
-{
-    /* vocabulary indices are the same in every source: one remap for all */
-    const uint32_t **same = cs_xmalloc((size_t)m->n_src * sizeof *same);
-    for (int s = 0; s < m->n_src; s++)
-        same[s] = gid;
-    merge_keys(m, m->pairs, src, 2, p, same, KEYS_PAIRS);
-    free(same);
+    merge_keys(m, m->pairs, src, 2, p, remap, KEYS_PAIRS);
 }
 
 static inline uint64_t term_index(const cs_merged *m, uint32_t gid)
@@ -168,6 +159,7 @@ void cs_pair_margins_part(const cs_merged *m, unsigned p, unsigned __int128 *acc
         acc[term_index(m, g->ids[1])] += u;
     }
 }
+
 
 /* Term bytes order of two merged terms: <0 when a's bytes come first. */
 static int term_cmp(const cs_term *a, const cs_term *b)
@@ -260,13 +252,9 @@ int cs_row_tie(const cs_merged *m, unsigned order, const cs_row *a, unsigned par
 {
     const uint32_t *ia = gram_ids(m, order, part_a, a->idx), *ib = gram_ids(m, order, part_b, b->idx);
     for (unsigned k = 0; k < order; k++) {
-        const cs_term *x = cs_merged_term(m, ia[k]), *y = cs_merged_term(m, ib[k]);
-        uint32_t n = x->len < y->len ? x->len : y->len;
-        int c = memcmp(cs_term_bytes(x), cs_term_bytes(y), n);
+        int c = term_cmp(cs_merged_term(m, ia[k]), cs_merged_term(m, ib[k]));
         if (c)
             return c;
-        if (x->len != y->len)
-            return x->len < y->len ? -1 : 1;
     }
     return 0;
 }
@@ -458,9 +446,8 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
             }
             const cs_row *r = &out->v[i];
             const uint32_t *ids = gram_ids(m, order, p, r->idx);
-            const unsigned __int128 c = ((unsigned __int128)(uint64_t)r->count << 64) | r->units_lo;
             cs_measures ms;
-            cs_measures_of(c, cs_merged_margin(m, ids[0]), cs_merged_margin(m, ids[1]), m->total,
+            cs_measures_of(cs_row_units(r), cs_merged_margin(m, ids[0]), cs_merged_margin(m, ids[1]), m->total,
                            m->unit, &ms);
             out->measure[3 * i] = ms.pmi;
             out->measure[3 * i + 1] = ms.npmi;
@@ -475,8 +462,11 @@ void cs_count_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t
     const cs_part *part = &t->part[p];
     for (uint32_t i = 0; i < part->n; i++) {
         const cs_cnt *e = entry_cnt(t, order, p, i);
-        /* pairs: the whole part of a weighted count (units / unit) */
-        const cs_i128 c = order == CS_PAIRS ? cs_cnt_units(e) / (cs_i128)m->unit : e->count;
+        /* pairs: the whole part of a weighted count (units / unit; a 128-bit
+         * division only under harmonic weights) */
+        cs_i128 c = order == CS_PAIRS ? cs_cnt_units(e) : e->count;
+        if (order == CS_PAIRS && m->unit != 1)
+            c /= (cs_i128)m->unit;
         if (c > 0)
             hist[c < CS_HIST_MAX ? c : CS_HIST_MAX]++;
     }

@@ -61,13 +61,11 @@ void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, uns
 void cs_merged_add_pairs(cs_merged *m, uint64_t unit);
 
 /* Merges partition p of the source pair tables (counter.pairs) as
- * cs_merge_grams_part does grams. */
-void cs_merge_pairs_part(cs_merged *m, cs_table *const *src, unsigned p);
-
-/* Doc scope: merges partition p of the source pair tables, whose ids are
- * vocabulary indices (the same in every source), translating them to
- * global term ids through gid. */
-void cs_merge_doc_pairs_part(cs_merged *m, cs_table *const *src, unsigned p, const uint32_t *gid);
+ * cs_merge_grams_part does grams, ids translated by remap[source]: m->remap
+ * for window pairs (term ids), the vocabulary's global ids for every
+ * source for document pairs (vocabulary indices). */
+void cs_merge_pairs_part(cs_merged *m, cs_table *const *src, unsigned p,
+                         const uint32_t *const *remap);
 
 /* The global ids of the (at most) k terms of highest doc_count, ties by
  * term bytes, among the terms counted (count > 0); *n their number. Owned
@@ -132,6 +130,12 @@ uint64_t cs_top_threshold(const uint64_t *hist, uint64_t top);
  * an NFKC term can hold a space): by their terms. */
 int cs_row_tie(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
                const cs_row *b, unsigned part_b);
+
+/* A pair row's count in units (held in count and units_lo). */
+static inline unsigned __int128 cs_row_units(const cs_row *r)
+{
+    return ((unsigned __int128)(uint64_t)r->count << 64) | r->units_lo;
+}
 
 /* Row order: <0 when a comes first: count descending, then key bytes. */
 static inline int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
