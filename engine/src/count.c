@@ -133,73 +133,6 @@ void cs_counter_free(cs_counter *c)
     memset(c, 0, sizeof *c);
 }
 
-cs_vocab *cs_vocab_new(void)
-{
-    cs_vocab *v = cs_xcalloc(1, sizeof *v);
-    v->mask = 63;
-    v->slot = cs_xcalloc(v->mask + 1, sizeof *v->slot);
-    return v;
-}
-
-void cs_vocab_free(cs_vocab *v)
-{
-    if (!v)
-        return;
-    for (uint32_t i = 0; i < v->n; i++)
-        free(v->key[i]);
-    free(v->slot);
-    free(v->hash);
-    free(v->key);
-    free(v->len);
-    free(v->gid);
-    free(v);
-}
-
-int64_t cs_vocab_find(const cs_vocab *v, uint64_t hash, const uint8_t *p, uint32_t len)
-{
-    for (uint32_t s = (uint32_t)hash & v->mask; v->slot[s]; s = (s + 1) & v->mask) {
-        const uint32_t i = v->slot[s] - 1;
-        if (v->hash[i] == hash && v->len[i] == len && memcmp(v->key[i], p, len) == 0)
-            return i;
-    }
-    return -1;
-}
-
-void cs_vocab_add(cs_vocab *v, const uint8_t *p, uint32_t len)
-{
-    const uint64_t h = XXH3_64bits(p, len);
-    if (cs_vocab_find(v, h, p, len) >= 0)
-        return;
-    if ((uint64_t)(v->n + 1) * 2 > v->mask + 1) { /* load under 1/2 */
-        free(v->slot);
-        v->mask = v->mask * 2 + 1;
-        v->slot = cs_xcalloc((size_t)v->mask + 1, sizeof *v->slot);
-        for (uint32_t i = 0; i < v->n; i++) {
-            uint32_t s = (uint32_t)v->hash[i] & v->mask;
-            while (v->slot[s])
-                s = (s + 1) & v->mask;
-            v->slot[s] = i + 1;
-        }
-    }
-    if (v->n == v->cap) {
-        v->cap = v->cap ? v->cap * 2 : 64;
-        v->hash = cs_xrealloc(v->hash, v->cap * sizeof *v->hash);
-        v->key = cs_xrealloc(v->key, v->cap * sizeof *v->key);
-        v->len = cs_xrealloc(v->len, v->cap * sizeof *v->len);
-        v->gid = cs_xrealloc(v->gid, v->cap * sizeof *v->gid);
-    }
-    uint32_t s = (uint32_t)h & v->mask;
-    while (v->slot[s])
-        s = (s + 1) & v->mask;
-    const uint32_t i = v->n++;
-    v->slot[s] = i + 1;
-    v->hash[i] = h;
-    v->key[i] = cs_xmalloc(len + 1);
-    memcpy(v->key[i], p, len);
-    v->len[i] = len;
-    v->gid[i] = UINT32_MAX;
-}
-
 /* A vocabulary's pairs are counted in a dense triangle of int32 cells up to
  * this size (64 MiB: 5,793 terms; the default --cooc-vocab 5000 takes
  * 50 MB a thread): a document's pairs are then increments along rows,
@@ -228,15 +161,16 @@ static void init_pairs(cs_counter *c)
     c->pend_pairs.max = PEND_MAX;
 }
 
-void cs_counter_set_vocab(cs_counter *c, const cs_vocab *v, int pairs_only)
+void cs_counter_set_vocab(cs_counter *c, const cs_strset *v, int pairs_only)
 {
     assert(!c->window);
     init_pairs(c);
     c->vocab = v;
     c->pairs_only = pairs_only;
-    c->seen_in = cs_xcalloc((size_t)v->n + 1, sizeof *c->seen_in);
-    if (v->n >= 2 && tri_cells(v->n) * sizeof *c->tri <= TRI_MAX_BYTES)
-        c->tri = cs_xcalloc((size_t)tri_cells(v->n), sizeof *c->tri); /* pages zeroed as touched */
+    const uint64_t n = cs_strset_size(v);
+    c->seen_in = cs_xcalloc(n + 1, sizeof *c->seen_in);
+    if (n >= 2 && tri_cells(n) * sizeof *c->tri <= TRI_MAX_BYTES)
+        c->tri = cs_xcalloc((size_t)tri_cells(n), sizeof *c->tri); /* pages zeroed as touched */
 }
 
 uint64_t cs_harmonic_unit(int w)
@@ -477,7 +411,7 @@ static inline void window_pairs(cs_counter *c, uint32_t id, uint64_t h)
 /* Document scope: a token of the open document (hash h). */
 static inline void doc_term(cs_counter *c, uint64_t h, const uint8_t *p, uint32_t len)
 {
-    const int64_t i = cs_vocab_find(c->vocab, h, p, len);
+    const int64_t i = cs_strset_find(c->vocab, h, p, len);
     if (i < 0 || c->seen_in[i] == c->doc)
         return;
     c->seen_in[i] = c->doc;
@@ -497,7 +431,7 @@ static int cmp_u32(const void *a, const void *b)
 /* Queues one pair of vocabulary indices i < j with `units` (signed). */
 static inline void pend_doc_pair(cs_counter *c, uint32_t i, uint32_t j, int64_t units)
 {
-    const uint64_t hh[2] = {c->vocab->hash[i], c->vocab->hash[j]};
+    const uint64_t hh[2] = {cs_strset_hash(c->vocab, i), cs_strset_hash(c->vocab, j)};
     pend_item *e = pend_slot(c, &c->pend_pairs, c->pairs, 1);
     e->hash = XXH3_64bits(hh, sizeof hh);
     e->doc = units < 0 ? (uint64_t)-units | PEND_NEG : (uint64_t)units;
@@ -508,7 +442,7 @@ static inline void pend_doc_pair(cs_counter *c, uint32_t i, uint32_t j, int64_t 
 /* Moves the triangle's counts into the sorted batches (and so the table). */
 static void tri_move(cs_counter *c)
 {
-    const uint64_t n = c->vocab->n;
+    const uint64_t n = cs_strset_size(c->vocab);
     for (uint64_t i = 0; i + 1 < n; i++) {
         int32_t *row = c->tri + tri_row(n, i);
         for (uint64_t j = i + 1; j < n; j++)
@@ -526,7 +460,6 @@ static void doc_pairs(cs_counter *c)
     const uint32_t n = c->n_doc_terms;
     if (n >= 2)
         qsort(c->doc_terms, n, sizeof *c->doc_terms, cmp_u32);
-    const cs_vocab *v = c->vocab;
     if (c->tri) {
         /* A cell moves at most +-1 a document: move them all before one
          * could pass INT32_MAX. */
@@ -534,7 +467,7 @@ static void doc_pairs(cs_counter *c)
             tri_move(c);
         const int32_t d = c->sign < 0 ? -1 : 1;
         for (uint32_t a = 0; a + 1 < n; a++) {
-            int32_t *row = c->tri + tri_row(v->n, c->doc_terms[a]);
+            int32_t *row = c->tri + tri_row(cs_strset_size(c->vocab), c->doc_terms[a]);
             for (uint32_t b = a + 1; b < n; b++)
                 row[c->doc_terms[b]] += d;
         }

@@ -13,26 +13,6 @@
 #include "table.h"
 #include "tokenize.h"
 
-/* The terms whose document co-occurrence is counted (--cooc doc): a
- * read-only set shared by all counters, each term with an index in
- * 0..n-1. A pair of two of them is keyed by their indices. */
-typedef struct cs_vocab {
-    uint32_t n, cap;
-    uint32_t mask;        /* slots - 1 */
-    uint32_t *slot;       /* owned; index + 1, 0 = empty */
-    uint64_t *hash;       /* owned; [index]: XXH3 of the bytes */
-    uint8_t **key;        /* owned, and each copy of the bytes too */
-    uint32_t *len;        /* owned */
-    uint32_t *gid;        /* owned; [index]: global term id, set by the caller after the merge */
-} cs_vocab;
-
-cs_vocab *cs_vocab_new(void);
-void cs_vocab_free(cs_vocab *v); /* NULL is a no-op */
-/* Adds a copy of a term (a no-op when it is there already). */
-void cs_vocab_add(cs_vocab *v, const uint8_t *p, uint32_t len);
-/* The index of the term with these bytes and this hash, or -1. */
-int64_t cs_vocab_find(const cs_vocab *v, uint64_t hash, const uint8_t *p, uint32_t len);
-
 typedef struct cs_counter {
     cs_table *terms;                    /* owned */
     cs_table *grams[CS_NGRAM_MAX + 1];  /* owned; [n] for gram_min <= n <= gram_max */
@@ -66,7 +46,7 @@ typedef struct cs_counter {
     uint64_t win_hash[CS_WINDOW_MAX];   /* CS_NO_TERM marks a hole */
     struct cs_gram_buf pend_pairs;
     /* Document co-occurrence (cs_counter_set_vocab), else vocab = NULL. */
-    const cs_vocab *vocab;              /* borrowed */
+    const cs_strset *vocab;             /* borrowed; pairs keyed by its indices */
     uint32_t *doc_terms;                /* owned; vocab indices seen in the open document */
     uint32_t n_doc_terms, cap_doc_terms;
     uint64_t *seen_in;                  /* owned; [index]: the document that last saw it */
@@ -99,7 +79,7 @@ void cs_counter_set_window(cs_counter *c, int w, int harmonic);
  * pair of every two different terms of v it holds (ids: their indices,
  * the lower first). pairs_only: count nothing else (a second pass, once
  * the terms are counted and v chosen from them). */
-void cs_counter_set_vocab(cs_counter *c, const cs_vocab *v, int pairs_only);
+void cs_counter_set_vocab(cs_counter *c, const cs_strset *v, int pairs_only);
 
 /* lcm(1..w): the units of one occurrence under --weight harmonic. */
 uint64_t cs_harmonic_unit(int w);

@@ -100,7 +100,8 @@ typedef struct run {
     const cs_options *opt;
     cs_tok_config cfg_ext, cfg_lines;
     cs_strset *stopwords;
-    cs_vocab *vocab;   /* --cooc doc: its terms (from --cooc-terms, or chosen after pass 1) */
+    cs_strset *vocab;  /* --cooc doc: its terms (from --cooc-terms, or chosen after pass 1) */
+    uint32_t *vocab_gid; /* owned; [vocabulary index]: global term id, UINT32_MAX if none */
     struct stat *seen; /* owned; two passes: each input as it was before the first */
     const uint8_t *skip; /* [input]: not read again (the second pass of --cooc doc) */
     cs_input_list inputs;
@@ -886,7 +887,7 @@ static size_t changed_input(const run *r)
 
 static void add_to_vocab(void *v, const uint8_t *p, size_t n)
 {
-    cs_vocab_add(v, p, (uint32_t)n);
+    cs_strset_add(v, p, n);
 }
 
 /* The second pass of --cooc doc with --cooc-vocab: the vocabulary is the
@@ -969,22 +970,25 @@ static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_er
     if (!r->vocab) {
         uint32_t n;
         uint32_t *gids = cs_top_terms_by_docs(m, r->opt->cooc_vocab, &n);
-        r->vocab = cs_vocab_new();
+        r->vocab = cs_strset_new();
         for (uint32_t i = 0; i < n; i++) {
             const cs_term *e = cs_merged_term(m, gids[i]);
-            cs_vocab_add(r->vocab, cs_term_bytes(e), e->len);
+            cs_strset_add(r->vocab, cs_term_bytes(e), e->len);
         }
         free(gids);
-        if (r->vocab->n >= 2) { /* else no pair: no need to read anything again */
+        if (n >= 2) { /* else no pair: no need to read anything again */
             cs_status st = second_pass(r, err);
             if (st != CS_OK)
                 return st;
         }
     }
-    cs_vocab *v = r->vocab;
-    for (uint32_t i = 0; i < v->n; i++) {
-        const cs_term *e = cs_table_find_term(m->terms, v->hash[i], v->key[i], v->len[i]);
-        v->gid[i] = e ? e->id : UINT32_MAX; /* none: a listed term the corpus never held */
+    const cs_strset *v = r->vocab;
+    r->vocab_gid = cs_xmalloc((cs_strset_size(v) + 1) * sizeof *r->vocab_gid);
+    for (uint32_t i = 0; i < cs_strset_size(v); i++) {
+        uint32_t len;
+        const uint8_t *key = cs_strset_key(v, i, &len);
+        const cs_term *e = cs_table_find_term(m->terms, cs_strset_hash(v, i), key, len);
+        r->vocab_gid[i] = e ? e->id : UINT32_MAX; /* none: a listed term the corpus never held */
     }
     cs_merged_add_pairs(m, 1);
     m->total = (unsigned __int128)documents; /* margins: the terms' doc_count */
@@ -993,7 +997,7 @@ static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_er
     /* vocabulary indices are the same in every thread: one remap for all */
     const uint32_t **same = cs_xmalloc((size_t)r->nt * sizeof *same);
     for (int t = 0; t < r->nt; t++)
-        same[t] = v->gid;
+        same[t] = r->vocab_gid;
     merge_pair_tables(r, m, same);
     free(same);
     return CS_OK;
@@ -1095,10 +1099,10 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     }
     r.cfg_ext.stopwords = r.stopwords;
     if (opt->cooc == CS_COOC_DOC && opt->cooc_terms_path) {
-        r.vocab = cs_vocab_new();
+        r.vocab = cs_strset_new();
         if (cs_term_list_read(opt->cooc_terms_path, &r.cfg_ext, "--cooc-terms", add_to_vocab,
                               r.vocab, err) != 0) {
-            cs_vocab_free(r.vocab);
+            cs_strset_free(r.vocab);
             cs_strset_free(r.stopwords);
             return CS_ERR_USAGE;
         }
@@ -1112,7 +1116,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     st = cs_stage_open(opt->out_dir, &stage, err);
     if (st != CS_OK) {
         cs_strset_free(r.stopwords);
-        cs_vocab_free(r.vocab);
+        cs_strset_free(r.vocab);
         return st;
     }
     cs_exclude excl[2];
@@ -1181,7 +1185,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     sum.in = r.in;
     sum.threads = r.nt;
     sum.stopwords = cs_strset_size(r.stopwords);
-    sum.cooc_terms = opt->cooc_terms_path && r.vocab ? r.vocab->n : 0;
+    sum.cooc_terms = opt->cooc_terms_path ? cs_strset_size(r.vocab) : 0;
     for (int t = 0; t < r.nt; t++) {
         const worker *w = r.w[t];
         sum.tok.documents += w->st.documents;
@@ -1292,7 +1296,8 @@ done:
     free(r.in);
     cs_inputs_free(&r.inputs);
     cs_strset_free(r.stopwords);
-    cs_vocab_free(r.vocab);
+    cs_strset_free(r.vocab);
+    free(r.vocab_gid);
     free(r.seen);
     return st;
 }

@@ -114,79 +114,79 @@ const char *cs_unicode_version(void)
 /* ------------------------------------------------------------------ */
 /* stopword set: open addressing over (hash, bytes)                     */
 
+/* Open addressing over slots that hold index + 1 (0: empty); the terms
+ * themselves are dense, in insertion order, so a term has a stable index
+ * (--cooc doc pairs are keyed by it). Load stays under 1/2: stopword
+ * lookups are per token. */
 struct cs_strset {
-    uint64_t *hashes; /* 0 = empty slot */
-    uint8_t **keys;   /* owned: 4-byte length, then bytes */
-    size_t mask, n;
+    uint32_t *slot;
+    size_t mask;
+    uint32_t n, cap;
+    uint64_t *hash;  /* [index]: XXH3 of the bytes */
+    uint8_t **key;   /* [index]: owned copy */
+    uint32_t *len;   /* [index] */
 };
 
 cs_strset *cs_strset_new(void)
 {
     cs_strset *s = cs_xcalloc(1, sizeof *s);
     s->mask = 63;
-    s->hashes = cs_xcalloc(s->mask + 1, sizeof *s->hashes);
-    s->keys = cs_xcalloc(s->mask + 1, sizeof *s->keys);
+    s->slot = cs_xcalloc(s->mask + 1, sizeof *s->slot);
     return s;
 }
 
-static uint64_t set_hash(const uint8_t *p, size_t n)
+int64_t cs_strset_find(const cs_strset *s, uint64_t hash, const uint8_t *p, size_t n)
 {
-    uint64_t h = XXH3_64bits(p, n);
-    return h ? h : 1;
+    for (size_t i = (size_t)hash & s->mask; s->slot[i]; i = (i + 1) & s->mask) {
+        const uint32_t k = s->slot[i] - 1;
+        if (s->hash[k] == hash && s->len[k] == n && memcmp(s->key[k], p, n) == 0)
+            return k;
+    }
+    return -1;
 }
 
-static size_t set_find(const cs_strset *s, uint64_t h, const uint8_t *p, size_t n)
+static void put_slot(cs_strset *s, uint32_t k)
 {
-    size_t i = (size_t)h & s->mask;
-    for (;;) {
-        if (s->hashes[i] == 0)
-            return i;
-        if (s->hashes[i] == h) {
-            uint32_t len;
-            memcpy(&len, s->keys[i], 4);
-            if (len == n && memcmp(s->keys[i] + 4, p, n) == 0)
-                return i;
-        }
+    size_t i = (size_t)s->hash[k] & s->mask;
+    while (s->slot[i])
         i = (i + 1) & s->mask;
-    }
+    s->slot[i] = k + 1;
 }
 
-void cs_strset_add(cs_strset *s, const uint8_t *p, size_t n)
+uint32_t cs_strset_add(cs_strset *s, const uint8_t *p, size_t n)
 {
-    uint64_t h = set_hash(p, n);
-    size_t i = set_find(s, h, p, n);
-    if (s->hashes[i])
-        return;
-    uint8_t *k = cs_xmalloc(n + 4);
-    uint32_t len = (uint32_t)n;
-    memcpy(k, &len, 4);
-    memcpy(k + 4, p, n);
-    s->hashes[i] = h;
-    s->keys[i] = k;
-    if (++s->n * 2 > s->mask) { /* keep load under 1/2: lookups are per token */
-        cs_strset old = *s;
-        s->mask = old.mask * 2 + 1;
-        s->hashes = cs_xcalloc(s->mask + 1, sizeof *s->hashes);
-        s->keys = cs_xcalloc(s->mask + 1, sizeof *s->keys);
-        for (size_t j = 0; j <= old.mask; j++) {
-            if (!old.hashes[j])
-                continue;
-            size_t k2 = (size_t)old.hashes[j] & s->mask;
-            while (s->hashes[k2])
-                k2 = (k2 + 1) & s->mask;
-            s->hashes[k2] = old.hashes[j];
-            s->keys[k2] = old.keys[j];
-        }
-        free(old.hashes);
-        free(old.keys);
+    const uint64_t h = XXH3_64bits(p, n);
+    const int64_t found = cs_strset_find(s, h, p, n);
+    if (found >= 0)
+        return (uint32_t)found;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 16;
+        s->hash = cs_xrealloc(s->hash, s->cap * sizeof *s->hash);
+        s->key = cs_xrealloc(s->key, s->cap * sizeof *s->key);
+        s->len = cs_xrealloc(s->len, s->cap * sizeof *s->len);
     }
+    const uint32_t k = s->n++;
+    s->hash[k] = h;
+    s->key[k] = cs_xmalloc(n + 1);
+    memcpy(s->key[k], p, n);
+    s->len[k] = (uint32_t)n;
+    if ((size_t)s->n * 2 > s->mask) {
+        free(s->slot);
+        s->mask = s->mask * 2 + 1;
+        s->slot = cs_xcalloc(s->mask + 1, sizeof *s->slot);
+        for (uint32_t j = 0; j < s->n; j++)
+            put_slot(s, j);
+    } else {
+        put_slot(s, k);
+    }
+    return k;
 }
 
 int cs_strset_has(const cs_strset *s, const uint8_t *p, size_t n)
 {
     if (!s || s->n == 0)
         return 0;
-    return s->hashes[set_find(s, set_hash(p, n), p, n)] != 0;
+    return cs_strset_find(s, XXH3_64bits(p, n), p, n) >= 0;
 }
 
 size_t cs_strset_size(const cs_strset *s)
@@ -194,14 +194,27 @@ size_t cs_strset_size(const cs_strset *s)
     return s ? s->n : 0;
 }
 
+const uint8_t *cs_strset_key(const cs_strset *s, uint32_t k, uint32_t *len)
+{
+    *len = s->len[k];
+    return s->key[k];
+}
+
+uint64_t cs_strset_hash(const cs_strset *s, uint32_t k)
+{
+    return s->hash[k];
+}
+
 void cs_strset_free(cs_strset *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i <= s->mask; i++)
-        free(s->keys[i]);
-    free(s->hashes);
-    free(s->keys);
+    for (uint32_t k = 0; k < s->n; k++)
+        free(s->key[k]);
+    free(s->slot);
+    free(s->hash);
+    free(s->key);
+    free(s->len);
     free(s);
 }
 

@@ -24,12 +24,19 @@ typedef enum {
     CS_TOK_DOCS_BLANK         /* runs of non-blank lines between blank lines */
 } cs_tok_docs;
 
-/* A set of terms, compared as bytes (stopwords, after folding). */
+/* A set of terms, compared as bytes (stopwords after folding; the --cooc
+ * doc vocabulary). Each term has an index, 0.. in insertion order. */
 typedef struct cs_strset cs_strset;
 cs_strset *cs_strset_new(void);
-void cs_strset_add(cs_strset *s, const uint8_t *p, size_t n);
+/* Adds a copy of the term (unless it is there); returns its index. */
+uint32_t cs_strset_add(cs_strset *s, const uint8_t *p, size_t n);
 int cs_strset_has(const cs_strset *s, const uint8_t *p, size_t n);
+/* The index of the term whose bytes are p[0..n) and whose XXH3 is hash
+ * (given: the counter has it already), or -1. */
+int64_t cs_strset_find(const cs_strset *s, uint64_t hash, const uint8_t *p, size_t n);
 size_t cs_strset_size(const cs_strset *s);
+const uint8_t *cs_strset_key(const cs_strset *s, uint32_t index, uint32_t *len);
+uint64_t cs_strset_hash(const cs_strset *s, uint32_t index); /* XXH3 of its bytes */
 void cs_strset_free(cs_strset *s); /* NULL is a no-op */
 
 typedef struct cs_tok_config {
