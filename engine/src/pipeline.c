@@ -620,6 +620,20 @@ static void input_task(run *r, size_t idx)
     res->decoded = decoded;
 }
 
+/* Called by every thread of a parallel region: one task per input (those
+ * not skipped), then each thread adds what its counter still holds back
+ * (count.c), still inside the count phase: the single's barrier has run
+ * every task by then. */
+static void count_inputs(run *r)
+{
+#pragma omp single
+    for (size_t i = 0; i < r->inputs.n; i++) {
+#pragma omp task default(none) firstprivate(r, i)
+        input_task(r, i);
+    }
+    cs_counter_flush(&r->w[omp_get_thread_num()]->counter);
+}
+
 /* ------------------------------------------------------------------ */
 /* output                                                               */
 
@@ -922,14 +936,7 @@ static cs_status second_pass(run *r, cs_error *err)
     int nt = r->nt;
     run *rp = r;
 #pragma omp parallel num_threads(nt) default(none) shared(rp)
-    {
-#pragma omp single
-        for (size_t i = 0; i < rp->inputs.n; i++) {
-#pragma omp task default(none) firstprivate(rp, i)
-            input_task(rp, i);
-        }
-        cs_counter_flush(&rp->w[omp_get_thread_num()]->counter);
-    }
+    count_inputs(rp);
     r->skip = NULL;
     size_t changed = changed_input(r); /* rewritten in place, even at the same size */
     for (size_t i = 0; i < n_in; i++) {
@@ -1167,14 +1174,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         cs_tok_set_sink(w->tok_lines, cs_counter_consume, &w->counter);
         rp->w[t] = w;
 #pragma omp barrier
-#pragma omp single
-        for (size_t i = 0; i < rp->inputs.n; i++) {
-#pragma omp task default(none) firstprivate(rp, i)
-            input_task(rp, i);
-        }
-        /* The single's barrier has run every task: each thread adds what its
-         * counter still holds back (count.c), as part of the count phase. */
-        cs_counter_flush(&rp->w[t]->counter);
+        count_inputs(rp);
     }
     double t1 = cs_now();
 
