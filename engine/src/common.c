@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 static void oom(size_t n)
@@ -41,6 +42,20 @@ void *cs_xaligned(size_t align, size_t n)
     void *p = NULL;
     if (posix_memalign(&p, align, n ? n : 1) != 0)
         oom(n);
+    return p;
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *cs_xhuge(size_t n)
+{
+    const size_t align = n < HUGE_PAGE ? 64 : HUGE_PAGE;
+    const size_t rounded = (n + align - 1) & ~(align - 1);
+    void *p = cs_xaligned(align, rounded);
+#ifndef CS_NO_THP /* -DCS_NO_THP to measure without them */
+    if (align == HUGE_PAGE)
+        madvise(p, rounded, MADV_HUGEPAGE);
+#endif
     return p;
 }
 

@@ -25,6 +25,12 @@ void *cs_xrealloc(void *p, size_t n);
 char *cs_xstrdup(const char *s);
 /* Memory aligned to `align` (a power of two); free() releases it. */
 void *cs_xaligned(size_t align, size_t n);
+/* For large arrays swept or probed at random: from 2 MiB up, 2 MiB-aligned
+ * and on transparent huge pages (madvise), so that a random access does not
+ * also miss the TLB (costly under virtualisation, where a page walk is
+ * two-dimensional) and the first touch faults a page per 2 MiB, not per
+ * 4 KiB. Smaller ones are 64-byte aligned. Not zeroed; free() releases it. */
+void *cs_xhuge(size_t n);
 
 /* Growable byte buffer. `data` is owned; cs_buf_free(NULL-initialised) is a no-op. */
 typedef struct cs_buf {

@@ -23,12 +23,11 @@
  * stable: a key's occurrences stay in document order, which the doc_count
  * of cs_cnt_add relies on.
  *
- * Window co-occurrence pairs take the same road: a pair is an order-2 key
- * of two term ids, hashed from the two term hashes, and its occurrences
- * wait in their own sorted batch. The counter keeps the ids of the last W
+ * Co-occurrence pairs go to a cs_pairs (pairs.c), which counts them by
+ * sorting: a pair is two ids and a weight in units (pairs have no
+ * doc_count). For window scope the counter keeps the ids of the last W
  * positions of the open segment in a ring; an excluded token holds a
- * position (CS_NO_TERM) without a term. A pair item carries its weight in
- * units instead of a document: pairs have no doc_count.
+ * position (CS_NO_TERM) without a term.
  */
 #include "count.h"
 
@@ -66,8 +65,7 @@
 /* A waiting gram occurrence; items are `stride` bytes apart (8-aligned). */
 typedef struct pend_item {
     uint64_t hash;
-    uint64_t doc; /* grams: the document; pairs: the weight in units;
-                     with the sign in bit 63 (set: -1) */
+    uint64_t doc; /* the document, with the sign in bit 63 (set: -1) */
     uint32_t ids[];
 } pend_item;
 #define PEND_NEG (1ull << 63)
@@ -123,12 +121,12 @@ void cs_counter_free(cs_counter *c)
         free(c->pend[n].items);
         free(c->pend[n].tmp);
     }
-    cs_table_free(c->pairs);
+    if (c->pairs)
+        cs_pairs_free(c->pairs);
+    free(c->pairs);
     free(c->doc_terms);
     free(c->seen_in);
     free(c->tri);
-    free(c->pend_pairs.items);
-    free(c->pend_pairs.tmp);
     free(c->term_hash);
     memset(c, 0, sizeof *c);
 }
@@ -152,13 +150,12 @@ static inline uint64_t tri_row(uint64_t n, uint64_t i)
     return i * (2 * n - i - 1) / 2 - i - 1; /* + j */
 }
 
-/* The pair table and its batch, for either scope. */
+/* The pair counter, for either scope. */
 static void init_pairs(cs_counter *c)
 {
     assert(!c->pairs);
-    c->pairs = cs_table_new(2);
-    c->pend_pairs.stride = item_stride(2);
-    c->pend_pairs.max = PEND_MAX;
+    c->pairs = cs_xmalloc(sizeof *c->pairs);
+    cs_pairs_init(c->pairs);
 }
 
 void cs_counter_set_vocab(cs_counter *c, const cs_strset *v, int pairs_only)
@@ -286,9 +283,8 @@ static void sort_top16(uint8_t *a, uint8_t *b, uint32_t n, size_t stride)
     }
 }
 
-/* Adds the waiting occurrences of q to table t, in hash order. pairs: the
- * items carry weights, not documents. */
-static void add_pending(struct cs_gram_buf *q, cs_table *t, int pairs)
+/* Adds the waiting occurrences of q to table t, in hash order. */
+static void add_pending(struct cs_gram_buf *q, cs_table *t)
 {
     if (!q->n)
         return;
@@ -307,14 +303,9 @@ static void add_pending(struct cs_gram_buf *q, cs_table *t, int pairs)
         if (i + PREFETCH_ENTRY < q->n)
             cs_table_prefetch_entry(t, item_at(q->items, q->stride, i + PREFETCH_ENTRY)->hash);
         const pend_item *e = item_at(q->items, q->stride, i);
-        const uint64_t v = e->doc & ~PEND_NEG;
-        const int neg = (e->doc & PEND_NEG) != 0;
         int is_new;
         cs_gram *g = cs_table_gram(t, e->hash, e->ids, &is_new);
-        if (pairs)
-            cs_cnt_add_units(&g->c, neg ? -(cs_i128)v : (cs_i128)v);
-        else
-            cs_cnt_add(&g->c, neg ? -1 : 1, v);
+        cs_cnt_add(&g->c, (e->doc & PEND_NEG) ? -1 : 1, e->doc & ~PEND_NEG);
     }
     q->n = 0;
 }
@@ -326,14 +317,14 @@ void cs_counter_flush(cs_counter *c)
     if (c->tri)
         tri_move(c);
     for (int n = c->gram_min; n <= c->gram_max; n++)
-        add_pending(&c->pend[n], c->grams[n], 0);
+        add_pending(&c->pend[n], c->grams[n]);
     if (c->pairs)
-        add_pending(&c->pend_pairs, c->pairs, 1);
+        cs_pairs_finish(c->pairs);
 }
 
 /* The next free item of q, after adding what it holds to t when it is full
  * (growing it first, up to its share of the budget). */
-static inline pend_item *pend_slot(cs_counter *c, struct cs_gram_buf *q, cs_table *t, int pairs)
+static inline pend_item *pend_slot(cs_counter *c, struct cs_gram_buf *q, cs_table *t)
 {
     if (CS_UNLIKELY(q->n == q->cap)) {
         assert(c->pend_max >= 1);
@@ -346,7 +337,7 @@ static inline pend_item *pend_slot(cs_counter *c, struct cs_gram_buf *q, cs_tabl
             free(q->tmp);
             q->tmp = cs_xmalloc((size_t)q->cap * q->stride);
         } else {
-            add_pending(q, t, pairs);
+            add_pending(q, t);
         }
     }
     return item_at(q->items, q->stride, q->n++);
@@ -354,7 +345,7 @@ static inline pend_item *pend_slot(cs_counter *c, struct cs_gram_buf *q, cs_tabl
 
 static inline void pend_gram(cs_counter *c, int n, uint64_t h, const uint32_t *ids)
 {
-    pend_item *e = pend_slot(c, &c->pend[n], c->grams[n], 0);
+    pend_item *e = pend_slot(c, &c->pend[n], c->grams[n]);
     e->hash = h;
     e->doc = with_sign(c, c->doc);
     memcpy(e->ids, ids, (size_t)n * sizeof *ids);
@@ -397,12 +388,8 @@ static inline void window_pairs(cs_counter *c, uint32_t id, uint64_t h)
         /* The lower hash first (on a tie, the lower bytes): the same order
          * in every thread, so a pair is one key everywhere. */
         const int swap = oh < h || (oh == h && tie_before(c, h, other, id));
-        uint64_t hh[2] = {swap ? oh : h, swap ? h : oh};
-        pend_item *e = pend_slot(c, &c->pend_pairs, c->pairs, 1);
-        e->hash = XXH3_64bits(hh, sizeof hh);
-        e->doc = with_sign(c, c->weight[d]);
-        e->ids[0] = swap ? other : id;
-        e->ids[1] = swap ? id : other;
+        cs_pairs_add(c->pairs, swap ? other : id, swap ? id : other,
+                     c->sign < 0 ? -(int64_t)c->weight[d] : (int64_t)c->weight[d]);
     }
     c->win_id[pos % CS_WINDOW_MAX] = id;
     c->win_hash[pos % CS_WINDOW_MAX] = h;
@@ -428,18 +415,7 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Queues one pair of vocabulary indices i < j with `units` (signed). */
-static inline void pend_doc_pair(cs_counter *c, uint32_t i, uint32_t j, int64_t units)
-{
-    const uint64_t hh[2] = {cs_strset_hash(c->vocab, i), cs_strset_hash(c->vocab, j)};
-    pend_item *e = pend_slot(c, &c->pend_pairs, c->pairs, 1);
-    e->hash = XXH3_64bits(hh, sizeof hh);
-    e->doc = units < 0 ? (uint64_t)-units | PEND_NEG : (uint64_t)units;
-    e->ids[0] = i;
-    e->ids[1] = j;
-}
-
-/* Moves the triangle's counts into the sorted batches (and so the table). */
+/* Moves the triangle's counts into the pair counter. */
 static void tri_move(cs_counter *c)
 {
     const uint64_t n = cs_strset_size(c->vocab);
@@ -447,7 +423,7 @@ static void tri_move(cs_counter *c)
         int32_t *row = c->tri + tri_row(n, i);
         for (uint64_t j = i + 1; j < n; j++)
             if (row[j]) {
-                pend_doc_pair(c, (uint32_t)i, (uint32_t)j, row[j]);
+                cs_pairs_add(c->pairs, (uint32_t)i, (uint32_t)j, row[j]);
                 row[j] = 0;
             }
     }
@@ -476,7 +452,7 @@ static void doc_pairs(cs_counter *c)
     }
     for (uint32_t a = 0; a < n; a++)
         for (uint32_t b = a + 1; b < n; b++)
-            pend_doc_pair(c, c->doc_terms[a], c->doc_terms[b], c->sign < 0 ? -1 : 1);
+            cs_pairs_add(c->pairs, c->doc_terms[a], c->doc_terms[b], c->sign < 0 ? -1 : 1);
     c->n_doc_terms = 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "pairs.h"
 #include "table.h"
 #include "tokenize.h"
 
@@ -38,13 +39,12 @@ typedef struct cs_counter {
         uint32_t n, cap, max, stride;   /* max: this order's share of the budget */
     } pend[CS_NGRAM_MAX + 1];
     /* Window co-occurrence (cs_counter_set_window), else window = 0. */
-    cs_table *pairs;                    /* owned; order 2, counts in cs_cnt.units */
+    cs_pairs *pairs;                    /* owned; either scope's pairs, else NULL */
     int window;                         /* W */
     uint64_t weight[CS_WINDOW_MAX + 1]; /* [d]: units a pair d apart adds */
     uint64_t seg_pos;                   /* positions of the open segment so far */
     uint32_t win_id[CS_WINDOW_MAX];     /* [position % 32]: the last W positions; */
     uint64_t win_hash[CS_WINDOW_MAX];   /* CS_NO_TERM marks a hole */
-    struct cs_gram_buf pend_pairs;
     /* Document co-occurrence (cs_counter_set_vocab), else vocab = NULL. */
     const cs_strset *vocab;             /* borrowed; pairs keyed by its indices */
     uint32_t *doc_terms;                /* owned; vocab indices seen in the open document */
@@ -53,7 +53,7 @@ typedef struct cs_counter {
     int pairs_only;                     /* count document pairs and nothing else */
     /* A small vocabulary's pairs are counted in a dense upper triangle,
      * [pair (i, j), i < j], and moved into `pairs` by cs_counter_flush (and
-     * before a cell could overflow); NULL: through the sorted batches. */
+     * before a cell could overflow); NULL: straight into `pairs`. */
     int32_t *tri;                       /* owned */
     uint64_t tri_docs;                  /* documents added since the last move */
 } cs_counter;

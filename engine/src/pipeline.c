@@ -804,18 +804,26 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
 /* ------------------------------------------------------------------ */
 /* co-occurrence                                                        */
 
-/* Merges every thread's pair table into m->pairs, a task per partition. */
+/* Merges every thread's pairs into m->pairs: each thread's run is
+ * translated through remap[thread] and split by partition (a task per
+ * thread), then each partition is sorted and summed (a task per partition). */
 static void merge_pair_tables(run *r, cs_merged *m, const uint32_t *const *remap)
 {
     const int nt = r->nt;
-    cs_table **pairs = cs_xmalloc((size_t)nt * sizeof *pairs);
-    for (int t = 0; t < nt; t++)
-        pairs[t] = r->w[t]->counter.pairs;
+    cs_pair_run **split = cs_xmalloc((size_t)nt * sizeof *split);
+#pragma omp parallel for schedule(static, 1) num_threads(nt) default(none) \
+    shared(r, split, remap, nt)
+    for (int t = 0; t < nt; t++) {
+        split[t] = cs_xmalloc(CS_N_PARTS * sizeof **split);
+        cs_pairs_split(r->w[t]->counter.pairs, remap[t], split[t]);
+    }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(m, pairs, remap)
+    shared(m, split, nt)
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_pairs_part(m, pairs, p, remap);
-    free(pairs);
+        cs_merge_pairs_part(m, split, nt, p);
+    for (int t = 0; t < nt; t++)
+        free(split[t]);
+    free(split);
 }
 
 /* Merges the threads' window pairs into m (terms merged first) and sums

@@ -7,7 +7,10 @@
  * index), goes into the source's remap. Grams merge next, their ids
  * translated through remap; their hash was computed from term hashes, so
  * it is the same in every source and needs no recomputing.
- * Co-occurrence pairs merge like bigrams; their counts are 128-bit sums.
+ * Co-occurrence pairs come as sorted runs (pairs.c), already translated to
+ * global ids and split by partition: a partition's runs from all threads
+ * are sorted and summed together into the merged pairs of p, which are
+ * read from then on but never looked up.
  * Rows never come out in hash order: each partition is sorted by the
  * contract's order and the writer merges the 64 sorted runs, which is
  * what makes the bytes independent of the thread count.
@@ -40,7 +43,9 @@ void cs_merged_free(cs_merged *m)
     cs_table_free(m->terms);
     for (int n = 0; n <= CS_NGRAM_MAX; n++)
         cs_table_free(m->grams[n]);
-    cs_table_free(m->pairs);
+    for (unsigned p = 0; m->pairs && p < CS_N_PARTS; p++)
+        free(m->pairs[p].v);
+    free(m->pairs);
     free(m->margin);
     for (int s = 0; s < m->n_src; s++)
         free(m->remap[s]);
@@ -91,57 +96,56 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p)
     return 0;
 }
 
-enum { KEYS_GRAMS, KEYS_PAIRS };
-
-/* Merges partition p of src into mt, ids translated by remap[source];
- * kind says how counts add. A pair's two ids keep their order: the
- * counters put them in an order no thread can see differently. */
-static void merge_keys(cs_merged *m, cs_table *mt, cs_table *const *src, unsigned order,
-                       unsigned p, const uint32_t *const *remap, int kind)
+/* Merges partition p of src into m's gram table of that order, ids
+ * translated by m->remap[source]. */
+void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, unsigned p)
 {
+    cs_table *mt = m->grams[order];
     cs_part *mp = &mt->part[p];
     steal_part(mp, &src[0]->part[p]);
     for (uint32_t i = 0; i < mp->n; i++) {
         cs_gram *d = cs_part_entry(mp, mt->stride, i);
         for (unsigned k = 0; k < order; k++)
-            d->ids[k] = remap[0][d->ids[k]];
+            d->ids[k] = m->remap[0][d->ids[k]];
     }
     uint32_t ids[CS_NGRAM_MAX];
     for (int s = 1; s < m->n_src; s++) {
         const cs_part *sp = &src[s]->part[p];
         for (uint32_t i = 0; i < sp->n; i++) {
             const cs_gram *e = cs_part_entry(sp, src[s]->stride, i);
-            for (unsigned k = 0; k < order; k++) {
-                ids[k] = remap[s][e->ids[k]];
-                assert(ids[k] != UINT32_MAX); /* doc scope: a vocabulary term never counted */
-            }
+            for (unsigned k = 0; k < order; k++)
+                ids[k] = m->remap[s][e->ids[k]];
             int is_new;
             cs_gram *d = cs_table_gram(mt, e->hash, ids, &is_new);
-            if (kind == KEYS_GRAMS) {
-                d->c.count += e->c.count;
-                d->c.docs += e->c.docs;
-            } else {
-                cs_cnt_add_units(&d->c, cs_cnt_units(&e->c));
-            }
+            d->c.count += e->c.count;
+            d->c.docs += e->c.docs;
         }
     }
 }
 
-void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, unsigned p)
-{
-    merge_keys(m, m->grams[order], src, order, p, (const uint32_t *const *)m->remap, KEYS_GRAMS);
-}
-
 void cs_merged_add_pairs(cs_merged *m, uint64_t unit)
 {
-    m->pairs = cs_table_new(2);
+    m->pairs = cs_xcalloc(CS_N_PARTS, sizeof *m->pairs);
     m->unit = unit;
 }
 
-void cs_merge_pairs_part(cs_merged *m, cs_table *const *src, unsigned p,
-                         const uint32_t *const *remap)
+void cs_merge_pairs_part(cs_merged *m, cs_pair_run *const *src, int n_src, unsigned p)
 {
-    merge_keys(m, m->pairs, src, 2, p, remap, KEYS_PAIRS);
+    size_t n = 0;
+    for (int s = 0; s < n_src; s++)
+        n += src[s][p].n;
+    cs_pair *v = cs_xhuge((n + 1) * sizeof *v), *tmp = cs_xhuge((n + 1) * sizeof *tmp);
+    n = 0;
+    for (int s = 0; s < n_src; s++) {
+        memcpy(v + n, src[s][p].v, src[s][p].n * sizeof *v);
+        n += src[s][p].n;
+        free(src[s][p].v);
+        src[s][p] = (cs_pair_run){NULL, 0};
+    }
+    n = cs_pairs_sort_sum(v, tmp, n);
+    free(tmp);
+    assert(n < UINT32_MAX && !m->pairs[p].v);
+    m->pairs[p] = (cs_pair_run){v, n}; /* the pages past n were never touched */
 }
 
 static inline uint64_t term_index(const cs_merged *m, uint32_t gid)
@@ -149,17 +153,25 @@ static inline uint64_t term_index(const cs_merged *m, uint32_t gid)
     return m->term_base[gid >> CS_ID_BITS] + (gid & ((1u << CS_ID_BITS) - 1));
 }
 
-void cs_pair_margins_part(const cs_merged *m, unsigned p, unsigned __int128 *acc)
+/* The two global term ids of pair i of partition p. */
+static inline void pair_ids(const cs_merged *m, unsigned p, size_t i, uint32_t ids[2])
 {
-    const cs_part *part = &m->pairs->part[p];
-    for (uint32_t i = 0; i < part->n; i++) {
-        const cs_gram *g = cs_part_entry(part, m->pairs->stride, i);
-        const unsigned __int128 u = (unsigned __int128)cs_cnt_units(&g->c);
-        acc[term_index(m, g->ids[0])] += u;
-        acc[term_index(m, g->ids[1])] += u;
-    }
+    const uint64_t key = m->pairs[p].v[i].key;
+    ids[0] = p << CS_ID_BITS | (uint32_t)(key >> 32);
+    ids[1] = (uint32_t)key;
 }
 
+void cs_pair_margins_part(const cs_merged *m, unsigned p, unsigned __int128 *acc)
+{
+    const cs_pair_run *r = &m->pairs[p];
+    for (size_t i = 0; i < r->n; i++) {
+        const unsigned __int128 u = (unsigned __int128)cs_pair_units(&r->v[i]);
+        uint32_t ids[2];
+        pair_ids(m, p, i, ids);
+        acc[term_index(m, ids[0])] += u;
+        acc[term_index(m, ids[1])] += u;
+    }
+}
 
 /* Term bytes order of two merged terms: <0 when a's bytes come first. */
 static int term_cmp(const cs_term *a, const cs_term *b)
@@ -232,19 +244,47 @@ unsigned __int128 cs_merged_margin(const cs_merged *m, uint32_t gid)
 
 static const cs_table *table_of(const cs_merged *m, unsigned order)
 {
-    return order == CS_PAIRS ? m->pairs : order == 1 ? m->terms : m->grams[order];
-}
-
-static const cs_cnt *entry_cnt(const cs_table *t, unsigned order, unsigned p, uint32_t i)
-{
-    const void *e = cs_part_entry(&t->part[p], t->stride, i);
-    return order == 1 ? &((const cs_term *)e)->c : &((const cs_gram *)e)->c;
+    assert(order != CS_PAIRS);
+    return order == 1 ? m->terms : m->grams[order];
 }
 
 static const uint32_t *gram_ids(const cs_merged *m, unsigned order, unsigned p, uint32_t i)
 {
     const cs_table *t = table_of(m, order);
     return ((const cs_gram *)cs_part_entry(&t->part[p], t->stride, i))->ids;
+}
+
+/* The term ids of key i of partition p of table `order` (grams and
+ * pairs); buf holds a pair's, decoded from its key. */
+static inline const uint32_t *key_ids(const cs_merged *m, unsigned order, unsigned p, uint32_t i,
+                                      uint32_t buf[2])
+{
+    if (order != CS_PAIRS)
+        return gram_ids(m, order, p, i);
+    pair_ids(m, p, i, buf);
+    return buf;
+}
+
+/* The count of key i of partition p of table `order` (pairs: in units) and
+ * its doc_count (pairs: 0). */
+static inline cs_i128 key_count(const cs_merged *m, unsigned order, unsigned p, uint32_t i,
+                                int64_t *docs)
+{
+    if (order == CS_PAIRS) {
+        *docs = 0;
+        return cs_pair_units(&m->pairs[p].v[i]);
+    }
+    const cs_table *t = table_of(m, order);
+    const void *e = cs_part_entry(&t->part[p], t->stride, i);
+    const cs_cnt *c = order == 1 ? &((const cs_term *)e)->c : &((const cs_gram *)e)->c;
+    *docs = c->docs;
+    return c->count;
+}
+
+/* Keys in partition p of table `order`. */
+static inline uint32_t keys_in(const cs_merged *m, unsigned order, unsigned p)
+{
+    return order == CS_PAIRS ? (uint32_t)m->pairs[p].n : table_of(m, order)->part[p].n;
 }
 
 int cs_row_tie(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
@@ -352,24 +392,24 @@ static void pair_terms(const cs_merged *m, const uint32_t *ids, const cs_term **
 void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_count,
                   uint64_t top, cs_rows *out)
 {
-    const cs_table *t = table_of(m, order);
-    const cs_part *part = &t->part[p];
     const int pairs = order == CS_PAIRS;
+    const uint32_t n_keys = keys_in(m, order, p);
     const cs_i128 min_units = (cs_i128)min_count * (pairs ? m->unit : 1);
     memset(out, 0, sizeof *out);
     out->order = order;
     out->part = p;
-    out->v = cs_xmalloc(((size_t)part->n + 1) * sizeof *out->v);
+    out->v = cs_xmalloc(((size_t)n_keys + 1) * sizeof *out->v);
     size_t key_bytes = 0;
     const unsigned n_ids = pairs ? 2 : order;
-    for (uint32_t i = 0; i < part->n; i++) {
-        if (order != 1 && i + 8 < part->n) { /* the terms of a key 8 on: random, in the merged table */
-            const uint32_t *ahead = gram_ids(m, order, p, i + 8);
+    uint32_t buf[2];
+    for (uint32_t i = 0; i < n_keys; i++) {
+        if (order != 1 && i + 8 < n_keys) { /* the terms of a key 8 on: random, in the merged table */
+            const uint32_t *ahead = key_ids(m, order, p, i + 8, buf);
             for (unsigned k = 0; k < n_ids; k++)
                 __builtin_prefetch(cs_merged_term(m, ahead[k]));
         }
-        const cs_cnt *c = entry_cnt(t, order, p, i);
-        const cs_i128 n = pairs ? cs_cnt_units(c) : c->count;
+        int64_t docs;
+        const cs_i128 n = key_count(m, order, p, i, &docs);
         if (n <= 0)
             continue; /* a key whose shard was taken back */
         out->types++;
@@ -377,19 +417,19 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
             continue;
         cs_row *r = &out->v[out->n++];
         if (pairs) {
-            r->count = c->units.hi;
-            r->units_lo = c->units.lo;
+            r->count = (int64_t)(n >> 64);
+            r->units_lo = (uint64_t)n;
         } else {
-            r->count = c->count;
-            r->docs = c->docs;
+            r->count = (int64_t)n;
+            r->docs = docs;
         }
         r->idx = i;
         if (order == 1) {
-            const cs_term *e = cs_part_entry(part, t->stride, i);
+            const cs_term *e = cs_part_entry(&m->terms->part[p], sizeof(cs_term), i);
             r->key = cs_term_bytes(e);
             r->len = e->len;
         } else {
-            const uint32_t *ids = gram_ids(m, order, p, i);
+            const uint32_t *ids = key_ids(m, order, p, i, buf);
             r->len = n_ids - 1; /* the separators */
             for (unsigned k = 0; k < n_ids; k++)
                 r->len += cs_merged_term(m, ids[k])->len;
@@ -400,12 +440,12 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
         uint8_t *d = out->arena = cs_xmalloc(key_bytes + 1);
         for (size_t i = 0; i < out->n; i++) {
             if (i + 8 < out->n) { /* as above: the terms of a key 8 rows on */
-                const uint32_t *ahead = gram_ids(m, order, p, out->v[i + 8].idx);
+                const uint32_t *ahead = key_ids(m, order, p, out->v[i + 8].idx, buf);
                 for (unsigned k = 0; k < n_ids; k++)
                     __builtin_prefetch(cs_merged_term(m, ahead[k]));
             }
             cs_row *r = &out->v[i];
-            const uint32_t *ids = gram_ids(m, order, p, r->idx);
+            const uint32_t *ids = key_ids(m, order, p, r->idx, buf);
             const cs_term *pair[2];
             if (pairs)
                 pair_terms(m, ids, &pair[0], &pair[1]);
@@ -433,19 +473,19 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
     if (pairs) { /* measures of the rows kept only: the rest are never printed */
         out->measure = cs_xmalloc((out->n + 1) * 3 * sizeof *out->measure);
         for (size_t i = 0; i < out->n; i++) {
-            /* Rows are in count order now, their entries and their terms'
+            /* Rows are in count order now, their pairs and their terms'
              * margins scattered: two dependent misses a row. Fetch the
-             * entry 16 rows ahead, and the margins of the row 8 ahead, whose
-             * entry has arrived (bench/NOTES.md, 19). */
+             * pair 16 rows ahead, and the margins of the row 8 ahead, whose
+             * pair has arrived (bench/NOTES.md, 19). */
             if (i + 16 < out->n)
-                __builtin_prefetch(cs_part_entry(part, t->stride, out->v[i + 16].idx));
+                __builtin_prefetch(&m->pairs[p].v[out->v[i + 16].idx]);
             if (i + 8 < out->n && m->margin) {
-                const uint32_t *ahead = gram_ids(m, order, p, out->v[i + 8].idx);
+                const uint32_t *ahead = key_ids(m, order, p, out->v[i + 8].idx, buf);
                 __builtin_prefetch(&m->margin[term_index(m, ahead[0])]);
                 __builtin_prefetch(&m->margin[term_index(m, ahead[1])]);
             }
             const cs_row *r = &out->v[i];
-            const uint32_t *ids = gram_ids(m, order, p, r->idx);
+            const uint32_t *ids = key_ids(m, order, p, r->idx, buf);
             cs_measures ms;
             cs_measures_of(cs_row_units(r), cs_merged_margin(m, ids[0]), cs_merged_margin(m, ids[1]), m->total,
                            m->unit, &ms);
@@ -458,13 +498,12 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
 
 void cs_count_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t *hist)
 {
-    const cs_table *t = table_of(m, order);
-    const cs_part *part = &t->part[p];
-    for (uint32_t i = 0; i < part->n; i++) {
-        const cs_cnt *e = entry_cnt(t, order, p, i);
+    const uint32_t n_keys = keys_in(m, order, p);
+    for (uint32_t i = 0; i < n_keys; i++) {
+        int64_t docs;
+        cs_i128 c = key_count(m, order, p, i, &docs);
         /* pairs: the whole part of a weighted count (units / unit; a 128-bit
          * division only under harmonic weights) */
-        cs_i128 c = order == CS_PAIRS ? cs_cnt_units(e) : e->count;
         if (order == CS_PAIRS && m->unit != 1)
             c /= (cs_i128)m->unit;
         if (c > 0)

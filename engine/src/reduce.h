@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "pairs.h"
 #include "table.h"
 
 /* The `order` that names the co-occurrence pair table in the functions
@@ -25,7 +26,9 @@ typedef struct cs_merged {
     cs_table *grams[CS_NGRAM_MAX + 1]; /* owned; ids are global term ids */
     uint32_t **remap;                  /* owned; [src][local id] = global id */
     /* Co-occurrence (cs_merged_add_pairs), else pairs is NULL. */
-    cs_table *pairs;                   /* owned; two global term ids, counts in units */
+    /* [p]: the pairs whose first term is in term partition p, keys
+     * index_a << 32 | global b, sorted by key; NULL: no co-occurrence. */
+    cs_pair_run *pairs;                /* owned */
     uint64_t unit;                     /* units in a count of 1 */
     /* The margins the measures need (cs_pair_margins_part); doc scope gives
      * none: a term's margin is then its doc_count. */
@@ -60,12 +63,9 @@ void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, uns
 /* Gives m a pair table whose counts are in units of 1/unit. */
 void cs_merged_add_pairs(cs_merged *m, uint64_t unit);
 
-/* Merges partition p of the source pair tables (counter.pairs) as
- * cs_merge_grams_part does grams, ids translated by remap[source]: m->remap
- * for window pairs (term ids), the vocabulary's global ids for every
- * source for document pairs (vocabulary indices). */
-void cs_merge_pairs_part(cs_merged *m, cs_table *const *src, unsigned p,
-                         const uint32_t *const *remap);
+/* Sums partition p of every source's split pairs (src[s][p], made by
+ * cs_pairs_split; freed here) into m->pairs[p]. */
+void cs_merge_pairs_part(cs_merged *m, cs_pair_run *const *src, int n_src, unsigned p);
 
 /* The global ids of the (at most) k terms of highest doc_count, ties by
  * term bytes, among the terms counted (count > 0); *n their number. Owned

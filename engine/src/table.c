@@ -15,7 +15,6 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* Terms longer than CS_TERM_INLINE are copied into 1 MiB blocks. */
 #define ARENA_BLOCK (1u << 20)
@@ -80,21 +79,11 @@ static const uint8_t *arena_copy(cs_table *t, const uint8_t *p, uint32_t len)
     return d;
 }
 
-/* Arrays of 2 MiB and more are 2 MiB-aligned and ask for transparent huge
- * pages: every probe is a random access, and with 4 KiB pages nearly each
- * one also misses the TLB (costly under virtualisation, where a page walk
- * is two-dimensional). Smaller arrays are only 64-byte aligned. */
-#define HUGE_PAGE ((size_t)2 << 20)
-
+/* Every probe is a random access: large arrays go on huge pages
+ * (cs_xhuge); an entry array is 64-byte aligned, a term entry one line. */
 static void *table_alloc(size_t n, int zero)
 {
-    size_t align = n < HUGE_PAGE ? 64 : HUGE_PAGE; /* 64: a term entry is one cache line */
-    size_t rounded = (n + align - 1) & ~(align - 1);
-    void *p = cs_xaligned(align, rounded);
-#ifndef CS_NO_THP /* -DCS_NO_THP to measure without them */
-    if (align == HUGE_PAGE)
-        madvise(p, rounded, MADV_HUGEPAGE);
-#endif
+    void *p = cs_xhuge(n);
     if (zero)
         memset(p, 0, n);
     return p;

@@ -1,9 +1,10 @@
-/* test_count.c - the counter adds gram and pair occurrences in sorted
- * batches (count.c): whatever the batch size, every gram gets the same count
- * and doc_count and every window pair the same weight, also when a document
- * spans batches and when occurrences are taken back with sign -1 in
- * between. Compared with a flush per occurrence (pend_max 1), which is plain
- * one-by-one counting. And a pair is one key whoever counts it: two
+/* test_count.c - the counter adds gram occurrences in sorted batches and
+ * pair occurrences in sorted runs (count.c, pairs.c): whatever the batch or
+ * buffer size, every gram gets the same count and doc_count and every
+ * window pair the same weight, also when a document spans batches and when
+ * occurrences are taken back with sign -1 in between. Compared with a flush
+ * per occurrence (pend_max 1; a pair buffer of 1), which is plain one-by-one
+ * counting. And a pair is one key whoever counts it: two
  * counters that give its terms other local ids order them alike, also when
  * the two terms share a hash (forced here by masking the hashes). */
 #include <stdio.h>
@@ -98,21 +99,26 @@ static int same_grams(cs_table *a, cs_table *b)
     return 1;
 }
 
-/* Every pair of a is in b with the same weight (ids compared as they are:
- * the same local ids in both). */
-static int same_pairs(cs_table *a, cs_table *b)
+/* The pairs of a and b are the same run (ids compared as they are: the
+ * same local ids in both). */
+static int same_pairs(cs_pairs *a, cs_pairs *b)
 {
-    if (cs_table_size(a) != cs_table_size(b))
-        return 0;
-    for (unsigned p = 0; p < CS_N_PARTS; p++)
-        for (uint32_t i = 0; i < a->part[p].n; i++) {
-            const cs_gram *e = cs_part_entry(&a->part[p], a->stride, i);
-            int is_new;
-            const cs_gram *f = cs_table_gram(b, e->hash, e->ids, &is_new);
-            if (is_new || cs_cnt_units(&f->c) != cs_cnt_units(&e->c))
-                return 0;
-        }
-    return 1;
+    const cs_pair_run *x = cs_pairs_finish(a), *y = cs_pairs_finish(b);
+    return x->n == y->n && memcmp(x->v, y->v, x->n * sizeof *x->v) == 0;
+}
+
+/* The pair of run r with this key, or NULL (r is sorted by key). */
+static const cs_pair *find_pair(const cs_pair_run *r, uint64_t key)
+{
+    size_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->v[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->n && r->v[lo].key == key ? &r->v[lo] : NULL;
 }
 
 /* [local id] = the term's entry. */
@@ -132,23 +138,23 @@ static const cs_term **terms_by_id(const cs_table *t)
 static int same_pairs_by_bytes(const cs_counter *a, const cs_counter *b)
 {
     const cs_term **ta = terms_by_id(a->terms), **tb = terms_by_id(b->terms);
-    int ok = cs_table_size(a->pairs) == cs_table_size(b->pairs);
-    for (unsigned p = 0; ok && p < CS_N_PARTS; p++)
-        for (uint32_t i = 0; ok && i < a->pairs->part[p].n; i++) {
-            const cs_gram *e = cs_part_entry(&a->pairs->part[p], a->pairs->stride, i);
-            uint32_t ids[2];
-            for (int k = 0; k < 2; k++) {
-                const cs_term *x = ta[e->ids[k]];
-                const cs_term *y = cs_table_find_term(b->terms, x->hash, cs_term_bytes(x), x->len);
-                ok = ok && y;
-                ids[k] = y ? y->id : 0;
-            }
-            if (!ok)
-                break;
-            int is_new;
-            const cs_gram *f = cs_table_gram(b->pairs, e->hash, ids, &is_new);
-            ok = !is_new && cs_cnt_units(&f->c) == cs_cnt_units(&e->c);
+    const cs_pair_run *ra = cs_pairs_finish(a->pairs), *rb = cs_pairs_finish(b->pairs);
+    int ok = ra->n == rb->n;
+    for (size_t i = 0; ok && i < ra->n; i++) {
+        const cs_pair *e = &ra->v[i];
+        const uint32_t ids_a[2] = {(uint32_t)(e->key >> 32), (uint32_t)e->key};
+        uint32_t ids[2];
+        for (int k = 0; k < 2; k++) {
+            const cs_term *x = ta[ids_a[k]];
+            const cs_term *y = cs_table_find_term(b->terms, x->hash, cs_term_bytes(x), x->len);
+            ok = ok && y;
+            ids[k] = y ? y->id : 0;
         }
+        if (!ok)
+            break;
+        const cs_pair *f = find_pair(rb, (uint64_t)ids[0] << 32 | ids[1]);
+        ok = f && f->lo == e->lo && f->hi == e->hi;
+    }
     free(ta);
     free(tb);
     return ok;
@@ -179,17 +185,17 @@ static void test_window_pairs(const char *text, size_t len)
     cs_counter ref;
     cs_counter_init(&ref, 1, 1, 1, 1);
     cs_counter_set_window(&ref, 4, 1);
-    ref.pend_max = 1;
+    ref.pairs->max = 1;
     count_text(&ref, text, len);
-    CHECK(cs_table_size(ref.pairs) > 1000);
+    CHECK(cs_pairs_finish(ref.pairs)->n > 1000);
     const uint32_t sizes[] = {2, 7, 4096};
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
         cs_counter c;
         cs_counter_init(&c, 1, 1, 1, 1);
         cs_counter_set_window(&c, 4, 1);
-        c.pend_max = sizes[k];
+        c.pairs->max = sizes[k];
         count_text(&c, text, len);
-        CHECK_MSG(same_pairs(ref.pairs, c.pairs), "window pairs, pend_max %u", sizes[k]);
+        CHECK_MSG(same_pairs(ref.pairs, c.pairs), "window pairs, buffer %u", sizes[k]);
         cs_counter_free(&c);
     }
     cs_counter_free(&ref);
@@ -205,7 +211,7 @@ static void test_window_pairs(const char *text, size_t len)
         a.hash_mask = b.hash_mask = masked ? 0xF : UINT64_MAX;
         count_plain(&a, text, len);
         count_plain(&b, rev, len);
-        CHECK(cs_table_size(a.pairs) > 1000);
+        CHECK(cs_pairs_finish(a.pairs)->n > 1000);
         CHECK_MSG(same_pairs_by_bytes(&a, &b), "pairs of two counters, hashes masked: %d", masked);
         CHECK_MSG(same_pairs_by_bytes(&b, &a), "pairs of two counters, hashes masked: %d", masked);
         cs_counter_free(&a);

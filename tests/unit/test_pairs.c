@@ -1,0 +1,206 @@
+/* test_pairs.c - pairs counted by sorting (pairs.c) against a plain count:
+ * every occurrence appended to a list, the list sorted with qsort and equal
+ * keys summed in 128 bits. Whatever the buffer size (1: a run per
+ * occurrence, so runs merge at every step), the run is the same; weights
+ * that cancel leave no pair; sums past 64 bits carry; the radix sort sees
+ * ids in every digit; and splitting by a remap gives each partition its
+ * translated pairs. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pairs.h"
+#include "table.h"
+#include "testhelp.h"
+
+typedef struct {
+    uint64_t key;
+    __int128 units;
+} occ;
+
+static int cmp_occ(const void *a, const void *b)
+{
+    const occ *x = a, *y = b;
+    return (x->key > y->key) - (x->key < y->key);
+}
+
+static uint64_t rng(uint64_t *x)
+{
+    *x = *x * 6364136223846793005ull + 1442695040888963407ull;
+    return *x >> 11;
+}
+
+/* The plain count: distinct keys in order with nonzero sums. */
+static size_t reference(occ *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_occ);
+    size_t out = 0;
+    for (size_t i = 0; i < n;) {
+        occ s = v[i];
+        for (i++; i < n && v[i].key == s.key; i++)
+            s.units += v[i].units;
+        if (s.units)
+            v[out++] = s;
+    }
+    return out;
+}
+
+static int same_run(const cs_pair_run *r, const occ *v, size_t n)
+{
+    if (r->n != n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        const __int128 u = (__int128)((unsigned __int128)(uint64_t)r->v[i].hi << 64 | r->v[i].lo);
+        if (r->v[i].key != v[i].key || u != v[i].units)
+            return 0;
+    }
+    return 1;
+}
+
+/* n occurrences of ids below id_max (skewed: small ids are frequent), a
+ * share of them negative, weights up to max_w. */
+static occ *make_occ(uint64_t seed, size_t n, uint32_t id_max, int64_t max_w)
+{
+    occ *v = malloc(n * sizeof *v);
+    if (!v)
+        abort();
+    uint64_t x = seed;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = (uint32_t)(rng(&x) % id_max), b = (uint32_t)(rng(&x) % id_max);
+        if (rng(&x) % 2) { /* skew toward small ids: repeats */
+            a %= 64;
+            b %= 64;
+        }
+        int64_t w = 1 + (int64_t)(rng(&x) % (uint64_t)max_w);
+        if (rng(&x) % 8 == 0)
+            w = -w;
+        v[i] = (occ){(uint64_t)a << 32 | b, w};
+    }
+    return v;
+}
+
+static void test_against_reference(uint32_t id_max, int64_t max_w)
+{
+    const size_t n = 30000;
+    occ *v = make_occ(id_max ^ (uint64_t)max_w, n, id_max, max_w);
+    occ *ref = malloc(n * sizeof *ref);
+    if (!ref)
+        abort();
+    memcpy(ref, v, n * sizeof *v);
+    const size_t n_ref = reference(ref, n);
+    const size_t sizes[] = {1, 3, 1000, 1u << 20};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        cs_pairs s;
+        cs_pairs_init(&s);
+        s.max = sizes[k];
+        for (size_t i = 0; i < n; i++)
+            cs_pairs_add(&s, (uint32_t)(v[i].key >> 32), (uint32_t)v[i].key, (int64_t)v[i].units);
+        CHECK_MSG(same_run(cs_pairs_finish(&s), ref, n_ref), "ids < %u, weights <= %lld, buffer %zu",
+                  id_max, (long long)max_w, sizes[k]);
+        /* Still usable after finish: adding everything again doubles every sum. */
+        for (size_t i = 0; i < n; i++)
+            cs_pairs_add(&s, (uint32_t)(v[i].key >> 32), (uint32_t)v[i].key, (int64_t)v[i].units);
+        const cs_pair_run *r = cs_pairs_finish(&s);
+        int doubled = r->n == n_ref;
+        for (size_t i = 0; doubled && i < n_ref; i++)
+            doubled = (__int128)((unsigned __int128)(uint64_t)r->v[i].hi << 64 | r->v[i].lo) ==
+                      2 * ref[i].units;
+        CHECK_MSG(doubled, "added twice, buffer %zu", sizes[k]);
+        cs_pairs_free(&s);
+    }
+    free(v);
+    free(ref);
+}
+
+/* Occurrences that cancel leave nothing, in one buffer and across runs. */
+static void test_cancel(void)
+{
+    for (size_t max = 1; max <= 4096; max *= 64) {
+        cs_pairs s;
+        cs_pairs_init(&s);
+        s.max = max;
+        for (int round = 0; round < 2; round++)
+            for (uint32_t i = 0; i < 500; i++)
+                cs_pairs_add(&s, i, i * 7 + 1, round ? -(int64_t)i - 1 : (int64_t)i + 1);
+        cs_pairs_add(&s, 3, 4, 5);
+        const cs_pair_run *r = cs_pairs_finish(&s);
+        CHECK_MSG(r->n == 1 && r->v[0].key == ((uint64_t)3 << 32 | 4) && r->v[0].lo == 5 &&
+                      r->v[0].hi == 0,
+                  "cancelled pairs gone, buffer %zu", max);
+        cs_pairs_free(&s);
+    }
+}
+
+/* A pair seen 2^20 times at 2^47 units sums to 2^67: past 64 bits. */
+static void test_carry(void)
+{
+    cs_pairs s;
+    cs_pairs_init(&s);
+    s.max = 1000;
+    const int64_t w = (int64_t)1 << 47;
+    for (uint32_t i = 0; i < (1u << 20); i++)
+        cs_pairs_add(&s, 1, 2, w);
+    const cs_pair_run *r = cs_pairs_finish(&s);
+    CHECK(r->n == 1 && r->v[0].lo == 0 && r->v[0].hi == 8);
+    for (uint32_t i = 0; i < (1u << 20); i++)
+        cs_pairs_add(&s, 1, 2, -w);
+    CHECK(cs_pairs_finish(&s)->n == 0);
+    cs_pairs_free(&s);
+}
+
+/* Split: ids translated and put under the partition of the first. */
+static void test_split(void)
+{
+    cs_pairs s;
+    cs_pairs_init(&s);
+    s.max = 100;
+    const uint32_t n_ids = 1000;
+    uint32_t *remap = malloc(n_ids * sizeof *remap);
+    if (!remap)
+        abort();
+    for (uint32_t i = 0; i < n_ids; i++)
+        remap[i] = (i % CS_N_PARTS) << CS_ID_BITS | (i * 37 % 5000);
+    uint64_t x = 7;
+    occ *v = malloc(20000 * sizeof *v);
+    if (!v)
+        abort();
+    for (size_t i = 0; i < 20000; i++) {
+        uint32_t a = (uint32_t)(rng(&x) % n_ids), b = (uint32_t)(rng(&x) % n_ids);
+        cs_pairs_add(&s, a, b, 1);
+        v[i] = (occ){(uint64_t)(remap[a] & ((1u << CS_ID_BITS) - 1)) << 32 | remap[b], 1};
+        v[i].key |= (uint64_t)(remap[a] >> CS_ID_BITS) << 58; /* the partition, for the reference's order */
+    }
+    size_t n_ref = reference(v, 20000);
+    cs_pair_run out[CS_N_PARTS];
+    cs_pairs_split(&s, remap, out);
+    size_t total = 0, at = 0;
+    int ok = 1;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        cs_pair *tmp = malloc((out[p].n + 1) * sizeof *tmp);
+        if (!tmp)
+            abort();
+        out[p].n = cs_pairs_sort_sum(out[p].v, tmp, out[p].n);
+        free(tmp);
+        for (size_t i = 0; ok && i < out[p].n; i++, at++)
+            ok = at < n_ref && v[at].key == ((uint64_t)p << 58 | out[p].v[i].key) &&
+                 (int64_t)out[p].v[i].lo == (int64_t)v[at].units && out[p].v[i].hi == 0;
+        total += out[p].n;
+        free(out[p].v);
+    }
+    CHECK(ok && total == n_ref);
+    CHECK(s.n_runs == 0);
+    cs_pairs_free(&s);
+    free(remap);
+    free(v);
+}
+
+int main(void)
+{
+    test_against_reference(100, 1);
+    test_against_reference(5000, 60);
+    test_against_reference(1u << 24, 3);             /* ids in the third digit of each half */
+    test_against_reference(UINT32_MAX, (int64_t)1 << 47); /* every digit */
+    test_cancel();
+    test_carry();
+    test_split();
+    return TEST_REPORT();
+}
