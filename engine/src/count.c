@@ -319,7 +319,7 @@ void cs_counter_flush(cs_counter *c)
     for (int n = c->gram_min; n <= c->gram_max; n++)
         add_pending(&c->pend[n], c->grams[n]);
     if (c->pairs)
-        cs_pairs_finish(c->pairs);
+        cs_pairs_flush(c->pairs);
 }
 
 /* The next free item of q, after adding what it holds to t when it is full

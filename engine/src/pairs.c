@@ -11,12 +11,17 @@
  * digits would need six passes.
  *
  * A run is summed as it is made (equal keys are adjacent after the sort),
- * and two runs merge by walking both: every pass over pair data here is
- * sequential, which is the point of the module.
+ * and runs merge k at a time, each read once from start to end: every pass
+ * over pair data here is sequential, which is the point of the module.
+ * Memory is the other point: pages touched for the first time cost more
+ * than the sorting on this machine's VM (bench/NOTES.md, 21), so pairs are
+ * 16 bytes, runs are never copied to be merged, and sort buffers are kept
+ * and used again.
  */
 #include "pairs.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,152 +46,205 @@ void cs_pairs_init(cs_pairs *s)
     s->max = PAIRS_MAX;
 }
 
+void cs_pair_run_free(cs_pair_run *r)
+{
+    free(r->v);
+    free(r->big);
+    memset(r, 0, sizeof *r);
+}
+
 void cs_pairs_free(cs_pairs *s)
 {
     free(s->occ);
     free(s->tmp);
     for (size_t i = 0; i < s->n_runs; i++)
-        free(s->runs[i].v);
+        cs_pair_run_free(&s->runs[i]);
     free(s->runs);
+    cs_pair_run_free(&s->summed);
     memset(s, 0, sizeof *s);
 }
 
-/* Sorts n items of `stride` bytes, each led by its uint64_t key, from a
- * (through b); returns the array that holds them sorted (a or b). Inlined
- * with a constant stride, so each copy is a few word moves. */
-typedef uint64_t __attribute__((may_alias)) word; /* items are cs_pair_occ or cs_pair */
+typedef struct seg {
+    const cs_pair *v;
+    size_t n;
+} seg;
 
-__attribute__((always_inline)) static inline void *radix_sort(void *a, void *b, size_t n,
-                                                              const size_t stride)
+/* Sorts the n pairs of the segments in[0..n_in) by key into a or b, and
+ * returns which holds them: the first pass reads the segments, later ones
+ * go from a to b and back. The inputs are only read. */
+static cs_pair *radix_sort(const seg *in, size_t n_in, size_t n, cs_pair *a, cs_pair *b)
 {
     assert(n < UINT32_MAX);
     static __thread uint32_t count[N_DIGITS][BUCKETS];
     memset(count, 0, sizeof count);
-    for (size_t i = 0; i < n; i++) {
-        const uint64_t k = *(const word *)((const uint8_t *)a + i * stride);
-        for (int d = 0; d < N_DIGITS; d++)
-            count[d][(k >> digit_shift[d]) & ((1u << digit_bits[d]) - 1)]++;
-    }
-    uint8_t *src = a, *dst = b;
-    for (int d = 0; d < N_DIGITS; d++) {
+    for (size_t j = 0; j < n_in; j++)
+        for (size_t i = 0; i < in[j].n; i++) {
+            const uint64_t k = in[j].v[i].key;
+            for (int d = 0; d < N_DIGITS; d++)
+                count[d][(k >> digit_shift[d]) & ((1u << digit_bits[d]) - 1)]++;
+        }
+    cs_pair *dst = a, *other = b;
+    int first = 1;
+    for (int d = 0; d < N_DIGITS && n; d++) {
         const unsigned shift = digit_shift[d];
         const uint64_t mask = (1u << digit_bits[d]) - 1;
         uint32_t *pos = count[d];
-        /* One bucket holds every item: the pass would move nothing. */
-        if (n == 0 || pos[(*(const word *)src >> shift) & mask] == n)
-            continue;
-        uint32_t sum = 0;
+        uint32_t sum = 0, most = 0;
         for (unsigned k = 0; k < BUCKETS; k++) {
             const uint32_t c = pos[k];
+            most = c > most ? c : most;
             pos[k] = sum;
             sum += c;
         }
-        for (size_t i = 0; i < n; i++) {
-            const word *s = (const word *)(src + i * stride);
-            word *t = (word *)(dst + (size_t)pos[(s[0] >> shift) & mask]++ * stride);
-            for (size_t w = 0; w < stride / 8; w++)
-                t[w] = s[w];
-        }
-        uint8_t *x = src;
-        src = dst;
-        dst = x;
+        if (most == n)
+            continue; /* one bucket holds every pair: the pass would move nothing */
+        /* The source: the segments on the first pass, else the last output. */
+        const seg one = {other, n};
+        const seg *src = first ? in : &one;
+        const size_t n_src = first ? n_in : 1;
+        for (size_t j = 0; j < n_src; j++)
+            for (size_t i = 0; i < src[j].n; i++) {
+                const cs_pair e = src[j].v[i];
+                dst[pos[(e.key >> shift) & mask]++] = e;
+            }
+        first = 0;
+        cs_pair *x = dst;
+        dst = other;
+        other = x;
     }
-    return src;
+    if (first) { /* no pass ran: the pairs are in order already */
+        cs_pair *t = dst;
+        for (size_t j = 0; j < n_in; t += in[j].n, j++)
+            memcpy(t, in[j].v, in[j].n * sizeof *t);
+        return dst;
+    }
+    return other;
 }
 
-static inline void pair_add(cs_pair *p, uint64_t lo, int64_t hi)
+/* Adds x to the sum in *acc; 0 (and *acc unchanged) when the sum would
+ * leave int64 or be INT64_MIN, which marks a big sum in summed runs. */
+static inline int add_fits(int64_t *acc, int64_t x)
 {
-    const unsigned __int128 v = ((unsigned __int128)(uint64_t)p->hi << 64 | p->lo) +
-                                ((unsigned __int128)(uint64_t)hi << 64 | lo);
-    p->lo = (uint64_t)v;
-    p->hi = (int64_t)(uint64_t)(v >> 64);
+    int64_t t;
+    if (__builtin_add_overflow(*acc, x, &t) || t == INT64_MIN)
+        return 0;
+    *acc = t;
+    return 1;
 }
 
-static inline int pair_zero(const cs_pair *p)
+/* Sums the pairs of v[0..n), sorted, into out (room for n): equal keys add
+ * up, cut where a sum would leave int64; sums of 0 are dropped. Returns the
+ * pairs written (v and out may be the same array). */
+static size_t sum_cut(const cs_pair *v, size_t n, cs_pair *out)
 {
-    return p->lo == 0 && p->hi == 0;
-}
-
-size_t cs_pairs_sort_sum(cs_pair *v, cs_pair *tmp, size_t n)
-{
-    const cs_pair *s = radix_sort(v, tmp, n, sizeof(cs_pair));
-    size_t out = 0;
+    size_t m = 0;
     for (size_t i = 0; i < n;) {
-        cs_pair sum = s[i];
-        for (i++; i < n && s[i].key == sum.key; i++)
-            pair_add(&sum, s[i].lo, s[i].hi);
-        if (!pair_zero(&sum))
-            v[out++] = sum; /* out <= i - 1: never over an item still to read */
+        cs_pair acc = v[i++];
+        for (; i < n && v[i].key == acc.key; i++)
+            if (!add_fits(&acc.units, v[i].units)) {
+                out[m++] = acc; /* nonzero: it was about to overflow */
+                acc.units = v[i].units;
+            }
+        if (acc.units)
+            out[m++] = acc;
     }
-    return out;
+    return m;
 }
 
-/* Two runs into one, summed; frees both. */
-static cs_pair_run merge_runs(cs_pair_run x, cs_pair_run y)
+/* Runs kept, at most: past that the newest half merge into one. A merge
+ * of k runs reads and writes each pair once (a heap picks the next key:
+ * log2 k comparisons). Runs are otherwise left for the reducer, which sorts
+ * a partition of all runs of all threads at once: merging a thread's runs
+ * first removed only a fifth of the pairs (different buffers share few
+ * pairs) at the cost of writing them all again, into fresh pages
+ * (bench/NOTES.md, 21). */
+#define RUNS_MAX 32
+
+static inline uint64_t head_key(const cs_pair_run *runs, const size_t *pos, uint32_t i)
 {
-    /* Room for both; the pages past what equal keys leave unused are never
+    return runs[i].v[pos[i]].key;
+}
+
+/* Restores the heap order below slot at (runs' next keys, smallest first). */
+static void sift_down(uint32_t *heap, size_t n, size_t at, const cs_pair_run *runs,
+                      const size_t *pos)
+{
+    const uint32_t x = heap[at];
+    const uint64_t kx = head_key(runs, pos, x);
+    for (;;) {
+        size_t c = 2 * at + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && head_key(runs, pos, heap[c + 1]) < head_key(runs, pos, heap[c]))
+            c++;
+        if (kx <= head_key(runs, pos, heap[c]))
+            break;
+        heap[at] = heap[c];
+        at = c;
+    }
+    heap[at] = x;
+}
+
+/* s's runs from `from` on, merged into one (frees them); sums cut as in
+ * sum_cut. */
+static void merge_runs(cs_pairs *s, size_t from)
+{
+    const size_t k = s->n_runs - from;
+    assert(k >= 2 && k <= RUNS_MAX);
+    cs_pair_run *runs = s->runs + from;
+    size_t total = 0, pos[RUNS_MAX] = {0};
+    uint32_t heap[RUNS_MAX];
+    size_t hn = 0;
+    for (size_t i = 0; i < k; i++) {
+        total += runs[i].n;
+        if (runs[i].n)
+            heap[hn++] = (uint32_t)i;
+    }
+    for (size_t i = hn / 2; i-- > 0;)
+        sift_down(heap, hn, i, runs, pos);
+    /* Room for all; the pages past what equal keys leave unused are never
      * touched, so they cost address space only (no shrinking copy). */
-    cs_pair_run r = {cs_xhuge((x.n + y.n + 1) * sizeof *r.v), 0};
-    size_t i = 0, j = 0;
-    while (i < x.n && j < y.n) {
-        if (x.v[i].key < y.v[j].key) {
-            r.v[r.n++] = x.v[i++];
-        } else if (y.v[j].key < x.v[i].key) {
-            r.v[r.n++] = y.v[j++];
-        } else {
-            cs_pair p = x.v[i++];
-            pair_add(&p, y.v[j].lo, y.v[j].hi);
-            j++;
-            if (!pair_zero(&p))
-                r.v[r.n++] = p;
+    cs_pair_run r = {cs_xhuge((total + 1) * sizeof *r.v), 0, NULL, 0};
+    while (hn) {
+        uint32_t top = heap[0];
+        cs_pair acc = runs[top].v[pos[top]];
+        for (;;) {
+            if (++pos[top] == runs[top].n)
+                heap[0] = heap[--hn];
+            if (hn)
+                sift_down(heap, hn, 0, runs, pos);
+            if (!hn || head_key(runs, pos, heap[0]) != acc.key)
+                break;
+            top = heap[0];
+            if (!add_fits(&acc.units, runs[top].v[pos[top]].units)) {
+                r.v[r.n++] = acc;
+                acc.units = runs[top].v[pos[top]].units;
+            }
         }
+        if (acc.units)
+            r.v[r.n++] = acc;
     }
-    memcpy(r.v + r.n, x.v + i, (x.n - i) * sizeof *r.v);
-    r.n += x.n - i;
-    memcpy(r.v + r.n, y.v + j, (y.n - j) * sizeof *r.v);
-    r.n += y.n - j;
-    free(x.v);
-    free(y.v);
-    return r;
+    for (size_t i = 0; i < k; i++)
+        cs_pair_run_free(&runs[i]);
+    runs[0] = r;
+    s->n_runs = from + 1;
 }
 
-/* Merges the two newest runs into one. */
-static void merge_top(cs_pairs *s)
-{
-    assert(s->n_runs >= 2);
-    s->runs[s->n_runs - 2] = merge_runs(s->runs[s->n_runs - 2], s->runs[s->n_runs - 1]);
-    s->n_runs--;
-}
-
-/* The buffer, sorted and summed, becomes the newest run; runs of about one
- * size merge (the older at most twice the newer), so sizes fall
- * geometrically from the oldest and there are O(log n) of them. */
+/* The buffer, sorted and summed, becomes the newest run. */
 static void push_buffer(cs_pairs *s)
 {
     if (!s->n)
         return;
-    const cs_pair_occ *o = radix_sort(s->occ, s->tmp, s->n, sizeof(cs_pair_occ));
-    cs_pair_run r = {cs_xhuge(s->n * sizeof *r.v), 0}; /* as in merge_runs: no shrinking */
-    for (size_t i = 0; i < s->n;) {
-        const uint64_t key = o[i].key;
-        __int128 sum = 0;
-        for (; i < s->n && o[i].key == key; i++)
-            sum += o[i].units;
-        if (sum) {
-            cs_pair *p = &r.v[r.n++];
-            p->key = key;
-            p->lo = (uint64_t)sum;
-            p->hi = (int64_t)(sum >> 64);
-        }
-    }
+    const seg in = {s->occ, s->n};
+    const cs_pair *o = radix_sort(&in, 1, s->n, s->tmp, s->occ);
+    cs_pair_run r = {cs_xhuge(s->n * sizeof *r.v), 0, NULL, 0}; /* as in merge_runs */
+    r.n = sum_cut(o, s->n, r.v);
     s->n = 0;
-    if (s->n_runs == s->cap_runs) {
-        s->cap_runs = s->cap_runs ? s->cap_runs * 2 : 16;
-        s->runs = cs_xrealloc(s->runs, s->cap_runs * sizeof *s->runs);
-    }
+    if (s->n_runs == RUNS_MAX)
+        merge_runs(s, RUNS_MAX / 2);
+    if (!s->runs)
+        s->runs = cs_xmalloc(RUNS_MAX * sizeof *s->runs);
     s->runs[s->n_runs++] = r;
-    while (s->n_runs >= 2 && s->runs[s->n_runs - 2].n <= 2 * s->runs[s->n_runs - 1].n)
-        merge_top(s);
 }
 
 void cs_pairs_sort_buffer(cs_pairs *s)
@@ -196,7 +254,7 @@ void cs_pairs_sort_buffer(cs_pairs *s)
         s->cap = s->cap ? s->cap * 2 : PAIRS_MIN;
         if (s->cap > s->max)
             s->cap = s->max;
-        cs_pair_occ *occ = cs_xhuge(s->cap * sizeof *occ);
+        cs_pair *occ = cs_xhuge(s->cap * sizeof *occ);
         memcpy(occ, s->occ, s->n * sizeof *occ);
         free(s->occ);
         free(s->tmp);
@@ -208,46 +266,115 @@ void cs_pairs_sort_buffer(cs_pairs *s)
     push_buffer(s);
 }
 
-const cs_pair_run *cs_pairs_finish(cs_pairs *s)
+void cs_pairs_flush(cs_pairs *s)
 {
     push_buffer(s);
-    while (s->n_runs >= 2)
-        merge_top(s);
-    if (!s->n_runs) {
-        if (!s->cap_runs) {
-            s->cap_runs = 1;
-            s->runs = cs_xmalloc(sizeof *s->runs);
-        }
-        s->runs[s->n_runs++] = (cs_pair_run){cs_xmalloc(sizeof(cs_pair)), 0};
-    }
     /* The buffers are not needed again before more is added. */
     free(s->occ);
     free(s->tmp);
     s->occ = s->tmp = NULL;
     s->cap = 0;
-    return &s->runs[0];
+}
+
+const cs_pair_run *cs_pairs_finish(cs_pairs *s)
+{
+    cs_pairs_flush(s);
+    cs_pair *scratch = NULL;
+    size_t cap = 0;
+    cs_pair_run_free(&s->summed);
+    s->summed = cs_pairs_sum_runs(s->runs, s->n_runs, &scratch, &cap);
+    free(scratch);
+    return &s->summed;
+}
+
+/* The partition of a translated pair rides in the key's top bits (above
+ * index_a, under 2^CS_ID_BITS) while split_run moves it. */
+#define PART_SHIFT (64 - CS_PART_BITS)
+_Static_assert(32 + CS_ID_BITS <= PART_SHIFT, "index_a and the partition overlap");
+
+/* Run r translated and grouped by partition in place (see cs_pairs_split). */
+static void split_run(cs_pair_run *r, const uint32_t *remap, cs_pair_run *out)
+{
+    cs_pair *v = r->v;
+    size_t next[CS_N_PARTS] = {0}, end[CS_N_PARTS];
+    const uint32_t index_mask = (1u << CS_ID_BITS) - 1;
+    for (size_t i = 0; i < r->n; i++) {
+        const uint32_t a = remap[v[i].key >> 32], b = remap[(uint32_t)v[i].key];
+        assert(a != UINT32_MAX && b != UINT32_MAX); /* doc scope: a vocabulary term never counted */
+        const uint64_t p = a >> CS_ID_BITS;
+        v[i].key = p << PART_SHIFT | (uint64_t)(a & index_mask) << 32 | b;
+        next[p]++;
+    }
+    size_t at = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        out[p] = (cs_pair_run){v + at, next[p], NULL, 0};
+        next[p] = at;
+        at += out[p].n;
+        end[p] = at;
+    }
+    /* In place, a cycle at a time (American flag sort): each pair is moved
+     * straight to the next free place of its partition, its tag cleared. */
+    const uint64_t untag = ((uint64_t)1 << PART_SHIFT) - 1;
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        while (next[p] < end[p]) {
+            cs_pair e = v[next[p]];
+            unsigned q = (unsigned)(e.key >> PART_SHIFT);
+            while (q != p) {
+                const cs_pair t = v[next[q]];
+                e.key &= untag;
+                v[next[q]++] = e;
+                e = t;
+                q = (unsigned)(e.key >> PART_SHIFT);
+            }
+            e.key &= untag;
+            v[next[p]++] = e;
+        }
 }
 
 void cs_pairs_split(cs_pairs *s, const uint32_t *remap, cs_pair_run *out)
 {
-    cs_pair_run *r = (cs_pair_run *)cs_pairs_finish(s);
-    size_t n_in[CS_N_PARTS] = {0};
-    for (size_t i = 0; i < r->n; i++)
-        n_in[remap[r->v[i].key >> 32] >> CS_ID_BITS]++;
-    for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        out[p].v = cs_xhuge((n_in[p] ? n_in[p] : 1) * sizeof *out[p].v);
-        out[p].n = 0;
+    assert(!s->n); /* flushed */
+    for (size_t r = 0; r < s->n_runs; r++)
+        split_run(&s->runs[r], remap, out + r * CS_N_PARTS);
+}
+
+cs_pair_run cs_pairs_sum_runs(const cs_pair_run *src, size_t n_src, cs_pair **scratch,
+                              size_t *scratch_cap)
+{
+    size_t n = 0;
+    seg *in = cs_xmalloc((n_src + 1) * sizeof *in);
+    for (size_t i = 0; i < n_src; i++) {
+        assert(!src[i].n_big); /* a counter's runs, not summed ones */
+        in[i] = (seg){src[i].v, src[i].n};
+        n += src[i].n;
     }
-    const uint32_t index_mask = (1u << CS_ID_BITS) - 1;
-    for (size_t i = 0; i < r->n; i++) {
-        const cs_pair *e = &r->v[i];
-        const uint32_t a = remap[e->key >> 32], b = remap[(uint32_t)e->key];
-        assert(a != UINT32_MAX && b != UINT32_MAX); /* doc scope: a vocabulary term never counted */
-        cs_pair *d = &out[a >> CS_ID_BITS].v[out[a >> CS_ID_BITS].n++];
-        d->key = (uint64_t)(a & index_mask) << 32 | b;
-        d->lo = e->lo;
-        d->hi = e->hi;
+    if (*scratch_cap < n) {
+        free(*scratch);
+        *scratch_cap = n + n / 4;
+        *scratch = cs_xhuge(2 * *scratch_cap * sizeof **scratch);
     }
-    free(r->v);
-    s->n_runs = 0;
+    const cs_pair *v = radix_sort(in, n_src, n, *scratch, *scratch + *scratch_cap);
+    free(in);
+    /* Room for every pair; only those left after summing are touched. */
+    cs_pair_run r = {cs_xhuge((n + 1) * sizeof *r.v), 0, NULL, 0};
+    size_t cap_big = 0;
+    for (size_t i = 0; i < n;) {
+        const uint64_t key = v[i].key;
+        __int128 sum = 0;
+        for (; i < n && v[i].key == key; i++)
+            sum += v[i].units;
+        if (!sum)
+            continue;
+        if (sum > INT64_MIN && sum <= INT64_MAX) {
+            r.v[r.n++] = (cs_pair){key, (int64_t)sum};
+            continue;
+        }
+        if (r.n_big == cap_big) {
+            cap_big = cap_big ? 2 * cap_big : 16;
+            r.big = cs_xrealloc(r.big, cap_big * sizeof *r.big);
+        }
+        r.big[r.n_big++] = (cs_pair_big){key, sum};
+        r.v[r.n++] = (cs_pair){key, CS_PAIR_BIG};
+    }
+    return r;
 }

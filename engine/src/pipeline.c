@@ -804,26 +804,43 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
 /* ------------------------------------------------------------------ */
 /* co-occurrence                                                        */
 
-/* Merges every thread's pairs into m->pairs: each thread's run is
- * translated through remap[thread] and split by partition (a task per
- * thread), then each partition is sorted and summed (a task per partition). */
+/* Merges every thread's pairs into m->pairs: each run of each thread is
+ * translated through remap[thread] and grouped by partition (a task per
+ * thread), then each partition of all runs is sorted and summed (a task
+ * per partition, with a sort buffer per thread). */
 static void merge_pair_tables(run *r, cs_merged *m, const uint32_t *const *remap)
 {
     const int nt = r->nt;
-    cs_pair_run **split = cs_xmalloc((size_t)nt * sizeof *split);
-#pragma omp parallel for schedule(static, 1) num_threads(nt) default(none) \
-    shared(r, split, remap, nt)
+    size_t n_runs = 0;
+    size_t *first = cs_xmalloc(((size_t)nt + 1) * sizeof *first); /* thread t's runs: first[t].. */
     for (int t = 0; t < nt; t++) {
-        split[t] = cs_xmalloc(CS_N_PARTS * sizeof **split);
-        cs_pairs_split(r->w[t]->counter.pairs, remap[t], split[t]);
+        first[t] = n_runs;
+        n_runs += r->w[t]->counter.pairs->n_runs;
     }
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(m, split, nt)
-    for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_pairs_part(m, split, nt, p);
-    for (int t = 0; t < nt; t++)
-        free(split[t]);
+    first[nt] = n_runs;
+    cs_pair_run *split = cs_xmalloc((n_runs + 1) * CS_N_PARTS * sizeof *split);
+#pragma omp parallel num_threads(nt) default(none) shared(r, m, split, remap, nt, first, n_runs)
+    {
+#pragma omp for schedule(static, 1)
+        for (int t = 0; t < nt; t++)
+            cs_pairs_split(r->w[t]->counter.pairs, remap[t], split + first[t] * CS_N_PARTS);
+        cs_pair *scratch = NULL;
+        size_t cap = 0;
+        cs_pair_run *src = cs_xmalloc((n_runs + 1) * sizeof *src);
+#pragma omp for schedule(dynamic, 1)
+        for (unsigned p = 0; p < CS_N_PARTS; p++) {
+            for (size_t k = 0; k < n_runs; k++)
+                src[k] = split[k * CS_N_PARTS + p];
+            cs_merge_pairs_part(m, src, n_runs, p, &scratch, &cap);
+        }
+        free(scratch);
+        free(src);
+#pragma omp for schedule(static, 1)
+        for (int t = 0; t < nt; t++)
+            cs_pairs_free(r->w[t]->counter.pairs); /* the split runs lived there */
+    }
     free(split);
+    free(first);
 }
 
 /* Merges the threads' window pairs into m (terms merged first) and sums

@@ -44,7 +44,7 @@ void cs_merged_free(cs_merged *m)
     for (int n = 0; n <= CS_NGRAM_MAX; n++)
         cs_table_free(m->grams[n]);
     for (unsigned p = 0; m->pairs && p < CS_N_PARTS; p++)
-        free(m->pairs[p].v);
+        cs_pair_run_free(&m->pairs[p]);
     free(m->pairs);
     free(m->margin);
     for (int s = 0; s < m->n_src; s++)
@@ -129,23 +129,12 @@ void cs_merged_add_pairs(cs_merged *m, uint64_t unit)
     m->unit = unit;
 }
 
-void cs_merge_pairs_part(cs_merged *m, cs_pair_run *const *src, int n_src, unsigned p)
+void cs_merge_pairs_part(cs_merged *m, const cs_pair_run *src, size_t n_src, unsigned p,
+                         cs_pair **scratch, size_t *scratch_cap)
 {
-    size_t n = 0;
-    for (int s = 0; s < n_src; s++)
-        n += src[s][p].n;
-    cs_pair *v = cs_xhuge((n + 1) * sizeof *v), *tmp = cs_xhuge((n + 1) * sizeof *tmp);
-    n = 0;
-    for (int s = 0; s < n_src; s++) {
-        memcpy(v + n, src[s][p].v, src[s][p].n * sizeof *v);
-        n += src[s][p].n;
-        free(src[s][p].v);
-        src[s][p] = (cs_pair_run){NULL, 0};
-    }
-    n = cs_pairs_sort_sum(v, tmp, n);
-    free(tmp);
-    assert(n < UINT32_MAX && !m->pairs[p].v);
-    m->pairs[p] = (cs_pair_run){v, n}; /* the pages past n were never touched */
+    assert(!m->pairs[p].v);
+    m->pairs[p] = cs_pairs_sum_runs(src, n_src, scratch, scratch_cap);
+    assert(m->pairs[p].n < UINT32_MAX); /* row indices are 32-bit */
 }
 
 static inline uint64_t term_index(const cs_merged *m, uint32_t gid)
@@ -165,7 +154,7 @@ void cs_pair_margins_part(const cs_merged *m, unsigned p, unsigned __int128 *acc
 {
     const cs_pair_run *r = &m->pairs[p];
     for (size_t i = 0; i < r->n; i++) {
-        const unsigned __int128 u = (unsigned __int128)cs_pair_units(&r->v[i]);
+        const unsigned __int128 u = (unsigned __int128)cs_pair_units(r, i);
         uint32_t ids[2];
         pair_ids(m, p, i, ids);
         acc[term_index(m, ids[0])] += u;
@@ -272,7 +261,7 @@ static inline cs_i128 key_count(const cs_merged *m, unsigned order, unsigned p, 
 {
     if (order == CS_PAIRS) {
         *docs = 0;
-        return cs_pair_units(&m->pairs[p].v[i]);
+        return cs_pair_units(&m->pairs[p], i);
     }
     const cs_table *t = table_of(m, order);
     const void *e = cs_part_entry(&t->part[p], t->stride, i);

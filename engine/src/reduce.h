@@ -27,7 +27,8 @@ typedef struct cs_merged {
     uint32_t **remap;                  /* owned; [src][local id] = global id */
     /* Co-occurrence (cs_merged_add_pairs), else pairs is NULL. */
     /* [p]: the pairs whose first term is in term partition p, keys
-     * index_a << 32 | global b, sorted by key; NULL: no co-occurrence. */
+     * index_a << 32 | global b, summed (cs_pairs_sum_runs) and sorted by
+     * key; NULL: no co-occurrence. */
     cs_pair_run *pairs;                /* owned */
     uint64_t unit;                     /* units in a count of 1 */
     /* The margins the measures need (cs_pair_margins_part); doc scope gives
@@ -63,9 +64,10 @@ void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, uns
 /* Gives m a pair table whose counts are in units of 1/unit. */
 void cs_merged_add_pairs(cs_merged *m, uint64_t unit);
 
-/* Sums partition p of every source's split pairs (src[s][p], made by
- * cs_pairs_split; freed here) into m->pairs[p]. */
-void cs_merge_pairs_part(cs_merged *m, cs_pair_run *const *src, int n_src, unsigned p);
+/* Sums the pairs of partition p of every source (src[0..n_src), made by
+ * cs_pairs_split) into m->pairs[p]; scratch as cs_pairs_sum_runs. */
+void cs_merge_pairs_part(cs_merged *m, const cs_pair_run *src, size_t n_src, unsigned p,
+                         cs_pair **scratch, size_t *scratch_cap);
 
 /* The global ids of the (at most) k terms of highest doc_count, ties by
  * term bytes, among the terms counted (count > 0); *n their number. Owned

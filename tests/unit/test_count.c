@@ -104,11 +104,16 @@ static int same_grams(cs_table *a, cs_table *b)
 static int same_pairs(cs_pairs *a, cs_pairs *b)
 {
     const cs_pair_run *x = cs_pairs_finish(a), *y = cs_pairs_finish(b);
-    return x->n == y->n && memcmp(x->v, y->v, x->n * sizeof *x->v) == 0;
+    if (x->n != y->n)
+        return 0;
+    for (size_t i = 0; i < x->n; i++)
+        if (x->v[i].key != y->v[i].key || cs_pair_units(x, i) != cs_pair_units(y, i))
+            return 0;
+    return 1;
 }
 
-/* The pair of run r with this key, or NULL (r is sorted by key). */
-static const cs_pair *find_pair(const cs_pair_run *r, uint64_t key)
+/* The index of the pair of run r with this key, or r->n (r is sorted by key). */
+static size_t find_pair(const cs_pair_run *r, uint64_t key)
 {
     size_t lo = 0, hi = r->n;
     while (lo < hi) {
@@ -118,7 +123,7 @@ static const cs_pair *find_pair(const cs_pair_run *r, uint64_t key)
         else
             hi = mid;
     }
-    return lo < r->n && r->v[lo].key == key ? &r->v[lo] : NULL;
+    return lo < r->n && r->v[lo].key == key ? lo : r->n;
 }
 
 /* [local id] = the term's entry. */
@@ -152,8 +157,8 @@ static int same_pairs_by_bytes(const cs_counter *a, const cs_counter *b)
         }
         if (!ok)
             break;
-        const cs_pair *f = find_pair(rb, (uint64_t)ids[0] << 32 | ids[1]);
-        ok = f && f->lo == e->lo && f->hi == e->hi;
+        const size_t f = find_pair(rb, (uint64_t)ids[0] << 32 | ids[1]);
+        ok = f < rb->n && cs_pair_units(rb, f) == cs_pair_units(ra, i);
     }
     free(ta);
     free(tb);

@@ -2,9 +2,9 @@
  * every occurrence appended to a list, the list sorted with qsort and equal
  * keys summed in 128 bits. Whatever the buffer size (1: a run per
  * occurrence, so runs merge at every step), the run is the same; weights
- * that cancel leave no pair; sums past 64 bits carry; the radix sort sees
- * ids in every digit; and splitting by a remap gives each partition its
- * translated pairs. */
+ * that cancel leave no pair; sums past 64 bits are exact; the radix sort
+ * sees ids in every digit; and the runs split by a remap and summed by
+ * partition give each partition its translated pairs. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,11 +48,9 @@ static int same_run(const cs_pair_run *r, const occ *v, size_t n)
 {
     if (r->n != n)
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        const __int128 u = (__int128)((unsigned __int128)(uint64_t)r->v[i].hi << 64 | r->v[i].lo);
-        if (r->v[i].key != v[i].key || u != v[i].units)
+    for (size_t i = 0; i < n; i++)
+        if (r->v[i].key != v[i].key || cs_pair_units(r, i) != v[i].units)
             return 0;
-    }
     return 1;
 }
 
@@ -102,8 +100,7 @@ static void test_against_reference(uint32_t id_max, int64_t max_w)
         const cs_pair_run *r = cs_pairs_finish(&s);
         int doubled = r->n == n_ref;
         for (size_t i = 0; doubled && i < n_ref; i++)
-            doubled = (__int128)((unsigned __int128)(uint64_t)r->v[i].hi << 64 | r->v[i].lo) ==
-                      2 * ref[i].units;
+            doubled = cs_pair_units(r, i) == 2 * ref[i].units;
         CHECK_MSG(doubled, "added twice, buffer %zu", sizes[k]);
         cs_pairs_free(&s);
     }
@@ -123,28 +120,40 @@ static void test_cancel(void)
                 cs_pairs_add(&s, i, i * 7 + 1, round ? -(int64_t)i - 1 : (int64_t)i + 1);
         cs_pairs_add(&s, 3, 4, 5);
         const cs_pair_run *r = cs_pairs_finish(&s);
-        CHECK_MSG(r->n == 1 && r->v[0].key == ((uint64_t)3 << 32 | 4) && r->v[0].lo == 5 &&
-                      r->v[0].hi == 0,
+        CHECK_MSG(r->n == 1 && r->v[0].key == ((uint64_t)3 << 32 | 4) && cs_pair_units(r, 0) == 5,
                   "cancelled pairs gone, buffer %zu", max);
         cs_pairs_free(&s);
     }
 }
 
-/* A pair seen 2^20 times at 2^47 units sums to 2^67: past 64 bits. */
+/* A pair seen 2^20 times at 2^47 units sums to 2^67: past 64 bits, in one
+ * buffer (cut within a run) and across runs, beside pairs that fit; a sum
+ * of exactly INT64_MIN is big too (that value marks big sums). */
 static void test_carry(void)
 {
-    cs_pairs s;
-    cs_pairs_init(&s);
-    s.max = 1000;
-    const int64_t w = (int64_t)1 << 47;
-    for (uint32_t i = 0; i < (1u << 20); i++)
-        cs_pairs_add(&s, 1, 2, w);
-    const cs_pair_run *r = cs_pairs_finish(&s);
-    CHECK(r->n == 1 && r->v[0].lo == 0 && r->v[0].hi == 8);
-    for (uint32_t i = 0; i < (1u << 20); i++)
-        cs_pairs_add(&s, 1, 2, -w);
-    CHECK(cs_pairs_finish(&s)->n == 0);
-    cs_pairs_free(&s);
+    for (size_t max = 1000; max <= (1u << 21); max *= 2048) {
+        cs_pairs s;
+        cs_pairs_init(&s);
+        s.max = max;
+        const int64_t w = (int64_t)1 << 47;
+        for (uint32_t i = 0; i < (1u << 20); i++) {
+            cs_pairs_add(&s, 1, 2, w);
+            cs_pairs_add(&s, 0, i % 5, 1);
+            cs_pairs_add(&s, 7, 7, -w);
+            if (i < (1u << 15))
+                cs_pairs_add(&s, 5, 5, -w * 2); /* 2^15 * -2^48 = INT64_MIN */
+        }
+        const cs_pair_run *r = cs_pairs_finish(&s);
+        CHECK_MSG(r->n == 8 && r->n_big == 3, "buffer %zu: %zu pairs, %zu big", max, r->n, r->n_big);
+        CHECK(r->n == 8 && r->v[5].key == ((uint64_t)1 << 32 | 2) && cs_pair_units(r, 5) == (__int128)1 << 67);
+        CHECK(r->n == 8 && cs_pair_units(r, 6) == INT64_MIN && cs_pair_units(r, 7) == -((__int128)1 << 67));
+        CHECK(r->n == 8 && cs_pair_units(r, 0) == 209716 && cs_pair_units(r, 4) == 209715);
+        for (uint32_t i = 0; i < (1u << 20); i++)
+            cs_pairs_add(&s, 1, 2, -w);
+        r = cs_pairs_finish(&s);
+        CHECK(r->n == 7 && r->n_big == 2);
+        cs_pairs_free(&s);
+    }
 }
 
 /* Split: ids translated and put under the partition of the first. */
@@ -170,24 +179,30 @@ static void test_split(void)
         v[i].key |= (uint64_t)(remap[a] >> CS_ID_BITS) << 58; /* the partition, for the reference's order */
     }
     size_t n_ref = reference(v, 20000);
-    cs_pair_run out[CS_N_PARTS];
+    cs_pairs_flush(&s);
+    CHECK(s.n_runs > 1);
+    const size_t n_runs = s.n_runs;
+    cs_pair_run *out = malloc(n_runs * CS_N_PARTS * sizeof *out), *src = malloc(n_runs * sizeof *src);
+    if (!out || !src)
+        abort();
     cs_pairs_split(&s, remap, out);
-    size_t total = 0, at = 0;
+    size_t total = 0, at = 0, cap = 0;
+    cs_pair *scratch = NULL;
     int ok = 1;
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        cs_pair *tmp = malloc((out[p].n + 1) * sizeof *tmp);
-        if (!tmp)
-            abort();
-        out[p].n = cs_pairs_sort_sum(out[p].v, tmp, out[p].n);
-        free(tmp);
-        for (size_t i = 0; ok && i < out[p].n; i++, at++)
-            ok = at < n_ref && v[at].key == ((uint64_t)p << 58 | out[p].v[i].key) &&
-                 (int64_t)out[p].v[i].lo == (int64_t)v[at].units && out[p].v[i].hi == 0;
-        total += out[p].n;
-        free(out[p].v);
+        for (size_t r = 0; r < n_runs; r++)
+            src[r] = out[r * CS_N_PARTS + p];
+        cs_pair_run sum = cs_pairs_sum_runs(src, n_runs, &scratch, &cap);
+        for (size_t i = 0; ok && i < sum.n; i++, at++)
+            ok = at < n_ref && v[at].key == ((uint64_t)p << 58 | sum.v[i].key) &&
+                 cs_pair_units(&sum, i) == v[at].units;
+        total += sum.n;
+        cs_pair_run_free(&sum);
     }
+    free(out);
+    free(src);
+    free(scratch);
     CHECK(ok && total == n_ref);
-    CHECK(s.n_runs == 0);
     cs_pairs_free(&s);
     free(remap);
     free(v);
