@@ -6,9 +6,8 @@
  * bits laid out so that no digit straddles the two ids (a's digits start at
  * bit 32): with ids under 2^22 (a few million terms a thread) the top digit
  * of each id is constant and skipped, so a sort makes four passes. All
- * digits' histograms come from one read of the input. 2048 buckets a pass
- * keep the write streams few enough for the write-combining buffers; 8-bit
- * digits would need six passes.
+ * digits' histograms come from one read of the input. 8-bit digits (six
+ * passes, 256 write streams) were 5-10% slower in the count phase.
  *
  * A run is summed as it is made (equal keys are adjacent after the sort),
  * and runs merge k at a time, each read once from start to end: every pass

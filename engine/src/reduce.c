@@ -391,13 +391,15 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
     size_t key_bytes = 0;
     const unsigned n_ids = pairs ? 2 : order;
     uint32_t buf[2];
+    int64_t docs;
     for (uint32_t i = 0; i < n_keys; i++) {
-        if (order != 1 && i + 8 < n_keys) { /* the terms of a key 8 on: random, in the merged table */
+        /* The terms of a key 8 on, random in the merged table, if that key
+         * will be a row: with --top most are not. */
+        if (order != 1 && i + 8 < n_keys && key_count(m, order, p, i + 8, &docs) >= min_units) {
             const uint32_t *ahead = key_ids(m, order, p, i + 8, buf);
             for (unsigned k = 0; k < n_ids; k++)
                 __builtin_prefetch(cs_merged_term(m, ahead[k]));
         }
-        int64_t docs;
         const cs_i128 n = key_count(m, order, p, i, &docs);
         if (n <= 0)
             continue; /* a key whose shard was taken back */
