@@ -166,6 +166,8 @@ void cs_counter_set_vocab(cs_counter *c, const cs_strset *v, int pairs_only)
     c->pairs_only = pairs_only;
     const uint64_t n = cs_strset_size(v);
     c->seen_in = cs_xcalloc(n + 1, sizeof *c->seen_in);
+    for (uint64_t i = 0; i < n; i++)
+        cs_pairs_set_part(c->pairs, (uint32_t)i, cs_part_of(cs_strset_hash(v, (uint32_t)i)));
     if (n >= 2 && tri_cells(n) * sizeof *c->tri <= TRI_MAX_BYTES)
         c->tri = cs_xcalloc((size_t)tri_cells(n), sizeof *c->tri); /* pages zeroed as touched */
 }
@@ -508,6 +510,8 @@ void cs_counter_consume(void *ctx, const cs_tok_batch *b)
             int is_new;
             cs_term *e = cs_table_term(c->terms, h, b->bytes + b->off[i], b->len[i], 1, &is_new);
             cs_cnt_add(&e->c, c->sign, c->doc);
+            if (is_new && c->window) /* a pair's partition: its first term's */
+                cs_pairs_set_part(c->pairs, e->id, cs_part_of(h));
             if (orders) {
                 c->hist_len = push(c->hist_id, c->hist_hash, c->hist_len, (unsigned)c->gram_max,
                                    e->id, h);

@@ -1,5 +1,5 @@
 /*
- * pairs.c - pair occurrences -> sorted, summed runs (see pairs.h).
+ * pairs.c - pair occurrences -> sorted, summed, packed runs (see pairs.h).
  *
  * DESIGN
  * The sort is an LSD radix sort on the 64-bit key in digits of 10 and 11
@@ -9,22 +9,22 @@
  * digits' histograms come from one read of the input. 8-bit digits (six
  * passes, 256 write streams) were 5-10% slower in the count phase.
  *
- * A run is summed as it is made (equal keys are adjacent after the sort),
- * and runs merge k at a time, each read once from start to end: every pass
- * over pair data here is sequential, which is the point of the module.
- * Memory is the other point: pages touched for the first time cost more
- * than the sorting on this machine's VM (bench/NOTES.md, 21), so pairs are
- * 16 bytes, runs are never copied to be merged, and sort buffers are kept
- * and used again.
+ * A buffer becomes a run in four sequential passes: sort, sum equal keys
+ * (in place), group by partition (a stable counting sort into the other
+ * half of the buffer), pack. Packing: within a partition, pairs are in key
+ * order, so a pair with the previous pair's a stores only the growth of b
+ * (a varint, the low bit 0); one with a new a stores the growth of a (low
+ * bit 1) and b itself; then the units, zigzag-coded. Frequent terms have
+ * many partners with close ids, and most units are 1: about 3 bytes a pair.
+ *
+ * Memory is the point of packing: pages touched for the first time cost
+ * more than the sorting on this machine's VM (bench/NOTES.md, 21-22).
  */
 #include "pairs.h"
 
 #include <assert.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "table.h"
 
 /* Occurrences buffered before a sort: 4 Mi, 64 MiB and as much again to
  * sort into, a thread. The buffer starts at PAIRS_MIN and doubles, so a
@@ -33,6 +33,17 @@
 #define PAIRS_MAX ((size_t)1 << 22)
 #endif
 #define PAIRS_MIN ((size_t)1 << 12)
+
+/* Runs kept, at most: past that the newest half merge into one. Runs are
+ * otherwise left for the reducer, which sorts a partition of all runs of
+ * all threads at once: merging a thread's runs first removed only a fifth
+ * of the pairs at 128 MiB (different buffers share few pairs) at the cost
+ * of writing them all again (bench/NOTES.md, 21). */
+#define RUNS_MAX 32
+
+/* Bytes a packed pair takes at most: 5 for a's growth (33 bits), 5 for b,
+ * 10 for the units. */
+#define PACKED_MAX 20
 
 #define N_DIGITS 6
 static const unsigned digit_shift[N_DIGITS] = {0, 11, 22, 32, 43, 54};
@@ -56,34 +67,35 @@ void cs_pairs_free(cs_pairs *s)
 {
     free(s->occ);
     free(s->tmp);
+    free(s->part_of);
     for (size_t i = 0; i < s->n_runs; i++)
-        cs_pair_run_free(&s->runs[i]);
+        free(s->runs[i].bytes);
     free(s->runs);
     cs_pair_run_free(&s->summed);
     memset(s, 0, sizeof *s);
 }
 
-typedef struct seg {
-    const cs_pair *v;
-    size_t n;
-} seg;
+void cs_pairs_set_part(cs_pairs *s, uint32_t id, unsigned part)
+{
+    if (id >= s->n_part_of) {
+        size_t n = s->n_part_of ? s->n_part_of : 1024;
+        while (n <= id)
+            n *= 2;
+        s->part_of = cs_xrealloc(s->part_of, n);
+        s->n_part_of = n;
+    }
+    s->part_of[id] = (uint8_t)part;
+}
 
-/* Sorts the n pairs of the segments in[0..n_in) by key into a or b, and
- * returns which holds them: the first pass reads the segments, later ones
- * go from a to b and back. The inputs are only read. */
-static cs_pair *radix_sort(const seg *in, size_t n_in, size_t n, cs_pair *a, cs_pair *b)
+/* Sorts a[0..n) by key, through b; returns which of the two holds them. */
+static cs_pair *radix_sort(cs_pair *a, cs_pair *b, size_t n)
 {
     assert(n < UINT32_MAX);
     static __thread uint32_t count[N_DIGITS][BUCKETS];
     memset(count, 0, sizeof count);
-    for (size_t j = 0; j < n_in; j++)
-        for (size_t i = 0; i < in[j].n; i++) {
-            const uint64_t k = in[j].v[i].key;
-            for (int d = 0; d < N_DIGITS; d++)
-                count[d][(k >> digit_shift[d]) & ((1u << digit_bits[d]) - 1)]++;
-        }
-    cs_pair *dst = a, *other = b;
-    int first = 1;
+    for (size_t i = 0; i < n; i++)
+        for (int d = 0; d < N_DIGITS; d++)
+            count[d][(a[i].key >> digit_shift[d]) & ((1u << digit_bits[d]) - 1)]++;
     for (int d = 0; d < N_DIGITS && n; d++) {
         const unsigned shift = digit_shift[d];
         const uint64_t mask = (1u << digit_bits[d]) - 1;
@@ -97,27 +109,13 @@ static cs_pair *radix_sort(const seg *in, size_t n_in, size_t n, cs_pair *a, cs_
         }
         if (most == n)
             continue; /* one bucket holds every pair: the pass would move nothing */
-        /* The source: the segments on the first pass, else the last output. */
-        const seg one = {other, n};
-        const seg *src = first ? in : &one;
-        const size_t n_src = first ? n_in : 1;
-        for (size_t j = 0; j < n_src; j++)
-            for (size_t i = 0; i < src[j].n; i++) {
-                const cs_pair e = src[j].v[i];
-                dst[pos[(e.key >> shift) & mask]++] = e;
-            }
-        first = 0;
-        cs_pair *x = dst;
-        dst = other;
-        other = x;
+        for (size_t i = 0; i < n; i++)
+            b[pos[(a[i].key >> shift) & mask]++] = a[i];
+        cs_pair *x = a;
+        a = b;
+        b = x;
     }
-    if (first) { /* no pass ran: the pairs are in order already */
-        cs_pair *t = dst;
-        for (size_t j = 0; j < n_in; t += in[j].n, j++)
-            memcpy(t, in[j].v, in[j].n * sizeof *t);
-        return dst;
-    }
-    return other;
+    return a;
 }
 
 /* Adds x to the sum in *acc; 0 (and *acc unchanged) when the sum would
@@ -131,119 +129,189 @@ static inline int add_fits(int64_t *acc, int64_t x)
     return 1;
 }
 
-/* Sums the pairs of v[0..n), sorted, into out (room for n): equal keys add
- * up, cut where a sum would leave int64; sums of 0 are dropped. Returns the
- * pairs written (v and out may be the same array). */
-static size_t sum_cut(const cs_pair *v, size_t n, cs_pair *out)
+/* Sums the pairs of v[0..n), sorted, in place: equal keys add up, cut
+ * where a sum would leave int64; sums of 0 are dropped. Returns the pairs
+ * left. */
+static size_t sum_cut(cs_pair *v, size_t n)
 {
     size_t m = 0;
     for (size_t i = 0; i < n;) {
         cs_pair acc = v[i++];
         for (; i < n && v[i].key == acc.key; i++)
             if (!add_fits(&acc.units, v[i].units)) {
-                out[m++] = acc; /* nonzero: it was about to overflow */
+                v[m++] = acc; /* nonzero: it was about to overflow */
                 acc.units = v[i].units;
             }
         if (acc.units)
-            out[m++] = acc;
+            v[m++] = acc; /* m < i: never over a pair still to read */
     }
     return m;
 }
 
-/* Runs kept, at most: past that the newest half merge into one. A merge
- * of k runs reads and writes each pair once (a heap picks the next key:
- * log2 k comparisons). Runs are otherwise left for the reducer, which sorts
- * a partition of all runs of all threads at once: merging a thread's runs
- * first removed only a fifth of the pairs (different buffers share few
- * pairs) at the cost of writing them all again, into fresh pages
- * (bench/NOTES.md, 21). */
-#define RUNS_MAX 32
-
-static inline uint64_t head_key(const cs_pair_run *runs, const size_t *pos, uint32_t i)
+static inline uint8_t *put_varint(uint8_t *d, uint64_t v)
 {
-    return runs[i].v[pos[i]].key;
-}
-
-/* Restores the heap order below slot at (runs' next keys, smallest first). */
-static void sift_down(uint32_t *heap, size_t n, size_t at, const cs_pair_run *runs,
-                      const size_t *pos)
-{
-    const uint32_t x = heap[at];
-    const uint64_t kx = head_key(runs, pos, x);
-    for (;;) {
-        size_t c = 2 * at + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && head_key(runs, pos, heap[c + 1]) < head_key(runs, pos, heap[c]))
-            c++;
-        if (kx <= head_key(runs, pos, heap[c]))
-            break;
-        heap[at] = heap[c];
-        at = c;
+    while (v >= 0x80) {
+        *d++ = (uint8_t)(v | 0x80);
+        v >>= 7;
     }
-    heap[at] = x;
+    *d++ = (uint8_t)v;
+    return d;
 }
 
-/* s's runs from `from` on, merged into one (frees them); sums cut as in
- * sum_cut. */
+static inline const uint8_t *get_varint(const uint8_t *p, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        const uint8_t c = *p++;
+        x |= (uint64_t)(c & 0x7F) << shift;
+        if (c < 0x80)
+            break;
+    }
+    *v = x;
+    return p;
+}
+
+/* Packs v[0..n) (sorted by key) at d; returns the end. */
+static uint8_t *pack(uint8_t *d, const cs_pair *v, size_t n)
+{
+    uint32_t pa = 0, pb = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t a = (uint32_t)(v[i].key >> 32), b = (uint32_t)v[i].key;
+        if (a == pa) {
+            d = put_varint(d, (uint64_t)(b - pb) << 1);
+        } else {
+            d = put_varint(d, (uint64_t)(a - pa) << 1 | 1);
+            d = put_varint(d, b);
+        }
+        const int64_t u = v[i].units;
+        d = put_varint(d, ((uint64_t)u << 1) ^ (uint64_t)(u >> 63)); /* zigzag */
+        pa = a;
+        pb = b;
+    }
+    return d;
+}
+
+/* Unpacks partition p of run r into out, translated through remap (NULL:
+ * local ids kept, keys a << 32 | b); returns how many. */
+static size_t unpack(const cs_pack *r, unsigned p, const uint32_t *remap, cs_pair *out)
+{
+    const uint8_t *q = r->bytes + r->off[p];
+    uint32_t a = 0, b = 0;
+    const uint32_t index_mask = (1u << CS_ID_BITS) - 1;
+    for (uint32_t i = 0; i < r->n[p]; i++) {
+        uint64_t x, z;
+        q = get_varint(q, &x);
+        if (x & 1) {
+            a += (uint32_t)(x >> 1);
+            q = get_varint(q, &z);
+            b = (uint32_t)z;
+        } else {
+            b += (uint32_t)(x >> 1);
+        }
+        q = get_varint(q, &z);
+        out[i].units = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+        if (remap) {
+            const uint32_t ga = remap[a], gb = remap[b];
+            /* doc scope: a vocabulary term never counted would be UINT32_MAX */
+            assert(ga != UINT32_MAX && gb != UINT32_MAX && ga >> CS_ID_BITS == p);
+            out[i].key = (uint64_t)(ga & index_mask) << 32 | gb;
+        } else {
+            out[i].key = (uint64_t)a << 32 | b;
+        }
+    }
+    assert(q == r->bytes + r->off[p + 1]);
+    return r->n[p];
+}
+
+/* The run of v[0..n) (sorted and summed), grouped by partition through
+ * tmp (room for n). */
+static cs_pack make_pack(const cs_pairs *s, const cs_pair *v, size_t n, cs_pair *tmp)
+{
+    cs_pack r;
+    memset(&r, 0, sizeof r);
+    size_t at[CS_N_PARTS], sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert((v[i].key >> 32) < s->n_part_of);
+        r.n[s->part_of[v[i].key >> 32]]++;
+    }
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        at[p] = sum;
+        sum += r.n[p];
+    }
+    for (size_t i = 0; i < n; i++)
+        tmp[at[s->part_of[v[i].key >> 32]]++] = v[i];
+    /* Room for the worst case; the pages past what is written are never
+     * touched, and the shrinking realloc of a mapping moves no byte. */
+    r.bytes = cs_xmalloc(n * PACKED_MAX + 1);
+    uint8_t *d = r.bytes;
+    const cs_pair *g = tmp;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        r.off[p] = (size_t)(d - r.bytes);
+        d = pack(d, g, r.n[p]);
+        g += r.n[p];
+    }
+    r.off[CS_N_PARTS] = (size_t)(d - r.bytes);
+    r.bytes = cs_xrealloc(r.bytes, r.off[CS_N_PARTS] + 1);
+    return r;
+}
+
+static void push_run(cs_pairs *s, cs_pack r);
+
+/* s's runs from `from` on, merged into one, a partition at a time. */
 static void merge_runs(cs_pairs *s, size_t from)
 {
-    const size_t k = s->n_runs - from;
-    assert(k >= 2 && k <= RUNS_MAX);
-    cs_pair_run *runs = s->runs + from;
-    size_t total = 0, pos[RUNS_MAX] = {0};
-    uint32_t heap[RUNS_MAX];
-    size_t hn = 0;
-    for (size_t i = 0; i < k; i++) {
-        total += runs[i].n;
-        if (runs[i].n)
-            heap[hn++] = (uint32_t)i;
+    assert(s->n_runs - from >= 2);
+    size_t most = 0, total = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        size_t n = 0;
+        for (size_t i = from; i < s->n_runs; i++)
+            n += s->runs[i].n[p];
+        most = n > most ? n : most;
+        total += n;
     }
-    for (size_t i = hn / 2; i-- > 0;)
-        sift_down(heap, hn, i, runs, pos);
-    /* Room for all; the pages past what equal keys leave unused are never
-     * touched, so they cost address space only (no shrinking copy). */
-    cs_pair_run r = {cs_xhuge((total + 1) * sizeof *r.v), 0, NULL, 0};
-    while (hn) {
-        uint32_t top = heap[0];
-        cs_pair acc = runs[top].v[pos[top]];
-        for (;;) {
-            if (++pos[top] == runs[top].n)
-                heap[0] = heap[--hn];
-            if (hn)
-                sift_down(heap, hn, 0, runs, pos);
-            if (!hn || head_key(runs, pos, heap[0]) != acc.key)
-                break;
-            top = heap[0];
-            if (!add_fits(&acc.units, runs[top].v[pos[top]].units)) {
-                r.v[r.n++] = acc;
-                acc.units = runs[top].v[pos[top]].units;
-            }
-        }
-        if (acc.units)
-            r.v[r.n++] = acc;
+    cs_pair *a = cs_xhuge((2 * most + 2) * sizeof *a), *b = a + most + 1;
+    cs_pack r;
+    memset(&r, 0, sizeof r);
+    r.bytes = cs_xmalloc(total * PACKED_MAX + 1);
+    uint8_t *d = r.bytes;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        size_t n = 0;
+        for (size_t i = from; i < s->n_runs; i++)
+            n += unpack(&s->runs[i], p, NULL, a + n);
+        cs_pair *v = radix_sort(a, b, n);
+        n = sum_cut(v, n);
+        assert(n < UINT32_MAX);
+        r.off[p] = (size_t)(d - r.bytes);
+        r.n[p] = (uint32_t)n;
+        d = pack(d, v, n);
     }
-    for (size_t i = 0; i < k; i++)
-        cs_pair_run_free(&runs[i]);
-    runs[0] = r;
-    s->n_runs = from + 1;
+    r.off[CS_N_PARTS] = (size_t)(d - r.bytes);
+    r.bytes = cs_xrealloc(r.bytes, r.off[CS_N_PARTS] + 1);
+    free(a);
+    for (size_t i = from; i < s->n_runs; i++)
+        free(s->runs[i].bytes);
+    s->n_runs = from;
+    push_run(s, r);
 }
 
-/* The buffer, sorted and summed, becomes the newest run. */
+static void push_run(cs_pairs *s, cs_pack r)
+{
+    if (!s->runs)
+        s->runs = cs_xmalloc(RUNS_MAX * sizeof *s->runs);
+    s->runs[s->n_runs++] = r;
+    if (s->n_runs == RUNS_MAX)
+        merge_runs(s, RUNS_MAX / 2);
+}
+
+/* The buffer, sorted, summed and packed, becomes the newest run. */
 static void push_buffer(cs_pairs *s)
 {
     if (!s->n)
         return;
-    const seg in = {s->occ, s->n};
-    const cs_pair *o = radix_sort(&in, 1, s->n, s->tmp, s->occ);
-    cs_pair_run r = {cs_xhuge(s->n * sizeof *r.v), 0, NULL, 0}; /* as in merge_runs */
-    r.n = sum_cut(o, s->n, r.v);
+    cs_pair *v = radix_sort(s->occ, s->tmp, s->n);
+    const size_t n = sum_cut(v, s->n);
     s->n = 0;
-    if (s->n_runs == RUNS_MAX)
-        merge_runs(s, RUNS_MAX / 2);
-    if (!s->runs)
-        s->runs = cs_xmalloc(RUNS_MAX * sizeof *s->runs);
-    s->runs[s->n_runs++] = r;
+    push_run(s, make_pack(s, v, n, v == s->occ ? s->tmp : s->occ));
 }
 
 void cs_pairs_sort_buffer(cs_pairs *s)
@@ -275,85 +343,26 @@ void cs_pairs_flush(cs_pairs *s)
     s->cap = 0;
 }
 
-const cs_pair_run *cs_pairs_finish(cs_pairs *s)
-{
-    cs_pairs_flush(s);
-    cs_pair *scratch = NULL;
-    size_t cap = 0;
-    cs_pair_run_free(&s->summed);
-    s->summed = cs_pairs_sum_runs(s->runs, s->n_runs, &scratch, &cap);
-    free(scratch);
-    return &s->summed;
-}
-
-/* The partition of a translated pair rides in the key's top bits (above
- * index_a, under 2^CS_ID_BITS) while split_run moves it. */
-#define PART_SHIFT (64 - CS_PART_BITS)
-_Static_assert(32 + CS_ID_BITS <= PART_SHIFT, "index_a and the partition overlap");
-
-/* Run r translated and grouped by partition in place (see cs_pairs_split). */
-static void split_run(cs_pair_run *r, const uint32_t *remap, cs_pair_run *out)
-{
-    cs_pair *v = r->v;
-    size_t next[CS_N_PARTS] = {0}, end[CS_N_PARTS];
-    const uint32_t index_mask = (1u << CS_ID_BITS) - 1;
-    for (size_t i = 0; i < r->n; i++) {
-        const uint32_t a = remap[v[i].key >> 32], b = remap[(uint32_t)v[i].key];
-        assert(a != UINT32_MAX && b != UINT32_MAX); /* doc scope: a vocabulary term never counted */
-        const uint64_t p = a >> CS_ID_BITS;
-        v[i].key = p << PART_SHIFT | (uint64_t)(a & index_mask) << 32 | b;
-        next[p]++;
-    }
-    size_t at = 0;
-    for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        out[p] = (cs_pair_run){v + at, next[p], NULL, 0};
-        next[p] = at;
-        at += out[p].n;
-        end[p] = at;
-    }
-    /* In place, a cycle at a time (American flag sort): each pair is moved
-     * straight to the next free place of its partition, its tag cleared. */
-    const uint64_t untag = ((uint64_t)1 << PART_SHIFT) - 1;
-    for (unsigned p = 0; p < CS_N_PARTS; p++)
-        while (next[p] < end[p]) {
-            cs_pair e = v[next[p]];
-            unsigned q = (unsigned)(e.key >> PART_SHIFT);
-            while (q != p) {
-                const cs_pair t = v[next[q]];
-                e.key &= untag;
-                v[next[q]++] = e;
-                e = t;
-                q = (unsigned)(e.key >> PART_SHIFT);
-            }
-            e.key &= untag;
-            v[next[p]++] = e;
-        }
-}
-
-void cs_pairs_split(cs_pairs *s, const uint32_t *remap, cs_pair_run *out)
-{
-    assert(!s->n); /* flushed */
-    for (size_t r = 0; r < s->n_runs; r++)
-        split_run(&s->runs[r], remap, out + r * CS_N_PARTS);
-}
-
-cs_pair_run cs_pairs_sum_runs(const cs_pair_run *src, size_t n_src, cs_pair **scratch,
-                              size_t *scratch_cap)
+size_t cs_pairs_part_n(const cs_pairs *s, unsigned p)
 {
     size_t n = 0;
-    seg *in = cs_xmalloc((n_src + 1) * sizeof *in);
-    for (size_t i = 0; i < n_src; i++) {
-        assert(!src[i].n_big); /* a counter's runs, not summed ones */
-        in[i] = (seg){src[i].v, src[i].n};
-        n += src[i].n;
-    }
-    if (*scratch_cap < n) {
-        free(*scratch);
-        *scratch_cap = n + n / 4;
-        *scratch = cs_xhuge(2 * *scratch_cap * sizeof **scratch);
-    }
-    const cs_pair *v = radix_sort(in, n_src, n, *scratch, *scratch + *scratch_cap);
-    free(in);
+    for (size_t i = 0; i < s->n_runs; i++)
+        n += s->runs[i].n[p];
+    return n;
+}
+
+size_t cs_pairs_part_get(const cs_pairs *s, unsigned p, const uint32_t *remap, cs_pair *out)
+{
+    assert(!s->n); /* flushed */
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_runs; i++)
+        n += unpack(&s->runs[i], p, remap, out + n);
+    return n;
+}
+
+cs_pair_run cs_pairs_sum(cs_pair *v, cs_pair *tmp, size_t n)
+{
+    v = radix_sort(v, tmp, n);
     /* Room for every pair; only those left after summing are touched. */
     cs_pair_run r = {cs_xhuge((n + 1) * sizeof *r.v), 0, NULL, 0};
     size_t cap_big = 0;
@@ -376,4 +385,20 @@ cs_pair_run cs_pairs_sum_runs(const cs_pair_run *src, size_t n_src, cs_pair **sc
         r.v[r.n++] = (cs_pair){key, CS_PAIR_BIG};
     }
     return r;
+}
+
+const cs_pair_run *cs_pairs_finish(cs_pairs *s)
+{
+    cs_pairs_flush(s);
+    size_t n = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        n += cs_pairs_part_n(s, p);
+    cs_pair *a = cs_xmalloc((2 * n + 2) * sizeof *a), *b = a + n + 1;
+    size_t at = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        at += cs_pairs_part_get(s, p, NULL, a + at);
+    cs_pair_run_free(&s->summed);
+    s->summed = cs_pairs_sum(a, b, at);
+    free(a);
+    return &s->summed;
 }

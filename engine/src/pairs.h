@@ -1,26 +1,28 @@
 /*
- * pairs.h - co-occurrence pairs counted by sorting: occurrences -> sorted runs.
+ * pairs.h - co-occurrence pairs counted by sorting: occurrences -> packed runs.
  *
  * A pair occurrence is two 32-bit ids (a, b) and a signed weight in units.
  * Window scope makes about five of them a token, and nearly every one is a
  * key no cache holds: looked up one by one in a hash table, each cost a
  * random access (bench/NOTES.md, 21). Here they wait in a buffer instead;
- * a full buffer is radix-sorted by its key, a << 32 | b, and summed into a
- * run: its keys in order with their sums. A counter ends with a few runs
- * (past a cap, runs merge k at a time, each read in sequence).
+ * a full buffer is radix-sorted by its key, a << 32 | b, summed, and packed
+ * into a run: for each of the CS_N_PARTS partitions (the partition of term
+ * a in the merged term table, known from its hash), that partition's pairs
+ * in key order, delta- and varint-coded (about 3 bytes a pair instead of
+ * 16: memory is most of the cost here, first touches of fresh pages
+ * included; NOTES, 22).
  *
- * The ids are a counter's own (local term ids, or vocabulary indices); the
- * reducer translates each run to global ids and groups it by partition
- * (cs_pairs_split), then sorts and sums each partition over all runs of all
- * counters (cs_pairs_sum_runs). Sorted runs are also what a memory budget
- * can write to disk.
+ * The ids are a counter's own (local term ids, or vocabulary indices). The
+ * reducer takes partition p of every run of every counter, translated to
+ * global ids (cs_pairs_part_get), and sorts and sums them at once
+ * (cs_pairs_sum): partitions are independent, and a run is the form a
+ * memory budget can write to disk.
  *
  * Sums are exact and 128 bits wide in the end (harmonic weights reach 2^47
- * units an occurrence), but a pair is 16 bytes: memory is most of the
- * cost here (first touches of fresh pages included), and a 64-bit sum
- * nearly always suffices. In a counter's runs a sum that would leave int64
- * is simply cut: the key appears again with the rest. A summed run has
- * distinct keys, and the rare sum outside int64 sits in its `big` list.
+ * units an occurrence), but a pair is 16 bytes: a 64-bit sum nearly always
+ * suffices. In a counter's runs a sum that would leave int64 is simply cut:
+ * the key appears again with the rest. A summed run has distinct keys, and
+ * the rare sum outside int64 sits in its `big` list.
  */
 #ifndef CS_PAIRS_H
 #define CS_PAIRS_H
@@ -29,6 +31,7 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "table.h"
 
 /* A pair and a sum of its weights (an occurrence: its weight). */
 typedef struct cs_pair {
@@ -44,10 +47,11 @@ typedef struct cs_pair_big {
     __int128 units;
 } cs_pair_big;
 
+/* Pairs with distinct keys in order, summed. */
 typedef struct cs_pair_run {
     cs_pair *v;       /* owned */
     size_t n;
-    cs_pair_big *big; /* owned; summed runs: the sums outside int64, by key */
+    cs_pair_big *big; /* owned; the sums outside int64, by key */
     size_t n_big;
 } cs_pair_run;
 
@@ -67,19 +71,35 @@ static inline __int128 cs_pair_units(const cs_pair_run *r, size_t i)
     return r->big[lo].units;
 }
 
+void cs_pair_run_free(cs_pair_run *r);
+
+/* A counter's run: partition p's pairs are bytes[off[p] .. off[p + 1]),
+ * n[p] of them. */
+typedef struct cs_pack {
+    uint8_t *bytes; /* owned */
+    size_t off[CS_N_PARTS + 1];
+    uint32_t n[CS_N_PARTS];
+} cs_pack;
+
 typedef struct cs_pairs {
     cs_pair *occ, *tmp;     /* owned; cap items each (tmp: the sort's other half) */
     size_t n, cap;
     size_t max;             /* occurrences buffered before a sort, at most: init
                                sets the default, tests lower it */
-    cs_pair_run *runs;      /* owned; sorted runs (the newest half merged
-                               into one when they reach a cap) */
+    uint8_t *part_of;       /* owned; [id]: the partition of the id's term */
+    size_t n_part_of;
+    cs_pack *runs;          /* owned; (the newest half merged into one when
+                               they reach a cap) */
     size_t n_runs;
     cs_pair_run summed;     /* owned; cs_pairs_finish's */
 } cs_pairs;
 
 void cs_pairs_init(cs_pairs *s);
 void cs_pairs_free(cs_pairs *s);
+
+/* Id `id` names a term of partition `part` (cs_part_of of its hash): set
+ * for every id before a pair holds it. */
+void cs_pairs_set_part(cs_pairs *s, uint32_t id, unsigned part);
 
 /* Sorts the buffer into a run (growing the buffer instead while it is
  * below max). Called by cs_pairs_add when the buffer is full. */
@@ -95,32 +115,27 @@ static inline void cs_pairs_add(cs_pairs *s, uint32_t a, uint32_t b, int64_t uni
     o->units = units;
 }
 
-/* Sorts what the buffer holds into a run and frees the buffer: call it
- * before s->runs are read. s stays usable. */
+/* Packs what the buffer holds into a run and frees the buffer: call it
+ * before the runs are read. s stays usable. */
 void cs_pairs_flush(cs_pairs *s);
 
-/* Everything added so far, as one summed run (distinct keys in order, none
- * summing to 0; valid until the next call). s stays usable. For tests: the
- * reducer sums runs by partition instead. */
+/* Pairs that partition p holds over all of s's runs (flushed), at most
+ * (a pair cut in two counts twice). */
+size_t cs_pairs_part_n(const cs_pairs *s, unsigned p);
+
+/* Writes partition p's pairs of all of s's runs to out (room for
+ * cs_pairs_part_n), in no order, translated to global ids through remap
+ * (remap[id]: partition << CS_ID_BITS | index in the merged term table):
+ * keys index_a << 32 | global b, a being in partition p. Returns how many. */
+size_t cs_pairs_part_get(const cs_pairs *s, unsigned p, const uint32_t *remap, cs_pair *out);
+
+/* Sorts v[0..n) (through tmp, room for n; both are overwritten) and sums
+ * it into a summed run (new arrays, owned by the caller), without the
+ * keys that sum to 0. */
+cs_pair_run cs_pairs_sum(cs_pair *v, cs_pair *tmp, size_t n);
+
+/* Everything added so far, as one summed run of local ids (valid until
+ * the next call). s stays usable. For tests. */
 const cs_pair_run *cs_pairs_finish(cs_pairs *s);
-
-/* Translates the pairs of each of s's runs (cs_pairs_flush first) to
- * global ids through remap (remap[id]: a global term id, partition <<
- * CS_ID_BITS | index) and groups them by the partition of the first id, in
- * place: out[r * CS_N_PARTS + p] (s->n_runs * CS_N_PARTS of them) is
- * borrowed from s, valid until s changes, and holds keys index_a << 32 |
- * global b, in no order. */
-void cs_pairs_split(cs_pairs *s, const uint32_t *remap, cs_pair_run *out);
-
-/* The pairs of src[0..n_src) sorted and summed into one summed run,
- * without those that sum to 0 (new arrays, owned by the caller; the
- * sources are only read). *scratch: room the sort grows as it needs
- * (*scratch_cap pairs twice) and keeps for the next call, so that its pages
- * are touched once (free it after the last call). */
-cs_pair_run cs_pairs_sum_runs(const cs_pair_run *src, size_t n_src, cs_pair **scratch,
-                              size_t *scratch_cap);
-
-/* Frees what a run owns. */
-void cs_pair_run_free(cs_pair_run *r);
 
 #endif

@@ -27,13 +27,16 @@
  * read again, so a decode error there ends the run.
  *
  * Each thread's counter holds n-gram occurrences back in sorted batches
- * (count.c: up to 16 MiB of them, and 6 MiB of pair occurrences, twice for
- * sorting, per thread; a small --cooc doc vocabulary adds its pair
- * triangle, up to 64 MiB); when every task has run, each thread adds what
- * its counter still holds, still inside the count phase.
+ * (count.c: up to 16 MiB of them, twice for sorting, per thread), and pair
+ * occurrences in a buffer of 64 MiB, twice for sorting (pairs.c; a small
+ * --cooc doc vocabulary adds its pair triangle, up to 64 MiB); when every
+ * task has run, each thread adds what its counter still holds, still
+ * inside the count phase.
  *
- * Co-occurrence: window pairs are counted with the terms and merged like
- * bigrams, then each term's margin is summed (merge_pairs). Document pairs
+ * Co-occurrence: window pairs are counted with the terms into each
+ * thread's packed runs; after the term merge each partition of all runs is
+ * sorted and summed (merge_pair_tables), then each term's margin is summed
+ * (merge_pairs). Document pairs
  * need their vocabulary first: from --cooc-terms it is known before
  * counting; for --cooc-vocab the inputs are read a second time once the
  * terms are merged (second_pass), counting pairs and nothing else.
@@ -804,43 +807,36 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
 /* ------------------------------------------------------------------ */
 /* co-occurrence                                                        */
 
-/* Merges every thread's pairs into m->pairs: each run of each thread is
- * translated through remap[thread] and grouped by partition (a task per
- * thread), then each partition of all runs is sorted and summed (a task
- * per partition, with a sort buffer per thread). */
+/* Merges every thread's pairs into m->pairs: a task per partition takes
+ * that partition of every thread's runs, translated through remap[thread],
+ * and sorts and sums them (in a buffer each thread keeps for its tasks). */
 static void merge_pair_tables(run *r, cs_merged *m, const uint32_t *const *remap)
 {
     const int nt = r->nt;
-    size_t n_runs = 0;
-    size_t *first = cs_xmalloc(((size_t)nt + 1) * sizeof *first); /* thread t's runs: first[t].. */
-    for (int t = 0; t < nt; t++) {
-        first[t] = n_runs;
-        n_runs += r->w[t]->counter.pairs->n_runs;
-    }
-    first[nt] = n_runs;
-    cs_pair_run *split = cs_xmalloc((n_runs + 1) * CS_N_PARTS * sizeof *split);
-#pragma omp parallel num_threads(nt) default(none) shared(r, m, split, remap, nt, first, n_runs)
+#pragma omp parallel num_threads(nt) default(none) shared(r, m, remap, nt)
     {
-#pragma omp for schedule(static, 1)
-        for (int t = 0; t < nt; t++)
-            cs_pairs_split(r->w[t]->counter.pairs, remap[t], split + first[t] * CS_N_PARTS);
-        cs_pair *scratch = NULL;
+        cs_pair *buf = NULL;
         size_t cap = 0;
-        cs_pair_run *src = cs_xmalloc((n_runs + 1) * sizeof *src);
 #pragma omp for schedule(dynamic, 1)
         for (unsigned p = 0; p < CS_N_PARTS; p++) {
-            for (size_t k = 0; k < n_runs; k++)
-                src[k] = split[k * CS_N_PARTS + p];
-            cs_merge_pairs_part(m, src, n_runs, p, &scratch, &cap);
+            size_t n = 0;
+            for (int t = 0; t < nt; t++)
+                n += cs_pairs_part_n(r->w[t]->counter.pairs, p);
+            if (n > cap) {
+                free(buf);
+                cap = n + n / 4;
+                buf = cs_xhuge((2 * cap + 2) * sizeof *buf);
+            }
+            n = 0;
+            for (int t = 0; t < nt; t++)
+                n += cs_pairs_part_get(r->w[t]->counter.pairs, p, remap[t], buf + n);
+            cs_merge_pairs_part(m, p, buf, buf + cap + 1, n);
         }
-        free(scratch);
-        free(src);
+        free(buf);
 #pragma omp for schedule(static, 1)
         for (int t = 0; t < nt; t++)
-            cs_pairs_free(r->w[t]->counter.pairs); /* the split runs lived there */
+            cs_pairs_free(r->w[t]->counter.pairs); /* the runs */
     }
-    free(split);
-    free(first);
 }
 
 /* Merges the threads' window pairs into m (terms merged first) and sums

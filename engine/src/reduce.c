@@ -7,10 +7,10 @@
  * index), goes into the source's remap. Grams merge next, their ids
  * translated through remap; their hash was computed from term hashes, so
  * it is the same in every source and needs no recomputing.
- * Co-occurrence pairs come as sorted runs (pairs.c), already translated to
- * global ids and split by partition: a partition's runs from all threads
- * are sorted and summed together into the merged pairs of p, which are
- * read from then on but never looked up.
+ * Co-occurrence pairs come from the counters' packed runs (pairs.c),
+ * partition p of all of them translated to global ids: they are sorted and
+ * summed together into the merged pairs of p, which are read from then on
+ * but never looked up.
  * Rows never come out in hash order: each partition is sorted by the
  * contract's order and the writer merges the 64 sorted runs, which is
  * what makes the bytes independent of the thread count.
@@ -129,11 +129,10 @@ void cs_merged_add_pairs(cs_merged *m, uint64_t unit)
     m->unit = unit;
 }
 
-void cs_merge_pairs_part(cs_merged *m, const cs_pair_run *src, size_t n_src, unsigned p,
-                         cs_pair **scratch, size_t *scratch_cap)
+void cs_merge_pairs_part(cs_merged *m, unsigned p, cs_pair *v, cs_pair *tmp, size_t n)
 {
     assert(!m->pairs[p].v);
-    m->pairs[p] = cs_pairs_sum_runs(src, n_src, scratch, scratch_cap);
+    m->pairs[p] = cs_pairs_sum(v, tmp, n);
     assert(m->pairs[p].n < UINT32_MAX); /* row indices are 32-bit */
 }
 

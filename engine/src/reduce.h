@@ -16,8 +16,8 @@
 #include "pairs.h"
 #include "table.h"
 
-/* The `order` that names the co-occurrence pair table in the functions
- * below (1 names the terms, 2..CS_NGRAM_MAX the n-grams). */
+/* The `order` that names the co-occurrence pairs in the functions below
+ * (1 names the terms, 2..CS_NGRAM_MAX the n-grams). */
 #define CS_PAIRS 0u
 
 typedef struct cs_merged {
@@ -61,13 +61,13 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p);
  * are remapped through remap. */
 void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, unsigned p);
 
-/* Gives m a pair table whose counts are in units of 1/unit. */
+/* Gives m (empty) merged pairs whose counts are in units of 1/unit. */
 void cs_merged_add_pairs(cs_merged *m, uint64_t unit);
 
-/* Sums the pairs of partition p of every source (src[0..n_src), made by
- * cs_pairs_split) into m->pairs[p]; scratch as cs_pairs_sum_runs. */
-void cs_merge_pairs_part(cs_merged *m, const cs_pair_run *src, size_t n_src, unsigned p,
-                         cs_pair **scratch, size_t *scratch_cap);
+/* Sums v[0..n), the pairs of partition p of every counter translated to
+ * global ids (cs_pairs_part_get), into m->pairs[p]; v and tmp (room for n)
+ * are overwritten. */
+void cs_merge_pairs_part(cs_merged *m, unsigned p, cs_pair *v, cs_pair *tmp, size_t n);
 
 /* The global ids of the (at most) k terms of highest doc_count, ties by
  * term bytes, among the terms counted (count > 0); *n their number. Owned
