@@ -121,8 +121,7 @@ void cs_counter_free(cs_counter *c)
         free(c->pend[n].items);
         free(c->pend[n].tmp);
     }
-    if (c->pairs)
-        cs_pairs_free(c->pairs);
+    cs_pairs_free(c->pairs);
     free(c->pairs);
     free(c->doc_terms);
     free(c->seen_in);
@@ -134,7 +133,8 @@ void cs_counter_free(cs_counter *c)
 /* A vocabulary's pairs are counted in a dense triangle of int32 cells up to
  * this size (64 MiB: 5,793 terms; the default --cooc-vocab 5000 takes
  * 50 MB a thread): a document's pairs are then increments along rows,
- * about 30 times cheaper than hashing and sorting each pair. */
+ * many times cheaper than sending each pair to the sort (bench/NOTES.md,
+ * 18, measured when pairs were hashed and sorted). */
 #ifndef TRI_MAX_BYTES
 #define TRI_MAX_BYTES ((uint64_t)64 << 20)
 #endif
@@ -161,6 +161,9 @@ static void init_pairs(cs_counter *c)
 void cs_counter_set_vocab(cs_counter *c, const cs_strset *v, int pairs_only)
 {
     assert(!c->window);
+    /* A pair's partition comes from its vocabulary hash, unmasked: it must
+     * be that of the term's hash in the merged term table. */
+    assert(c->hash_mask == UINT64_MAX);
     init_pairs(c);
     c->vocab = v;
     c->pairs_only = pairs_only;
@@ -388,10 +391,13 @@ static inline void window_pairs(cs_counter *c, uint32_t id, uint64_t h)
             continue; /* a hole, or the same term: no pair */
         const uint64_t oh = c->win_hash[k];
         /* The lower hash first (on a tie, the lower bytes): the same order
-         * in every thread, so a pair is one key everywhere. */
-        const int swap = oh < h || (oh == h && tie_before(c, h, other, id));
-        cs_pairs_add(c->pairs, swap ? other : id, swap ? id : other,
-                     c->sign < 0 ? -(int64_t)c->weight[d] : (int64_t)c->weight[d]);
+         * in every thread, so a pair is one key everywhere. Hash order is a
+         * coin toss: chosen with a mask, not a branch. */
+        uint32_t swap = oh < h;
+        if (CS_UNLIKELY(oh == h))
+            swap = (uint32_t)tie_before(c, h, other, id);
+        const uint32_t mask = 0u - swap, flip = (id ^ other) & mask;
+        cs_pairs_add(c->pairs, id ^ flip, other ^ flip, c->sign * (int64_t)c->weight[d]);
     }
     c->win_id[pos % CS_WINDOW_MAX] = id;
     c->win_hash[pos % CS_WINDOW_MAX] = h;

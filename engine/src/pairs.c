@@ -2,12 +2,12 @@
  * pairs.c - pair occurrences -> sorted, summed, packed runs (see pairs.h).
  *
  * DESIGN
- * The sort is an LSD radix sort on the 64-bit key in digits of 10 and 11
+ * The sort is an LSD radix sort on the 64-bit key in digits of at most 12
  * bits laid out so that no digit straddles the two ids (a's digits start at
- * bit 32): with ids under 2^22 (a few million terms a thread) the top digit
- * of each id is constant and skipped, so a sort makes four passes. All
- * digits' histograms come from one read of the input. 8-bit digits (six
- * passes, 256 write streams) were 5-10% slower in the count phase.
+ * bit 32), as few as the largest id needs: with ids under 2^24 (millions of
+ * terms a thread) a sort makes four passes. All digits' histograms come
+ * from one read of the input. 8-bit digits (six passes, 256 write streams)
+ * were 5-10% slower in the count phase.
  *
  * A buffer becomes a run in four sequential passes: sort, sum equal keys
  * (in place), group by partition (a stable counting sort into the other
@@ -34,21 +34,24 @@
 #endif
 #define PAIRS_MIN ((size_t)1 << 12)
 
-/* Runs kept, at most: past that the newest half merge into one. Runs are
- * otherwise left for the reducer, which sorts a partition of all runs of
- * all threads at once: merging a thread's runs first removed only a fifth
- * of the pairs at 128 MiB (different buffers share few pairs) at the cost
- * of writing them all again (bench/NOTES.md, 21). */
-#define RUNS_MAX 32
+/* Runs merge FAN_IN at a time: a new run has level 0, and whenever the
+ * newest FAN_IN runs share a level they merge into one run of the next
+ * level, so a pair is merged again only every FAN_IN-fold growth (work
+ * O(n log n), at most FAN_IN - 1 runs a level). Runs are otherwise left for
+ * the reducer, which sorts a partition of all runs of all threads at once:
+ * merging a thread's runs early removed only a fifth of the pairs at 128
+ * MiB (different buffers share few pairs) at the cost of writing them all
+ * again (bench/NOTES.md, 21). */
+#define FAN_IN 32
 
 /* Bytes a packed pair takes at most: 5 for a's growth (33 bits), 5 for b,
  * 10 for the units. */
 #define PACKED_MAX 20
 
-#define N_DIGITS 6
-static const unsigned digit_shift[N_DIGITS] = {0, 11, 22, 32, 43, 54};
-static const unsigned digit_bits[N_DIGITS] = {11, 11, 10, 11, 11, 10};
-#define BUCKETS 2048
+/* Digits of at most 12 bits (4,096 buckets), laid out per id (radix_sort). */
+#define DIGIT_MAX 12
+#define N_DIGITS 6 /* 3 an id: 32 bits */
+#define BUCKETS (1u << DIGIT_MAX)
 
 void cs_pairs_init(cs_pairs *s)
 {
@@ -65,6 +68,8 @@ void cs_pair_run_free(cs_pair_run *r)
 
 void cs_pairs_free(cs_pairs *s)
 {
+    if (!s)
+        return;
     free(s->occ);
     free(s->tmp);
     free(s->part_of);
@@ -85,23 +90,47 @@ void cs_pairs_set_part(cs_pairs *s, uint32_t id, unsigned part)
         s->n_part_of = n;
     }
     s->part_of[id] = (uint8_t)part;
+    if (id >= s->n_ids)
+        s->n_ids = (uint64_t)id + 1;
 }
 
-/* Sorts a[0..n) by key, through b; returns which of the two holds them. */
-static cs_pair *radix_sort(cs_pair *a, cs_pair *b, size_t n)
+/* Sorts a[0..n) by key, through b; returns which of the two holds them.
+ * Both ids of a key are under 2^id_bits: each is cut into as few digits
+ * of at most DIGIT_MAX bits as it needs, of even widths, and no digit
+ * straddles the two ids. A digit in which every key agrees (one bucket
+ * holds all) costs no pass. */
+static cs_pair *radix_sort(cs_pair *a, cs_pair *b, size_t n, unsigned id_bits)
 {
-    assert(n < UINT32_MAX);
+    assert(n < UINT32_MAX && id_bits <= 32);
+    if (n <= 32) { /* a few pairs (most partitions of a small run): no histograms */
+        for (size_t i = 1; i < n; i++) {
+            const cs_pair x = a[i];
+            size_t j = i;
+            for (; j > 0 && a[j - 1].key > x.key; j--)
+                a[j] = a[j - 1];
+            a[j] = x;
+        }
+        return a;
+    }
+    unsigned shift[N_DIGITS], width[N_DIGITS], nd = 0;
+    const unsigned per_id = id_bits ? (id_bits + DIGIT_MAX - 1) / DIGIT_MAX : 1;
+    const unsigned w = id_bits ? (id_bits + per_id - 1) / per_id : 1;
+    for (unsigned half = 0; half < 2; half++)
+        for (unsigned k = 0; k < per_id; k++) {
+            shift[nd] = half * 32 + k * w;
+            width[nd++] = k * w + w <= id_bits ? w : id_bits - k * w;
+        }
     static __thread uint32_t count[N_DIGITS][BUCKETS];
-    memset(count, 0, sizeof count);
+    for (unsigned d = 0; d < nd; d++)
+        memset(count[d], 0, ((size_t)1 << width[d]) * sizeof **count);
     for (size_t i = 0; i < n; i++)
-        for (int d = 0; d < N_DIGITS; d++)
-            count[d][(a[i].key >> digit_shift[d]) & ((1u << digit_bits[d]) - 1)]++;
-    for (int d = 0; d < N_DIGITS && n; d++) {
-        const unsigned shift = digit_shift[d];
-        const uint64_t mask = (1u << digit_bits[d]) - 1;
+        for (unsigned d = 0; d < nd; d++)
+            count[d][(a[i].key >> shift[d]) & ((1u << width[d]) - 1)]++;
+    for (unsigned d = 0; d < nd && n; d++) {
+        const uint64_t mask = (1u << width[d]) - 1;
         uint32_t *pos = count[d];
         uint32_t sum = 0, most = 0;
-        for (unsigned k = 0; k < BUCKETS; k++) {
+        for (unsigned k = 0; k <= mask; k++) {
             const uint32_t c = pos[k];
             most = c > most ? c : most;
             pos[k] = sum;
@@ -110,12 +139,21 @@ static cs_pair *radix_sort(cs_pair *a, cs_pair *b, size_t n)
         if (most == n)
             continue; /* one bucket holds every pair: the pass would move nothing */
         for (size_t i = 0; i < n; i++)
-            b[pos[(a[i].key >> shift) & mask]++] = a[i];
+            b[pos[(a[i].key >> shift[d]) & mask]++] = a[i];
         cs_pair *x = a;
         a = b;
         b = x;
     }
     return a;
+}
+
+/* Bits of the largest id s has seen (cs_pairs_set_part). */
+static unsigned id_bits(const cs_pairs *s)
+{
+    unsigned bits = 0;
+    while (bits < 32 && ((uint64_t)1 << bits) < s->n_ids)
+        bits++;
+    return bits;
 }
 
 /* Adds x to the sum in *acc; 0 (and *acc unchanged) when the sum would
@@ -257,30 +295,46 @@ static cs_pack make_pack(const cs_pairs *s, const cs_pair *v, size_t n, cs_pair 
 
 static void push_run(cs_pairs *s, cs_pack r);
 
-/* s's runs from `from` on, merged into one, a partition at a time. */
-static void merge_runs(cs_pairs *s, size_t from)
+/* Makes room for `more` bytes at *d in r's bytes (of *cap). */
+static uint8_t *reserve(cs_pack *r, size_t *cap, uint8_t *d, size_t more)
+{
+    const size_t used = (size_t)(d - r->bytes);
+    if (used + more > *cap) {
+        *cap = (used + more) * 2;
+        r->bytes = cs_xrealloc(r->bytes, *cap);
+    }
+    return r->bytes + used;
+}
+
+/* s's runs from `from` on, merged into one of level `level`, a partition
+ * at a time. */
+static void merge_runs(cs_pairs *s, size_t from, unsigned level)
 {
     assert(s->n_runs - from >= 2);
-    size_t most = 0, total = 0;
+    size_t most = 0;
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
         size_t n = 0;
         for (size_t i = from; i < s->n_runs; i++)
             n += s->runs[i].n[p];
         most = n > most ? n : most;
-        total += n;
     }
     cs_pair *a = cs_xhuge((2 * most + 2) * sizeof *a), *b = a + most + 1;
     cs_pack r;
     memset(&r, 0, sizeof r);
-    r.bytes = cs_xmalloc(total * PACKED_MAX + 1);
-    uint8_t *d = r.bytes;
+    r.level = level;
+    size_t cap = 0;
+    uint8_t *d = NULL;
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
         size_t n = 0;
         for (size_t i = from; i < s->n_runs; i++)
             n += unpack(&s->runs[i], p, NULL, a + n);
-        cs_pair *v = radix_sort(a, b, n);
+        cs_pair *v = radix_sort(a, b, n, id_bits(s));
         n = sum_cut(v, n);
         assert(n < UINT32_MAX);
+        /* Room for this partition at worst only: the merged run is a few
+         * bytes a pair, and the worst case of all of it could be more
+         * address space than the kernel grants. */
+        d = reserve(&r, &cap, d, n * PACKED_MAX + 1);
         r.off[p] = (size_t)(d - r.bytes);
         r.n[p] = (uint32_t)n;
         d = pack(d, v, n);
@@ -296,11 +350,15 @@ static void merge_runs(cs_pairs *s, size_t from)
 
 static void push_run(cs_pairs *s, cs_pack r)
 {
-    if (!s->runs)
-        s->runs = cs_xmalloc(RUNS_MAX * sizeof *s->runs);
+    if (s->n_runs == s->cap_runs) {
+        s->cap_runs = s->cap_runs ? 2 * s->cap_runs : FAN_IN;
+        s->runs = cs_xrealloc(s->runs, s->cap_runs * sizeof *s->runs);
+    }
     s->runs[s->n_runs++] = r;
-    if (s->n_runs == RUNS_MAX)
-        merge_runs(s, RUNS_MAX / 2);
+    /* Levels fall from the oldest run to the newest: the newest FAN_IN
+     * share one when the first of them has the newest's. */
+    if (s->n_runs >= FAN_IN && s->runs[s->n_runs - FAN_IN].level == r.level)
+        merge_runs(s, s->n_runs - FAN_IN, r.level + 1);
 }
 
 /* The buffer, sorted, summed and packed, becomes the newest run. */
@@ -308,7 +366,7 @@ static void push_buffer(cs_pairs *s)
 {
     if (!s->n)
         return;
-    cs_pair *v = radix_sort(s->occ, s->tmp, s->n);
+    cs_pair *v = radix_sort(s->occ, s->tmp, s->n, id_bits(s));
     const size_t n = sum_cut(v, s->n);
     s->n = 0;
     push_run(s, make_pack(s, v, n, v == s->occ ? s->tmp : s->occ));
@@ -322,7 +380,8 @@ void cs_pairs_sort_buffer(cs_pairs *s)
         if (s->cap > s->max)
             s->cap = s->max;
         cs_pair *occ = cs_xhuge(s->cap * sizeof *occ);
-        memcpy(occ, s->occ, s->n * sizeof *occ);
+        if (s->n)
+            memcpy(occ, s->occ, s->n * sizeof *occ);
         free(s->occ);
         free(s->tmp);
         s->occ = occ;
@@ -362,7 +421,7 @@ size_t cs_pairs_part_get(const cs_pairs *s, unsigned p, const uint32_t *remap, c
 
 cs_pair_run cs_pairs_sum(cs_pair *v, cs_pair *tmp, size_t n)
 {
-    v = radix_sort(v, tmp, n);
+    v = radix_sort(v, tmp, n, 32); /* global ids: the partition in the top bits */
     /* Room for every pair; only those left after summing are touched. */
     cs_pair_run r = {cs_xhuge((n + 1) * sizeof *r.v), 0, NULL, 0};
     size_t cap_big = 0;

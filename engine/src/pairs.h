@@ -6,7 +6,8 @@
  * key no cache holds: looked up one by one in a hash table, each cost a
  * random access (bench/NOTES.md, 21). Here they wait in a buffer instead;
  * a full buffer is radix-sorted by its key, a << 32 | b, summed, and packed
- * into a run: for each of the CS_N_PARTS partitions (the partition of term
+ * into a run (runs merge FAN_IN at a time as they pile up): for each of the
+ * CS_N_PARTS partitions (the partition of term
  * a in the merged term table, known from its hash), that partition's pairs
  * in key order, delta- and varint-coded (about 3 bytes a pair instead of
  * 16: memory is most of the cost here, first touches of fresh pages
@@ -15,8 +16,8 @@
  * The ids are a counter's own (local term ids, or vocabulary indices). The
  * reducer takes partition p of every run of every counter, translated to
  * global ids (cs_pairs_part_get), and sorts and sums them at once
- * (cs_pairs_sum): partitions are independent, and a run is the form a
- * memory budget can write to disk.
+ * (cs_pairs_sum): partitions are independent. A run is also the form a
+ * memory budget could write to disk (issue 5: not yet).
  *
  * Sums are exact and 128 bits wide in the end (harmonic weights reach 2^47
  * units an occurrence), but a pair is 16 bytes: a 64-bit sum nearly always
@@ -27,6 +28,7 @@
 #ifndef CS_PAIRS_H
 #define CS_PAIRS_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,6 +70,7 @@ static inline __int128 cs_pair_units(const cs_pair_run *r, size_t i)
         else
             hi = mid;
     }
+    assert(lo < r->n_big && r->big[lo].key == r->v[i].key);
     return r->big[lo].units;
 }
 
@@ -79,6 +82,7 @@ typedef struct cs_pack {
     uint8_t *bytes; /* owned */
     size_t off[CS_N_PARTS + 1];
     uint32_t n[CS_N_PARTS];
+    unsigned level; /* merges behind it (pairs.c) */
 } cs_pack;
 
 typedef struct cs_pairs {
@@ -88,14 +92,14 @@ typedef struct cs_pairs {
                                sets the default, tests lower it */
     uint8_t *part_of;       /* owned; [id]: the partition of the id's term */
     size_t n_part_of;
-    cs_pack *runs;          /* owned; (the newest half merged into one when
-                               they reach a cap) */
-    size_t n_runs;
+    uint64_t n_ids;         /* ids below it have a partition */
+    cs_pack *runs;          /* owned; oldest first (merged as pairs.c says) */
+    size_t n_runs, cap_runs;
     cs_pair_run summed;     /* owned; cs_pairs_finish's */
 } cs_pairs;
 
 void cs_pairs_init(cs_pairs *s);
-void cs_pairs_free(cs_pairs *s);
+void cs_pairs_free(cs_pairs *s); /* NULL is a no-op */
 
 /* Id `id` names a term of partition `part` (cs_part_of of its hash): set
  * for every id before a pair holds it. */
@@ -105,9 +109,11 @@ void cs_pairs_set_part(cs_pairs *s, uint32_t id, unsigned part);
  * below max). Called by cs_pairs_add when the buffer is full. */
 void cs_pairs_sort_buffer(cs_pairs *s);
 
-/* Adds `units` (nonzero, |units| < 2^62) to pair (a, b). */
+/* Adds `units` (nonzero, and not INT64_MIN, which marks big sums) to
+ * pair (a, b); a's partition must be set. */
 static inline void cs_pairs_add(cs_pairs *s, uint32_t a, uint32_t b, int64_t units)
 {
+    assert(units != 0 && units != INT64_MIN);
     if (CS_UNLIKELY(s->n == s->cap))
         cs_pairs_sort_buffer(s);
     cs_pair *o = &s->occ[s->n++];

@@ -34,9 +34,11 @@
  * inside the count phase.
  *
  * Co-occurrence: window pairs are counted with the terms into each
- * thread's packed runs; after the term merge each partition of all runs is
- * sorted and summed (merge_pair_tables), then each term's margin is summed
- * (merge_pairs). Document pairs
+ * thread's packed runs (about 3 bytes a distinct pair of a buffer); after
+ * the term merge each partition of all runs is sorted and summed
+ * (merge_pair_runs: the runs are freed after the last partition, so the
+ * peak holds the runs and the summed pairs, 16 bytes each, together), then
+ * each term's margin is summed (merge_pairs). Document pairs
  * need their vocabulary first: from --cooc-terms it is known before
  * counting; for --cooc-vocab the inputs are read a second time once the
  * terms are merged (second_pass), counting pairs and nothing else.
@@ -810,7 +812,7 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
 /* Merges every thread's pairs into m->pairs: a task per partition takes
  * that partition of every thread's runs, translated through remap[thread],
  * and sorts and sums them (in a buffer each thread keeps for its tasks). */
-static void merge_pair_tables(run *r, cs_merged *m, const uint32_t *const *remap)
+static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap)
 {
     const int nt = r->nt;
 #pragma omp parallel num_threads(nt) default(none) shared(r, m, remap, nt)
@@ -822,7 +824,7 @@ static void merge_pair_tables(run *r, cs_merged *m, const uint32_t *const *remap
             size_t n = 0;
             for (int t = 0; t < nt; t++)
                 n += cs_pairs_part_n(r->w[t]->counter.pairs, p);
-            if (n > cap) {
+            if (!buf || n > cap) {
                 free(buf);
                 cap = n + n / 4;
                 buf = cs_xhuge((2 * cap + 2) * sizeof *buf);
@@ -848,7 +850,7 @@ static void merge_pairs(run *r, cs_merged *m)
     const cs_options *o = r->opt;
     const int nt = r->nt;
     cs_merged_add_pairs(m, o->weight == CS_WEIGHT_HARMONIC ? cs_harmonic_unit(o->window) : 1);
-    merge_pair_tables(r, m, (const uint32_t *const *)m->remap);
+    merge_pair_runs(r, m, (const uint32_t *const *)m->remap);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         m->term_base[p + 1] = m->term_base[p] + m->terms->part[p].n;
     const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
@@ -1026,7 +1028,7 @@ static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_er
     const uint32_t **same = cs_xmalloc((size_t)r->nt * sizeof *same);
     for (int t = 0; t < r->nt; t++)
         same[t] = r->vocab_gid;
-    merge_pair_tables(r, m, same);
+    merge_pair_runs(r, m, same);
     free(same);
     return CS_OK;
 }

@@ -27,8 +27,8 @@ typedef struct cs_merged {
     uint32_t **remap;                  /* owned; [src][local id] = global id */
     /* Co-occurrence (cs_merged_add_pairs), else pairs is NULL. */
     /* [p]: the pairs whose first term is in term partition p, keys
-     * index_a << 32 | global b, summed (cs_pairs_sum_runs) and sorted by
-     * key; NULL: no co-occurrence. */
+     * index_a << 32 | global b, summed (cs_pairs_sum) and sorted by key;
+     * NULL: no co-occurrence. */
     cs_pair_run *pairs;                /* owned */
     uint64_t unit;                     /* units in a count of 1 */
     /* The margins the measures need (cs_pair_margins_part); doc scope gives

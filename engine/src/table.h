@@ -54,38 +54,14 @@ static inline uint32_t cs_slot_of(uint64_t hash, uint32_t mask)
 }
 
 /* Counts of one key. Signed: a shard that fails to decode is taken back by
- * counting it again with sign -1 (see pipeline.c).
- * A co-occurrence pair has no doc_count but a weight that needs 128 bits:
- * --weight harmonic adds 1/d for a pair d apart, summed exactly as an
- * integer in units of 1/lcm(1..W), and lcm(1..32) is about 2^47, so a pair
- * seen 2^16 times would overflow 64 bits. Pair tables use `units`. */
+ * counting it again with sign -1 (see pipeline.c). */
 typedef struct cs_cnt {
-    union {
-        struct {
-            int64_t count;
-            int64_t docs;
-        };
-        struct {
-            uint64_t lo;
-            int64_t hi;
-        } units; /* pairs: a signed 128-bit sum of weights (cs_cnt_units) */
-    };
+    int64_t count;
+    int64_t docs;
     uint64_t last_doc; /* document that last added to docs; 0 = none */
 } cs_cnt;
 
 typedef __int128 cs_i128;
-
-static inline cs_i128 cs_cnt_units(const cs_cnt *c)
-{
-    return (cs_i128)(((unsigned __int128)(uint64_t)c->units.hi << 64) | c->units.lo);
-}
-
-static inline void cs_cnt_add_units(cs_cnt *c, cs_i128 u)
-{
-    unsigned __int128 v = (unsigned __int128)cs_cnt_units(c) + (unsigned __int128)u;
-    c->units.lo = (uint64_t)v;
-    c->units.hi = (int64_t)(uint64_t)(v >> 64);
-}
 
 static inline void cs_cnt_add(cs_cnt *c, int64_t sign, uint64_t doc)
 {

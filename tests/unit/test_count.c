@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "count.h"
+#include "reduce.h"
 #include "testhelp.h"
 
 /* A seeded text: lines of 1-40 words from a vocabulary of 60, so that
@@ -225,6 +226,101 @@ static void test_window_pairs(const char *text, size_t len)
     free(rev);
 }
 
+typedef struct {
+    uint32_t a, b;
+    __int128 units;
+} gpair;
+
+static int cmp_gpair(const void *x, const void *y)
+{
+    const gpair *p = x, *q = y;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    return (p->b > q->b) - (p->b < q->b);
+}
+
+/* Sorts v[0..n) and sums equal pairs; returns how many are left. */
+static size_t sum_gpairs(gpair *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_gpair);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m && v[m - 1].a == v[i].a && v[m - 1].b == v[i].b)
+            v[m - 1].units += v[i].units;
+        else
+            v[m++] = v[i];
+    }
+    return m;
+}
+
+/* Two counters' window pairs on the reducer's road: terms merged, then
+ * partition p of both counters' runs translated (cs_pairs_part_get) and
+ * summed. Against each counter's whole run (cs_pairs_finish) translated
+ * by the remap and summed by qsort: the same pairs with the same sums, and
+ * each in the partition of its first term, so a pair's partition, set by
+ * the counter from the term's hash, is the merged table's. */
+static void test_merged_pairs(void)
+{
+    size_t len[2];
+    char *text[2] = {make_text(11, &len[0]), make_text(12, &len[1])};
+    cs_counter c[2];
+    cs_table *terms[2];
+    size_t n_exp = 0;
+    for (int k = 0; k < 2; k++) {
+        cs_counter_init(&c[k], 1, 1, 1 + (uint64_t)k, 2);
+        cs_counter_set_window(&c[k], 4, 1);
+        c[k].pairs->max = 500; /* many runs */
+        count_plain(&c[k], text[k], len[k]);
+        n_exp += cs_pairs_finish(c[k].pairs)->n;
+        terms[k] = c[k].terms;
+    }
+    CHECK(c[0].pairs->n_runs > 1 && c[1].pairs->n_runs > 1);
+    gpair *exp = malloc((n_exp + 1) * sizeof *exp), *got = NULL;
+    cs_merged *m = cs_merged_new(terms, 2, 2, 1);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        CHECK(cs_merge_terms_part(m, terms, p) == 0);
+    size_t at = 0;
+    for (int k = 0; k < 2; k++) {
+        const cs_pair_run *r = &c[k].pairs->summed; /* cs_pairs_finish's, local ids */
+        for (size_t i = 0; i < r->n; i++)
+            exp[at++] = (gpair){m->remap[k][r->v[i].key >> 32], m->remap[k][(uint32_t)r->v[i].key],
+                                cs_pair_units(r, i)};
+    }
+    n_exp = sum_gpairs(exp, at);
+    size_t n_got = 0;
+    int in_part = 1;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        size_t n = cs_pairs_part_n(c[0].pairs, p) + cs_pairs_part_n(c[1].pairs, p);
+        cs_pair *buf = malloc((2 * n + 2) * sizeof *buf);
+        got = realloc(got, (n_got + n + 1) * sizeof *got);
+        if (!buf || !got)
+            abort();
+        size_t k = cs_pairs_part_get(c[0].pairs, p, m->remap[0], buf);
+        k += cs_pairs_part_get(c[1].pairs, p, m->remap[1], buf + k);
+        cs_pair_run r = cs_pairs_sum(buf, buf + n + 1, k);
+        for (size_t i = 0; i < r.n; i++) {
+            const uint32_t a = p << CS_ID_BITS | (uint32_t)(r.v[i].key >> 32);
+            in_part = in_part && (r.v[i].key >> 32) < (1u << CS_ID_BITS);
+            got[n_got++] = (gpair){a, (uint32_t)r.v[i].key, cs_pair_units(&r, i)};
+        }
+        cs_pair_run_free(&r);
+        free(buf);
+    }
+    CHECK(in_part);
+    n_got = sum_gpairs(got, n_got); /* sorts; sums nothing: keys are distinct */
+    int same = n_got == n_exp && n_exp > 1000;
+    for (size_t i = 0; same && i < n_exp; i++)
+        same = got[i].a == exp[i].a && got[i].b == exp[i].b && got[i].units == exp[i].units;
+    CHECK_MSG(same, "merged pairs: %zu against %zu", n_got, n_exp);
+    cs_merged_free(m);
+    for (int k = 0; k < 2; k++) {
+        cs_counter_free(&c[k]);
+        free(text[k]);
+    }
+    free(exp);
+    free(got);
+}
+
 int main(void)
 {
     cs_tok_global_init();
@@ -254,6 +350,7 @@ int main(void)
     }
     cs_counter_free(&ref);
     test_window_pairs(text, len);
+    test_merged_pairs();
     free(text);
     return TEST_REPORT();
 }
