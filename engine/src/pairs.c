@@ -37,12 +37,15 @@
 /* Runs merge FAN_IN at a time: a new run has level 0, and whenever the
  * newest FAN_IN runs share a level they merge into one run of the next
  * level, so a pair is merged again only every FAN_IN-fold growth (work
- * O(n log n), at most FAN_IN - 1 runs a level). Runs are otherwise left for
- * the reducer, which sorts a partition of all runs of all threads at once:
- * merging a thread's runs early removed only a fifth of the pairs at 128
- * MiB (different buffers share few pairs) at the cost of writing them all
- * again (bench/NOTES.md, 21). */
-#define FAN_IN 32
+ * O(n log n), at most FAN_IN - 1 runs a level). Merging is a loss where it
+ * was measured: the reducer sorts a partition of all runs of all threads
+ * at once anyway, and different buffers share few pairs, so a merge writes
+ * nearly everything again (1 GiB, 70 runs a thread: 37.5 s merging 32 at a
+ * time, 34.9 s never; bench/NOTES.md, 23). It only bounds the number of
+ * runs of very large inputs: 256 runs are 2^30 occurrences a thread. */
+#ifndef FAN_IN /* -DFAN_IN=.. to experiment */
+#define FAN_IN 256
+#endif
 
 /* Bytes a packed pair takes at most: 5 for a's growth (33 bits), 5 for b,
  * 10 for the units. */
