@@ -6,12 +6,12 @@
  * key no cache holds: looked up one by one in a hash table, each cost a
  * random access (bench/NOTES.md, 21). Here they wait in a buffer instead;
  * a full buffer is radix-sorted by its key, a << 32 | b, summed, and packed
- * into a run (runs merge FAN_IN at a time as they pile up): for each of the
- * CS_N_PARTS partitions (the partition of term
+ * into a run: for each of the CS_N_PARTS partitions (the partition of term
  * a in the merged term table, known from its hash), that partition's pairs
  * in key order, delta- and varint-coded (about 3 bytes a pair instead of
  * 16: memory is most of the cost here, first touches of fresh pages
- * included; NOTES, 22).
+ * included; NOTES, 22). Runs are merged only past hundreds a thread
+ * (pairs.c, FAN_IN).
  *
  * The ids are a counter's own (local term ids, or vocabulary indices). The
  * reducer takes partition p of every run of every counter, translated to
