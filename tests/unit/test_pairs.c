@@ -1,10 +1,10 @@
 /* test_pairs.c - pairs counted by sorting (pairs.c) against a plain count:
  * every occurrence appended to a list, the list sorted with qsort and equal
  * keys summed in 128 bits. Whatever the buffer size (1: a run per
- * occurrence, so runs merge at every step), the run is the same; weights
- * that cancel leave no pair; sums past 64 bits are exact; the radix sort
- * sees ids in every digit it is given; and partition p of the runs,
- * translated by a remap and summed, holds that partition's pairs. */
+ * occurrence, so thousands of runs, merged level by level), the run is the
+ * same; weights that cancel leave no pair; sums past 64 bits are exact; the
+ * radix sort sees ids in every digit it is given; and partition p of the
+ * runs, translated by a remap and summed, holds that partition's pairs. */
 #include <stdlib.h>
 #include <string.h>
 
