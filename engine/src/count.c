@@ -70,12 +70,6 @@ typedef struct pend_item {
 } pend_item;
 #define PEND_NEG (1ull << 63)
 
-/* An item's doc field: v (under 2^63) with the counter's sign. */
-static inline uint64_t with_sign(const cs_counter *c, uint64_t v)
-{
-    return v | (c->sign < 0 ? PEND_NEG : 0);
-}
-
 static inline pend_item *item_at(uint8_t *items, size_t stride, uint32_t i)
 {
     return (pend_item *)(items + (size_t)i * stride);
@@ -352,7 +346,7 @@ static inline void pend_gram(cs_counter *c, int n, uint64_t h, const uint32_t *i
 {
     pend_item *e = pend_slot(c, &c->pend[n], c->grams[n]);
     e->hash = h;
-    e->doc = with_sign(c, c->doc);
+    e->doc = c->doc | (c->sign < 0 ? PEND_NEG : 0);
     memcpy(e->ids, ids, (size_t)n * sizeof *ids);
 }
 
@@ -449,18 +443,17 @@ static void doc_pairs(cs_counter *c)
          * could pass INT32_MAX. */
         if (++c->tri_docs == INT32_MAX)
             tri_move(c);
-        const int32_t d = c->sign < 0 ? -1 : 1;
         for (uint32_t a = 0; a + 1 < n; a++) {
             int32_t *row = c->tri + tri_row(cs_strset_size(c->vocab), c->doc_terms[a]);
             for (uint32_t b = a + 1; b < n; b++)
-                row[c->doc_terms[b]] += d;
+                row[c->doc_terms[b]] += (int32_t)c->sign;
         }
         c->n_doc_terms = 0;
         return;
     }
     for (uint32_t a = 0; a < n; a++)
         for (uint32_t b = a + 1; b < n; b++)
-            cs_pairs_add(c->pairs, c->doc_terms[a], c->doc_terms[b], c->sign < 0 ? -1 : 1);
+            cs_pairs_add(c->pairs, c->doc_terms[a], c->doc_terms[b], c->sign);
     c->n_doc_terms = 0;
 }
 

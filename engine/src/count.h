@@ -38,8 +38,8 @@ typedef struct cs_counter {
         uint8_t *items, *tmp;           /* owned; cap items of stride bytes each */
         uint32_t n, cap, max, stride;   /* max: this order's share of the budget */
     } pend[CS_NGRAM_MAX + 1];
-    /* Window co-occurrence (cs_counter_set_window), else window = 0. */
     cs_pairs *pairs;                    /* owned; either scope's pairs, else NULL */
+    /* Window co-occurrence (cs_counter_set_window), else window = 0. */
     int window;                         /* W */
     uint64_t weight[CS_WINDOW_MAX + 1]; /* [d]: units a pair d apart adds */
     uint64_t seg_pos;                   /* positions of the open segment so far */

@@ -264,50 +264,57 @@ static size_t unpack(const cs_pack *r, unsigned p, const uint32_t *remap, cs_pai
     return r->n[p];
 }
 
-/* The run of v[0..n) (sorted and summed), grouped by partition through
- * tmp (room for n). */
-static cs_pack make_pack(const cs_pairs *s, const cs_pair *v, size_t n, cs_pair *tmp)
+/* Packs the n pairs of v (sorted) as partition p of run r, after those of
+ * the partitions before it; *cap is the room r's bytes have. Room is made
+ * for this partition's worst case only: a run is a few bytes a pair, and
+ * the worst case of all of it could be more address space than the kernel
+ * grants. */
+static void pack_part(cs_pack *r, size_t *cap, unsigned p, const cs_pair *v, size_t n)
 {
-    cs_pack r;
-    memset(&r, 0, sizeof r);
-    size_t at[CS_N_PARTS], sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        assert((v[i].key >> 32) < s->n_part_of);
-        r.n[s->part_of[v[i].key >> 32]]++;
+    assert(n < UINT32_MAX);
+    const size_t used = r->off[p]; /* off[0] is 0 */
+    if (used + n * PACKED_MAX + 1 > *cap) {
+        *cap = (used + n * PACKED_MAX + 1) * 2;
+        r->bytes = cs_xrealloc(r->bytes, *cap);
     }
-    for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        at[p] = sum;
-        sum += r.n[p];
-    }
-    for (size_t i = 0; i < n; i++)
-        tmp[at[s->part_of[v[i].key >> 32]]++] = v[i];
-    /* Room for the worst case; the pages past what is written are never
-     * touched, and the shrinking realloc of a mapping moves no byte. */
-    r.bytes = cs_xmalloc(n * PACKED_MAX + 1);
-    uint8_t *d = r.bytes;
-    const cs_pair *g = tmp;
-    for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        r.off[p] = (size_t)(d - r.bytes);
-        d = pack(d, g, r.n[p]);
-        g += r.n[p];
-    }
-    r.off[CS_N_PARTS] = (size_t)(d - r.bytes);
+    r->n[p] = (uint32_t)n;
+    r->off[p + 1] = (size_t)(pack(r->bytes + used, v, n) - r->bytes);
+}
+
+/* A run whose CS_N_PARTS partitions pack_part has packed: its bytes cut to
+ * their size (the shrinking realloc of a mapping moves no byte). */
+static cs_pack end_pack(cs_pack r)
+{
     r.bytes = cs_xrealloc(r.bytes, r.off[CS_N_PARTS] + 1);
     return r;
 }
 
-static void push_run(cs_pairs *s, cs_pack r);
-
-/* Makes room for `more` bytes at *d in r's bytes (of *cap). */
-static uint8_t *reserve(cs_pack *r, size_t *cap, uint8_t *d, size_t more)
+/* The run of v[0..n) (sorted and summed), grouped by partition through
+ * tmp (room for n). */
+static cs_pack make_pack(const cs_pairs *s, const cs_pair *v, size_t n, cs_pair *tmp)
 {
-    const size_t used = (size_t)(d - r->bytes);
-    if (used + more > *cap) {
-        *cap = (used + more) * 2;
-        r->bytes = cs_xrealloc(r->bytes, *cap);
+    size_t count[CS_N_PARTS] = {0}, at[CS_N_PARTS], sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert((v[i].key >> 32) < s->n_part_of);
+        count[s->part_of[v[i].key >> 32]]++;
     }
-    return r->bytes + used;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        at[p] = sum;
+        sum += count[p];
+    }
+    for (size_t i = 0; i < n; i++)
+        tmp[at[s->part_of[v[i].key >> 32]]++] = v[i];
+    cs_pack r;
+    memset(&r, 0, sizeof r);
+    size_t cap = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        pack_part(&r, &cap, p, tmp, count[p]);
+        tmp += count[p];
+    }
+    return end_pack(r);
 }
+
+static void push_run(cs_pairs *s, cs_pack r);
 
 /* s's runs from `from` on, merged into one of level `level`, a partition
  * at a time. */
@@ -322,33 +329,23 @@ static void merge_runs(cs_pairs *s, size_t from, unsigned level)
         most = n > most ? n : most;
     }
     cs_pair *a = cs_xhuge((2 * most + 2) * sizeof *a), *b = a + most + 1;
+    const unsigned bits = id_bits(s);
     cs_pack r;
     memset(&r, 0, sizeof r);
     r.level = level;
     size_t cap = 0;
-    uint8_t *d = NULL;
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
         size_t n = 0;
         for (size_t i = from; i < s->n_runs; i++)
             n += unpack(&s->runs[i], p, NULL, a + n);
-        cs_pair *v = radix_sort(a, b, n, id_bits(s));
-        n = sum_cut(v, n);
-        assert(n < UINT32_MAX);
-        /* Room for this partition at worst only: the merged run is a few
-         * bytes a pair, and the worst case of all of it could be more
-         * address space than the kernel grants. */
-        d = reserve(&r, &cap, d, n * PACKED_MAX + 1);
-        r.off[p] = (size_t)(d - r.bytes);
-        r.n[p] = (uint32_t)n;
-        d = pack(d, v, n);
+        cs_pair *v = radix_sort(a, b, n, bits);
+        pack_part(&r, &cap, p, v, sum_cut(v, n));
     }
-    r.off[CS_N_PARTS] = (size_t)(d - r.bytes);
-    r.bytes = cs_xrealloc(r.bytes, r.off[CS_N_PARTS] + 1);
     free(a);
     for (size_t i = from; i < s->n_runs; i++)
         free(s->runs[i].bytes);
     s->n_runs = from;
-    push_run(s, r);
+    push_run(s, end_pack(r));
 }
 
 static void push_run(cs_pairs *s, cs_pack r)

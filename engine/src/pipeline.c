@@ -106,7 +106,6 @@ typedef struct run {
     cs_tok_config cfg_ext, cfg_lines;
     cs_strset *stopwords;
     cs_strset *vocab;  /* --cooc doc: its terms (from --cooc-terms, or chosen after pass 1) */
-    uint32_t *vocab_gid; /* owned; [vocabulary index]: global term id, UINT32_MAX if none */
     struct stat *seen; /* owned; two passes: each input as it was before the first */
     const uint8_t *skip; /* [input]: not read again (the second pass of --cooc doc) */
     cs_input_list inputs;
@@ -1012,24 +1011,25 @@ static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_er
                 return st;
         }
     }
-    const cs_strset *v = r->vocab;
-    r->vocab_gid = cs_xmalloc((cs_strset_size(v) + 1) * sizeof *r->vocab_gid);
-    for (uint32_t i = 0; i < cs_strset_size(v); i++) {
-        uint32_t len;
-        const uint8_t *key = cs_strset_key(v, i, &len);
-        const cs_term *e = cs_table_find_term(m->terms, cs_strset_hash(v, i), key, len);
-        r->vocab_gid[i] = e ? e->id : UINT32_MAX; /* none: a listed term the corpus never held */
-    }
     cs_merged_add_pairs(m, 1);
     m->total = (unsigned __int128)documents; /* margins: the terms' doc_count */
     if (!r->w[0]->counter.pairs)
         return CS_OK; /* a vocabulary of fewer than two terms: no pair, no second pass */
-    /* vocabulary indices are the same in every thread: one remap for all */
+    /* Vocabulary index -> global term id, the same remap for every thread. */
+    const cs_strset *v = r->vocab;
+    uint32_t *gid = cs_xmalloc((cs_strset_size(v) + 1) * sizeof *gid);
+    for (uint32_t i = 0; i < cs_strset_size(v); i++) {
+        uint32_t len;
+        const uint8_t *key = cs_strset_key(v, i, &len);
+        const cs_term *e = cs_table_find_term(m->terms, cs_strset_hash(v, i), key, len);
+        gid[i] = e ? e->id : UINT32_MAX; /* none: a listed term the corpus never held */
+    }
     const uint32_t **same = cs_xmalloc((size_t)r->nt * sizeof *same);
     for (int t = 0; t < r->nt; t++)
-        same[t] = r->vocab_gid;
+        same[t] = gid;
     merge_pair_runs(r, m, same);
     free(same);
+    free(gid);
     return CS_OK;
 }
 
@@ -1320,7 +1320,6 @@ done:
     cs_inputs_free(&r.inputs);
     cs_strset_free(r.stopwords);
     cs_strset_free(r.vocab);
-    free(r.vocab_gid);
     free(r.seen);
     return st;
 }

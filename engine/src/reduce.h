@@ -25,10 +25,9 @@ typedef struct cs_merged {
     cs_table *terms;                   /* owned; bytes borrowed from the source tables */
     cs_table *grams[CS_NGRAM_MAX + 1]; /* owned; ids are global term ids */
     uint32_t **remap;                  /* owned; [src][local id] = global id */
-    /* Co-occurrence (cs_merged_add_pairs), else pairs is NULL. */
-    /* [p]: the pairs whose first term is in term partition p, keys
-     * index_a << 32 | global b, summed (cs_pairs_sum) and sorted by key;
-     * NULL: no co-occurrence. */
+    /* Co-occurrence (cs_merged_add_pairs), else NULL. [p]: the pairs whose
+     * first term is in term partition p, keys index_a << 32 | global b,
+     * summed (cs_pairs_sum) and sorted by key. */
     cs_pair_run *pairs;                /* owned */
     uint64_t unit;                     /* units in a count of 1 */
     /* The margins the measures need (cs_pair_margins_part); doc scope gives
