@@ -66,7 +66,7 @@ $(B)/corpusgen: datasets/gen/corpusgen.c
 $(B)/stages: bench/stages.c $(B)/libcorpusstat.a
 	$(CC) $(CFLAGS_ALL) $< $(B)/libcorpusstat.a $(LDLIBS_ALL) -o $@
 
-$(B)/tests/%: tests/unit/%.c tests/unit/testhelp.h $(B)/libcorpusstat.a
+$(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libcorpusstat.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Itests/unit $< $(B)/libcorpusstat.a $(LDLIBS_ALL) -o $@
 

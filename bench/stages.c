@@ -176,14 +176,25 @@ static double run(int stage, char **paths, int n_paths, int gmin, int gmax, unsi
         if (stage != ST_ZSTD)
             cs_tok_finish(tok);
     }
-    if (stage == ST_COUNT)
+    if (stage == ST_COUNT) {
+        /* Grams are counted by sorting: their count ends with the merge
+         * of the runs (one counter: ids stay local). */
         cs_counter_flush(&cc.counter);
+        *distinct = cs_table_size(cc.counter.terms);
+        cs_grams_scratch scratch = {NULL, 0};
+        for (int n = gmin < 2 ? 2 : gmin; n <= gmax; n++)
+            for (unsigned p = 0; p < CS_N_PARTS; p++) {
+                cs_part part = {0};
+                cs_grams_merge_part(&cc.counter.grams[n], 1, NULL, p, &part,
+                                    cs_gram_stride((unsigned)n), &scratch);
+                *distinct += part.n;
+                free(part.entries);
+            }
+        cs_grams_scratch_free(&scratch);
+    }
     double secs = cs_now() - t0;
     if (stage == ST_COUNT) {
         t->tokens = cc.tally.tokens;
-        *distinct = cs_table_size(cc.counter.terms);
-        for (int n = gmin < 2 ? 2 : gmin; n <= gmax; n++)
-            *distinct += cs_table_size(cc.counter.grams[n]);
         cs_counter_free(&cc.counter);
     }
     if (stage == ST_TOUCH) {

@@ -77,6 +77,42 @@ static inline size_t cs_utf8_put(uint8_t *d, uint32_t cp)
  * code point past U+10FFFF). */
 size_t cs_utf8_seq_len(const uint8_t *p, size_t n);
 
+/* LEB128 varints: 7 bits a byte, low bits first, at most 10 bytes. The
+ * packed runs of pairs.c and grams.c are made of them. */
+static inline uint8_t *cs_put_varint(uint8_t *d, uint64_t v)
+{
+    while (v >= 0x80) {
+        *d++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *d++ = (uint8_t)v;
+    return d;
+}
+
+static inline const uint8_t *cs_get_varint(const uint8_t *p, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        const uint8_t c = *p++;
+        x |= (uint64_t)(c & 0x7F) << shift;
+        if (c < 0x80)
+            break;
+    }
+    *v = x;
+    return p;
+}
+
+/* Signed as unsigned, small magnitudes small: 0, -1, 1, -2 -> 0, 1, 2, 3. */
+static inline uint64_t cs_zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t cs_unzigzag(uint64_t z)
+{
+    return (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+}
+
 /* Monotonic seconds. */
 double cs_now(void);
 

@@ -2,29 +2,16 @@
  * count.c - tokenizer events -> exact counts (see count.h).
  *
  * DESIGN
- * A term is hashed once (XXH3, inlined) and looked up once; its local id and
- * hash go into the segment history. An n-gram is keyed by the ids of its n
- * terms and hashed from their term hashes, so the same n-gram has the same
- * hash, hence the same partition, in every thread's table whatever the local
- * ids are; the reducer relies on that. doc_count: an entry remembers the last
- * document that counted it, and a document id is never reused, so a key is
- * counted once per document even when the document is fed in pieces (the
- * pipeline never interleaves two documents on one counter).
- *
- * Gram occurrences are not looked up one by one as they come: each goes to
- * a buffer of its order as (hash, document and sign, ids), and a full
- * buffer is sorted by the hash's top 16 bits (a stable radix sort) and then
- * added in that order. Partition and slot are both taken from the top of
- * the hash (cs_slot_of), so the sorted batch sweeps each partition's slot
- * array from start to end instead of jumping across it, and new keys are
- * appended in that order too. Random lookups into gram tables were the
- * largest cost of counting n-grams; the sweep cut the count phase by a
- * quarter (1-2) to a half (1-3) (bench/NOTES.md, 11). The radix sort is
- * stable: a key's occurrences stay in document order, which the doc_count
- * of cs_cnt_add relies on.
+ * A term is hashed once (XXH3, inlined) and looked up once in the
+ * thread's term table; its local id goes into the segment history, and the
+ * partition its hash gives into the counter's cs_partmap. An n-gram
+ * occurrence is the ids of its n terms and its document, sent to the
+ * cs_grams of its order (grams.c), which counts by sorting; document ids
+ * are never reused, and the pipeline never interleaves two documents on
+ * one counter, which is what doc_count relies on there.
  *
  * Co-occurrence pairs go to a cs_pairs (pairs.c), which counts them by
- * sorting: a pair is two ids and a weight in units (pairs have no
+ * sorting too: a pair is two ids and a weight in units (pairs have no
  * doc_count). For window scope the counter keeps the ids of the last W
  * positions of the open segment in a ring; an excluded token holds a
  * position (CS_NO_TERM) without a term.
@@ -48,37 +35,12 @@
 #define PREFETCH_ENTRY 8
 #endif
 
-/* Gram occurrences per order buffered before a sorted flush. A buffer
- * starts small (a small corpus pays nothing) and doubles up to PEND_MAX
- * items (4096 a partition, enough for a batch to sweep each slot array in
- * steps shorter than a page) or its share of PEND_BYTES for all orders, so
- * that --ngrams 1-16 does not hold 15 times the memory of 1-2. Sorting
- * needs as much again. */
-#define PEND_MIN (1u << 12)
-#ifndef PEND_MAX /* -DPEND_MAX=.. -DPEND_BYTES=.. to experiment */
-#define PEND_MAX (1u << 18)
+/* Gram buffers of a counter, all orders together: 128 MiB (half of it
+ * the sort's other half); --ngrams 1-16 does not hold 15 times the memory
+ * of 1-2. */
+#ifndef GRAM_BUFFER_BYTES /* -DGRAM_BUFFER_BYTES=.. to experiment */
+#define GRAM_BUFFER_BYTES ((size_t)128 << 20)
 #endif
-#ifndef PEND_BYTES
-#define PEND_BYTES ((size_t)16 << 20)
-#endif
-
-/* A waiting gram occurrence; items are `stride` bytes apart (8-aligned). */
-typedef struct pend_item {
-    uint64_t hash;
-    uint64_t doc; /* the document, with the sign in bit 63 (set: -1) */
-    uint32_t ids[];
-} pend_item;
-#define PEND_NEG (1ull << 63)
-
-static inline pend_item *item_at(uint8_t *items, size_t stride, uint32_t i)
-{
-    return (pend_item *)(items + (size_t)i * stride);
-}
-
-static uint32_t item_stride(unsigned n_ids)
-{
-    return (uint32_t)((sizeof(pend_item) + n_ids * sizeof(uint32_t) + 7) & ~7u);
-}
 
 static int n_orders(const cs_counter *c)
 {
@@ -90,19 +52,16 @@ void cs_counter_init(cs_counter *c, int ngram_min, int ngram_max, uint64_t first
 {
     memset(c, 0, sizeof *c);
     c->terms = cs_table_new(1);
+    c->parts = cs_xcalloc(1, sizeof *c->parts);
     c->gram_min = ngram_min < 2 ? 2 : ngram_min;
     c->gram_max = ngram_max;
     for (int n = c->gram_min; n <= c->gram_max; n++) {
-        struct cs_gram_buf *q = &c->pend[n];
-        c->grams[n] = cs_table_new((unsigned)n);
-        q->stride = item_stride((unsigned)n);
-        size_t share = PEND_BYTES / (size_t)n_orders(c) / q->stride;
-        q->max = share < PEND_MIN ? PEND_MIN : share > PEND_MAX ? PEND_MAX : (uint32_t)share;
+        c->grams[n] = cs_xmalloc(sizeof *c->grams[n]);
+        cs_grams_init(c->grams[n], (unsigned)n, c->parts, GRAM_BUFFER_BYTES / (size_t)n_orders(c));
     }
     c->next_doc = first_doc;
     c->doc_step = doc_step;
     c->sign = 1;
-    c->pend_max = PEND_MAX;
     c->hash_mask = UINT64_MAX;
     c->term_hash = cs_xmalloc(CS_BATCH_EVENTS * sizeof *c->term_hash);
 }
@@ -111,12 +70,15 @@ void cs_counter_free(cs_counter *c)
 {
     cs_table_free(c->terms);
     for (int n = 0; n <= CS_NGRAM_MAX; n++) {
-        cs_table_free(c->grams[n]);
-        free(c->pend[n].items);
-        free(c->pend[n].tmp);
+        cs_grams_free(c->grams[n]);
+        free(c->grams[n]);
     }
     cs_pairs_free(c->pairs);
     free(c->pairs);
+    cs_partmap_free(c->parts);
+    free(c->parts);
+    cs_partmap_free(c->vocab_parts);
+    free(c->vocab_parts);
     free(c->doc_terms);
     free(c->seen_in);
     free(c->tri);
@@ -144,12 +106,12 @@ static inline uint64_t tri_row(uint64_t n, uint64_t i)
     return i * (2 * n - i - 1) / 2 - i - 1; /* + j */
 }
 
-/* The pair counter, for either scope. */
-static void init_pairs(cs_counter *c)
+/* The pair counter, for either scope: its ids' partitions are in parts. */
+static void init_pairs(cs_counter *c, const cs_partmap *parts)
 {
     assert(!c->pairs);
     c->pairs = cs_xmalloc(sizeof *c->pairs);
-    cs_pairs_init(c->pairs);
+    cs_pairs_init(c->pairs, parts);
 }
 
 void cs_counter_set_vocab(cs_counter *c, const cs_strset *v, int pairs_only)
@@ -158,13 +120,14 @@ void cs_counter_set_vocab(cs_counter *c, const cs_strset *v, int pairs_only)
     /* A pair's partition comes from its vocabulary hash, unmasked: it must
      * be that of the term's hash in the merged term table. */
     assert(c->hash_mask == UINT64_MAX);
-    init_pairs(c);
+    c->vocab_parts = cs_xcalloc(1, sizeof *c->vocab_parts);
+    init_pairs(c, c->vocab_parts);
     c->vocab = v;
     c->pairs_only = pairs_only;
     const uint64_t n = cs_strset_size(v);
     c->seen_in = cs_xcalloc(n + 1, sizeof *c->seen_in);
     for (uint64_t i = 0; i < n; i++)
-        cs_pairs_set_part(c->pairs, (uint32_t)i, cs_part_of(cs_strset_hash(v, (uint32_t)i)));
+        cs_partmap_set(c->vocab_parts, (uint32_t)i, cs_part_of(cs_strset_hash(v, (uint32_t)i)));
     if (n >= 2 && tri_cells(n) * sizeof *c->tri <= TRI_MAX_BYTES)
         c->tri = cs_xcalloc((size_t)tri_cells(n), sizeof *c->tri); /* pages zeroed as touched */
 }
@@ -187,38 +150,31 @@ uint64_t cs_harmonic_unit(int w)
 void cs_counter_set_window(cs_counter *c, int w, int harmonic)
 {
     assert(w >= 1 && w <= CS_WINDOW_MAX);
-    init_pairs(c);
+    init_pairs(c, c->parts);
     c->window = w;
     const uint64_t unit = harmonic ? cs_harmonic_unit(w) : 1;
     for (int d = 1; d <= w; d++)
         c->weight[d] = harmonic ? unit / (uint64_t)d : 1;
 }
 
-/* Keeps the newest gram_max entries of a history; returns the new length. */
-static inline unsigned push(uint32_t *ids, uint64_t *hashes, unsigned len, unsigned max,
-                            uint32_t id, uint64_t h)
+/* Keeps the newest `max` ids of a history; returns the new length. */
+static inline unsigned push(uint32_t *ids, unsigned len, unsigned max, uint32_t id)
 {
     if (len == max) {
-        /* Written out for bigrams and trigrams: GCC turns the loop into
-         * two memmove calls, a cost per token. */
+        /* Written out for bigrams and trigrams: GCC turns the loop into a
+         * memmove call, a cost per token. */
         if (len == 2) {
             ids[0] = ids[1];
-            hashes[0] = hashes[1];
         } else if (len == 3) {
             ids[0] = ids[1];
             ids[1] = ids[2];
-            hashes[0] = hashes[1];
-            hashes[1] = hashes[2];
         } else {
-            for (unsigned k = 1; k < len; k++) {
+            for (unsigned k = 1; k < len; k++)
                 ids[k - 1] = ids[k];
-                hashes[k - 1] = hashes[k];
-            }
         }
         len--;
     }
     ids[len] = id;
-    hashes[len] = h;
     return len + 1;
 }
 
@@ -246,69 +202,6 @@ __attribute__((always_inline)) static inline void prefetch(const cs_counter *c, 
         cs_table_prefetch_slot(c->terms, c->term_hash[j]);
 }
 
-/* memcpy of one item, inlined: a call per item (the size is not a
- * constant) was 7% of a --cooc window run. Items are whole uint64_t words. */
-typedef uint64_t __attribute__((may_alias)) item_word; /* items hold uint32_t ids too */
-
-static inline void copy_item(pend_item *d, const pend_item *s, size_t stride)
-{
-    item_word *dw = (item_word *)d;
-    const item_word *sw = (const item_word *)s;
-    for (size_t k = 0; k < stride / 8; k++)
-        dw[k] = sw[k];
-}
-
-/* Stable LSD radix sort of n items of `stride` bytes by hash bits 48..63,
- * from a to b and back. */
-static void sort_top16(uint8_t *a, uint8_t *b, uint32_t n, size_t stride)
-{
-    for (unsigned shift = 48; shift < 64; shift += 8) {
-        uint32_t pos[256] = {0};
-        for (uint32_t i = 0; i < n; i++)
-            pos[(item_at(a, stride, i)->hash >> shift) & 0xFF]++;
-        uint32_t sum = 0;
-        for (unsigned d = 0; d < 256; d++) {
-            uint32_t k = pos[d];
-            pos[d] = sum;
-            sum += k;
-        }
-        for (uint32_t i = 0; i < n; i++) {
-            const pend_item *e = item_at(a, stride, i);
-            copy_item(item_at(b, stride, pos[(e->hash >> shift) & 0xFF]++), e, stride);
-        }
-        uint8_t *t = a;
-        a = b;
-        b = t;
-    }
-}
-
-/* Adds the waiting occurrences of q to table t, in hash order. */
-static void add_pending(struct cs_gram_buf *q, cs_table *t)
-{
-    if (!q->n)
-        return;
-    sort_top16(q->items, q->tmp, q->n, q->stride); /* two passes: back in items */
-    /* Room for every item first (cs_table_reserve says why): items of a
-     * partition are contiguous now. */
-    for (uint32_t i = 0, j; i < q->n; i = j) {
-        const unsigned p = cs_part_of(item_at(q->items, q->stride, i)->hash);
-        for (j = i + 1; j < q->n && cs_part_of(item_at(q->items, q->stride, j)->hash) == p; j++)
-            ;
-        cs_table_reserve(t, p, t->part[p].n + (j - i));
-    }
-    for (uint32_t i = 0; i < q->n; i++) {
-        if (i + PREFETCH_SLOT < q->n) /* ahead in the sweep: the misses overlap */
-            cs_table_prefetch_slot(t, item_at(q->items, q->stride, i + PREFETCH_SLOT)->hash);
-        if (i + PREFETCH_ENTRY < q->n)
-            cs_table_prefetch_entry(t, item_at(q->items, q->stride, i + PREFETCH_ENTRY)->hash);
-        const pend_item *e = item_at(q->items, q->stride, i);
-        int is_new;
-        cs_gram *g = cs_table_gram(t, e->hash, e->ids, &is_new);
-        cs_cnt_add(&g->c, (e->doc & PEND_NEG) ? -1 : 1, e->doc & ~PEND_NEG);
-    }
-    q->n = 0;
-}
-
 static void tri_move(cs_counter *c);
 
 void cs_counter_flush(cs_counter *c)
@@ -316,38 +209,9 @@ void cs_counter_flush(cs_counter *c)
     if (c->tri)
         tri_move(c);
     for (int n = c->gram_min; n <= c->gram_max; n++)
-        add_pending(&c->pend[n], c->grams[n]);
+        cs_grams_flush(c->grams[n]);
     if (c->pairs)
         cs_pairs_flush(c->pairs);
-}
-
-/* The next free item of q, after adding what it holds to t when it is full
- * (growing it first, up to its share of the budget). */
-static inline pend_item *pend_slot(cs_counter *c, struct cs_gram_buf *q, cs_table *t)
-{
-    if (CS_UNLIKELY(q->n == q->cap)) {
-        assert(c->pend_max >= 1);
-        const uint32_t max = q->max < c->pend_max ? q->max : c->pend_max;
-        if (q->cap < max) {
-            q->cap = q->cap ? q->cap * 2 : PEND_MIN;
-            if (q->cap > max)
-                q->cap = max;
-            q->items = cs_xrealloc(q->items, (size_t)q->cap * q->stride);
-            free(q->tmp);
-            q->tmp = cs_xmalloc((size_t)q->cap * q->stride);
-        } else {
-            add_pending(q, t);
-        }
-    }
-    return item_at(q->items, q->stride, q->n++);
-}
-
-static inline void pend_gram(cs_counter *c, int n, uint64_t h, const uint32_t *ids)
-{
-    pend_item *e = pend_slot(c, &c->pend[n], c->grams[n]);
-    e->hash = h;
-    e->doc = c->doc | (c->sign < 0 ? PEND_NEG : 0);
-    memcpy(e->ids, ids, (size_t)n * sizeof *ids);
 }
 
 /* Whether term `a` comes before term `b` (local ids, two different terms
@@ -509,17 +373,14 @@ void cs_counter_consume(void *ctx, const cs_tok_batch *b)
             int is_new;
             cs_term *e = cs_table_term(c->terms, h, b->bytes + b->off[i], b->len[i], 1, &is_new);
             cs_cnt_add(&e->c, c->sign, c->doc);
-            if (is_new && c->window) /* a pair's partition: its first term's */
-                cs_pairs_set_part(c->pairs, e->id, cs_part_of(h));
+            if (is_new) /* a gram's or pair's partition: its first term's */
+                cs_partmap_set(c->parts, e->id, cs_part_of(h));
             if (orders) {
-                c->hist_len = push(c->hist_id, c->hist_hash, c->hist_len, (unsigned)c->gram_max,
-                                   e->id, h);
-                /* A gram is hashed from its terms' hashes, not ids: the same
-                 * in every thread, so it lands in the same partition. */
+                c->hist_len = push(c->hist_id, c->hist_len, (unsigned)c->gram_max, e->id);
+                const uint64_t doc = c->doc | (c->sign < 0 ? CS_DOC_NEG : 0);
                 for (int k = 0; k < orders && (unsigned)(c->gram_min + k) <= c->hist_len; k++) {
-                    const unsigned n = (unsigned)(c->gram_min + k), at = c->hist_len - n;
-                    pend_gram(c, (int)n, XXH3_64bits(c->hist_hash + at, n * sizeof *c->hist_hash),
-                              c->hist_id + at);
+                    const unsigned n = (unsigned)(c->gram_min + k);
+                    cs_grams_add(c->grams[n], c->hist_id + c->hist_len - n, doc);
                 }
             }
             if (c->window)

@@ -1,43 +1,37 @@
 /*
  * count.h - the counting stage: tokenizer batches -> a thread's tables.
  *
- * A counter is one thread's: its term table, one gram table per order, and
- * the last tokens of the open segment. It is a cs_tok_sink; the pipeline
- * points a tokenizer at the counter of the thread that runs it.
+ * A counter is one thread's: its term table, one gram counter per order
+ * (grams.h), its pairs (pairs.h), and the last tokens of the open segment.
+ * It is a cs_tok_sink; the pipeline points a tokenizer at the counter of
+ * the thread that runs it.
  */
 #ifndef CS_COUNT_H
 #define CS_COUNT_H
 
 #include <stdint.h>
 
+#include "grams.h"
 #include "pairs.h"
 #include "table.h"
 #include "tokenize.h"
 
 typedef struct cs_counter {
     cs_table *terms;                    /* owned */
-    cs_table *grams[CS_NGRAM_MAX + 1];  /* owned; [n] for gram_min <= n <= gram_max */
+    cs_partmap *parts;                  /* owned; the partition of each term id */
+    cs_grams *grams[CS_NGRAM_MAX + 1];  /* owned; [n] for gram_min <= n <= gram_max */
     int gram_min, gram_max;             /* gram_max < 2: no grams */
     uint64_t next_doc, doc_step;        /* document ids: unique across counters */
     uint64_t doc;                       /* the open document */
     int64_t sign;                       /* +1 counts, -1 takes back */
     unsigned hist_len;                  /* tokens of the open segment kept (<= gram_max) */
     uint32_t hist_id[CS_NGRAM_MAX];
-    uint64_t hist_hash[CS_NGRAM_MAX];
     /* Hashes of a batch's tokens, computed before the lookups so that
      * those can be prefetched (owned). */
     uint64_t *term_hash;                /* [CS_BATCH_EVENTS] */
-    uint32_t pend_max;                  /* occurrences per order before a flush, at
-                                           most (also bounded by count.c's budget);
-                                           init sets the default, tests lower it */
     uint64_t hash_mask;                 /* term hashes are ANDed with it: all ones, but
                                            tests clear bits to make terms collide (not
                                            with a vocabulary: its hashes are unmasked) */
-    /* Gram occurrences waiting to be added, per order (see count.c). */
-    struct cs_gram_buf {
-        uint8_t *items, *tmp;           /* owned; cap items of stride bytes each */
-        uint32_t n, cap, max, stride;   /* max: this order's share of the budget */
-    } pend[CS_NGRAM_MAX + 1];
     cs_pairs *pairs;                    /* owned; either scope's pairs, else NULL */
     /* Window co-occurrence (cs_counter_set_window), else window = 0. */
     int window;                         /* W */
@@ -47,6 +41,7 @@ typedef struct cs_counter {
     uint64_t win_hash[CS_WINDOW_MAX];   /* CS_NO_TERM marks a hole */
     /* Document co-occurrence (cs_counter_set_vocab), else vocab = NULL. */
     const cs_strset *vocab;             /* borrowed; pairs keyed by its indices */
+    cs_partmap *vocab_parts;            /* owned; the partition of each index's term */
     uint32_t *doc_terms;                /* owned; vocab indices seen in the open document */
     uint32_t n_doc_terms, cap_doc_terms;
     uint64_t *seen_in;                  /* owned; [index]: the document that last saw it */
@@ -84,12 +79,12 @@ void cs_counter_set_vocab(cs_counter *c, const cs_strset *v, int pairs_only);
 /* lcm(1..w): the units of one occurrence under --weight harmonic. */
 uint64_t cs_harmonic_unit(int w);
 
-/* cs_tok_sink: ctx is a cs_counter. Terms are counted at once; gram
- * occurrences may wait in the counter until cs_counter_flush. */
+/* cs_tok_sink: ctx is a cs_counter. Terms are counted at once; gram and
+ * pair occurrences may wait in their buffers until cs_counter_flush. */
 void cs_counter_consume(void *ctx, const cs_tok_batch *b);
 
-/* Adds every waiting gram occurrence to the tables: call it before the
- * tables are read. */
+/* Sorts every waiting gram and pair occurrence into runs: call it before
+ * the runs are read. */
 void cs_counter_flush(cs_counter *c);
 
 #endif

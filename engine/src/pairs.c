@@ -56,10 +56,11 @@
 #define N_DIGITS 6 /* 3 an id: 32 bits */
 #define BUCKETS (1u << DIGIT_MAX)
 
-void cs_pairs_init(cs_pairs *s)
+void cs_pairs_init(cs_pairs *s, const cs_partmap *parts)
 {
     memset(s, 0, sizeof *s);
     s->max = PAIRS_MAX;
+    s->parts = parts;
 }
 
 void cs_pair_run_free(cs_pair_run *r)
@@ -75,26 +76,11 @@ void cs_pairs_free(cs_pairs *s)
         return;
     free(s->occ);
     free(s->tmp);
-    free(s->part_of);
     for (size_t i = 0; i < s->n_runs; i++)
         free(s->runs[i].bytes);
     free(s->runs);
     cs_pair_run_free(&s->summed);
     memset(s, 0, sizeof *s);
-}
-
-void cs_pairs_set_part(cs_pairs *s, uint32_t id, unsigned part)
-{
-    if (id >= s->n_part_of) {
-        size_t n = s->n_part_of ? s->n_part_of : 1024;
-        while (n <= id)
-            n *= 2;
-        s->part_of = cs_xrealloc(s->part_of, n);
-        s->n_part_of = n;
-    }
-    s->part_of[id] = (uint8_t)part;
-    if (id >= s->n_ids)
-        s->n_ids = (uint64_t)id + 1;
 }
 
 /* Sorts a[0..n) by key, through b; returns which of the two holds them.
@@ -150,15 +136,6 @@ static cs_pair *radix_sort(cs_pair *a, cs_pair *b, size_t n, unsigned id_bits)
     return a;
 }
 
-/* Bits of the largest id s has seen (cs_pairs_set_part). */
-static unsigned id_bits(const cs_pairs *s)
-{
-    unsigned bits = 0;
-    while (bits < 32 && ((uint64_t)1 << bits) < s->n_ids)
-        bits++;
-    return bits;
-}
-
 /* Adds x to the sum in *acc; 0 (and *acc unchanged) when the sum would
  * leave int64 or be INT64_MIN, which marks a big sum in summed runs. */
 static inline int add_fits(int64_t *acc, int64_t x)
@@ -189,29 +166,6 @@ static size_t sum_cut(cs_pair *v, size_t n)
     return m;
 }
 
-static inline uint8_t *put_varint(uint8_t *d, uint64_t v)
-{
-    while (v >= 0x80) {
-        *d++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *d++ = (uint8_t)v;
-    return d;
-}
-
-static inline const uint8_t *get_varint(const uint8_t *p, uint64_t *v)
-{
-    uint64_t x = 0;
-    for (unsigned shift = 0;; shift += 7) {
-        const uint8_t c = *p++;
-        x |= (uint64_t)(c & 0x7F) << shift;
-        if (c < 0x80)
-            break;
-    }
-    *v = x;
-    return p;
-}
-
 /* Packs v[0..n) (sorted by key) at d; returns the end. */
 static uint8_t *pack(uint8_t *d, const cs_pair *v, size_t n)
 {
@@ -219,13 +173,13 @@ static uint8_t *pack(uint8_t *d, const cs_pair *v, size_t n)
     for (size_t i = 0; i < n; i++) {
         const uint32_t a = (uint32_t)(v[i].key >> 32), b = (uint32_t)v[i].key;
         if (a == pa) {
-            d = put_varint(d, (uint64_t)(b - pb) << 1);
+            d = cs_put_varint(d, (uint64_t)(b - pb) << 1);
         } else {
-            d = put_varint(d, (uint64_t)(a - pa) << 1 | 1);
-            d = put_varint(d, b);
+            d = cs_put_varint(d, (uint64_t)(a - pa) << 1 | 1);
+            d = cs_put_varint(d, b);
         }
         const int64_t u = v[i].units;
-        d = put_varint(d, ((uint64_t)u << 1) ^ (uint64_t)(u >> 63)); /* zigzag */
+        d = cs_put_varint(d, cs_zigzag(u));
         pa = a;
         pb = b;
     }
@@ -241,16 +195,16 @@ static size_t unpack(const cs_pack *r, unsigned p, const uint32_t *remap, cs_pai
     const uint32_t index_mask = (1u << CS_ID_BITS) - 1;
     for (uint32_t i = 0; i < r->n[p]; i++) {
         uint64_t x, z;
-        q = get_varint(q, &x);
+        q = cs_get_varint(q, &x);
         if (x & 1) {
             a += (uint32_t)(x >> 1);
-            q = get_varint(q, &z);
+            q = cs_get_varint(q, &z);
             b = (uint32_t)z;
         } else {
             b += (uint32_t)(x >> 1);
         }
-        q = get_varint(q, &z);
-        out[i].units = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+        q = cs_get_varint(q, &z);
+        out[i].units = cs_unzigzag(z);
         if (remap) {
             const uint32_t ga = remap[a], gb = remap[b];
             /* doc scope: a vocabulary term never counted would be UINT32_MAX */
@@ -294,16 +248,17 @@ static cs_pack end_pack(cs_pack r)
 static cs_pack make_pack(const cs_pairs *s, const cs_pair *v, size_t n, cs_pair *tmp)
 {
     size_t count[CS_N_PARTS] = {0}, at[CS_N_PARTS], sum = 0;
+    const uint8_t *part_of = s->parts->part;
     for (size_t i = 0; i < n; i++) {
-        assert((v[i].key >> 32) < s->n_part_of);
-        count[s->part_of[v[i].key >> 32]]++;
+        assert((v[i].key >> 32) < s->parts->n_ids);
+        count[part_of[v[i].key >> 32]]++;
     }
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
         at[p] = sum;
         sum += count[p];
     }
     for (size_t i = 0; i < n; i++)
-        tmp[at[s->part_of[v[i].key >> 32]]++] = v[i];
+        tmp[at[part_of[v[i].key >> 32]]++] = v[i];
     cs_pack r;
     memset(&r, 0, sizeof r);
     size_t cap = 0;
@@ -329,7 +284,7 @@ static void merge_runs(cs_pairs *s, size_t from, unsigned level)
         most = n > most ? n : most;
     }
     cs_pair *a = cs_xhuge((2 * most + 2) * sizeof *a), *b = a + most + 1;
-    const unsigned bits = id_bits(s);
+    const unsigned bits = cs_partmap_bits(s->parts);
     cs_pack r;
     memset(&r, 0, sizeof r);
     r.level = level;
@@ -366,7 +321,7 @@ static void push_buffer(cs_pairs *s)
 {
     if (!s->n)
         return;
-    cs_pair *v = radix_sort(s->occ, s->tmp, s->n, id_bits(s));
+    cs_pair *v = radix_sort(s->occ, s->tmp, s->n, cs_partmap_bits(s->parts));
     const size_t n = sum_cut(v, s->n);
     s->n = 0;
     push_run(s, make_pack(s, v, n, v == s->occ ? s->tmp : s->occ));

@@ -90,20 +90,16 @@ typedef struct cs_pairs {
     size_t n, cap;
     size_t max;             /* occurrences buffered before a sort, at most: init
                                sets the default, tests lower it */
-    uint8_t *part_of;       /* owned; [id]: the partition of the id's term */
-    size_t n_part_of;
-    uint64_t n_ids;         /* ids below it have a partition */
+    const cs_partmap *parts; /* borrowed: the partition of each id's term */
     cs_pack *runs;          /* owned; oldest first (merged as pairs.c says) */
     size_t n_runs, cap_runs;
     cs_pair_run summed;     /* owned; cs_pairs_finish's */
 } cs_pairs;
 
-void cs_pairs_init(cs_pairs *s);
+/* parts must give the partition of every id before a pair holds it, and
+ * outlive s. */
+void cs_pairs_init(cs_pairs *s, const cs_partmap *parts);
 void cs_pairs_free(cs_pairs *s); /* NULL is a no-op */
-
-/* Id `id` names a term of partition `part` (cs_part_of of its hash): set
- * for every id before a pair holds it. */
-void cs_pairs_set_part(cs_pairs *s, uint32_t id, unsigned part);
 
 /* Sorts the buffer into a run (growing the buffer instead while it is
  * below max). Called by cs_pairs_add when the buffer is full. */

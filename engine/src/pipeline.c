@@ -26,12 +26,12 @@
  * costs a second read; good shards cost nothing extra. A pipe cannot be
  * read again, so a decode error there ends the run.
  *
- * Each thread's counter holds n-gram occurrences back in sorted batches
- * (count.c: up to 16 MiB of them, twice for sorting, per thread), and pair
- * occurrences in a buffer of 64 MiB, twice for sorting (pairs.c; a small
- * --cooc doc vocabulary adds its pair triangle, up to 64 MiB); when every
- * task has run, each thread adds what its counter still holds, still
- * inside the count phase.
+ * Each thread's counter holds n-gram occurrences back in buffers (count.c:
+ * up to 128 MiB for all orders, sorting included) and pair occurrences in
+ * a buffer of 64 MiB, twice for sorting (pairs.c; a small --cooc doc
+ * vocabulary adds its pair triangle, up to 64 MiB); both are sorted into
+ * packed runs as they fill. When every task has run, each thread sorts
+ * what its counter still holds, still inside the count phase.
  *
  * Co-occurrence: window pairs are counted with the terms into each
  * thread's packed runs (about 3 bytes a distinct pair of a buffer); after
@@ -43,10 +43,12 @@
  * counting; for --cooc-vocab the inputs are read a second time once the
  * terms are merged (second_pass), counting pairs and nothing else.
  *
- * Merging: partition p of every thread's tables is merged by one task into
- * the first thread's partition p, terms first (they assign global ids),
- * then grams. Rows are sorted per partition in parallel and merged in
- * order by the writer; terms.csv and ngrams.csv are written side by side.
+ * Merging: partition p of every thread's term table is merged by one task
+ * into the first thread's partition p (terms assign global ids); then a
+ * task per order and partition sorts and sums that partition of every
+ * thread's gram runs (merge_grams), then the pairs. Rows are sorted per
+ * partition in parallel and merged in order by the writer; terms.csv and
+ * ngrams.csv are written side by side.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -805,6 +807,35 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     return st;
 }
 
+/* Merges every thread's gram runs into m (terms merged first): a task per
+ * order and partition, each thread keeping its scratch from task to task;
+ * then the runs are freed. */
+static void merge_grams(run *r, cs_merged *m, int gmin, int n_orders)
+{
+    const int nt = r->nt, n_tasks = n_orders * (int)CS_N_PARTS;
+    cs_grams ***src = cs_xcalloc((size_t)n_orders, sizeof *src);
+    for (int k = 0; k < n_orders; k++) {
+        src[k] = cs_xmalloc((size_t)nt * sizeof **src);
+        for (int t = 0; t < nt; t++)
+            src[k][t] = r->w[t]->counter.grams[gmin + k];
+    }
+#pragma omp parallel num_threads(nt) default(none) shared(m, src, nt, n_orders, n_tasks, gmin)
+    {
+        cs_grams_scratch scratch = {NULL, 0};
+#pragma omp for schedule(dynamic, 1)
+        for (int i = 0; i < n_tasks; i++)
+            cs_merge_grams_part(m, src[i / (int)CS_N_PARTS], (unsigned)(gmin + i / (int)CS_N_PARTS),
+                                (unsigned)i % CS_N_PARTS, &scratch);
+        cs_grams_scratch_free(&scratch);
+#pragma omp for schedule(static, 1)
+        for (int i = 0; i < n_orders * nt; i++)
+            cs_grams_free(src[i / nt][i % nt]); /* the runs */
+    }
+    for (int k = 0; k < n_orders; k++)
+        free(src[k]);
+    free(src);
+}
+
 /* ------------------------------------------------------------------ */
 /* co-occurrence                                                        */
 
@@ -1250,21 +1281,8 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
             goto done;
         }
         int gmin = opt->ngram_min < 2 ? 2 : opt->ngram_min;
-        int n_orders = opt->ngram_max >= gmin ? opt->ngram_max - gmin + 1 : 0;
-        cs_table ***grams = cs_xcalloc((size_t)n_orders + 1, sizeof *grams);
-        for (int k = 0; k < n_orders; k++) {
-            grams[k] = cs_xmalloc((size_t)r.nt * sizeof **grams);
-            for (int t = 0; t < r.nt; t++)
-                grams[k][t] = r.w[t]->counter.grams[gmin + k];
-        }
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(m, grams, n_orders, gmin)
-        for (int i = 0; i < n_orders * (int)CS_N_PARTS; i++)
-            cs_merge_grams_part(m, grams[i / (int)CS_N_PARTS], (unsigned)(gmin + i / (int)CS_N_PARTS),
-                                (unsigned)i % CS_N_PARTS);
-        for (int k = 0; k < n_orders; k++)
-            free(grams[k]);
-        free(grams);
+        if (opt->ngram_max >= gmin)
+            merge_grams(&r, m, gmin, opt->ngram_max - gmin + 1);
         free(terms);
         if (opt->cooc == CS_COOC_WINDOW)
             merge_pairs(&r, m);

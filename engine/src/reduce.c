@@ -96,31 +96,12 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p)
     return 0;
 }
 
-/* Merges partition p of src into m's gram table of that order, ids
- * translated by m->remap[source]. */
-void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, unsigned p)
+void cs_merge_grams_part(cs_merged *m, cs_grams *const *src, unsigned order, unsigned p,
+                         cs_grams_scratch *scratch)
 {
     cs_table *mt = m->grams[order];
-    cs_part *mp = &mt->part[p];
-    steal_part(mp, &src[0]->part[p]);
-    for (uint32_t i = 0; i < mp->n; i++) {
-        cs_gram *d = cs_part_entry(mp, mt->stride, i);
-        for (unsigned k = 0; k < order; k++)
-            d->ids[k] = m->remap[0][d->ids[k]];
-    }
-    uint32_t ids[CS_NGRAM_MAX];
-    for (int s = 1; s < m->n_src; s++) {
-        const cs_part *sp = &src[s]->part[p];
-        for (uint32_t i = 0; i < sp->n; i++) {
-            const cs_gram *e = cs_part_entry(sp, src[s]->stride, i);
-            for (unsigned k = 0; k < order; k++)
-                ids[k] = m->remap[s][e->ids[k]];
-            int is_new;
-            cs_gram *d = cs_table_gram(mt, e->hash, ids, &is_new);
-            d->c.count += e->c.count;
-            d->c.docs += e->c.docs;
-        }
-    }
+    cs_grams_merge_part(src, m->n_src, (const uint32_t *const *)m->remap, p, &mt->part[p],
+                        mt->stride, scratch);
 }
 
 void cs_merged_add_pairs(cs_merged *m, uint64_t unit)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "grams.h"
 #include "pairs.h"
 #include "table.h"
 
@@ -23,7 +24,8 @@
 typedef struct cs_merged {
     int n_src;
     cs_table *terms;                   /* owned; bytes borrowed from the source tables */
-    cs_table *grams[CS_NGRAM_MAX + 1]; /* owned; ids are global term ids */
+    cs_table *grams[CS_NGRAM_MAX + 1]; /* owned; ids are global term ids (entries only:
+                                          no slots are used, nothing is looked up) */
     uint32_t **remap;                  /* owned; [src][local id] = global id */
     /* Co-occurrence (cs_merged_add_pairs), else NULL. [p]: the pairs whose
      * first term is in term partition p, keys index_a << 32 | global b,
@@ -55,10 +57,12 @@ void cs_merged_free(cs_merged *m); /* NULL is a no-op */
  * Returns 0, or -1 when the partition outgrows the global id space. */
 int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p);
 
-/* Merges partition p of the source gram tables of one order (taking
- * src[0]'s partition over). Needs every term partition merged first: ids
- * are remapped through remap. */
-void cs_merge_grams_part(cs_merged *m, cs_table *const *src, unsigned order, unsigned p);
+/* Sums partition p of the n_src gram counters of one order (flushed) into
+ * m's gram table of that order (cs_grams_merge_part). Needs every term
+ * partition merged first: ids are remapped through remap. scratch: the
+ * calling thread's. */
+void cs_merge_grams_part(cs_merged *m, cs_grams *const *src, unsigned order, unsigned p,
+                         cs_grams_scratch *scratch);
 
 /* Gives m (empty) merged pairs whose counts are in units of 1/unit. */
 void cs_merged_add_pairs(cs_merged *m, uint64_t unit);

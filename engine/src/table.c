@@ -35,8 +35,7 @@ cs_table *cs_table_new(unsigned order)
     assert(order >= 1);
     cs_table *t = cs_xcalloc(1, sizeof *t);
     t->order = order;
-    t->stride = order == 1 ? sizeof(cs_term)
-                           : (sizeof(cs_gram) + order * sizeof(uint32_t) + 7) & ~(size_t)7;
+    t->stride = order == 1 ? sizeof(cs_term) : cs_gram_stride(order);
     for (unsigned i = 0; i < CS_N_PARTS; i++) {
         cs_part *p = &t->part[i];
         p->mask = PART_INIT_SLOTS - 1;
@@ -213,61 +212,32 @@ cs_term *cs_table_term(cs_table *t, uint64_t hash, const uint8_t *key, uint32_t 
     return e;
 }
 
-/* Inline: a memcmp call per probe costs more than comparing 2 or 3 ids. */
-static inline int ids_equal(const uint32_t *a, const uint32_t *b, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return 0;
-    return 1;
-}
-
-cs_gram *cs_table_gram(cs_table *t, uint64_t hash, const uint32_t *ids, int *is_new)
-{
-    cs_part *p = &t->part[cs_part_of(hash)];
-    const size_t stride = t->stride;
-    const size_t key_bytes = t->order * sizeof(uint32_t);
-    uint32_t tag = (uint32_t)hash;
-    uint32_t s = cs_slot_of(hash, p->mask);
-    for (;;) {
-        uint32_t idx1 = p->slots[s].idx1;
-        if (!idx1)
-            break;
-        if (p->slots[s].tag == tag) {
-            cs_gram *e = cs_part_entry(p, stride, idx1 - 1);
-            if (e->hash == hash && ids_equal(e->ids, ids, t->order)) {
-                *is_new = 0;
-                return e;
-            }
-        }
-        s = (s + 1) & p->mask;
-    }
-    if (needs_grow(p)) {
-        part_grow(p, stride, p->mask * 2 + 1);
-        s = cs_slot_of(hash, p->mask);
-        while (p->slots[s].idx1)
-            s = (s + 1) & p->mask;
-    }
-    cs_gram *e = part_append(p, stride, s, hash);
-    memcpy(e->ids, ids, key_bytes);
-    *is_new = 1;
-    return e;
-}
-
-void cs_table_reserve(cs_table *t, unsigned p, uint32_t n)
-{
-    cs_part *part = &t->part[p];
-    uint32_t mask = part->mask;
-    while (over_load(n, mask))
-        mask = mask * 2 + 1;
-    if (mask != part->mask) /* one rehash, however far it grows */
-        part_grow(part, t->stride, mask);
-}
-
 uint64_t cs_table_size(const cs_table *t)
 {
     uint64_t n = 0;
     for (unsigned i = 0; i < CS_N_PARTS; i++)
         n += t->part[i].n;
     return n;
+}
+
+void cs_partmap_set(cs_partmap *m, uint32_t id, unsigned part)
+{
+    if (id >= m->cap) {
+        size_t n = m->cap ? m->cap : 1024;
+        while (n <= id)
+            n *= 2;
+        m->part = cs_xrealloc(m->part, n);
+        m->cap = n;
+    }
+    m->part[id] = (uint8_t)part;
+    if (id >= m->n_ids)
+        m->n_ids = (uint64_t)id + 1;
+}
+
+void cs_partmap_free(cs_partmap *m)
+{
+    if (!m)
+        return;
+    free(m->part);
+    memset(m, 0, sizeof *m);
 }

@@ -2,13 +2,13 @@
  * table.h - exact counter tables: open addressing, split into partitions by
  * the top bits of the key's hash.
  *
- * Two key kinds share one layout:
- *   terms: the folded bytes of a term (copied into the table's arena, or
- *          borrowed from another table's arena when merging);
- *   grams: n term ids (ids of the table's own term table: local ids in a
- *          thread's table, global ids in a merged one).
- * The hash only picks a slot and rejects most mismatches early; equality is
- * always decided on the key itself, so counts are exact.
+ * Terms are looked up here: the key is the folded bytes of a term (copied
+ * into the table's arena, or borrowed from another table's arena when
+ * merging). The hash only picks a slot and rejects most mismatches early;
+ * equality is always decided on the key itself, so counts are exact.
+ * N-grams are counted by sorting (grams.c), not here; the merged n-grams
+ * use this layout's entries only (n global term ids each), so that the
+ * reducer reads terms and grams alike.
  *
  * Partitions exist so that the reducer can merge partition p of every
  * thread's table on its own (a key lands in the same partition everywhere,
@@ -41,16 +41,37 @@ static inline unsigned cs_part_of(uint64_t hash)
 }
 
 /* The slot of a key in a partition of mask + 1 slots (a power of two, at
- * least 64): the hash bits just under the partition bits. So keys in hash
- * order are in slot order at every table size, which is what lets the
- * counter insert a sorted batch of grams as a sweep through memory rather
- * than as random accesses (count.c). The tag is the low 32 bits. */
+ * least 64): the hash bits just under the partition bits. The tag is the
+ * low 32 bits. */
 static inline uint32_t cs_slot_of(uint64_t hash, uint32_t mask)
 {
     /* mask >= 63 in every table that is looked up (0 only in a partition
      * the merge has emptied), so clz never sees 0. */
     unsigned bits = 32u - (unsigned)__builtin_clz(mask);
     return (uint32_t)((hash << CS_PART_BITS) >> (64u - bits));
+}
+
+/* The partition of each of a counter's local ids (a term's: cs_part_of of
+ * its hash), set as ids appear. Keys counted by sorting (pairs.c,
+ * grams.c) are grouped by the partition of their first id, which is the
+ * partition that term has in the merged table, so the reducer can merge
+ * partition p of every counter on its own. A byte an id. */
+typedef struct cs_partmap {
+    uint8_t *part; /* owned; [id] */
+    size_t cap;
+    uint64_t n_ids; /* ids below it are set (or were skipped) */
+} cs_partmap;
+
+void cs_partmap_set(cs_partmap *m, uint32_t id, unsigned part);
+void cs_partmap_free(cs_partmap *m); /* NULL is a no-op */
+
+/* Bits of the largest id set: sorts size their digits to it. */
+static inline unsigned cs_partmap_bits(const cs_partmap *m)
+{
+    unsigned bits = 0;
+    while (bits < 32 && ((uint64_t)1 << bits) < m->n_ids)
+        bits++;
+    return bits;
 }
 
 /* Counts of one key. Signed: a shard that fails to decode is taken back by
@@ -94,11 +115,18 @@ static inline const uint8_t *cs_term_bytes(const cs_term *e)
     return e->len <= CS_TERM_INLINE ? e->key.in : e->key.ptr;
 }
 
+/* A merged n-gram (grams.c writes them; hash and c.last_doc are 0). */
 typedef struct cs_gram {
     uint64_t hash;
     cs_cnt c;
-    uint32_t ids[]; /* n term ids */
+    uint32_t ids[]; /* n global term ids */
 } cs_gram;
+
+/* Bytes of a gram entry of `order` ids (8-aligned). */
+static inline size_t cs_gram_stride(unsigned order)
+{
+    return (sizeof(cs_gram) + order * sizeof(uint32_t) + 7) & ~(size_t)7;
+}
 
 typedef struct cs_slot {
     uint32_t idx1; /* entry index + 1; 0 = empty */
@@ -143,9 +171,6 @@ cs_term *cs_table_term(cs_table *t, uint64_t hash, const uint8_t *p, uint32_t le
 const cs_term *cs_table_find_term(const cs_table *t, uint64_t hash, const uint8_t *p,
                                   uint32_t len);
 
-/* The entry of gram (hash, ids[0..order)), inserted with zero counts if new. */
-cs_gram *cs_table_gram(cs_table *t, uint64_t hash, const uint32_t *ids, int *is_new);
-
 /* Prefetch hints for a key about to be looked up: first its slot, then (a
  * few keys later, once the slot is in cache) its entry. Lookups are random
  * accesses into tables far larger than the caches; issuing them ahead lets
@@ -163,12 +188,6 @@ __attribute__((always_inline)) static inline void cs_table_prefetch_entry(const 
     if (s->idx1 && s->tag == (uint32_t)hash)
         __builtin_prefetch(p->entries + (size_t)(s->idx1 - 1) * t->stride);
 }
-
-/* Grows partition p so that it holds n keys without growing again. A batch
- * of keys in hash order must be reserved for before it is inserted: slots
- * come from the top hash bits, so sorted keys inserted while the table
- * grows would all want its first slots and probe through one long run. */
-void cs_table_reserve(cs_table *t, unsigned p, uint32_t n);
 
 /* Entries in all partitions. */
 uint64_t cs_table_size(const cs_table *t);

@@ -1,48 +1,19 @@
-/* test_count.c - the counter adds gram occurrences in sorted batches and
- * pair occurrences in sorted runs (count.c, pairs.c): whatever the batch or
- * buffer size, every gram gets the same count and doc_count and every
- * window pair the same weight, also when a document spans batches and when
- * occurrences are taken back with sign -1 in between. Compared with a flush
- * per occurrence (pend_max 1; a pair buffer of 1), which is plain one-by-one
- * counting. And a pair is one key whoever counts it: two
- * counters that give its terms other local ids order them alike, also when
- * the two terms share a hash (forced here by masking the hashes). */
+/* test_count.c - the counter sends pair occurrences to sorted runs
+ * (count.c, pairs.c): whatever the buffer size, every window pair gets the
+ * same weight, also when a document spans buffers and when occurrences are
+ * taken back with sign -1 in between. Compared with a run per occurrence (a
+ * pair buffer of 1). And a pair is one key whoever counts it: two counters
+ * that give its terms other local ids order them alike, also when the two
+ * terms share a hash (forced here by masking the hashes). The counter's
+ * grams: test_grams.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "count.h"
 #include "reduce.h"
+#include "testcorpus.h"
 #include "testhelp.h"
-
-/* A seeded text: lines of 1-40 words from a vocabulary of 60, so that
- * grams repeat within and across documents (one document a line). */
-static char *make_text(unsigned seed, size_t *len)
-{
-    static const char *const syl[] = {"ka", "zo", "ri", "me", "tu", "sha", "no", "ve", "li", "da"};
-    size_t cap = 1 << 16, n = 0;
-    char *s = malloc(cap);
-    if (!s)
-        abort();
-    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-    for (int line = 0; line < 400; line++) {
-        x = x * 6364136223846793005ull + 1442695040888963407ull;
-        int words = 1 + (int)((x >> 33) % 40);
-        for (int w = 0; w < words; w++) {
-            x = x * 6364136223846793005ull + 1442695040888963407ull;
-            unsigned v = (unsigned)((x >> 33) % 60);
-            if (n + 16 > cap && !(s = realloc(s, cap *= 2)))
-                abort();
-            n += (size_t)sprintf(s + n, "%s%s%s", w ? " " : "", syl[v % 10], syl[v / 10]);
-            if (((x >> 20) & 31) == 0)
-                s[n++] = '.'; /* a segment end now and then */
-        }
-        s[n++] = '\n';
-    }
-    s[n] = 0; /* searched with strchr */
-    *len = n;
-    return s;
-}
 
 static void count_text(cs_counter *c, const char *text, size_t len);
 
@@ -83,23 +54,6 @@ static void count_text(cs_counter *c, const char *text, size_t len)
     cs_counter_flush(c);
 }
 
-/* Every gram of a is in b with the same counts, and the sizes agree. */
-static int same_grams(cs_table *a, cs_table *b)
-{
-    if (cs_table_size(a) != cs_table_size(b))
-        return 0;
-    for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        for (uint32_t i = 0; i < a->part[p].n; i++) {
-            const cs_gram *e = cs_part_entry(&a->part[p], a->stride, i);
-            int is_new;
-            const cs_gram *f = cs_table_gram(b, e->hash, e->ids, &is_new);
-            if (is_new || f->c.count != e->c.count || f->c.docs != e->c.docs)
-                return 0;
-        }
-    }
-    return 1;
-}
-
 /* The pairs of a and b are the same run (ids compared as they are: the
  * same local ids in both). */
 static int same_pairs(cs_pairs *a, cs_pairs *b)
@@ -125,18 +79,6 @@ static size_t find_pair(const cs_pair_run *r, uint64_t key)
             hi = mid;
     }
     return lo < r->n && r->v[lo].key == key ? lo : r->n;
-}
-
-/* [local id] = the term's entry. */
-static const cs_term **terms_by_id(const cs_table *t)
-{
-    const cs_term **v = calloc(t->next_id + 1, sizeof *v);
-    for (unsigned p = 0; p < CS_N_PARTS; p++)
-        for (uint32_t i = 0; i < t->part[p].n; i++) {
-            const cs_term *e = cs_part_entry(&t->part[p], sizeof(cs_term), i);
-            v[e->id] = e;
-        }
-    return v;
 }
 
 /* Every pair of counter a, written as the bytes of its first and second
@@ -326,29 +268,6 @@ int main(void)
     cs_tok_global_init();
     size_t len;
     char *text = make_text(7, &len);
-    cs_counter ref;
-    cs_counter_init(&ref, 1, 3, 1, 1);
-    ref.pend_max = 1;
-    count_text(&ref, text, len);
-    CHECK(cs_table_size(ref.grams[2]) > 1000);
-    int64_t taken_back = 0;
-    for (unsigned p = 0; p < CS_N_PARTS; p++)
-        for (uint32_t i = 0; i < ref.grams[2]->part[p].n; i++)
-            taken_back += ((const cs_gram *)cs_part_entry(&ref.grams[2]->part[p], ref.grams[2]->stride,
-                                                          i))->c.docs == 0;
-    CHECK(taken_back > 0); /* some bigrams occur only in the lines taken back */
-    const uint32_t sizes[] = {2, 3, 64, 4096, 1u << 18};
-    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
-        cs_counter c;
-        cs_counter_init(&c, 1, 3, 1, 1);
-        c.pend_max = sizes[k];
-        count_text(&c, text, len);
-        CHECK_MSG(same_grams(ref.grams[2], c.grams[2]), "bigrams, pend_max %u", sizes[k]);
-        CHECK_MSG(same_grams(ref.grams[3], c.grams[3]), "trigrams, pend_max %u", sizes[k]);
-        CHECK_MSG(cs_table_size(c.terms) == cs_table_size(ref.terms), "terms, pend_max %u", sizes[k]);
-        cs_counter_free(&c);
-    }
-    cs_counter_free(&ref);
     test_window_pairs(text, len);
     test_merged_pairs();
     free(text);

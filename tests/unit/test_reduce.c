@@ -121,32 +121,50 @@ static void test_gram_tie(void)
     const char *words[] = {"a b", "c", "a", "b c"};
     int counts[] = {1, 1, 1, 1};
     cs_table *t = terms_from(words, counts, 4);
-    cs_table *g = cs_table_new(2);
-    int is_new;
-    uint32_t k1[2] = {0, 1}, k2[2] = {2, 3}; /* local ids in insertion order */
-    const uint64_t same_part = 0x1234; /* both in partition 0 */
-    cs_cnt_add(&cs_table_gram(g, same_part, k1, &is_new)->c, 1, 1);
-    cs_cnt_add(&cs_table_gram(g, same_part + 1, k2, &is_new)->c, 1, 1);
+    cs_partmap parts = {0};
+    for (uint32_t id = 0; id < 4; id++) /* local ids in insertion order */
+        cs_partmap_set(&parts, id, cs_part_of(XXH3_64bits(words[id], strlen(words[id]))));
+    cs_grams g;
+    cs_grams_init(&g, 2, &parts, 1 << 20);
+    const uint32_t k1[2] = {0, 1}, k2[2] = {2, 3};
+    cs_grams_add(&g, k1, 1);
+    cs_grams_add(&g, k2, 1);
+    cs_grams_flush(&g);
     cs_merged *m = cs_merged_new(&t, 1, 2, 2);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         cs_merge_terms_part(m, &t, p);
+    cs_grams *src = &g;
+    cs_grams_scratch scratch = {NULL, 0};
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_grams_part(m, &g, 2, p);
-    cs_rows r;
-    cs_rows_part(m, 2, 0, 0, UINT64_MAX, &r);
-    CHECK(r.n == 2);
-    if (r.n == 2) {
-        CHECK(r.v[0].len == 5 && memcmp(r.v[0].key, "a b c", 5) == 0);
-        CHECK(memcmp(r.v[1].key, "a b c", 5) == 0);
-        /* by terms: "a" < "a b", so ("a", "b c") comes first */
-        CHECK(cs_row_cmp(m, 2, &r.v[0], 0, &r.v[1], 0) < 0);
-        const cs_table *mg = m->grams[2];
-        const cs_gram *first = cs_part_entry(&mg->part[0], mg->stride, r.v[0].idx);
-        CHECK(cs_merged_term(m, first->ids[0])->len == 1);
+        cs_merge_grams_part(m, &src, 2, p, &scratch);
+    cs_grams_scratch_free(&scratch);
+    /* Each bigram is in the partition of its first term: rows from all. */
+    static cs_rows rows[CS_N_PARTS];
+    const cs_row *r[2];
+    unsigned part[2], n = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        cs_rows_part(m, 2, p, 0, UINT64_MAX, &rows[p]);
+        for (size_t i = 0; i < rows[p].n; i++, n++)
+            if (n < 2) {
+                part[n] = p;
+                r[n] = &rows[p].v[i];
+            }
     }
-    cs_rows_free(&r);
+    CHECK(n == 2);
+    if (n == 2) {
+        CHECK(r[0]->len == 5 && memcmp(r[0]->key, "a b c", 5) == 0);
+        CHECK(r[1]->len == 5 && memcmp(r[1]->key, "a b c", 5) == 0);
+        /* by terms: "a" < "a b", so ("a", "b c") comes first */
+        const cs_table *mg = m->grams[2];
+        const cs_gram *g0 = cs_part_entry(&mg->part[part[0]], mg->stride, r[0]->idx);
+        const int c = cs_row_cmp(m, 2, r[0], part[0], r[1], part[1]);
+        CHECK(cs_merged_term(m, g0->ids[0])->len == 1 ? c < 0 : c > 0);
+    }
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        cs_rows_free(&rows[p]);
     cs_merged_free(m);
-    cs_table_free(g);
+    cs_grams_free(&g);
+    cs_partmap_free(&parts);
     cs_table_free(t);
 }
 

@@ -71,26 +71,13 @@ static void test_inline_limit(void)
     cs_table_free(t[1]);
 }
 
-static void test_grams(void)
-{
-    cs_table *t = cs_table_new(3);
-    int is_new;
-    for (uint32_t i = 0; i < 20000; i++) {
-        uint32_t ids[3] = {i % 97, i % 89, i % 7};
-        cs_gram *g = cs_table_gram(t, (uint64_t)(i % 5) << 40, ids, &is_new); /* 5 hashes only */
-        cs_cnt_add(&g->c, 1, i);
-    }
-    /* (i%97, i%89, i%7) repeats with period 97*89*7 > 20000: all distinct */
-    CHECK(cs_table_size(t) == 20000);
-    cs_table_free(t);
-}
-
 /* Two "threads" count overlapping terms and bigrams with different local
  * ids; the merge must add them up by key. */
 static void test_merge(void)
 {
     cs_table *terms[2] = {cs_table_new(1), cs_table_new(1)};
-    cs_table *grams[2] = {cs_table_new(2), cs_table_new(2)};
+    cs_partmap parts[2] = {{0}, {0}};
+    cs_grams grams[2];
     const char *words[2][3] = {{"alpha", "beta", "gamma"}, {"gamma", "alpha", "delta"}};
     uint64_t hash[4] = {0x8000000000000001ull, 0x4000000000000002ull, 0x0000000000000003ull,
                         0xC000000000000004ull};
@@ -105,20 +92,28 @@ static void test_merge(void)
             cs_term *e = cs_table_term(terms[s], hash[k], (const uint8_t *)words[s][i], 5, 1, &is_new);
             cs_cnt_add(&e->c, 1, 1);
             local[s][i] = e->id;
+            cs_partmap_set(&parts[s], e->id, cs_part_of(hash[k]));
         }
     /* bigram "alpha gamma" in both, with the source's local ids */
     uint32_t ids0[2] = {local[0][0], local[0][2]}, ids1[2] = {local[1][1], local[1][0]};
-    cs_cnt_add(&cs_table_gram(grams[0], 77, ids0, &is_new)->c, 1, 1);
-    cs_cnt_add(&cs_table_gram(grams[1], 77, ids1, &is_new)->c, 1, 2);
+    for (int s = 0; s < 2; s++)
+        cs_grams_init(&grams[s], 2, &parts[s], 1 << 20);
+    cs_grams_add(&grams[0], ids0, 1); /* documents 1 and 2 */
+    cs_grams_add(&grams[1], ids1, 2);
+    cs_grams *src[2] = {&grams[0], &grams[1]};
+    for (int s = 0; s < 2; s++)
+        cs_grams_flush(src[s]);
     cs_merged *m = cs_merged_new(terms, 2, 2, 2);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         CHECK(cs_merge_terms_part(m, terms, p) == 0);
+    cs_grams_scratch scratch = {NULL, 0};
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_grams_part(m, grams, 2, p);
+        cs_merge_grams_part(m, src, 2, p, &scratch);
+    cs_grams_scratch_free(&scratch);
     CHECK(cs_table_size(m->terms) == 4);
     CHECK(cs_table_size(m->grams[2]) == 1);
     cs_rows rows;
-    unsigned gp = cs_part_of(77);
+    unsigned gp = cs_part_of(hash[0]); /* its first term's, alpha */
     cs_rows_part(m, 2, gp, 0, UINT64_MAX, &rows);
     CHECK(rows.n == 1 && rows.v[0].count == 2 && rows.v[0].docs == 2);
     CHECK(rows.n == 1 && rows.v[0].len == 11 && memcmp(rows.v[0].key, "alpha gamma", 11) == 0);
@@ -134,7 +129,8 @@ static void test_merge(void)
     cs_merged_free(m);
     for (int s = 0; s < 2; s++) {
         cs_table_free(terms[s]);
-        cs_table_free(grams[s]);
+        cs_grams_free(&grams[s]);
+        cs_partmap_free(&parts[s]);
     }
 }
 
@@ -142,7 +138,6 @@ int main(void)
 {
     test_collisions();
     test_inline_limit();
-    test_grams();
     test_merge();
     return TEST_REPORT();
 }

@@ -1,0 +1,453 @@
+/*
+ * grams.c - gram occurrences -> sorted, summed, packed runs -> merged
+ * partitions (see grams.h).
+ *
+ * DESIGN
+ * A buffer becomes a run in three passes: a stable counting sort of the
+ * occurrences by the partition of their first id (into the other half of
+ * the buffer), then, partition by partition, an LSD radix sort by ids and
+ * one pass that sums and packs. Sorting a partition at a time keeps each
+ * sort within a slice of 1/64 of the buffer, which the caches hold.
+ *
+ * Radix digits are at most 12 bits, as few as the largest id needs (ids
+ * under 2^24: two a term, four passes for bigrams); all histograms come
+ * from one read, and a digit on which every key agrees costs no pass. The
+ * merge sorts global ids, partition << CS_ID_BITS | index: the index bits
+ * that occur and the partition bits, which are constant in the first id.
+ *
+ * Packing: within a partition grams are in id order, so an entry stores
+ * the position k of its first id that differs from the previous entry's,
+ * with its F and L flags, in one byte; then the growth of that id and the
+ * ids after it as varints; then the count and count - doc_count, zigzag
+ * coded (mostly 1 and 0). A bigram takes about 5 bytes, against 40 for a
+ * hash table entry.
+ *
+ * Counts in a run are sums of at most `max` occurrences, so the merge
+ * holds them in 32 bits; its sums are 64-bit.
+ */
+#include "grams.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Occurrences buffered before a sort: at most GRAMS_MAX (4 Mi, 48 MiB of
+ * bigrams and as much again to sort into), fewer when the budget that
+ * init is given says so. The buffer starts at GRAMS_MIN and doubles, so a
+ * small corpus pays nothing. */
+#ifndef GRAMS_MAX /* -DGRAMS_MAX=.. to experiment */
+#define GRAMS_MAX ((size_t)1 << 22)
+#endif
+#define GRAMS_MIN ((size_t)1 << 12)
+
+/* The document word of an occurrence: bit 31 the sign, the rest the
+ * document's rank in its buffer. */
+#define DOC_NEG 0x80000000u
+#define DOC_ORD 0x7FFFFFFFu
+
+/* A merge item: the ids, then run << 2 | F << 1 | L, count, doc_count. */
+#define TAG_F 2u
+#define TAG_L 1u
+
+#define DIGIT_MAX 12
+#define BUCKETS (1u << DIGIT_MAX)
+#define MAX_DIGITS (4 * CS_NGRAM_MAX) /* 3 for an id's index bits, 1 for its partition */
+#define HIST_DIGITS 8                 /* histograms taken in one read */
+
+/* A packed entry takes at most: its header, 5 bytes an id, 5 for the
+ * count and 5 for count - doc_count (both within 32 bits). */
+#define PACKED_MAX(order) (1 + 5 * (size_t)(order) + 10)
+
+void cs_grams_init(cs_grams *g, unsigned order, const cs_partmap *parts, size_t max_bytes)
+{
+    assert(order >= 2 && order <= CS_NGRAM_MAX);
+    memset(g, 0, sizeof *g);
+    g->order = order;
+    g->stride = 4 * (order + 1);
+    g->parts = parts;
+    const size_t fit = max_bytes / (2 * g->stride);
+    g->max = fit < GRAMS_MIN ? GRAMS_MIN : fit > GRAMS_MAX ? GRAMS_MAX : fit;
+}
+
+void cs_grams_free(cs_grams *g)
+{
+    if (!g)
+        return;
+    free(g->occ);
+    free(g->tmp);
+    for (size_t i = 0; i < g->n_runs; i++)
+        free(g->runs[i].bytes);
+    free(g->runs);
+    memset(g, 0, sizeof *g);
+}
+
+void cs_grams_scratch_free(cs_grams_scratch *s)
+{
+    free(s->buf);
+    memset(s, 0, sizeof *s);
+}
+
+/* ------------------------------------------------------------------ */
+/* sorting                                                              */
+
+typedef struct digit {
+    unsigned word, shift, width;
+} digit;
+
+/* Appends the digits of bits [from, from + bits) of id word `word`: as few
+ * of at most DIGIT_MAX bits as they need, of even widths. */
+static void add_digits(digit *d, unsigned *nd, unsigned word, unsigned from, unsigned bits)
+{
+    if (!bits)
+        return;
+    const unsigned per = (bits + DIGIT_MAX - 1) / DIGIT_MAX, w = (bits + per - 1) / per;
+    for (unsigned k = 0; k < per; k++) {
+        assert(*nd < MAX_DIGITS);
+        d[*nd].word = word;
+        d[*nd].shift = from + k * w;
+        d[(*nd)++].width = k * w + w <= bits ? w : bits - k * w;
+    }
+}
+
+static unsigned bit_length(uint32_t x)
+{
+    return x ? 32u - (unsigned)__builtin_clz(x) : 0;
+}
+
+/* Digits, least significant first, for ids whose index bits (under
+ * CS_ID_BITS) OR to lo and whose bits above OR to hi: lexicographic order
+ * of the ids. */
+static unsigned layout(digit *d, unsigned order, uint32_t lo, uint32_t hi)
+{
+    unsigned nd = 0;
+    for (unsigned k = order; k-- > 0;) {
+        add_digits(d, &nd, k, 0, bit_length(lo));
+        add_digits(d, &nd, k, CS_ID_BITS, bit_length(hi));
+    }
+    return nd;
+}
+
+static inline const uint32_t *item(const uint8_t *v, size_t i, unsigned stride)
+{
+    return (const uint32_t *)(v + i * stride);
+}
+
+static inline int ids_cmp(const uint32_t *a, const uint32_t *b, unsigned order)
+{
+    for (unsigned k = 0; k < order; k++)
+        if (a[k] != b[k])
+            return a[k] < b[k] ? -1 : 1;
+    return 0;
+}
+
+/* One pass of the sort: a[i] to b[pos[digit]++]. always_inline, and
+ * called with constant strides: a memcpy of unknown size is a call per
+ * item. */
+__attribute__((always_inline)) static inline void scatter(const uint8_t *a, uint8_t *b, size_t n,
+                                                          unsigned stride, digit d, uint32_t *pos)
+{
+    const uint32_t mask = (1u << d.width) - 1;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *x = a + i * stride;
+        const uint32_t id = ((const uint32_t *)x)[d.word];
+        memcpy(b + (size_t)pos[(id >> d.shift) & mask]++ * stride, x, stride);
+    }
+}
+
+/* Sorts the n items of a (stride bytes, ids first) by their `order` ids,
+ * through b; returns which of the two holds them. */
+static uint8_t *radix_sort(uint8_t *a, uint8_t *b, size_t n, unsigned stride, unsigned order,
+                           const digit *d, unsigned nd)
+{
+    if (n <= 32) { /* most partitions of a small buffer: no histograms */
+        uint8_t x[4 * (CS_NGRAM_MAX + 3)];
+        for (size_t i = 1; i < n; i++) {
+            memcpy(x, a + i * stride, stride);
+            size_t j = i;
+            for (; j > 0 && ids_cmp(item(a, j - 1, stride), (const uint32_t *)x, order) > 0; j--)
+                memcpy(a + j * stride, a + (j - 1) * stride, stride);
+            memcpy(a + j * stride, x, stride);
+        }
+        return a;
+    }
+    static __thread uint32_t count[HIST_DIGITS][BUCKETS];
+    for (unsigned d0 = 0; d0 < nd; d0 += HIST_DIGITS) {
+        /* A digit's histogram does not depend on the items' order: those
+         * of HIST_DIGITS digits come from one read. */
+        const unsigned g = nd - d0 < HIST_DIGITS ? nd - d0 : HIST_DIGITS;
+        for (unsigned k = 0; k < g; k++)
+            memset(count[k], 0, ((size_t)1 << d[d0 + k].width) * sizeof **count);
+        for (size_t i = 0; i < n; i++) {
+            const uint32_t *x = item(a, i, stride);
+            for (unsigned k = 0; k < g; k++) {
+                const digit dk = d[d0 + k];
+                count[k][(x[dk.word] >> dk.shift) & ((1u << dk.width) - 1)]++;
+            }
+        }
+        for (unsigned k = 0; k < g; k++) {
+            uint32_t *pos = count[k], sum = 0, most = 0;
+            for (uint32_t v = 0; v < (1u << d[d0 + k].width); v++) {
+                const uint32_t c = pos[v];
+                most = c > most ? c : most;
+                pos[v] = sum;
+                sum += c;
+            }
+            if (most == n)
+                continue; /* one bucket holds every item: the pass would move nothing */
+            switch (stride) {
+            case 12: scatter(a, b, n, 12, d[d0 + k], pos); break;
+            case 16: scatter(a, b, n, 16, d[d0 + k], pos); break;
+            case 20: scatter(a, b, n, 20, d[d0 + k], pos); break;
+            case 24: scatter(a, b, n, 24, d[d0 + k], pos); break;
+            default: scatter(a, b, n, stride, d[d0 + k], pos); break;
+            }
+            uint8_t *t = a;
+            a = b;
+            b = t;
+        }
+    }
+    return a;
+}
+
+/* ------------------------------------------------------------------ */
+/* runs                                                                 */
+
+/* Packs the n occurrences of v (sorted by ids), summed, at d; the buffer's
+ * newest document has rank last_ord. Returns the end; *n_out: entries. */
+static uint8_t *pack(uint8_t *d, const uint8_t *v, size_t n, unsigned stride, unsigned order,
+                     uint32_t last_ord, uint32_t *n_out)
+{
+    uint32_t prev[CS_NGRAM_MAX] = {0};
+    uint32_t m = 0;
+    for (size_t i = 0; i < n; m++) {
+        const uint32_t *ids = item(v, i, stride);
+        int64_t count = 0, docs = 0;
+        uint32_t ord = UINT32_MAX;
+        for (; i < n && !ids_cmp(item(v, i, stride), ids, order); i++) {
+            const uint32_t w = item(v, i, stride)[order];
+            const int64_t sign = (w & DOC_NEG) ? -1 : 1;
+            count += sign;
+            if ((w & DOC_ORD) != ord) { /* occurrences are in document order */
+                ord = w & DOC_ORD;
+                docs += sign;
+            }
+        }
+        const unsigned f = (ids[order] & DOC_ORD) == 0, l = ord == last_ord;
+        unsigned k = 0;
+        while (k + 1 < order && ids[k] == prev[k])
+            k++;
+        assert(ids[k] >= prev[k]);
+        d = cs_put_varint(d, k << 2 | f << 1 | l);
+        d = cs_put_varint(d, ids[k] - prev[k]);
+        for (unsigned j = k + 1; j < order; j++)
+            d = cs_put_varint(d, ids[j]);
+        d = cs_put_varint(d, cs_zigzag(count));
+        d = cs_put_varint(d, cs_zigzag(count - docs));
+        memcpy(prev, ids, order * sizeof *ids);
+    }
+    *n_out = m;
+    return d;
+}
+
+static void push_run(cs_grams *g, cs_gram_run r)
+{
+    if (g->n_runs == g->cap_runs) {
+        g->cap_runs = g->cap_runs ? 2 * g->cap_runs : 16;
+        g->runs = cs_xrealloc(g->runs, g->cap_runs * sizeof *g->runs);
+    }
+    g->runs[g->n_runs++] = r;
+}
+
+/* The buffer, grouped by partition, sorted, summed and packed, becomes the
+ * newest run. */
+static void push_buffer(cs_grams *g)
+{
+    if (!g->n)
+        return;
+    const unsigned st = g->stride, order = g->order;
+    const uint8_t *part_of = g->parts->part;
+    size_t count[CS_N_PARTS] = {0}, at[CS_N_PARTS], sum = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        assert(item(g->occ, i, st)[0] < g->parts->n_ids);
+        count[part_of[item(g->occ, i, st)[0]]]++;
+    }
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        at[p] = sum;
+        sum += count[p];
+    }
+    for (size_t i = 0; i < g->n; i++) {
+        const uint8_t *x = g->occ + i * st;
+        memcpy(g->tmp + at[part_of[((const uint32_t *)x)[0]]]++ * st, x, st);
+    }
+    digit d[MAX_DIGITS];
+    const uint32_t id_max = (uint32_t)(g->parts->n_ids - 1), low = (1u << CS_ID_BITS) - 1;
+    const unsigned nd = layout(d, order, id_max > low ? low : id_max, id_max >> CS_ID_BITS);
+    cs_gram_run r;
+    memset(&r, 0, sizeof r);
+    r.first_doc = g->first_doc;
+    r.last_doc = g->last_doc;
+    size_t cap = 0, start = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        const size_t k = count[p];
+        /* Room for this partition's worst case only (see pairs.c's pack_part). */
+        if (r.off[p] + k * PACKED_MAX(order) + 1 > cap) {
+            cap = (r.off[p] + k * PACKED_MAX(order) + 1) * 2;
+            r.bytes = cs_xrealloc(r.bytes, cap);
+        }
+        const uint8_t *v = radix_sort(g->tmp + start * st, g->occ + start * st, k, st, order, d, nd);
+        r.off[p + 1] = (size_t)(pack(r.bytes + r.off[p], v, k, st, order, g->doc_ord, &r.n[p]) - r.bytes);
+        start += k;
+    }
+    r.bytes = cs_xrealloc(r.bytes, r.off[CS_N_PARTS] + 1);
+    g->n = 0;
+    push_run(g, r);
+}
+
+void cs_grams_sort_buffer(cs_grams *g)
+{
+    assert(g->max >= 1 && g->max <= DOC_ORD);
+    if (g->cap < g->max) {
+        g->cap = g->cap ? g->cap * 2 : GRAMS_MIN;
+        if (g->cap > g->max)
+            g->cap = g->max;
+        uint8_t *occ = cs_xhuge(g->cap * g->stride);
+        if (g->n)
+            memcpy(occ, g->occ, g->n * g->stride);
+        free(g->occ);
+        free(g->tmp);
+        g->occ = occ;
+        g->tmp = cs_xhuge(g->cap * g->stride);
+        if (g->n < g->cap)
+            return;
+    }
+    push_buffer(g);
+}
+
+void cs_grams_flush(cs_grams *g)
+{
+    push_buffer(g);
+    /* The buffers are not needed again before more is added. */
+    free(g->occ);
+    free(g->tmp);
+    g->occ = g->tmp = NULL;
+    g->cap = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* merging                                                              */
+
+/* Unpacks partition p of run r as merge items (stride ist) at out, ids
+ * translated through remap (NULL: kept; parts checks the partition), the
+ * run's number `run` in their tags; ORs the ids' low and high bits into
+ * *lo and *hi. Returns how many. */
+static size_t unpack(const cs_gram_run *r, unsigned p, unsigned order, const uint32_t *remap,
+                     const cs_partmap *parts, uint32_t run, uint8_t *out, unsigned ist,
+                     uint32_t *lo, uint32_t *hi)
+{
+    const uint8_t *q = r->bytes + r->off[p];
+    uint32_t ids[CS_NGRAM_MAX] = {0};
+    const uint32_t low = (1u << CS_ID_BITS) - 1;
+    for (uint32_t i = 0; i < r->n[p]; i++) {
+        uint64_t x, z;
+        q = cs_get_varint(q, &x);
+        const unsigned k = (unsigned)(x >> 2);
+        assert(k < order);
+        q = cs_get_varint(q, &z);
+        ids[k] += (uint32_t)z;
+        for (unsigned j = k + 1; j < order; j++) {
+            q = cs_get_varint(q, &z);
+            ids[j] = (uint32_t)z;
+        }
+        uint32_t *w = (uint32_t *)(out + (size_t)i * ist);
+        for (unsigned j = 0; j < order; j++) {
+            const uint32_t id = remap ? remap[ids[j]] : ids[j];
+            assert(id != UINT32_MAX);
+            w[j] = id;
+            *lo |= id & low;
+            *hi |= id >> CS_ID_BITS;
+        }
+        assert(remap ? w[0] >> CS_ID_BITS == p : parts->part[w[0]] == p);
+        (void)parts;
+        w[order] = run << 2 | (uint32_t)(x & 3);
+        q = cs_get_varint(q, &z);
+        const int64_t count = cs_unzigzag(z);
+        q = cs_get_varint(q, &z);
+        const int64_t docs = count - cs_unzigzag(z);
+        w[order + 1] = (uint32_t)(int32_t)count;
+        w[order + 2] = (uint32_t)(int32_t)docs;
+    }
+    assert(q == r->bytes + r->off[p + 1]);
+    return r->n[p];
+}
+
+void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const *remap, unsigned p,
+                         cs_part *out, size_t out_stride, cs_grams_scratch *scratch)
+{
+    assert(n_src >= 1 && !out->n && !out->entries);
+    const unsigned order = src[0]->order, ist = 4 * (order + 3);
+    size_t n = 0, n_runs = 0;
+    for (int s = 0; s < n_src; s++) {
+        assert(src[s]->order == order && !src[s]->n); /* flushed */
+        n_runs += src[s]->n_runs;
+        for (size_t r = 0; r < src[s]->n_runs; r++)
+            n += src[s]->runs[r].n[p];
+    }
+    if (!n)
+        return;
+    assert(n_runs < (1u << 30) && n <= UINT32_MAX);
+    const size_t need = (2 * n + 1) * ist;
+    if (need > scratch->cap) {
+        free(scratch->buf);
+        scratch->cap = need + need / 4;
+        scratch->buf = cs_xhuge(scratch->cap);
+    }
+    uint8_t *a = scratch->buf, *b = a + n * ist;
+    /* [2 * run]: its first document, [2 * run + 1]: its last. */
+    uint64_t *bound = cs_xmalloc(2 * n_runs * sizeof *bound);
+    uint32_t lo = 0, hi = 0, run = 0;
+    size_t at = 0;
+    for (int s = 0; s < n_src; s++)
+        for (size_t r = 0; r < src[s]->n_runs; r++, run++) {
+            const cs_gram_run *gr = &src[s]->runs[r];
+            bound[2 * run] = gr->first_doc;
+            bound[2 * run + 1] = gr->last_doc;
+            at += unpack(gr, p, order, remap ? remap[s] : NULL, src[s]->parts, run, a + at * ist,
+                         ist, &lo, &hi);
+        }
+    assert(at == n);
+    digit d[MAX_DIGITS];
+    const unsigned nd = layout(d, order, lo, hi);
+    const uint8_t *v = radix_sort(a, b, n, ist, order, d, nd);
+    /* Room for every item; only the entries written are touched. */
+    out->entries = cs_xhuge(n * out_stride);
+    uint32_t m = 0;
+    for (size_t i = 0; i < n;) {
+        const uint32_t *first = item(v, i, ist), *prev = NULL;
+        int64_t count = 0, docs = 0;
+        for (; i < n && !ids_cmp(item(v, i, ist), first, order); i++) {
+            const uint32_t *w = item(v, i, ist);
+            count += (int32_t)w[order + 1];
+            docs += (int32_t)w[order + 2];
+            /* The sort is stable: a counter's entries of this gram are in
+             * run order, so a document cut between two of its runs is in
+             * the entry before with L and in the next with F. */
+            if (prev && (prev[order] & TAG_L) && (w[order] & TAG_F)) {
+                const uint64_t doc = bound[2 * (prev[order] >> 2) + 1];
+                if (doc == bound[2 * (w[order] >> 2)])
+                    docs -= (doc & CS_DOC_NEG) ? -1 : 1;
+            }
+            prev = w;
+        }
+        if (!count && !docs)
+            continue;
+        cs_gram *e = (cs_gram *)(out->entries + (size_t)m++ * out_stride);
+        e->hash = 0;
+        e->c.count = count;
+        e->c.docs = docs;
+        e->c.last_doc = 0;
+        memcpy(e->ids, first, order * sizeof *first);
+    }
+    free(bound);
+    out->n = m;
+    out->cap = (uint32_t)n;
+}

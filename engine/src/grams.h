@@ -1,0 +1,122 @@
+/*
+ * grams.h - n-grams counted by sorting: occurrences -> packed runs, and
+ * partition p of every counter's runs -> partition p of the merged table.
+ *
+ * An n-gram occurrence is n local term ids and its document. Looked up one
+ * at a time in a hash table, each one was a random access into tables of
+ * tens of millions of keys, the largest cost of counting n-grams
+ * (bench/NOTES.md, 11 and 16). Here occurrences wait in a buffer; a full
+ * buffer is grouped by the partition of its first term (cs_partmap: the
+ * partition that term has in the merged table), each partition is sorted
+ * by ids and summed, and each summed gram is packed in a few bytes: a run.
+ * Pairs take the same road (pairs.h); grams add doc_count.
+ *
+ * doc_count. A counter's documents come one after another, so in a sorted
+ * buffer the occurrences of a gram are in document order, and its distinct
+ * documents are counted where the document changes. Only a buffer's first
+ * and last documents can also be in another run of the counter: a document
+ * open when its buffer was cut (a long one can span many runs). So a
+ * summed gram says whether it holds its run's first document (F) and its
+ * last (L), and a run knows those two document ids. Merging, where an
+ * entry with L is followed by one of the same gram with F of the same
+ * document, that document was counted twice. Document ids are never
+ * shared between counters, so the test needs no counter id.
+ *
+ * The reducer (cs_grams_merge_part) takes partition p of every run of every
+ * counter, translates the ids to global ids, sorts and sums them into
+ * partition p of the merged gram table. A run is also the form a memory
+ * budget can write to disk (issue 5: not yet).
+ */
+#ifndef CS_GRAMS_H
+#define CS_GRAMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "table.h"
+
+/* A document id with its sign: bit 63 set when the document is being
+ * taken back (counted with sign -1). */
+#define CS_DOC_NEG (1ull << 63)
+
+/* A run: partition p's summed grams are bytes[off[p] .. off[p + 1]), n[p]
+ * of them, in id order. */
+typedef struct cs_gram_run {
+    uint8_t *bytes; /* owned */
+    size_t off[CS_N_PARTS + 1];
+    uint32_t n[CS_N_PARTS];
+    uint64_t first_doc, last_doc; /* its first and last documents, with CS_DOC_NEG */
+} cs_gram_run;
+
+typedef struct cs_grams {
+    unsigned order;              /* n */
+    unsigned stride;             /* bytes a buffered occurrence: n ids and a document word */
+    uint8_t *occ, *tmp;          /* owned; cap occurrences each (tmp: the sort's other half) */
+    size_t n, cap;
+    size_t max;                  /* occurrences buffered before a sort, at most: init
+                                    sets the default, tests lower it */
+    uint64_t first_doc, last_doc;/* the buffer's first and newest documents (CS_DOC_NEG) */
+    uint32_t doc_ord;            /* documents in the buffer before the newest */
+    const cs_partmap *parts;     /* borrowed: the partition of each id's term */
+    cs_gram_run *runs;           /* owned; oldest first */
+    size_t n_runs, cap_runs;
+} cs_grams;
+
+/* Grams of `order` (2..CS_NGRAM_MAX) ids; parts must give the partition
+ * of every id before a gram holds it, and outlive g. max_bytes: the most
+ * the buffer and its sort may take. */
+void cs_grams_init(cs_grams *g, unsigned order, const cs_partmap *parts, size_t max_bytes);
+void cs_grams_free(cs_grams *g); /* NULL is a no-op */
+
+/* Sorts the buffer into a run (growing the buffer instead while it is
+ * below max). Called by cs_grams_add when the buffer is full. */
+void cs_grams_sort_buffer(cs_grams *g);
+
+/* One occurrence of the gram `ids` in document `doc` (an id of the
+ * counter's, with CS_DOC_NEG when taken back). A counter's documents must
+ * come one after another: ids never seen before, the newest never left
+ * and come back to. */
+static inline void cs_grams_add(cs_grams *g, const uint32_t *ids, uint64_t doc)
+{
+    if (CS_UNLIKELY(g->n == g->cap))
+        cs_grams_sort_buffer(g);
+    if (CS_UNLIKELY(g->n == 0)) {
+        g->first_doc = g->last_doc = doc;
+        g->doc_ord = 0;
+    } else if (doc != g->last_doc) {
+        g->last_doc = doc;
+        g->doc_ord++;
+    }
+    uint32_t *w = (uint32_t *)(g->occ + g->n++ * g->stride);
+    for (unsigned k = 0; k < g->order; k++)
+        w[k] = ids[k];
+    w[g->order] = g->doc_ord | (uint32_t)(doc >> 32 & 0x80000000u);
+}
+
+/* Packs what the buffer holds into a run and frees the buffer: call it
+ * before the runs are read. g stays usable. */
+void cs_grams_flush(cs_grams *g);
+
+/* Memory a merging thread keeps from one partition to the next (its pages
+ * are touched once). Zero it before the first use; cs_grams_scratch_free
+ * after the last. */
+typedef struct cs_grams_scratch {
+    uint8_t *buf;
+    size_t cap;
+} cs_grams_scratch;
+
+void cs_grams_scratch_free(cs_grams_scratch *s);
+
+/* Sums partition p of every run of src[0..n_src) (flushed; all of one
+ * order) into out, an empty partition of a merged gram table (entries of
+ * out_stride bytes, as cs_table_new makes them for that order): each gram
+ * once, its ids translated through remap[s] (remap[s][local id]: the
+ * global id, of partition p for the first id), with its count and
+ * doc_count; grams whose counts sum to 0 are left out. remap NULL keeps
+ * local ids (one counter: tests). Entries are in id order; their hash and
+ * last_doc are 0. */
+void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const *remap, unsigned p,
+                         cs_part *out, size_t out_stride, cs_grams_scratch *scratch);
+
+#endif
