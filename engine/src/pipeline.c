@@ -691,6 +691,45 @@ static void output_error(cs_error *err, const run *r, const char *name, const ch
     cs_error_set(err, CS_ERR_OUTPUT, path, "%s: %s", what, strerror_r(e, buf, sizeof buf));
 }
 
+/* For each table k with need[k] > 0 (its top has room for only need[k] of
+ * the rows counted floor[k], fewer than there are): the first-two-bytes
+ * bucket that the need[k] smallest of them reach (cs_tie_hist_part), into
+ * tie_max[k]. */
+static void tie_cuts(const cs_merged *m, const unsigned *order, int n_tabs, const uint64_t *floor,
+                     const uint64_t *need, unsigned *tie_max, int nt)
+{
+    enum { B = CS_TIE_ALL + 1 };
+    int cut[CS_NGRAM_MAX + 2], n_cut = 0;
+    for (int k = 0; k < n_tabs; k++)
+        if (need[k])
+            cut[n_cut++] = k;
+    if (!n_cut)
+        return;
+    /* [thread][table to cut][bucket]: each thread adds into its own. */
+    uint64_t *hist = cs_xcalloc((size_t)nt * (size_t)n_cut * B, sizeof *hist);
+    const int n_tasks = n_cut * (int)CS_N_PARTS;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
+    shared(m, order, floor, hist, cut, n_cut, n_tasks)
+    for (int i = 0; i < n_tasks; i++) {
+        const int c = i / (int)CS_N_PARTS, k = cut[c];
+        uint64_t *h = hist + ((size_t)omp_get_thread_num() * (size_t)n_cut + (size_t)c) * B;
+        cs_tie_hist_part(m, order[k], (unsigned)i % CS_N_PARTS, floor[k], h);
+    }
+    for (int c = 0; c < n_cut; c++) {
+        const int k = cut[c];
+        uint64_t sum = 0;
+        unsigned b = 0;
+        for (;; b++) {
+            for (int t = 0; t < nt; t++)
+                sum += hist[((size_t)t * (size_t)n_cut + (size_t)c) * B + b];
+            if (sum >= need[k] || b == CS_TIE_ALL)
+                break;
+        }
+        tie_max[k] = b;
+    }
+    free(hist);
+}
+
 static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, cs_error *err)
 {
     const cs_options *o = r->opt;
@@ -712,8 +751,12 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     /* With --top, rows counted less than the top's smallest count need no
      * sorting: find that count per table from a histogram of counts. */
     uint64_t *floor = cs_xcalloc((size_t)n_tabs, sizeof *floor);
-    for (int k = 0; k < n_tabs; k++)
+    unsigned *tie_max = cs_xcalloc((size_t)n_tabs, sizeof *tie_max);
+    uint64_t *need = cs_xcalloc((size_t)n_tabs, sizeof *need);
+    for (int k = 0; k < n_tabs; k++) {
         floor[k] = o->min_count;
+        tie_max[k] = CS_TIE_ALL;
+    }
     if (o->top != UINT64_MAX) {
         uint64_t *hist = cs_xcalloc((size_t)n_tasks * (CS_HIST_MAX + 1), sizeof *hist);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
@@ -729,16 +772,29 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
             uint64_t t = cs_top_threshold(sum_k, o->top);
             if (t > floor[k])
                 floor[k] = t;
+            /* More rows at the floor than the top has room for: cut them
+             * by their first two bytes (cs_tie_hist_part). Not pairs: a
+             * bucket of their histogram holds more than one count. */
+            uint64_t above = 0;
+            for (uint64_t c = floor[k] + 1; c <= CS_HIST_MAX; c++)
+                above += sum_k[c];
+            if (k != pair_tab && floor[k] >= 1 && floor[k] < CS_HIST_MAX && above < o->top &&
+                sum_k[floor[k]] > o->top - above)
+                need[k] = o->top - above;
         }
         free(hist);
+        tie_cuts(m, order, n_tabs, floor, need, tie_max, nt);
     }
+    free(need);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(rows, m, o, order, n_tasks, floor)
+    shared(rows, m, o, order, n_tasks, floor, tie_max)
     for (int i = 0; i < n_tasks; i++) {
         int k = i / (int)CS_N_PARTS;
-        cs_rows_part(m, order[k], (unsigned)i % CS_N_PARTS, floor[k], o->top, &rows[k][i % CS_N_PARTS]);
+        cs_rows_part(m, order[k], (unsigned)i % CS_N_PARTS, floor[k], tie_max[k], o->top,
+                     &rows[k][i % CS_N_PARTS]);
     }
     free(floor);
+    free(tie_max);
     cs_status st = CS_OK;
     const uint8_t bom[3] = {0xEF, 0xBB, 0xBF};
     for (int k = 0; k < n_tabs; k++) {

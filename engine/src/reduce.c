@@ -358,9 +358,32 @@ static void pair_terms(const cs_merged *m, const uint32_t *ids, const cs_term **
     }
 }
 
-void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_count,
-                  uint64_t top, cs_rows *out)
+/* The first two bytes of key i's row key, big-endian and zero-padded (the
+ * top of cs_row.prefix), from its first term alone: an n-gram's one-byte
+ * first term is followed by the ' ' that joins it. Not for pairs. */
+static inline unsigned key_prefix16(const cs_merged *m, unsigned order, unsigned p, uint32_t i)
 {
+    assert(order != CS_PAIRS);
+    const cs_term *e = order == 1 ? cs_part_entry(&m->terms->part[p], sizeof(cs_term), i)
+                                  : cs_merged_term(m, gram_ids(m, order, p, i)[0]);
+    const uint8_t *b = cs_term_bytes(e);
+    return (unsigned)b[0] << 8 | (e->len >= 2 ? b[1] : order == 1 ? 0u : (unsigned)' ');
+}
+
+void cs_tie_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t c, uint64_t *hist)
+{
+    const uint32_t n_keys = keys_in(m, order, p);
+    for (uint32_t i = 0; i < n_keys; i++) {
+        int64_t docs;
+        if (key_count(m, order, p, i, &docs) == (cs_i128)c)
+            hist[key_prefix16(m, order, p, i)]++;
+    }
+}
+
+void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_count,
+                  unsigned tie_max, uint64_t top, cs_rows *out)
+{
+    assert(tie_max == CS_TIE_ALL || order != CS_PAIRS);
     const int pairs = order == CS_PAIRS;
     const uint32_t n_keys = keys_in(m, order, p);
     const cs_i128 min_units = (cs_i128)min_count * (pairs ? m->unit : 1);
@@ -386,6 +409,8 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
         out->types++;
         if (n < min_units)
             continue;
+        if (tie_max != CS_TIE_ALL && n == min_units && key_prefix16(m, order, p, i) > tie_max)
+            continue; /* past the top: cs_tie_hist_part */
         cs_row *r = &out->v[out->n++];
         if (pairs) {
             r->count = (int64_t)(n >> 64);

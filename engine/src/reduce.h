@@ -108,20 +108,35 @@ typedef struct cs_rows {
     unsigned order, part;
 } cs_rows;
 
+/* tie_max of cs_rows_part: keep every row counted min_count. */
+#define CS_TIE_ALL 0xFFFFu
+
 /* The rows of partition p of table `order` (1 = terms) with count > 0 and
  * count >= min_count, sorted by count descending then key bytes ascending,
  * cut to the first `top` (no row past a partition's top can be in the
- * table's top). Gram keys are joined once here, so sorting and writing
- * compare and copy flat bytes. Pair rows also get their measures (the
- * margins must be ready). */
+ * table's top). Of the rows counted exactly min_count, only those whose
+ * key's first two bytes (big-endian) are at most tie_max are kept (not for
+ * pairs; CS_TIE_ALL: all): see cs_tie_hist_part. Gram keys are joined
+ * once here, so sorting and writing compare and copy flat bytes. Pair rows
+ * also get their measures (the margins must be ready). */
 void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_count,
-                  uint64_t top, cs_rows *out);
+                  unsigned tie_max, uint64_t top, cs_rows *out);
 void cs_rows_free(cs_rows *r);
 
 /* Histogram of the counts of partition p of table `order`: hist[c] rows
  * with count c for 1 <= c < CS_HIST_MAX, hist[CS_HIST_MAX] those above. */
 #define CS_HIST_MAX 1024
 void cs_count_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t *hist);
+
+/* Adds to hist[b] (65,536 of them) the keys of partition p of table
+ * `order` (not pairs) counted exactly c times whose key's first two bytes
+ * are b. With --top K the rows at the top's smallest count c are often
+ * far more than the top has room for (with K = 10^6, all 14 M trigrams
+ * counted once in 128 MiB): if rows counted more than c are `above`, only
+ * the K - above smallest keys counted c can be in the top, and those lie
+ * in the lowest buckets whose sum reaches K - above. The rest need no key
+ * joined and no sort (tie_max of cs_rows_part). */
+void cs_tie_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t c, uint64_t *hist);
 
 /* The largest count c such that at least `top` rows count c or more, from a
  * table's histogram (capped at CS_HIST_MAX, so a lower bound past it), 0 when

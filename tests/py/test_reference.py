@@ -633,6 +633,16 @@ def test_engine_min_count_top():
     generated_option_set("min-count 2 top 50", ["--min-count", "2", "--top", "50"])
 
 
+def test_engine_top_ties():
+    # Most rows are counted once: the top's last count holds far more rows than it has room
+    # for, and the engine keeps only those whose first two bytes can reach it (reduce.h,
+    # cs_tie_hist_part). NFKC terms can hold a space, as the joined n-gram keys do.
+    generated_option_set("ngrams 1-3 top 300", ["--ngrams", "1-3", "--top", "300"],
+                         seeds=[6, 7], split=False, file_bytes=30000)
+    generated_option_set("nfkc ngrams 2-3 top 40", ["--normalize", "nfkc", "--ngrams", "2-3",
+                                                    "--top", "40"], seeds=[8], split=False)
+
+
 def test_engine_ngrams_2_4_top_bom():
     generated_option_set("ngrams 2-4 top 7 bom", ["--ngrams", "2-4", "--top", "7", "--bom"],
                          split=False)

@@ -68,7 +68,7 @@ static void test_term_order(void)
     cs_rows rows[CS_N_PARTS];
     size_t total = 0;
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        cs_rows_part(m, 1, p, 0, UINT64_MAX, &rows[p]);
+        cs_rows_part(m, 1, p, 0, CS_TIE_ALL, UINT64_MAX, &rows[p]);
         for (size_t i = 1; i < rows[p].n; i++)
             CHECK(cs_row_cmp(m, 1, &rows[p].v[i - 1], p, &rows[p].v[i], p) < 0);
         total += rows[p].n;
@@ -105,7 +105,7 @@ static void test_term_order(void)
     /* --min-count 3 and --top 2 per partition */
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
         cs_rows r;
-        cs_rows_part(m, 1, p, 3, 2, &r);
+        cs_rows_part(m, 1, p, 3, CS_TIE_ALL, 2, &r);
         CHECK(r.n <= 2);
         for (size_t i = 0; i < r.n; i++)
             CHECK(r.v[i].count >= 3);
@@ -143,7 +143,7 @@ static void test_gram_tie(void)
     const cs_row *r[2];
     unsigned part[2], n = 0;
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        cs_rows_part(m, 2, p, 0, UINT64_MAX, &rows[p]);
+        cs_rows_part(m, 2, p, 0, CS_TIE_ALL, UINT64_MAX, &rows[p]);
         for (size_t i = 0; i < rows[p].n; i++, n++)
             if (n < 2) {
                 part[n] = p;

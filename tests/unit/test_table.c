@@ -114,14 +114,14 @@ static void test_merge(void)
     CHECK(cs_table_size(m->grams[2]) == 1);
     cs_rows rows;
     unsigned gp = cs_part_of(hash[0]); /* its first term's, alpha */
-    cs_rows_part(m, 2, gp, 0, UINT64_MAX, &rows);
+    cs_rows_part(m, 2, gp, 0, CS_TIE_ALL, UINT64_MAX, &rows);
     CHECK(rows.n == 1 && rows.v[0].count == 2 && rows.v[0].docs == 2);
     CHECK(rows.n == 1 && rows.v[0].len == 11 && memcmp(rows.v[0].key, "alpha gamma", 11) == 0);
     cs_rows_free(&rows);
     /* alpha and gamma were counted twice */
     uint64_t total = 0;
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        cs_rows_part(m, 1, p, 2, UINT64_MAX, &rows);
+        cs_rows_part(m, 1, p, 2, CS_TIE_ALL, UINT64_MAX, &rows);
         total += rows.n;
         cs_rows_free(&rows);
     }
