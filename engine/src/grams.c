@@ -258,6 +258,17 @@ static void push_run(cs_grams *g, cs_gram_run r)
     g->runs[g->n_runs++] = r;
 }
 
+/* a[i] to b[at[partition of its first id]++]; as scatter. */
+__attribute__((always_inline)) static inline void part_scatter(const uint8_t *a, uint8_t *b, size_t n,
+                                                               unsigned stride,
+                                                               const uint8_t *part_of, size_t *at)
+{
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *x = a + i * stride;
+        memcpy(b + at[part_of[((const uint32_t *)x)[0]]]++ * stride, x, stride);
+    }
+}
+
 /* The buffer, grouped by partition, sorted, summed and packed, becomes the
  * newest run. */
 static void push_buffer(cs_grams *g)
@@ -275,9 +286,10 @@ static void push_buffer(cs_grams *g)
         at[p] = sum;
         sum += count[p];
     }
-    for (size_t i = 0; i < g->n; i++) {
-        const uint8_t *x = g->occ + i * st;
-        memcpy(g->tmp + at[part_of[((const uint32_t *)x)[0]]]++ * st, x, st);
+    switch (st) {
+    case 12: part_scatter(g->occ, g->tmp, g->n, 12, part_of, at); break;
+    case 16: part_scatter(g->occ, g->tmp, g->n, 16, part_of, at); break;
+    default: part_scatter(g->occ, g->tmp, g->n, st, part_of, at); break;
     }
     digit d[MAX_DIGITS];
     const uint32_t id_max = (uint32_t)(g->parts->n_ids - 1), low = (1u << CS_ID_BITS) - 1;
