@@ -19,8 +19,8 @@
  * the position k of its first id that differs from the previous entry's,
  * with its F and L flags, in one byte; then the growth of that id and the
  * ids after it as varints; then the count and count - doc_count, zigzag
- * coded (mostly 1 and 0). A bigram takes about 5 bytes, against 40 for a
- * hash table entry.
+ * coded (mostly 1 and 0). A bigram takes about 5 bytes, against 40 for the
+ * hash table entry it replaces.
  *
  * Counts in a run are sums of at most `max` occurrences, so the merge
  * holds them in 32 bits; its sums are 64-bit.
@@ -95,7 +95,7 @@ typedef struct digit {
 } digit;
 
 /* Appends the digits of bits [from, from + bits) of id word `word`: as few
- * of at most DIGIT_MAX bits as they need, of even widths. */
+ * of at most DIGIT_MAX bits as they need, of near-equal widths. */
 static void add_digits(digit *d, unsigned *nd, unsigned word, unsigned from, unsigned bits)
 {
     if (!bits)
@@ -160,11 +160,11 @@ static uint8_t *radix_sort(uint8_t *a, uint8_t *b, size_t n, unsigned stride, un
                            const digit *d, unsigned nd)
 {
     if (n <= 32) { /* most partitions of a small buffer: no histograms */
-        uint8_t x[4 * (CS_NGRAM_MAX + 3)];
+        uint32_t x[CS_NGRAM_MAX + 3];
         for (size_t i = 1; i < n; i++) {
             memcpy(x, a + i * stride, stride);
             size_t j = i;
-            for (; j > 0 && ids_cmp(item(a, j - 1, stride), (const uint32_t *)x, order) > 0; j--)
+            for (; j > 0 && ids_cmp(item(a, j - 1, stride), x, order) > 0; j--)
                 memcpy(a + j * stride, a + (j - 1) * stride, stride);
             memcpy(a + j * stride, x, stride);
         }
@@ -414,8 +414,10 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
         scratch->buf = cs_xhuge(scratch->cap);
     }
     uint8_t *a = scratch->buf, *b = a + n * ist;
-    /* [2 * run]: its first document, [2 * run + 1]: its last. */
+    /* [2 * run]: its first document, [2 * run + 1]: its last; the source
+     * in bit 62 and up would not fit, so src_of says whose run it is. */
     uint64_t *bound = cs_xmalloc(2 * n_runs * sizeof *bound);
+    int *src_of = cs_xmalloc(n_runs * sizeof *src_of);
     uint32_t lo = 0, hi = 0, run = 0;
     size_t at = 0;
     for (int s = 0; s < n_src; s++)
@@ -423,6 +425,7 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
             const cs_gram_run *gr = &src[s]->runs[r];
             bound[2 * run] = gr->first_doc;
             bound[2 * run + 1] = gr->last_doc;
+            src_of[run] = s;
             at += unpack(gr, p, order, remap ? remap[s] : NULL, src[s]->parts, run, a + at * ist,
                          ist, &lo, &hi);
         }
@@ -430,7 +433,8 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
     digit d[MAX_DIGITS];
     const unsigned nd = layout(d, order, lo, hi);
     const uint8_t *v = radix_sort(a, b, n, ist, order, d, nd);
-    /* Room for every item; only the entries written are touched. */
+    /* Room for every item (there are fewer grams when runs share some);
+     * only the entries written are touched. */
     out->entries = cs_xhuge(n * out_stride);
     uint32_t m = 0;
     for (size_t i = 0; i < n;) {
@@ -442,10 +446,13 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
             docs += (int32_t)w[order + 2];
             /* The sort is stable: a counter's entries of this gram are in
              * run order, so a document cut between two of its runs is in
-             * the entry before with L and in the next with F. */
-            if (prev && (prev[order] & TAG_L) && (w[order] & TAG_F)) {
-                const uint64_t doc = bound[2 * (prev[order] >> 2) + 1];
-                if (doc == bound[2 * (w[order] >> 2)])
+             * the entry before with L and in the next with F. (Sources
+             * never share document ids; the source test only keeps a
+             * caller that breaks this from a silent miscount here.) */
+            const uint32_t ra = prev ? prev[order] >> 2 : 0, rb = w[order] >> 2;
+            if (prev && (prev[order] & TAG_L) && (w[order] & TAG_F) && src_of[ra] == src_of[rb]) {
+                const uint64_t doc = bound[2 * ra + 1];
+                if (doc == bound[2 * rb])
                     docs -= (doc & CS_DOC_NEG) ? -1 : 1;
             }
             prev = w;
@@ -453,13 +460,12 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
         if (!count && !docs)
             continue;
         cs_gram *e = (cs_gram *)(out->entries + (size_t)m++ * out_stride);
-        e->hash = 0;
-        e->c.count = count;
-        e->c.docs = docs;
-        e->c.last_doc = 0;
+        e->count = count;
+        e->docs = docs;
         memcpy(e->ids, first, order * sizeof *first);
     }
     free(bound);
+    free(src_of);
     out->n = m;
     out->cap = (uint32_t)n;
 }

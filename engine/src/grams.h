@@ -67,7 +67,8 @@ typedef struct cs_grams {
  * of every id before a gram holds it, and outlive g. max_bytes: the most
  * the buffer and its sort may take. */
 void cs_grams_init(cs_grams *g, unsigned order, const cs_partmap *parts, size_t max_bytes);
-void cs_grams_free(cs_grams *g); /* NULL is a no-op */
+void cs_grams_free(cs_grams *g); /* NULL is a no-op; leaves g empty (freeing it again is
+                                    a no-op too) */
 
 /* Sorts the buffer into a run (growing the buffer instead while it is
  * below max). Called by cs_grams_add when the buffer is full. */
@@ -109,13 +110,14 @@ typedef struct cs_grams_scratch {
 void cs_grams_scratch_free(cs_grams_scratch *s);
 
 /* Sums partition p of every run of src[0..n_src) (flushed; all of one
- * order) into out, an empty partition of a merged gram table (entries of
- * out_stride bytes, as cs_table_new makes them for that order): each gram
- * once, its ids translated through remap[s] (remap[s][local id]: the
- * global id, of partition p for the first id), with its count and
- * doc_count; grams whose counts sum to 0 are left out. remap NULL keeps
- * local ids (one counter: tests). Entries are in id order; their hash and
- * last_doc are 0. */
+ * order) into out, an empty partition of a merged gram table (cs_gram
+ * entries of out_stride bytes, as cs_table_new makes them for that
+ * order): each gram once, in id order, its ids translated through
+ * remap[s] (remap[s][local id]: the global id, of partition p for the
+ * first id), with its count and doc_count; a gram whose count and
+ * doc_count both sum to 0 is left out. remap NULL keeps local ids (one
+ * counter: tests). No two sources may share a document id (cs_counter_init
+ * gives each thread its own). */
 void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const *remap, unsigned p,
                          cs_part *out, size_t out_stride, cs_grams_scratch *scratch);
 

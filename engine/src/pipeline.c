@@ -627,9 +627,9 @@ static void input_task(run *r, size_t idx)
 }
 
 /* Called by every thread of a parallel region: one task per input (those
- * not skipped), then each thread adds what its counter still holds back
- * (count.c), still inside the count phase: the single's barrier has run
- * every task by then. */
+ * not skipped), then each thread sorts what its counter still holds into
+ * runs (count.c), still inside the count phase: the single's barrier has
+ * run every task by then. */
 static void count_inputs(run *r)
 {
 #pragma omp single

@@ -4,9 +4,9 @@
  * DESIGN
  * Terms merge first: each source term is looked up by its bytes in the
  * merged partition (same hash everywhere), and its global id, (partition,
- * index), goes into the source's remap. Grams merge next, their ids
- * translated through remap; their hash was computed from term hashes, so
- * it is the same in every source and needs no recomputing.
+ * index), goes into the source's remap. Grams merge next, from the
+ * counters' runs (grams.c, cs_grams_merge_part), their ids translated
+ * through remap.
  * Co-occurrence pairs come from the counters' packed runs (pairs.c),
  * partition p of all of them translated to global ids: they are sorted and
  * summed together into the merged pairs of p, which are read from then on
@@ -245,9 +245,12 @@ static inline cs_i128 key_count(const cs_merged *m, unsigned order, unsigned p, 
     }
     const cs_table *t = table_of(m, order);
     const void *e = cs_part_entry(&t->part[p], t->stride, i);
-    const cs_cnt *c = order == 1 ? &((const cs_term *)e)->c : &((const cs_gram *)e)->c;
-    *docs = c->docs;
-    return c->count;
+    if (order == 1) {
+        *docs = ((const cs_term *)e)->c.docs;
+        return ((const cs_term *)e)->c.count;
+    }
+    *docs = ((const cs_gram *)e)->docs;
+    return ((const cs_gram *)e)->count;
 }
 
 /* Keys in partition p of table `order`. */

@@ -222,6 +222,7 @@ uint64_t cs_table_size(const cs_table *t)
 
 void cs_partmap_set(cs_partmap *m, uint32_t id, unsigned part)
 {
+    assert(part < CS_N_PARTS);
     if (id >= m->cap) {
         size_t n = m->cap ? m->cap : 1024;
         while (n <= id)

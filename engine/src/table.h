@@ -7,8 +7,9 @@
  * merging). The hash only picks a slot and rejects most mismatches early;
  * equality is always decided on the key itself, so counts are exact.
  * N-grams are counted by sorting (grams.c), not here; the merged n-grams
- * use this layout's entries only (n global term ids each), so that the
- * reducer reads terms and grams alike.
+ * are kept in a table's partitions as dense arrays of cs_gram entries
+ * (never looked up: their slots stay empty), so that the reducer reads
+ * terms and grams alike, partition by partition.
  *
  * Partitions exist so that the reducer can merge partition p of every
  * thread's table on its own (a key lands in the same partition everywhere,
@@ -59,7 +60,7 @@ static inline uint32_t cs_slot_of(uint64_t hash, uint32_t mask)
 typedef struct cs_partmap {
     uint8_t *part; /* owned; [id] */
     size_t cap;
-    uint64_t n_ids; /* ids below it are set (or were skipped) */
+    uint64_t n_ids; /* every id below it must be set (ids are dense) */
 } cs_partmap;
 
 void cs_partmap_set(cs_partmap *m, uint32_t id, unsigned part);
@@ -115,10 +116,11 @@ static inline const uint8_t *cs_term_bytes(const cs_term *e)
     return e->len <= CS_TERM_INLINE ? e->key.in : e->key.ptr;
 }
 
-/* A merged n-gram (grams.c writes them; hash and c.last_doc are 0). */
+/* A merged n-gram (grams.c writes them, in id order; nothing looks them
+ * up, so they need no hash). 24 bytes for a bigram: these are the largest
+ * fresh memory of the merge. */
 typedef struct cs_gram {
-    uint64_t hash;
-    cs_cnt c;
+    int64_t count, docs;
     uint32_t ids[]; /* n global term ids */
 } cs_gram;
 

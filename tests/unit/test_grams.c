@@ -184,7 +184,7 @@ static void take_part(const cs_part *part, unsigned order, unsigned p,
             if (k == 0 && q != p)
                 *in_part = 0;
         }
-        (*v)[(*n)++] = (gram){strdup(key), e->c.count, e->c.docs};
+        (*v)[(*n)++] = (gram){strdup(key), e->count, e->docs};
     }
 }
 
