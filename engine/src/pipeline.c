@@ -694,34 +694,28 @@ static void output_error(cs_error *err, const run *r, const char *name, const ch
 /* For each table k with need[k] > 0 (its top has room for only need[k] of
  * the rows counted floor[k], fewer than there are): the first-two-bytes
  * bucket that the need[k] smallest of them reach (cs_tie_hist_part), into
- * tie_max[k]. */
+ * tie_max[k]. A table at a time: each thread adds into its own histogram
+ * (512 KiB a thread). */
 static void tie_cuts(const cs_merged *m, const unsigned *order, int n_tabs, const uint64_t *floor,
                      const uint64_t *need, unsigned *tie_max, int nt)
 {
     enum { B = CS_TIE_ALL + 1 };
-    int cut[CS_NGRAM_MAX + 2], n_cut = 0;
-    for (int k = 0; k < n_tabs; k++)
-        if (need[k])
-            cut[n_cut++] = k;
-    if (!n_cut)
-        return;
-    /* [thread][table to cut][bucket]: each thread adds into its own. */
-    uint64_t *hist = cs_xcalloc((size_t)nt * (size_t)n_cut * B, sizeof *hist);
-    const int n_tasks = n_cut * (int)CS_N_PARTS;
+    uint64_t *hist = NULL;
+    for (int k = 0; k < n_tabs; k++) {
+        if (!need[k])
+            continue;
+        if (!hist)
+            hist = cs_xmalloc((size_t)nt * B * sizeof *hist);
+        memset(hist, 0, (size_t)nt * B * sizeof *hist);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(m, order, floor, hist, cut, n_cut, n_tasks)
-    for (int i = 0; i < n_tasks; i++) {
-        const int c = i / (int)CS_N_PARTS, k = cut[c];
-        uint64_t *h = hist + ((size_t)omp_get_thread_num() * (size_t)n_cut + (size_t)c) * B;
-        cs_tie_hist_part(m, order[k], (unsigned)i % CS_N_PARTS, floor[k], h);
-    }
-    for (int c = 0; c < n_cut; c++) {
-        const int k = cut[c];
+    shared(m, order, floor, hist, k)
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            cs_tie_hist_part(m, order[k], p, floor[k], hist + (size_t)omp_get_thread_num() * B);
         uint64_t sum = 0;
         unsigned b = 0;
         for (;; b++) {
             for (int t = 0; t < nt; t++)
-                sum += hist[((size_t)t * (size_t)n_cut + (size_t)c) * B + b];
+                sum += hist[(size_t)t * B + b];
             if (sum >= need[k] || b == CS_TIE_ALL)
                 break;
         }
@@ -778,7 +772,8 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
             uint64_t above = 0;
             for (uint64_t c = floor[k] + 1; c <= CS_HIST_MAX; c++)
                 above += sum_k[c];
-            if (k != pair_tab && floor[k] >= 1 && floor[k] < CS_HIST_MAX && above < o->top &&
+            if (k != pair_tab && floor[k] >= 1 && floor[k] < CS_HIST_MAX &&
+                above < o->top /* always, when the floor is the top's: a guard */ &&
                 sum_k[floor[k]] > o->top - above)
                 need[k] = o->top - above;
         }

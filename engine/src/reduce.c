@@ -370,6 +370,7 @@ static inline unsigned key_prefix16(const cs_merged *m, unsigned order, unsigned
     const cs_term *e = order == 1 ? cs_part_entry(&m->terms->part[p], sizeof(cs_term), i)
                                   : cs_merged_term(m, gram_ids(m, order, p, i)[0]);
     const uint8_t *b = cs_term_bytes(e);
+    assert(e->len >= 1); /* a token holds a character at least */
     return (unsigned)b[0] << 8 | (e->len >= 2 ? b[1] : order == 1 ? 0u : (unsigned)' ');
 }
 

@@ -94,7 +94,7 @@ static void part_grow(cs_part *p, size_t stride, uint32_t mask)
     assert(mask > p->mask && mask < (1u << CS_ID_BITS) * 2u);
     cs_slot *slots = table_alloc(((size_t)mask + 1) * sizeof *slots, 1);
     for (uint32_t i = 0; i < p->n; i++) {
-        uint64_t h = *(const uint64_t *)cs_part_entry(p, stride, i); /* hash leads every entry */
+        uint64_t h = *(const uint64_t *)cs_part_entry(p, stride, i); /* hash leads every term entry */
         uint32_t s = cs_slot_of(h, mask);
         while (slots[s].idx1)
             s = (s + 1) & mask;
@@ -118,7 +118,7 @@ static void *part_append(cs_part *p, size_t stride, uint32_t s, uint64_t hash)
         free(p->entries);
         p->entries = e;
     }
-    cs_term *e = cs_part_entry(p, stride, p->n); /* every entry starts with hash and cs_cnt */
+    cs_term *e = cs_part_entry(p, stride, p->n); /* a term entry starts with hash and cs_cnt */
     e->hash = hash;
     e->c.count = 0;
     e->c.docs = 0;

@@ -187,10 +187,53 @@ static void test_top_threshold(void)
     CHECK(cs_top_threshold(h, 0) == CS_HIST_MAX);
 }
 
+/* The buckets of cs_tie_hist_part are the first two bytes of the row keys,
+ * zero-padded ("a" is 0x6100, "a!" 0x6121, "a b" 0x6120), and tie_max in
+ * cs_rows_part keeps exactly the rows counted min_count up to its bucket,
+ * and every row counted more. */
+static void test_tie_cut(void)
+{
+    const char *words[] = {"a", "a!", "ab", "b", "\xc3\xa9t\xc3\xa9", "zz", "a b"};
+    int counts[] = {1, 1, 1, 2, 1, 1, 1};
+    cs_table *t = terms_from(words, counts, 7);
+    cs_merged *m = cs_merged_new(&t, 1, 2, 1);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        cs_merge_terms_part(m, &t, p);
+    static uint64_t hist[CS_TIE_ALL + 1];
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        cs_tie_hist_part(m, 1, p, 1, hist);
+    uint64_t total = 0;
+    for (unsigned b = 0; b <= CS_TIE_ALL; b++)
+        total += hist[b];
+    CHECK(total == 6); /* "b" is counted twice */
+    CHECK(hist[0x6100] == 1 && hist[0x6121] == 1 && hist[0x6162] == 1 && hist[0x6120] == 1);
+    CHECK(hist[0xC3A9] == 1 && hist[0x7A7A] == 1 && hist[0x6200] == 0);
+    /* up to "a!": "a", "a b", "a!" at count 1, and "b" */
+    const char *keep[] = {"b", "a", "a b", "a!"};
+    size_t kept = 0;
+    int ok = 1;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        cs_rows r;
+        cs_rows_part(m, 1, p, 1, 0x6121, UINT64_MAX, &r);
+        for (size_t i = 0; i < r.n; i++) {
+            int found = 0;
+            for (int k = 0; k < 4; k++)
+                found |= r.v[i].len == strlen(keep[k]) && !memcmp(r.v[i].key, keep[k], r.v[i].len);
+            ok &= found;
+        }
+        kept += r.n;
+        cs_rows_free(&r);
+    }
+    CHECK(ok && kept == 4);
+    cs_merged_free(m);
+    cs_table_free(t);
+}
+
 int main(void)
 {
     test_top_threshold();
     test_term_order();
     test_gram_tie();
+    test_tie_cut();
     return TEST_REPORT();
 }
