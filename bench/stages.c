@@ -186,7 +186,7 @@ static double run(int stage, char **paths, int n_paths, int gmin, int gmax, unsi
             for (unsigned p = 0; p < CS_N_PARTS; p++) {
                 cs_part part = {0};
                 cs_grams_merge_part(&cc.counter.grams[n], 1, NULL, p, &part,
-                                    cs_gram_stride((unsigned)n), &scratch);
+                                    cs_gram_stride((unsigned)n), &scratch, NULL, NULL);
                 *distinct += part.n;
                 free(part.entries);
             }

@@ -393,9 +393,10 @@ static size_t unpack(const cs_gram_run *r, unsigned p, unsigned order, const uin
 }
 
 void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const *remap, unsigned p,
-                         cs_part *out, size_t out_stride, cs_grams_scratch *scratch)
+                         cs_part *out, size_t out_stride, cs_grams_scratch *scratch,
+                         cs_gram_keep keep, void *ctx)
 {
-    assert(n_src >= 1 && !out->n && !out->entries);
+    assert(n_src >= 1 && (out->entries || !out->n));
     const unsigned order = src[0]->order, ist = 4 * (order + 3);
     size_t n = 0, n_runs = 0;
     for (int s = 0; s < n_src; s++) {
@@ -434,9 +435,13 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
     const unsigned nd = layout(d, order, lo, hi);
     const uint8_t *v = radix_sort(a, b, n, ist, order, d, nd);
     /* Room for every item (there are fewer grams when runs share some);
-     * only the entries written are touched. */
-    out->entries = cs_xhuge(n * out_stride);
-    uint32_t m = 0;
+     * only the entries written are touched. A second call finds room for
+     * what the first left out. */
+    if (!out->entries) {
+        out->entries = cs_xhuge(n * out_stride);
+        out->cap = (uint32_t)n;
+    }
+    uint32_t m = out->n;
     for (size_t i = 0; i < n;) {
         const uint32_t *first = item(v, i, ist), *prev = NULL;
         int64_t count = 0, docs = 0;
@@ -457,8 +462,9 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
             }
             prev = w;
         }
-        if (!count && !docs)
+        if ((!count && !docs) || (keep && !keep(ctx, first, count)))
             continue;
+        assert(m < out->cap);
         cs_gram *e = (cs_gram *)(out->entries + (size_t)m++ * out_stride);
         e->count = count;
         e->docs = docs;
@@ -467,5 +473,4 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
     free(bound);
     free(src_of);
     out->n = m;
-    out->cap = (uint32_t)n;
 }

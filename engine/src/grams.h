@@ -109,16 +109,24 @@ typedef struct cs_grams_scratch {
 
 void cs_grams_scratch_free(cs_grams_scratch *s);
 
+/* Which summed grams cs_grams_merge_part writes: those for which keep
+ * returns nonzero (ids global, or local without remap). */
+typedef int (*cs_gram_keep)(void *ctx, const uint32_t *ids, int64_t count);
+
 /* Sums partition p of every run of src[0..n_src) (flushed; all of one
- * order) into out, an empty partition of a merged gram table (cs_gram
- * entries of out_stride bytes, as cs_table_new makes them for that
- * order): each gram once, in id order, its ids translated through
- * remap[s] (remap[s][local id]: the global id, of partition p for the
- * first id), with its count and doc_count; a gram whose count and
- * doc_count both sum to 0 is left out. remap NULL keeps local ids (one
- * counter: tests). No two sources may share a document id (cs_counter_init
- * gives each thread its own). */
+ * order) into out, a partition of a merged gram table (cs_gram entries of
+ * out_stride bytes, as cs_table_new makes them for that order): each gram
+ * once, its ids translated through remap[s] (remap[s][local id]: the
+ * global id, of partition p for the first id), with its count and
+ * doc_count; a gram whose count and doc_count both sum to 0 is left out,
+ * and so is one that keep (NULL: keep all) turns down. Into an empty out
+ * the grams go in id order and out gets room for every gram of the runs;
+ * a second call on the same runs with another keep appends those it
+ * keeps (they must be grams the first left out). remap NULL keeps local
+ * ids (one counter: tests). No two sources may share a document id
+ * (cs_counter_init gives each thread its own). */
 void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const *remap, unsigned p,
-                         cs_part *out, size_t out_stride, cs_grams_scratch *scratch);
+                         cs_part *out, size_t out_stride, cs_grams_scratch *scratch,
+                         cs_gram_keep keep, void *ctx);
 
 #endif

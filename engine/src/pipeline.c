@@ -46,7 +46,11 @@
  * Merging: partition p of every thread's term table is merged by one task
  * into the first thread's partition p (terms assign global ids); then a
  * task per order and partition sorts and sums that partition of every
- * thread's gram runs (merge_grams), then the pairs. Rows are sorted per
+ * thread's gram runs (merge_grams), then the pairs. With --top or
+ * --min-count 2+, grams counted once are left out of the merge (counted,
+ * and binned by their first two key bytes); the runs are kept until
+ * write_tables knows whether the top reaches count 1, and if it does, a
+ * second merge adds those it can reach (reduce.h, CS_ONCE_*). Rows are sorted per
  * partition in parallel and merged in order by the writer; terms.csv and
  * ngrams.csv are written side by side.
  */
@@ -724,6 +728,22 @@ static void tie_cuts(const cs_merged *m, const unsigned *order, int n_tabs, cons
     free(hist);
 }
 
+static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n, int once,
+                        const unsigned *once_max);
+static void free_gram_runs(run *r);
+
+/* The first-two-bytes bucket that the `need` smallest of the grams counted
+ * once reach, from the histogram of those the merge left out (all of
+ * them): CS_TIE_ALL when they are fewer. */
+static unsigned once_cut(const uint64_t *once_hist, uint64_t need)
+{
+    uint64_t sum = 0;
+    for (unsigned b = 0; b < CS_TIE_ALL; b++)
+        if ((sum += once_hist[b]) >= need)
+            return b;
+    return CS_TIE_ALL;
+}
+
 static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, cs_error *err)
 {
     const cs_options *o = r->opt;
@@ -751,6 +771,9 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
         floor[k] = o->min_count;
         tie_max[k] = CS_TIE_ALL;
     }
+    /* Grams counted once that the merge left out and the top reaches. */
+    unsigned add_orders[CS_NGRAM_MAX], add_max[CS_NGRAM_MAX];
+    int n_add = 0;
     if (o->top != UINT64_MAX) {
         uint64_t *hist = cs_xcalloc((size_t)n_tasks * (CS_HIST_MAX + 1), sizeof *hist);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
@@ -772,14 +795,27 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
             uint64_t above = 0;
             for (uint64_t c = floor[k] + 1; c <= CS_HIST_MAX; c++)
                 above += sum_k[c];
+            if (k != 0 && k != pair_tab && m->once_hist[order[k]] && floor[k] <= 1) {
+                /* The top holds fewer than K rows counted twice or more:
+                 * it reaches count 1, whose grams the merge left out. */
+                uint64_t above1 = 0;
+                for (uint64_t c = 2; c <= CS_HIST_MAX; c++)
+                    above1 += sum_k[c];
+                assert(above1 < o->top);
+                add_orders[n_add] = order[k];
+                add_max[n_add++] = once_cut(m->once_hist[order[k]], o->top - above1);
+            }
             if (k != pair_tab && floor[k] >= 1 && floor[k] < CS_HIST_MAX &&
                 above < o->top /* always, when the floor is the top's: a guard */ &&
                 sum_k[floor[k]] > o->top - above)
                 need[k] = o->top - above;
         }
         free(hist);
+        if (n_add)
+            merge_grams(r, m, add_orders, n_add, CS_ONCE_ADD, add_max);
         tie_cuts(m, order, n_tabs, floor, need, tie_max, nt);
     }
+    free_gram_runs(r); /* kept for the grams counted once until now */
     free(need);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
     shared(rows, m, o, order, n_tasks, floor, tie_max)
@@ -858,33 +894,59 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     return st;
 }
 
-/* Merges every thread's gram runs into m (terms merged first): a task per
- * order and partition, each thread keeping its scratch from task to task;
- * then the runs are freed. */
-static void merge_grams(run *r, cs_merged *m, int gmin, int n_orders)
+/* Merges every thread's gram runs of orders[0..n) into m (terms merged
+ * first): a task per order and partition, each thread keeping its scratch
+ * from task to task. once: CS_ONCE_* for every order (ADD: up to
+ * once_max[k] for orders[k]); LEAVE sums the threads' histograms of what
+ * was left out into m->once_hist. The runs stay (free_gram_runs). */
+static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n, int once,
+                        const unsigned *once_max)
 {
-    const int nt = r->nt, n_tasks = n_orders * (int)CS_N_PARTS;
-    cs_grams ***src = cs_xcalloc((size_t)n_orders, sizeof *src);
-    for (int k = 0; k < n_orders; k++) {
+    enum { B = CS_TIE_ALL + 1 };
+    const int nt = r->nt, n_tasks = n * (int)CS_N_PARTS;
+    cs_grams ***src = cs_xcalloc((size_t)n, sizeof *src);
+    for (int k = 0; k < n; k++) {
         src[k] = cs_xmalloc((size_t)nt * sizeof **src);
         for (int t = 0; t < nt; t++)
-            src[k][t] = r->w[t]->counter.grams[gmin + k];
+            src[k][t] = r->w[t]->counter.grams[orders[k]];
     }
-#pragma omp parallel num_threads(nt) default(none) shared(m, src, nt, n_orders, n_tasks, gmin)
+    /* [thread][k][bucket] */
+    uint64_t *hist = once == CS_ONCE_LEAVE ? cs_xcalloc((size_t)nt * (size_t)n * B, sizeof *hist)
+                                           : NULL;
+#pragma omp parallel num_threads(nt) default(none) shared(m, src, orders, n, n_tasks, once, \
+                                                         once_max, hist)
     {
         cs_grams_scratch scratch = {NULL, 0};
 #pragma omp for schedule(dynamic, 1)
-        for (int i = 0; i < n_tasks; i++)
-            cs_merge_grams_part(m, src[i / (int)CS_N_PARTS], (unsigned)(gmin + i / (int)CS_N_PARTS),
-                                (unsigned)i % CS_N_PARTS, &scratch);
+        for (int i = 0; i < n_tasks; i++) {
+            const int k = i / (int)CS_N_PARTS;
+            uint64_t *h = hist ? hist + ((size_t)omp_get_thread_num() * (size_t)n + (size_t)k) * B
+                               : NULL;
+            cs_merge_grams_part(m, src[k], orders[k], (unsigned)i % CS_N_PARTS, &scratch, once,
+                                once_max ? once_max[k] : CS_TIE_ALL, h);
+        }
         cs_grams_scratch_free(&scratch);
-#pragma omp for schedule(static, 1)
-        for (int i = 0; i < n_orders * nt; i++)
-            cs_grams_free(src[i / nt][i % nt]); /* the runs */
     }
-    for (int k = 0; k < n_orders; k++)
+    for (int k = 0; hist && k < n; k++) {
+        uint64_t *sum = m->once_hist[orders[k]] = cs_xcalloc(B, sizeof *sum);
+        for (int t = 0; t < nt; t++)
+            for (unsigned b = 0; b < B; b++)
+                sum[b] += hist[((size_t)t * (size_t)n + (size_t)k) * B + b];
+    }
+    free(hist);
+    for (int k = 0; k < n; k++)
         free(src[k]);
     free(src);
+}
+
+/* Frees every thread's gram runs (the merge is done with them). */
+static void free_gram_runs(run *r)
+{
+    const int nt = r->nt;
+#pragma omp parallel for schedule(static, 1) num_threads(nt) default(none) shared(r, nt)
+    for (int t = 0; t < nt; t++)
+        for (int k = 0; k <= CS_NGRAM_MAX; k++)
+            cs_grams_free(r->w[t]->counter.grams[k]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1332,8 +1394,19 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
             goto done;
         }
         int gmin = opt->ngram_min < 2 ? 2 : opt->ngram_min;
-        if (opt->ngram_max >= gmin)
-            merge_grams(&r, m, gmin, opt->ngram_max - gmin + 1);
+        if (opt->ngram_max >= gmin) {
+            unsigned orders[CS_NGRAM_MAX];
+            int n = 0;
+            for (int g = gmin; g <= opt->ngram_max; g++)
+                orders[n++] = (unsigned)g;
+            /* Grams counted once are left out when no row needs them unless
+             * the top reaches count 1 (write_tables then adds those it can
+             * reach): with --top, or --min-count 2 and up. */
+            const int leave = opt->top != UINT64_MAX || opt->min_count >= 2;
+            merge_grams(&r, m, orders, n, leave ? CS_ONCE_LEAVE : CS_ONCE_KEEP, NULL);
+            if (!leave)
+                free_gram_runs(&r);
+        }
         free(terms);
         if (opt->cooc == CS_COOC_WINDOW)
             merge_pairs(&r, m);

@@ -41,8 +41,10 @@ void cs_merged_free(cs_merged *m)
     if (!m)
         return;
     cs_table_free(m->terms);
-    for (int n = 0; n <= CS_NGRAM_MAX; n++)
+    for (int n = 0; n <= CS_NGRAM_MAX; n++) {
         cs_table_free(m->grams[n]);
+        free(m->once_hist[n]);
+    }
     for (unsigned p = 0; m->pairs && p < CS_N_PARTS; p++)
         cs_pair_run_free(&m->pairs[p]);
     free(m->pairs);
@@ -96,12 +98,50 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p)
     return 0;
 }
 
+/* The first two bytes of the row key of a gram whose first term is gid. */
+static inline unsigned gram_prefix16(const cs_merged *m, uint32_t gid)
+{
+    const cs_term *e = cs_merged_term(m, gid);
+    const uint8_t *b = cs_term_bytes(e);
+    assert(e->len >= 1); /* a token holds a character at least */
+    return (unsigned)b[0] << 8 | (e->len >= 2 ? b[1] : (unsigned)' ');
+}
+
+typedef struct once_ctx {
+    const cs_merged *m;
+    int once;
+    unsigned max;
+    uint64_t *hist;
+    uint64_t n; /* left out (LEAVE) or added (ADD) */
+} once_ctx;
+
+static int keep_gram(void *ctx, const uint32_t *ids, int64_t count)
+{
+    once_ctx *c = ctx;
+    if (c->once == CS_ONCE_LEAVE) {
+        if (count != 1)
+            return 1;
+        c->hist[gram_prefix16(c->m, ids[0])]++;
+        c->n++;
+        return 0;
+    }
+    if (count != 1 || gram_prefix16(c->m, ids[0]) > c->max)
+        return 0;
+    c->n++;
+    return 1;
+}
+
 void cs_merge_grams_part(cs_merged *m, cs_grams *const *src, unsigned order, unsigned p,
-                         cs_grams_scratch *scratch)
+                         cs_grams_scratch *scratch, int once, unsigned once_max, uint64_t *hist)
 {
     cs_table *mt = m->grams[order];
+    once_ctx c = {m, once, once_max, hist, 0};
     cs_grams_merge_part(src, m->n_src, (const uint32_t *const *)m->remap, p, &mt->part[p],
-                        mt->stride, scratch);
+                        mt->stride, scratch, once == CS_ONCE_KEEP ? NULL : keep_gram, &c);
+    if (once == CS_ONCE_LEAVE)
+        m->once_left[order][p] = c.n;
+    else if (once == CS_ONCE_ADD)
+        m->once_left[order][p] -= c.n;
 }
 
 void cs_merged_add_pairs(cs_merged *m, uint64_t unit)
@@ -367,11 +407,12 @@ static void pair_terms(const cs_merged *m, const uint32_t *ids, const cs_term **
 static inline unsigned key_prefix16(const cs_merged *m, unsigned order, unsigned p, uint32_t i)
 {
     assert(order != CS_PAIRS);
-    const cs_term *e = order == 1 ? cs_part_entry(&m->terms->part[p], sizeof(cs_term), i)
-                                  : cs_merged_term(m, gram_ids(m, order, p, i)[0]);
+    if (order != 1)
+        return gram_prefix16(m, gram_ids(m, order, p, i)[0]);
+    const cs_term *e = cs_part_entry(&m->terms->part[p], sizeof(cs_term), i);
     const uint8_t *b = cs_term_bytes(e);
-    assert(e->len >= 1); /* a token holds a character at least */
-    return (unsigned)b[0] << 8 | (e->len >= 2 ? b[1] : order == 1 ? 0u : (unsigned)' ');
+    assert(e->len >= 1);
+    return (unsigned)b[0] << 8 | (e->len >= 2 ? b[1] : 0u);
 }
 
 void cs_tie_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t c, uint64_t *hist)
@@ -470,6 +511,8 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
     sort_rows(&s, out->v, out->n, 64);
     if (out->n > top)
         out->n = (size_t)top;
+    if (order >= 2)
+        out->types += m->once_left[order][p]; /* left out by the merge */
     if (pairs) { /* measures of the rows kept only: the rest are never printed */
         out->measure = cs_xmalloc((out->n + 1) * 3 * sizeof *out->measure);
         for (size_t i = 0; i < out->n; i++) {
@@ -509,6 +552,8 @@ void cs_count_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t
         if (c > 0)
             hist[c < CS_HIST_MAX ? c : CS_HIST_MAX]++;
     }
+    if (order >= 2)
+        hist[1] += m->once_left[order][p]; /* left out by the merge */
 }
 
 uint64_t cs_top_threshold(const uint64_t *hist, uint64_t top)

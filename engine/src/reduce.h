@@ -26,6 +26,11 @@ typedef struct cs_merged {
     cs_table *terms;                   /* owned; bytes borrowed from the source tables */
     cs_table *grams[CS_NGRAM_MAX + 1]; /* owned; ids are global term ids (entries only:
                                           no slots are used, nothing is looked up) */
+    /* Grams counted once that the merge left out of grams[n] (CS_ONCE_LEAVE),
+     * [n][p], and [n]: how many of them have each first two key bytes
+     * (owned; CS_TIE_ALL + 1 buckets; NULL: none left out). */
+    uint64_t once_left[CS_NGRAM_MAX + 1][CS_N_PARTS];
+    uint64_t *once_hist[CS_NGRAM_MAX + 1];
     uint32_t **remap;                  /* owned; [src][local id] = global id */
     /* Co-occurrence (cs_merged_add_pairs), else NULL. [p]: the pairs whose
      * first term is in term partition p, keys index_a << 32 | global b,
@@ -57,12 +62,22 @@ void cs_merged_free(cs_merged *m); /* NULL is a no-op */
  * Returns 0, or -1 when the partition outgrows the global id space. */
 int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p);
 
+/* What cs_merge_grams_part does with grams counted exactly once, most of
+ * a large table's grams. With --top they rarely reach the top, and with
+ * --min-count 2 never, so the merge can leave them out (LEAVE: counted in
+ * m->once_left and the caller's histogram `hist` of their first two key
+ * bytes, which the row phase's count histogram and tie cut need), and, if
+ * the top turns out to reach count 1, add the ones it can reach in a
+ * second call (ADD: those whose first two bytes are at most once_max). */
+enum { CS_ONCE_KEEP, CS_ONCE_LEAVE, CS_ONCE_ADD };
+
 /* Sums partition p of the n_src gram counters of one order (flushed) into
- * m's gram table of that order (cs_grams_merge_part). Needs every term
- * partition merged first: ids are remapped through remap. scratch: the
- * calling thread's. */
+ * m's gram table of that order (cs_grams_merge_part); `once` says what
+ * happens to the grams counted once. Needs every term partition merged
+ * first: ids are remapped through remap. scratch and hist: the calling
+ * thread's. */
 void cs_merge_grams_part(cs_merged *m, cs_grams *const *src, unsigned order, unsigned p,
-                         cs_grams_scratch *scratch);
+                         cs_grams_scratch *scratch, int once, unsigned once_max, uint64_t *hist);
 
 /* Gives m (empty) merged pairs whose counts are in units of 1/unit. */
 void cs_merged_add_pairs(cs_merged *m, uint64_t unit);

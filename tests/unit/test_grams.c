@@ -249,7 +249,7 @@ static void test_one(const char *text, size_t len, cs_tok_docs docs, size_t size
         cs_grams *g = c.grams[order];
         for (unsigned p = 0; p < CS_N_PARTS; p++) {
             cs_part part = {0};
-            cs_grams_merge_part(&g, 1, NULL, p, &part, cs_gram_stride(order), &scratch);
+            cs_grams_merge_part(&g, 1, NULL, p, &part, cs_gram_stride(order), &scratch, NULL, NULL);
             take_part(&part, order, p, local_name, &names, &got, &n_got, &in_part);
             free(part.entries);
         }
@@ -321,7 +321,7 @@ static void test_merged(cs_tok_docs docs)
         cs_grams *src[2] = {c[0].grams[order], c[1].grams[order]};
         CHECK(src[0]->n_runs > 10 && src[1]->n_runs > 10);
         for (unsigned p = 0; p < CS_N_PARTS; p++) {
-            cs_merge_grams_part(m, src, order, p, &scratch);
+            cs_merge_grams_part(m, src, order, p, &scratch, CS_ONCE_KEEP, CS_TIE_ALL, NULL);
             take_part(&m->grams[order]->part[p], order, p, global_name, m, &got, &n_got, &in_part);
         }
     }
