@@ -48,9 +48,10 @@
  * task per order and partition sorts and sums that partition of every
  * thread's gram runs (merge_grams), then the pairs. With --top or
  * --min-count 2+, grams counted once are left out of the merge (counted,
- * and binned by their first two key bytes); the runs are kept until
- * write_tables knows whether the top reaches count 1, and if it does, a
- * second merge adds those it can reach (reduce.h, CS_ONCE_*). Rows are sorted per
+ * and with --top binned by their first two key bytes); with --top the
+ * runs are kept (through the pair merge too) until write_tables knows
+ * whether the top reaches count 1, and if it does, a second merge adds
+ * those it can reach (reduce.h, CS_ONCE_*); its time counts as writing. Rows are sorted per
  * partition in parallel and merged in order by the writer; terms.csv and
  * ngrams.csv are written side by side.
  */
@@ -795,7 +796,10 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
             uint64_t above = 0;
             for (uint64_t c = floor[k] + 1; c <= CS_HIST_MAX; c++)
                 above += sum_k[c];
-            if (k != 0 && k != pair_tab && m->once_hist[order[k]] && floor[k] <= 1) {
+            uint64_t left = 0;
+            for (unsigned p = 0; k != 0 && k != pair_tab && p < CS_N_PARTS; p++)
+                left += m->once_left[order[k]][p];
+            if (left && m->once_hist[order[k]] && floor[k] <= 1) {
                 /* The top holds fewer than K rows counted twice or more:
                  * it reaches count 1, whose grams the merge left out. */
                 uint64_t above1 = 0;
@@ -897,8 +901,9 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
 /* Merges every thread's gram runs of orders[0..n) into m (terms merged
  * first): a task per order and partition, each thread keeping its scratch
  * from task to task. once: CS_ONCE_* for every order (ADD: up to
- * once_max[k] for orders[k]); LEAVE sums the threads' histograms of what
- * was left out into m->once_hist. The runs stay (free_gram_runs). */
+ * once_max[k] for orders[k]); LEAVE with n == 1 also sums the threads'
+ * histograms of what was left out into m->once_hist (512 KiB a thread).
+ * The runs stay (free_gram_runs). */
 static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n, int once,
                         const unsigned *once_max)
 {
@@ -911,8 +916,9 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n, int
             src[k][t] = r->w[t]->counter.grams[orders[k]];
     }
     /* [thread][k][bucket] */
-    uint64_t *hist = once == CS_ONCE_LEAVE ? cs_xcalloc((size_t)nt * (size_t)n * B, sizeof *hist)
-                                           : NULL;
+    uint64_t *hist = once == CS_ONCE_LEAVE && n == 1
+                         ? cs_xcalloc((size_t)nt * (size_t)n * B, sizeof *hist)
+                         : NULL;
 #pragma omp parallel num_threads(nt) default(none) shared(m, src, orders, n, n_tasks, once, \
                                                          once_max, hist)
     {
@@ -928,6 +934,7 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n, int
         cs_grams_scratch_free(&scratch);
     }
     for (int k = 0; hist && k < n; k++) {
+        assert(!m->once_hist[orders[k]]);
         uint64_t *sum = m->once_hist[orders[k]] = cs_xcalloc(B, sizeof *sum);
         for (int t = 0; t < nt; t++)
             for (unsigned b = 0; b < B; b++)
@@ -1399,12 +1406,19 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
             int n = 0;
             for (int g = gmin; g <= opt->ngram_max; g++)
                 orders[n++] = (unsigned)g;
-            /* Grams counted once are left out when no row needs them unless
-             * the top reaches count 1 (write_tables then adds those it can
-             * reach): with --top, or --min-count 2 and up. */
-            const int leave = opt->top != UINT64_MAX || opt->min_count >= 2;
-            merge_grams(&r, m, orders, n, leave ? CS_ONCE_LEAVE : CS_ONCE_KEEP, NULL);
-            if (!leave)
+            /* Grams counted once are left out when no row needs them
+             * (--min-count 2 and up), or none unless the top reaches count 1
+             * (--top: write_tables then adds those it can reach, from the
+             * runs, kept until then, and the histogram of what was left out:
+             * an order at a time, for the histograms' memory). */
+            const int may_add = opt->top != UINT64_MAX && opt->min_count <= 1;
+            if (may_add)
+                for (int k = 0; k < n; k++)
+                    merge_grams(&r, m, orders + k, 1, CS_ONCE_LEAVE, NULL);
+            else
+                merge_grams(&r, m, orders, n, opt->min_count >= 2 ? CS_ONCE_LEAVE : CS_ONCE_KEEP,
+                            NULL);
+            if (!may_add)
                 free_gram_runs(&r);
         }
         free(terms);

@@ -121,7 +121,8 @@ static int keep_gram(void *ctx, const uint32_t *ids, int64_t count)
     if (c->once == CS_ONCE_LEAVE) {
         if (count != 1)
             return 1;
-        c->hist[gram_prefix16(c->m, ids[0])]++;
+        if (c->hist) /* NULL: no second merge can want them */
+            c->hist[gram_prefix16(c->m, ids[0])]++;
         c->n++;
         return 0;
     }

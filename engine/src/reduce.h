@@ -139,7 +139,8 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
 void cs_rows_free(cs_rows *r);
 
 /* Histogram of the counts of partition p of table `order`: hist[c] rows
- * with count c for 1 <= c < CS_HIST_MAX, hist[CS_HIST_MAX] those above. */
+ * with count c for 1 <= c < CS_HIST_MAX, hist[CS_HIST_MAX] those above
+ * (n-grams: hist[1] includes those the merge left out, m->once_left). */
 #define CS_HIST_MAX 1024
 void cs_count_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t *hist);
 
@@ -150,7 +151,9 @@ void cs_count_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t
  * counted once in 128 MiB): if rows counted more than c are `above`, only
  * the K - above smallest keys counted c can be in the top, and those lie
  * in the lowest buckets whose sum reaches K - above. The rest need no key
- * joined and no sort (tie_max of cs_rows_part). */
+ * joined and no sort (tie_max of cs_rows_part). N-grams counted once that
+ * the merge left out (CS_ONCE_LEAVE) are not seen here: it adds back only
+ * those in the buckets the top reaches, so the lowest buckets agree. */
 void cs_tie_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t c, uint64_t *hist);
 
 /* The largest count c such that at least `top` rows count c or more, from a

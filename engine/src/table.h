@@ -116,8 +116,8 @@ static inline const uint8_t *cs_term_bytes(const cs_term *e)
     return e->len <= CS_TERM_INLINE ? e->key.in : e->key.ptr;
 }
 
-/* A merged n-gram (grams.c writes them, in id order; nothing looks them
- * up, so they need no hash). 24 bytes for a bigram: these are the largest
+/* A merged n-gram (grams.c writes them; nothing looks them up, so they
+ * need no hash). 24 bytes for a bigram: these are the largest
  * fresh memory of the merge. */
 typedef struct cs_gram {
     int64_t count, docs;

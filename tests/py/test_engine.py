@@ -266,8 +266,10 @@ def test_progress_line_only_on_a_terminal():
             f.write(gen_text(seed=5, n_words=1500000))
         out = os.path.join(d, "o")
         from csutil import ENGINE
-        # many chunks and more than the first 250 ms between reports
-        cmd = f"{os.path.abspath(ENGINE)} count -T 1 --doc-sep line --chunk-size 65536 -o {out} {src}"
+        # many chunks, and a count phase well past the first 250 ms between reports
+        # (the input three times: counting it once took 0.35 s here, too near)
+        cmd = (f"{os.path.abspath(ENGINE)} count -T 1 --doc-sep line --chunk-size 65536 "
+               f"-o {out} {src} {src} {src}")
         p = subprocess.run(["script", "-qec", cmd, "/dev/null"], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, errors="replace")
         assert p.returncode == 0, p.stdout + p.stderr

@@ -6,6 +6,8 @@
  *     runs, are counted once;
  *   - with occurrences taken back (sign -1) in between, as the pipeline
  *     does with a bad shard, some grams wholly (then they are left out);
+ *   - for a merge that leaves grams out (a keep filter) and a second call
+ *     that appends them;
  *   - for two counters whose runs are merged on the reducer's road (terms
  *     merged, ids translated, partition by partition), each gram landing in
  *     the partition of its first term. */
@@ -268,6 +270,60 @@ static void test_one(const char *text, size_t len, cs_tok_docs docs, size_t size
     cs_counter_free(&c);
 }
 
+/* keep filters of cs_grams_merge_part: counted more than once, and once. */
+static int not_once(void *ctx, const uint32_t *ids, int64_t count)
+{
+    (void)ids;
+    *(uint64_t *)ctx += count == 1;
+    return count != 1;
+}
+
+static int once_only(void *ctx, const uint32_t *ids, int64_t count)
+{
+    (void)ctx;
+    (void)ids;
+    return count == 1;
+}
+
+/* A merge that leaves grams out (keep), then a second call on the same
+ * runs that appends them, gives the grams of a plain merge. */
+static void test_keep(const char *text, size_t len)
+{
+    cs_counter c;
+    cs_counter_init(&c, 1, ORDERS, 1, 1);
+    c.grams[2]->max = 500; /* many runs */
+    uint64_t next_doc = 1;
+    recorder r = {.c = &c, .next_doc = &next_doc};
+    count_text(&r, text, len, CS_TOK_DOCS_LINE);
+    local_names names = {terms_by_id(c.terms), {{0}}, 0};
+    cs_grams_scratch scratch = {NULL, 0};
+    cs_grams *g = c.grams[2];
+    gram *plain = NULL, *two = NULL;
+    size_t n_plain = 0, n_two = 0;
+    uint64_t left = 0, kept_first = 0;
+    int in_part = 1;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        cs_part a = {0}, b = {0};
+        cs_grams_merge_part(&g, 1, NULL, p, &a, cs_gram_stride(2), &scratch, NULL, NULL);
+        cs_grams_merge_part(&g, 1, NULL, p, &b, cs_gram_stride(2), &scratch, not_once, &left);
+        kept_first += b.n;
+        cs_grams_merge_part(&g, 1, NULL, p, &b, cs_gram_stride(2), &scratch, once_only, NULL);
+        take_part(&a, 2, p, local_name, &names, &plain, &n_plain, &in_part);
+        take_part(&b, 2, p, local_name, &names, &two, &n_two, &in_part);
+        free(a.entries);
+        free(b.entries);
+    }
+    CHECK(left > 100 && kept_first > 100 && kept_first + left == n_two);
+    CHECK_MSG(same(plain, n_plain, two, n_two), "left out, then added: %zu grams against %zu", n_two,
+              n_plain);
+    cs_grams_scratch_free(&scratch);
+    free_grams(plain, n_plain);
+    free_grams(two, n_two);
+    free(names.by_id);
+    recorder_free(&r);
+    cs_counter_free(&c);
+}
+
 /* ------------------------------------------------------------------ */
 /* two counters through the reducer                                     */
 
@@ -350,6 +406,7 @@ int main(void)
         test_one(text, len, CS_TOK_DOCS_LINE, sizes[k]);
         test_one(text, len, CS_TOK_DOCS_BLANK, sizes[k]); /* no blank line: one document */
     }
+    test_keep(text, len);
     test_merged(CS_TOK_DOCS_LINE);
     test_merged(CS_TOK_DOCS_BLANK);
     free(text);
