@@ -415,8 +415,8 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
         scratch->buf = cs_xhuge(scratch->cap);
     }
     uint8_t *a = scratch->buf, *b = a + n * ist;
-    /* [2 * run]: its first document, [2 * run + 1]: its last; the source
-     * in bit 62 and up would not fit, so src_of says whose run it is. */
+    /* bound[2 * run]: its first document, [2 * run + 1]: its last;
+     * src_of[run]: its source. Runs are numbered source by source. */
     uint64_t *bound = cs_xmalloc(2 * n_runs * sizeof *bound);
     int *src_of = cs_xmalloc(n_runs * sizeof *src_of);
     uint32_t lo = 0, hi = 0, run = 0;
