@@ -98,13 +98,20 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p)
     return 0;
 }
 
+/* The first two bytes of a row key that starts with term e, big-endian:
+ * a one-byte term is followed by `next` (0, the row prefix's zero pad, for
+ * a term row; the joining ' ' for an n-gram). */
+static inline unsigned prefix16(const cs_term *e, unsigned next)
+{
+    const uint8_t *b = cs_term_bytes(e);
+    assert(e->len >= 1); /* a token holds a character at least */
+    return (unsigned)b[0] << 8 | (e->len >= 2 ? b[1] : next);
+}
+
 /* The first two bytes of the row key of a gram whose first term is gid. */
 static inline unsigned gram_prefix16(const cs_merged *m, uint32_t gid)
 {
-    const cs_term *e = cs_merged_term(m, gid);
-    const uint8_t *b = cs_term_bytes(e);
-    assert(e->len >= 1); /* a token holds a character at least */
-    return (unsigned)b[0] << 8 | (e->len >= 2 ? b[1] : (unsigned)' ');
+    return prefix16(cs_merged_term(m, gid), ' ');
 }
 
 typedef struct once_ctx {
@@ -410,10 +417,7 @@ static inline unsigned key_prefix16(const cs_merged *m, unsigned order, unsigned
     assert(order != CS_PAIRS);
     if (order != 1)
         return gram_prefix16(m, gram_ids(m, order, p, i)[0]);
-    const cs_term *e = cs_part_entry(&m->terms->part[p], sizeof(cs_term), i);
-    const uint8_t *b = cs_term_bytes(e);
-    assert(e->len >= 1);
-    return (unsigned)b[0] << 8 | (e->len >= 2 ? b[1] : 0u);
+    return prefix16(cs_part_entry(&m->terms->part[p], sizeof(cs_term), i), 0);
 }
 
 void cs_tie_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t c, uint64_t *hist)

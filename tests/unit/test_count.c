@@ -15,8 +15,6 @@
 #include "testcorpus.h"
 #include "testhelp.h"
 
-static void count_text(cs_counter *c, const char *text, size_t len);
-
 /* Feeds text whole, one document a line, no take-back. */
 static void count_plain(cs_counter *c, const char *text, size_t len)
 {
@@ -29,29 +27,10 @@ static void count_plain(cs_counter *c, const char *text, size_t len)
     cs_counter_flush(c);
 }
 
+/* Feeds text as feed_text says, one document a line. */
 static void count_text(cs_counter *c, const char *text, size_t len)
 {
-    cs_tok_config cfg = {.fold = 1, .docs = CS_TOK_DOCS_LINE, .max_len = 64, .min_len = 1};
-    cs_tok *t = cs_tok_new(&cfg);
-    cs_tok_set_sink(t, cs_counter_consume, c);
-    /* in pieces of 97 bytes: documents span tokenizer batches */
-    for (size_t i = 0; i < len; i += 97)
-        cs_tok_feed(t, (const uint8_t *)text + i, len - i < 97 ? len - i : 97);
-    cs_tok_finish(t);
-    c->sign = -1; /* take the first 30 lines back, as the pipeline does with a bad shard */
-    size_t cut = 0;
-    for (int l = 0; l < 30; l++)
-        cut = (size_t)(strchr(text + cut, '\n') - text) + 1;
-    cs_tok_feed(t, (const uint8_t *)text, cut);
-    cs_tok_finish(t);
-    c->sign = 1;
-    size_t from = cut; /* and count lines 200.. again */
-    for (int l = 30; l < 200; l++)
-        from = (size_t)(strchr(text + from, '\n') - text) + 1;
-    cs_tok_feed(t, (const uint8_t *)text + from, len - from);
-    cs_tok_finish(t);
-    cs_tok_free(t);
-    cs_counter_flush(c);
+    feed_text(cs_counter_consume, c, c, text, len, CS_TOK_DOCS_LINE);
 }
 
 /* The pairs of a and b are the same run (ids compared as they are: the

@@ -143,30 +143,10 @@ static void free_grams(gram *g, size_t n)
 /* ------------------------------------------------------------------ */
 /* the counter                                                          */
 
-/* Feeds text in pieces of 97 bytes (documents span tokenizer batches),
- * takes its first 30 lines back, counts lines 200.. again. */
+/* Feeds text to the counter and the reference (feed_text). */
 static void count_text(recorder *r, const char *text, size_t len, cs_tok_docs docs)
 {
-    cs_tok_config cfg = {.fold = 1, .docs = docs, .max_len = 64, .min_len = 1};
-    cs_tok *t = cs_tok_new(&cfg);
-    cs_tok_set_sink(t, tee, r);
-    for (size_t i = 0; i < len; i += 97)
-        cs_tok_feed(t, (const uint8_t *)text + i, len - i < 97 ? len - i : 97);
-    cs_tok_finish(t);
-    r->c->sign = -1;
-    size_t cut = 0;
-    for (int l = 0; l < 30; l++)
-        cut = (size_t)(strchr(text + cut, '\n') - text) + 1;
-    cs_tok_feed(t, (const uint8_t *)text, cut);
-    cs_tok_finish(t);
-    r->c->sign = 1;
-    size_t from = cut;
-    for (int l = 30; l < 200; l++)
-        from = (size_t)(strchr(text + from, '\n') - text) + 1;
-    cs_tok_feed(t, (const uint8_t *)text + from, len - from);
-    cs_tok_finish(t);
-    cs_tok_free(t);
-    cs_counter_flush(r->c);
+    feed_text(tee, r, r->c, text, len, docs);
 }
 
 /* Appends the entries of part (ids named by name()) to *v. in_part: 0
