@@ -181,7 +181,7 @@ static double run(int stage, char **paths, int n_paths, int gmin, int gmax, unsi
          * of the runs (one counter: ids stay local). */
         cs_counter_flush(&cc.counter);
         *distinct = cs_table_size(cc.counter.terms);
-        cs_grams_scratch scratch = {NULL, 0};
+        cs_grams_scratch scratch = {0};
         for (int n = gmin < 2 ? 2 : gmin; n <= gmax; n++)
             for (unsigned p = 0; p < CS_N_PARTS; p++) {
                 cs_part part = {0};

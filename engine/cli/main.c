@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,10 @@ static const char USAGE[] =
     "  -o, --output DIR      output folder, replaced as a whole [corpusstat-out]\n"
     "  -T, --threads N       worker threads, 0 = all cores [0]\n"
     "  -q, --quiet           no progress line\n"
+    "      --memory SIZE     memory budget: n-gram and pair runs past it go to disk,\n"
+    "                        e.g. 512M, 8G [half of physical memory]\n"
+    "      --tmp DIR         where a fresh folder for those runs is made\n"
+    "                        [$TMPDIR, else /tmp]; removed at the end\n"
     "      --strict          stop at the first bad record, shard or input (exit 1)\n"
     "Inputs and documents:\n"
     "      --format F        text|jsonl [by name: *.jsonl, *.ndjson are JSONL]\n"
@@ -83,12 +88,44 @@ static uint64_t parse_u64(const char *opt, const char *s, uint64_t max)
     return (uint64_t)v;
 }
 
+/* A size: digits, then K, M, G or T (binary: 512M is 512 MiB) or none
+ * (bytes); at least 64 KiB. */
+static uint64_t parse_size(const char *opt, const char *s)
+{
+    char *end;
+    errno = 0;
+    if (!*s || *s < '0' || *s > '9')
+        usage_error("%s '%s': want a size such as 512M or 8G", opt, s);
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    case 't': case 'T': shift = 40; end++; break;
+    default: break;
+    }
+    if (errno || *end || v > (UINT64_MAX >> shift))
+        usage_error("%s '%s': want a size such as 512M or 8G", opt, s);
+    const uint64_t bytes = (uint64_t)v << shift;
+    if (bytes < ((uint64_t)64 << 10))
+        usage_error("%s '%s': want at least 64K", opt, s);
+    return bytes;
+}
+
 static int pick(const char *opt, const char *s, const char *const *names, int n)
 {
     for (int i = 0; i < n; i++)
         if (strcmp(s, names[i]) == 0)
             return i;
     usage_error("%s '%s': not one of the accepted values (see --help)", opt, s);
+}
+
+static void on_signal(int sig)
+{
+    cs_remove_temp_files();
+    signal(sig, SIG_DFL);
+    raise(sig); /* the exit status still says which signal */
 }
 
 static void clear_progress(void)
@@ -265,6 +302,12 @@ int main(int argc, char **argv)
             o.min_count = parse_u64("--min-count", v, INT64_MAX);
         } else if ((v = value_of("--top", argc, argv, &i))) {
             o.top = parse_u64("--top", v, UINT64_MAX - 1);
+        } else if ((v = value_of("--memory", argc, argv, &i))) {
+            o.memory = parse_size("--memory", v);
+        } else if ((v = value_of("--tmp", argc, argv, &i))) {
+            if (!*v)
+                usage_error("--tmp: want a folder");
+            o.tmp_dir = v;
         } else if ((v = value_of("--chunk-size", argc, argv, &i))) {
             o.chunk_size = (size_t)parse_u64("--chunk-size", v, (uint64_t)1 << 40);
             if (o.chunk_size < 1)
@@ -280,6 +323,15 @@ int main(int argc, char **argv)
     if (vocab_given && o.cooc_terms_path)
         usage_error("--cooc-vocab and --cooc-terms exclude each other");
 
+    /* Interrupted or killed: the runs spilled so far are removed (the
+     * tables in the output folder are replaced only by a finished run). */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     o.on_diag = on_diag;
     if (!quiet && isatty(2))
         o.on_progress = on_progress;

@@ -108,6 +108,8 @@ typedef struct cs_options {
     const char *out_dir;       /* default "corpusstat-out" */
     int threads;               /* 0: all cores */
     size_t chunk_size;         /* bytes per work chunk; tests set a few bytes */
+    uint64_t memory;           /* --memory: bytes; 0: half of physical RAM (see cs_count) */
+    const char *tmp_dir;       /* --tmp: where spills go; NULL: $TMPDIR, else /tmp */
     /* Callbacks (may be NULL) */
     cs_diag_fn on_diag;
     cs_progress_fn on_progress;
@@ -126,13 +128,20 @@ cs_status cs_options_check(const cs_options *opt, cs_error *err);
  * left as they were and no new table exists under a final name.
  * Cost: one pass over the inputs (two over a zstd shard that fails to
  * decode, and two over every input for --cooc doc without --cooc-terms).
- * Memory: the distinct keys of each thread's tables, co-occurrence pairs
- * included (a key seen by several threads is held by each until the
- * merge), plus about
+ * Memory: the distinct terms of each thread's table (a term seen by several
+ * threads is held by each until the merge), the n-gram and pair runs up to
+ * opt->memory (past it they are spilled to a temporary folder in
+ * opt->tmp_dir, removed before returning), the merged tables, plus about
  * (3 x threads + inputs being read) x chunk_size of buffers; a JSONL line
  * longer than a chunk grows its buffer to hold it (up to 1 GiB). */
 cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_inputs,
                    cs_error *err);
+
+/* Removes the temporary files of a cs_count in progress (runs spilled
+ * under --memory) and their folder. Async-signal-safe: for a SIGINT or
+ * SIGTERM handler, which then re-raises the signal. (cs_count removes them
+ * itself on every return.) */
+void cs_remove_temp_files(void);
 
 /* The Unicode version of the character data (from utf8proc). */
 const char *cs_unicode_version(void);

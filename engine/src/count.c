@@ -19,6 +19,7 @@
 #include "count.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,37 @@ static void init_pairs(cs_counter *c, const cs_partmap *parts)
     cs_pairs_init(c->pairs, parts);
 }
 
+/* The pairs' part of a budget (cs_counter_set_budget): `buffer` bytes for
+ * their buffer, and the runs' share of one kind. */
+static void budget_pairs(cs_counter *c, size_t buffer)
+{
+    char name[64];
+    cs_pairs_set_buffer(c->pairs, buffer);
+    snprintf(name, sizeof name, "t%d-pairs", c->thread);
+    cs_pairs_set_spill(c->pairs, cs_spill_file_new(c->spill, name),
+                       c->budget_runs / (size_t)c->budget_kinds);
+}
+
+void cs_counter_set_budget(cs_counter *c, size_t buffers, size_t runs, int pairs_later,
+                           cs_spill *sp, int thread)
+{
+    const int orders = n_orders(c);
+    c->budget_buffers = buffers;
+    c->budget_runs = runs;
+    c->budget_kinds = orders + (c->pairs || pairs_later);
+    c->spill = sp;
+    c->thread = thread;
+    char name[64];
+    for (int n = c->gram_min; n <= c->gram_max; n++) {
+        cs_grams_set_buffer(c->grams[n], (c->pairs ? buffers / 2 : buffers) / (size_t)orders);
+        snprintf(name, sizeof name, "t%d-grams%d", thread, n);
+        cs_grams_set_spill(c->grams[n], cs_spill_file_new(sp, name),
+                           runs / (size_t)c->budget_kinds);
+    }
+    if (c->pairs)
+        budget_pairs(c, orders ? buffers / 2 : buffers);
+}
+
 void cs_counter_set_vocab(cs_counter *c, const cs_strset *v, int pairs_only)
 {
     assert(!c->window);
@@ -130,6 +162,10 @@ void cs_counter_set_vocab(cs_counter *c, const cs_strset *v, int pairs_only)
         cs_partmap_set(c->vocab_parts, (uint32_t)i, cs_part_of(cs_strset_hash(v, (uint32_t)i)));
     if (n >= 2 && tri_cells(n) * sizeof *c->tri <= TRI_MAX_BYTES)
         c->tri = cs_xcalloc((size_t)tri_cells(n), sizeof *c->tri); /* pages zeroed as touched */
+    /* The pairs of a second pass: the gram buffers are gone (flushed),
+     * and the runs' share was cut for them (pairs_later). */
+    if (c->spill && pairs_only)
+        budget_pairs(c, c->budget_buffers);
 }
 
 uint64_t cs_harmonic_unit(int w)

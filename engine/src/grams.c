@@ -65,6 +65,12 @@ void cs_grams_init(cs_grams *g, unsigned order, const cs_partmap *parts, size_t 
     g->order = order;
     g->stride = 4 * (order + 1);
     g->parts = parts;
+    cs_grams_set_buffer(g, max_bytes);
+}
+
+void cs_grams_set_buffer(cs_grams *g, size_t max_bytes)
+{
+    assert(!g->cap); /* before the first occurrence */
     const size_t fit = max_bytes / (2 * g->stride);
     g->max = fit < GRAMS_MIN ? GRAMS_MIN : fit > GRAMS_MAX ? GRAMS_MAX : fit;
 }
@@ -76,7 +82,7 @@ void cs_grams_free(cs_grams *g)
     free(g->occ);
     free(g->tmp);
     for (size_t i = 0; i < g->n_runs; i++)
-        free(g->runs[i].bytes);
+        cs_pack_free(&g->runs[i].pk);
     free(g->runs);
     memset(g, 0, sizeof *g);
 }
@@ -84,6 +90,7 @@ void cs_grams_free(cs_grams *g)
 void cs_grams_scratch_free(cs_grams_scratch *s)
 {
     free(s->buf);
+    cs_buf_free(&s->disk);
     memset(s, 0, sizeof *s);
 }
 
@@ -256,6 +263,26 @@ static void push_run(cs_grams *g, cs_gram_run r)
         g->runs = cs_xrealloc(g->runs, g->cap_runs * sizeof *g->runs);
     }
     g->runs[g->n_runs++] = r;
+    g->held += r.pk.off[CS_N_PARTS];
+    if (!g->spill || g->held <= g->spill_over)
+        return;
+    int first = 1;
+    for (size_t i = 0; i < g->n_runs; i++) {
+        cs_pack *k = &g->runs[i].pk;
+        if (!k->bytes)
+            continue;
+        const size_t bytes = k->off[CS_N_PARTS];
+        if (cs_spill_pack(g->spill, k, first) != 0)
+            break; /* kept in memory; the pipeline stops on the error */
+        g->held -= bytes;
+        first = 0;
+    }
+}
+
+void cs_grams_set_spill(cs_grams *g, cs_spill_file *f, size_t over)
+{
+    g->spill = f;
+    g->spill_over = over;
 }
 
 /* a[i] to b[at[partition of its first id]++]; as scatter. */
@@ -302,15 +329,17 @@ static void push_buffer(cs_grams *g)
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
         const size_t k = count[p];
         /* Room for this partition's worst case only (see pairs.c's pack_part). */
-        if (r.off[p] + k * PACKED_MAX(order) + 1 > cap) {
-            cap = (r.off[p] + k * PACKED_MAX(order) + 1) * 2;
-            r.bytes = cs_xrealloc(r.bytes, cap);
+        if (r.pk.off[p] + k * PACKED_MAX(order) + 1 > cap) {
+            cap = (r.pk.off[p] + k * PACKED_MAX(order) + 1) * 2;
+            r.pk.bytes = cs_xrealloc(r.pk.bytes, cap);
         }
         const uint8_t *v = radix_sort(g->tmp + start * st, g->occ + start * st, k, st, order, d, nd);
-        r.off[p + 1] = (size_t)(pack(r.bytes + r.off[p], v, k, st, order, g->doc_ord, &r.n[p]) - r.bytes);
+        r.pk.off[p + 1] = (size_t)(pack(r.pk.bytes + r.pk.off[p], v, k, st, order, g->doc_ord,
+                                        &r.pk.n[p]) -
+                                   r.pk.bytes);
         start += k;
     }
-    r.bytes = cs_xrealloc(r.bytes, r.off[CS_N_PARTS] + 1);
+    r.pk.bytes = cs_xrealloc(r.pk.bytes, r.pk.off[CS_N_PARTS] + 1);
     g->n = 0;
     push_run(g, r);
 }
@@ -348,18 +377,22 @@ void cs_grams_flush(cs_grams *g)
 /* ------------------------------------------------------------------ */
 /* merging                                                              */
 
-/* Unpacks partition p of run r as merge items (stride ist) at out, ids
- * translated through remap (NULL: kept; parts checks the partition), the
- * run's number `run` in their tags; ORs the ids' low and high bits into
- * *lo and *hi. Returns how many. */
+/* Unpacks partition p of run r (read back into disk if spilled) as merge
+ * items (stride ist) at out, ids translated through remap (NULL: kept;
+ * parts checks the partition), the run's number `run` in their tags; ORs
+ * the ids' low and high bits into *lo and *hi. Returns how many. */
 static size_t unpack(const cs_gram_run *r, unsigned p, unsigned order, const uint32_t *remap,
                      const cs_partmap *parts, uint32_t run, uint8_t *out, unsigned ist,
-                     uint32_t *lo, uint32_t *hi)
+                     uint32_t *lo, uint32_t *hi, cs_buf *disk)
 {
-    const uint8_t *q = r->bytes + r->off[p];
+    if (!r->pk.n[p])
+        return 0;
+    const uint8_t *q = cs_pack_part(&r->pk, p, disk), *start = q;
+    if (!q)
+        return 0; /* cs_spill keeps the error; no table is written */
     uint32_t ids[CS_NGRAM_MAX] = {0};
     const uint32_t low = (1u << CS_ID_BITS) - 1;
-    for (uint32_t i = 0; i < r->n[p]; i++) {
+    for (uint32_t i = 0; i < r->pk.n[p]; i++) {
         uint64_t x, z;
         q = cs_get_varint(q, &x);
         const unsigned k = (unsigned)(x >> 2);
@@ -388,8 +421,9 @@ static size_t unpack(const cs_gram_run *r, unsigned p, unsigned order, const uin
         w[order + 1] = (uint32_t)(int32_t)count;
         w[order + 2] = (uint32_t)(int32_t)docs;
     }
-    assert(q == r->bytes + r->off[p + 1]);
-    return r->n[p];
+    assert(q == start + (r->pk.off[p + 1] - r->pk.off[p]));
+    (void)start;
+    return r->pk.n[p];
 }
 
 void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const *remap, unsigned p,
@@ -403,7 +437,7 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
         assert(src[s]->order == order && !src[s]->n); /* flushed */
         n_runs += src[s]->n_runs;
         for (size_t r = 0; r < src[s]->n_runs; r++)
-            n += src[s]->runs[r].n[p];
+            n += src[s]->runs[r].pk.n[p];
     }
     if (!n)
         return;
@@ -428,12 +462,14 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
             bound[2 * run + 1] = gr->last_doc;
             src_of[run] = s;
             at += unpack(gr, p, order, remap ? remap[s] : NULL, src[s]->parts, run, a + at * ist,
-                         ist, &lo, &hi);
+                         ist, &lo, &hi, &scratch->disk);
         }
-    assert(at == n);
+    /* Fewer when a spilled run could not be read back: cs_spill keeps the
+     * error, and no table is written. */
+    assert(at <= n);
     digit d[MAX_DIGITS];
     const unsigned nd = layout(d, order, lo, hi);
-    const uint8_t *v = radix_sort(a, b, n, ist, order, d, nd);
+    const uint8_t *v = radix_sort(a, b, at, ist, order, d, nd);
     /* Room for every item (there are fewer grams when runs share some);
      * only the entries written are touched. A second call finds room for
      * what the first left out. */
@@ -442,10 +478,10 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
         out->cap = (uint32_t)n;
     }
     uint32_t m = out->n;
-    for (size_t i = 0; i < n;) {
+    for (size_t i = 0; i < at;) {
         const uint32_t *first = item(v, i, ist), *prev = NULL;
         int64_t count = 0, docs = 0;
-        for (; i < n && !ids_cmp(item(v, i, ist), first, order); i++) {
+        for (; i < at && !ids_cmp(item(v, i, ist), first, order); i++) {
             const uint32_t *w = item(v, i, ist);
             count += (int32_t)w[order + 1];
             docs += (int32_t)w[order + 2];

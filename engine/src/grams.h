@@ -24,8 +24,9 @@
  *
  * The reducer (cs_grams_merge_part) takes partition p of every run of every
  * counter, translates the ids to global ids, sorts and sums them into
- * partition p of the merged gram table. A run is also the form a memory
- * budget can write to disk (issue 5: not yet).
+ * partition p of the merged gram table. Runs past the counter's share of
+ * the memory budget are written to disk (cs_grams_set_spill) and read back
+ * there one partition at a time.
  */
 #ifndef CS_GRAMS_H
 #define CS_GRAMS_H
@@ -34,18 +35,18 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "spill.h"
 #include "table.h"
 
 /* A document id with its sign: bit 63 set when the document is being
  * taken back (counted with sign -1). */
 #define CS_DOC_NEG (1ull << 63)
 
-/* A run: partition p's summed grams are bytes[off[p] .. off[p + 1]), n[p]
- * of them, in id order. */
+/* A run: its summed grams packed by partition (pk.n[p] in partition p, in
+ * id order), in memory or spilled (spill.h), and the documents it can share
+ * with the runs before and after it. */
 typedef struct cs_gram_run {
-    uint8_t *bytes; /* owned */
-    size_t off[CS_N_PARTS + 1];
-    uint32_t n[CS_N_PARTS];
+    cs_pack pk;
     uint64_t first_doc, last_doc; /* its first and last documents, with CS_DOC_NEG */
 } cs_gram_run;
 
@@ -61,6 +62,8 @@ typedef struct cs_grams {
     const cs_partmap *parts;     /* borrowed: the partition of each id's term */
     cs_gram_run *runs;           /* owned; oldest first */
     size_t n_runs, cap_runs;
+    cs_spill_file *spill;        /* borrowed; NULL: runs stay in memory */
+    size_t held, spill_over;     /* bytes of the runs in memory; spilled past spill_over */
 } cs_grams;
 
 /* Grams of `order` (2..CS_NGRAM_MAX) ids; parts must give the partition
@@ -69,6 +72,14 @@ typedef struct cs_grams {
 void cs_grams_init(cs_grams *g, unsigned order, const cs_partmap *parts, size_t max_bytes);
 void cs_grams_free(cs_grams *g); /* NULL is a no-op; leaves g empty (freeing it again is
                                     a no-op too) */
+
+/* The most the buffer and its sort may take, as init's max_bytes. Before
+ * the first occurrence. */
+void cs_grams_set_buffer(cs_grams *g, size_t max_bytes);
+
+/* Runs held in memory past `over` bytes are written to f (spill.h). A
+ * spill that fails leaves them in memory (f's cs_spill keeps the error). */
+void cs_grams_set_spill(cs_grams *g, cs_spill_file *f, size_t over);
 
 /* Sorts the buffer into a run (growing the buffer instead while it is
  * below max). Called by cs_grams_add when the buffer is full. */
@@ -105,6 +116,7 @@ void cs_grams_flush(cs_grams *g);
 typedef struct cs_grams_scratch {
     uint8_t *buf;
     size_t cap;
+    cs_buf disk; /* a spilled partition, read back */
 } cs_grams_scratch;
 
 void cs_grams_scratch_free(cs_grams_scratch *s);

@@ -68,6 +68,10 @@ cs_status cs_options_check(const cs_options *o, cs_error *err)
         cs_error_set(err, CS_ERR_USAGE, NULL, "-T %d: want 0 (all cores) to 1024", o->threads);
         return CS_ERR_USAGE;
     }
+    if (o->memory && o->memory < ((uint64_t)64 << 10)) {
+        cs_error_set(err, CS_ERR_USAGE, NULL, "--memory: want at least 64K");
+        return CS_ERR_USAGE;
+    }
     if (o->chunk_size < 1) {
         cs_error_set(err, CS_ERR_USAGE, NULL, "chunk size must be at least 1 byte");
         return CS_ERR_USAGE;

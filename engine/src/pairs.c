@@ -77,7 +77,7 @@ void cs_pairs_free(cs_pairs *s)
     free(s->occ);
     free(s->tmp);
     for (size_t i = 0; i < s->n_runs; i++)
-        free(s->runs[i].bytes);
+        cs_pack_free(&s->runs[i]);
     free(s->runs);
     cs_pair_run_free(&s->summed);
     memset(s, 0, sizeof *s);
@@ -186,11 +186,17 @@ static uint8_t *pack(uint8_t *d, const cs_pair *v, size_t n)
     return d;
 }
 
-/* Unpacks partition p of run r into out, translated through remap (NULL:
- * local ids kept, keys a << 32 | b); returns how many. */
-static size_t unpack(const cs_pack *r, unsigned p, const uint32_t *remap, cs_pair *out)
+/* Unpacks partition p of run r (read back into disk if spilled) into out,
+ * translated through remap (NULL: local ids kept, keys a << 32 | b);
+ * returns how many. */
+static size_t unpack(const cs_pack *r, unsigned p, const uint32_t *remap, cs_pair *out,
+                     cs_buf *disk)
 {
-    const uint8_t *q = r->bytes + r->off[p];
+    if (!r->n[p])
+        return 0;
+    const uint8_t *q = cs_pack_part(r, p, disk), *start = q;
+    if (!q)
+        return 0; /* cs_spill keeps the error; no table is written */
     uint32_t a = 0, b = 0;
     const uint32_t index_mask = (1u << CS_ID_BITS) - 1;
     for (uint32_t i = 0; i < r->n[p]; i++) {
@@ -214,7 +220,8 @@ static size_t unpack(const cs_pack *r, unsigned p, const uint32_t *remap, cs_pai
             out[i].key = (uint64_t)a << 32 | b;
         }
     }
-    assert(q == r->bytes + r->off[p + 1]);
+    assert(q == start + (r->off[p + 1] - r->off[p]));
+    (void)start;
     return r->n[p];
 }
 
@@ -289,16 +296,18 @@ static void merge_runs(cs_pairs *s, size_t from, unsigned level)
     memset(&r, 0, sizeof r);
     r.level = level;
     size_t cap = 0;
+    cs_buf disk = {0};
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
         size_t n = 0;
         for (size_t i = from; i < s->n_runs; i++)
-            n += unpack(&s->runs[i], p, NULL, a + n);
+            n += unpack(&s->runs[i], p, NULL, a + n, &disk);
         cs_pair *v = radix_sort(a, b, n, bits);
         pack_part(&r, &cap, p, v, sum_cut(v, n));
     }
     free(a);
+    cs_buf_free(&disk);
     for (size_t i = from; i < s->n_runs; i++)
-        free(s->runs[i].bytes);
+        cs_pack_free(&s->runs[i]);
     s->n_runs = from;
     push_run(s, end_pack(r));
 }
@@ -312,8 +321,38 @@ static void push_run(cs_pairs *s, cs_pack r)
     s->runs[s->n_runs++] = r;
     /* Levels fall from the oldest run to the newest: the newest FAN_IN
      * share one when the first of them has the newest's. */
-    if (s->n_runs >= FAN_IN && s->runs[s->n_runs - FAN_IN].level == r.level)
+    if (s->n_runs >= FAN_IN && s->runs[s->n_runs - FAN_IN].level == r.level) {
         merge_runs(s, s->n_runs - FAN_IN, r.level + 1);
+        return; /* which pushed the merged run, and spilled what it had to */
+    }
+    if (!s->spill)
+        return;
+    size_t held = 0;
+    for (size_t i = 0; i < s->n_runs; i++)
+        held += s->runs[i].bytes ? s->runs[i].off[CS_N_PARTS] : 0;
+    if (held <= s->spill_over)
+        return;
+    int first = 1;
+    for (size_t i = 0; i < s->n_runs; i++) {
+        if (!s->runs[i].bytes)
+            continue;
+        if (cs_spill_pack(s->spill, &s->runs[i], first) != 0)
+            break; /* kept in memory; the pipeline stops on the error */
+        first = 0;
+    }
+}
+
+void cs_pairs_set_buffer(cs_pairs *s, size_t max_bytes)
+{
+    assert(!s->cap); /* before the first occurrence */
+    const size_t fit = max_bytes / (2 * sizeof(cs_pair));
+    s->max = fit < PAIRS_MIN ? PAIRS_MIN : fit > PAIRS_MAX ? PAIRS_MAX : fit;
+}
+
+void cs_pairs_set_spill(cs_pairs *s, cs_spill_file *f, size_t over)
+{
+    s->spill = f;
+    s->spill_over = over;
 }
 
 /* The buffer, sorted, summed and packed, becomes the newest run. */
@@ -357,6 +396,14 @@ void cs_pairs_flush(cs_pairs *s)
     s->cap = 0;
 }
 
+unsigned cs_pairs_levels(const cs_pairs *s)
+{
+    unsigned most = 0;
+    for (size_t i = 0; s && i < s->n_runs; i++)
+        most = s->runs[i].level > most ? s->runs[i].level : most;
+    return most;
+}
+
 size_t cs_pairs_part_n(const cs_pairs *s, unsigned p)
 {
     size_t n = 0;
@@ -365,12 +412,13 @@ size_t cs_pairs_part_n(const cs_pairs *s, unsigned p)
     return n;
 }
 
-size_t cs_pairs_part_get(const cs_pairs *s, unsigned p, const uint32_t *remap, cs_pair *out)
+size_t cs_pairs_part_get(const cs_pairs *s, unsigned p, const uint32_t *remap, cs_pair *out,
+                         cs_buf *disk)
 {
     assert(!s->n); /* flushed */
     size_t n = 0;
     for (size_t i = 0; i < s->n_runs; i++)
-        n += unpack(&s->runs[i], p, remap, out + n);
+        n += unpack(&s->runs[i], p, remap, out + n, disk);
     return n;
 }
 
@@ -409,8 +457,10 @@ const cs_pair_run *cs_pairs_finish(cs_pairs *s)
         n += cs_pairs_part_n(s, p);
     cs_pair *a = cs_xmalloc((2 * n + 2) * sizeof *a), *b = a + n + 1;
     size_t at = 0;
+    cs_buf disk = {0};
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        at += cs_pairs_part_get(s, p, NULL, a + at);
+        at += cs_pairs_part_get(s, p, NULL, a + at, &disk);
+    cs_buf_free(&disk);
     cs_pair_run_free(&s->summed);
     s->summed = cs_pairs_sum(a, b, at);
     free(a);

@@ -16,8 +16,9 @@
  * The ids are a counter's own (local term ids, or vocabulary indices). The
  * reducer takes partition p of every run of every counter, translated to
  * global ids (cs_pairs_part_get), and sorts and sums them at once
- * (cs_pairs_sum): partitions are independent. A run is also the form a
- * memory budget could write to disk (issue 5: not yet).
+ * (cs_pairs_sum): partitions are independent. Runs past the counter's
+ * share of the memory budget are written to disk (cs_pairs_set_spill) and
+ * read back there one partition at a time.
  *
  * Sums are exact and 128 bits wide in the end (harmonic weights reach 2^47
  * units an occurrence), but a pair is 16 bytes: a 64-bit sum nearly always
@@ -33,6 +34,7 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "spill.h"
 #include "table.h"
 
 /* A pair and a sum of its weights (an occurrence: its weight). */
@@ -76,15 +78,6 @@ static inline __int128 cs_pair_units(const cs_pair_run *r, size_t i)
 
 void cs_pair_run_free(cs_pair_run *r);
 
-/* A counter's run: partition p's pairs are bytes[off[p] .. off[p + 1]),
- * n[p] of them. */
-typedef struct cs_pack {
-    uint8_t *bytes; /* owned */
-    size_t off[CS_N_PARTS + 1];
-    uint32_t n[CS_N_PARTS];
-    unsigned level; /* merges behind it (pairs.c) */
-} cs_pack;
-
 typedef struct cs_pairs {
     cs_pair *occ, *tmp;     /* owned; cap items each (tmp: the sort's other half) */
     size_t n, cap;
@@ -93,6 +86,8 @@ typedef struct cs_pairs {
     const cs_partmap *parts; /* borrowed: the partition of each id's term */
     cs_pack *runs;          /* owned; oldest first (merged as pairs.c says) */
     size_t n_runs, cap_runs;
+    cs_spill_file *spill;   /* borrowed; NULL: runs stay in memory */
+    size_t spill_over;      /* runs in memory past these bytes are spilled */
     cs_pair_run summed;     /* owned; cs_pairs_finish's */
 } cs_pairs;
 
@@ -100,6 +95,14 @@ typedef struct cs_pairs {
  * outlive s. */
 void cs_pairs_init(cs_pairs *s, const cs_partmap *parts);
 void cs_pairs_free(cs_pairs *s); /* NULL is a no-op */
+
+/* The most the buffer and its sort may take (at least PAIRS_MIN pairs, at
+ * most the default). Before the first occurrence. */
+void cs_pairs_set_buffer(cs_pairs *s, size_t max_bytes);
+
+/* Runs held in memory past `over` bytes are written to f (spill.h). A
+ * spill that fails leaves them in memory (f's cs_spill keeps the error). */
+void cs_pairs_set_spill(cs_pairs *s, cs_spill_file *f, size_t over);
 
 /* Sorts the buffer into a run (growing the buffer instead while it is
  * below max). Called by cs_pairs_add when the buffer is full. */
@@ -121,6 +124,9 @@ static inline void cs_pairs_add(cs_pairs *s, uint32_t a, uint32_t b, int64_t uni
  * before the runs are read. s stays usable. */
 void cs_pairs_flush(cs_pairs *s);
 
+/* The most merges behind any of s's runs (0: none; NULL s: 0). */
+unsigned cs_pairs_levels(const cs_pairs *s);
+
 /* Pairs that partition p holds over all of s's runs (flushed), at most
  * (a pair cut in two counts twice). */
 size_t cs_pairs_part_n(const cs_pairs *s, unsigned p);
@@ -128,8 +134,10 @@ size_t cs_pairs_part_n(const cs_pairs *s, unsigned p);
 /* Writes partition p's pairs of all of s's runs to out (room for
  * cs_pairs_part_n), in no order, translated to global ids through remap
  * (remap[id]: partition << CS_ID_BITS | index in the merged term table):
- * keys index_a << 32 | global b, a being in partition p. Returns how many. */
-size_t cs_pairs_part_get(const cs_pairs *s, unsigned p, const uint32_t *remap, cs_pair *out);
+ * keys index_a << 32 | global b, a being in partition p. Spilled runs are
+ * read back through disk. Returns how many. */
+size_t cs_pairs_part_get(const cs_pairs *s, unsigned p, const uint32_t *remap, cs_pair *out,
+                         cs_buf *disk);
 
 /* Sorts v[0..n) (through tmp, room for n; both are overwritten) and sums
  * it into a summed run (new arrays, owned by the caller), without the

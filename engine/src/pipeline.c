@@ -33,6 +33,14 @@
  * packed runs as they fill. When every task has run, each thread sorts
  * what its counter still holds, still inside the count phase.
  *
+ * --memory: each thread's share of the budget goes a quarter to its gram
+ * and pair buffers and half to the runs it holds; a counter whose runs of
+ * one kind pass their part writes them to its file in a temporary folder
+ * (spill.h), and the merge reads them back a partition at a time. A spill
+ * that fails stops the reading (stopped_before) and the run (no table);
+ * the folder is removed on every return (and by the CLI on a signal). The
+ * term tables, the merge and the rows are not bounded yet.
+ *
  * Co-occurrence: window pairs are counted with the terms into each
  * thread's packed runs (about 3 bytes a distinct pair of a buffer); after
  * the term merge each partition of all runs is sorted and summed
@@ -128,6 +136,9 @@ typedef struct run {
     size_t stop_input; /* SIZE_MAX: none */
     uint64_t stop_pos;
     cs_error stop_err;
+    cs_spill *spill; /* the runs written to disk under --memory */
+    uint64_t budget; /* --memory, in bytes */
+    unsigned pair_levels; /* merges a pair goes through (merge_pair_runs) */
     /* progress */
     uint64_t done, total;
     double t0;
@@ -210,7 +221,9 @@ static void progress_add(run *r, uint64_t n)
 /* Inputs after the first stopping error need no work. */
 static int stopped_before(run *r, size_t input)
 {
-    return __atomic_load_n(&r->stop_input, __ATOMIC_RELAXED) < input;
+    /* A spill that failed stops the run too: what is left would not be
+     * written. */
+    return __atomic_load_n(&r->stop_input, __ATOMIC_RELAXED) < input || cs_spill_error(r->spill);
 }
 
 /* Records an error that stops the run; the first in input order wins.
@@ -745,6 +758,14 @@ static unsigned once_cut(const uint64_t *once_hist, uint64_t need)
     return CS_TIE_ALL;
 }
 
+/* The run ends on a spill error (cs_spill_error's message names the
+ * folder or file): no table is written. */
+static cs_status spill_failed(run *r, cs_error *err)
+{
+    cs_error_set(err, CS_ERR_OUTPUT, NULL, "%s", cs_spill_error(r->spill));
+    return CS_ERR_OUTPUT;
+}
+
 static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, cs_error *err)
 {
     const cs_options *o = r->opt;
@@ -821,6 +842,12 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     }
     free_gram_runs(r); /* kept for the grams counted once until now */
     free(need);
+    if (cs_spill_error(r->spill)) { /* the second merge could not read a spilled run back */
+        free(floor);
+        free(tie_max);
+        free(rows);
+        return spill_failed(r, err);
+    }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
     shared(rows, m, o, order, n_tasks, floor, tie_max)
     for (int i = 0; i < n_tasks; i++) {
@@ -922,7 +949,7 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n, int
 #pragma omp parallel num_threads(nt) default(none) shared(m, src, orders, n, n_tasks, once, \
                                                          once_max, hist)
     {
-        cs_grams_scratch scratch = {NULL, 0};
+        cs_grams_scratch scratch = {0};
 #pragma omp for schedule(dynamic, 1)
         for (int i = 0; i < n_tasks; i++) {
             const int k = i / (int)CS_N_PARTS;
@@ -965,10 +992,15 @@ static void free_gram_runs(run *r)
 static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap)
 {
     const int nt = r->nt;
+    for (int t = 0; t < nt; t++) { /* merges a spilled pair goes through: a thread's, then this */
+        const unsigned levels = 1 + cs_pairs_levels(r->w[t]->counter.pairs);
+        r->pair_levels = levels > r->pair_levels ? levels : r->pair_levels;
+    }
 #pragma omp parallel num_threads(nt) default(none) shared(r, m, remap, nt)
     {
         cs_pair *buf = NULL;
         size_t cap = 0;
+        cs_buf disk = {0};
 #pragma omp for schedule(dynamic, 1)
         for (unsigned p = 0; p < CS_N_PARTS; p++) {
             size_t n = 0;
@@ -981,10 +1013,11 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap)
             }
             n = 0;
             for (int t = 0; t < nt; t++)
-                n += cs_pairs_part_get(r->w[t]->counter.pairs, p, remap[t], buf + n);
+                n += cs_pairs_part_get(r->w[t]->counter.pairs, p, remap[t], buf + n, &disk);
             cs_merge_pairs_part(m, p, buf, buf + cap + 1, n);
         }
         free(buf);
+        cs_buf_free(&disk);
 #pragma omp for schedule(static, 1)
         for (int t = 0; t < nt; t++)
             cs_pairs_free(r->w[t]->counter.pairs); /* the runs */
@@ -1130,6 +1163,8 @@ static cs_status second_pass(run *r, cs_error *err)
     free(saved);
     free(first);
     free(skip);
+    if (cs_spill_error(r->spill)) /* which stopped the reading: not a changed input */
+        return spill_failed(r, err);
     if (r->stop_input != SIZE_MAX) {
         *err = r->stop_err;
         return CS_ERR_INPUT;
@@ -1325,6 +1360,8 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         r.total *= 2; /* every input is read twice (second_pass) */
 
     r.nt = opt->threads > 0 ? opt->threads : omp_get_num_procs();
+    r.budget = opt->memory ? opt->memory : cs_default_memory();
+    r.spill = cs_spill_new(opt->tmp_dir);
     r.max_bufs = 3 * r.nt + 2;
     r.w = cs_xcalloc((size_t)r.nt, sizeof *r.w);
     int nt = r.nt;
@@ -1344,6 +1381,13 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
                                   rp->opt->weight == CS_WEIGHT_HARMONIC);
         else if (rp->vocab) /* --cooc-terms: the pairs are counted in the same pass */
             cs_counter_set_vocab(&w->counter, rp->vocab, 0);
+        /* What --memory bounds in this version (the term tables, the merge
+         * and the rows are not bounded yet): a thread's share of the budget
+         * goes a quarter to its n-gram and pair buffers and half to the runs
+         * it holds; past that they are spilled (spill.h). */
+        const size_t share = (size_t)(rp->budget / (uint64_t)nt);
+        cs_counter_set_budget(&w->counter, share / 4, share / 2,
+                              rp->opt->cooc == CS_COOC_DOC && !rp->vocab, rp->spill, t);
         cs_tok_set_sink(w->tok_ext, cs_counter_consume, &w->counter);
         cs_tok_set_sink(w->tok_lines, cs_counter_consume, &w->counter);
         rp->w[t] = w;
@@ -1375,6 +1419,10 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         sum.bytes_decoded += r.in[i].decoded;
         sum.undecodable += r.in[i].status == CS_IN_UNDECODABLE;
         sum.unreadable += r.in[i].status == CS_IN_UNREADABLE;
+    }
+    if (cs_spill_error(r.spill)) {
+        st = spill_failed(&r, err);
+        goto done;
     }
     if (r.stop_input == SIZE_MAX)
         report_diags(&r);
@@ -1433,6 +1481,10 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         }
     }
     double t2 = cs_now();
+    if (cs_spill_error(r.spill)) { /* a spilled run could not be read back */
+        st = spill_failed(&r, err);
+        goto done;
+    }
     st = write_tables(&r, m, stage.dirfd, &sum, err);
     if (st != CS_OK)
         goto done;
@@ -1442,16 +1494,26 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     sum.t_write = t3 - t2;
     sum.t_total = cs_now() - t0;
     sum.peak_rss = peak_rss();
+    sum.memory = r.budget;
+    sum.spill = cs_spill_get_stats(r.spill);
+    /* Merges a spilled key goes through: grams one (the threads'), pairs
+     * as many as they had. */
+    sum.spill_levels = !sum.spill.runs ? 0 : r.pair_levels > 1 ? r.pair_levels : 1;
     int e = cs_summary_write(stage.dirfd, &sum);
     if (e) {
         output_error(err, &r, "summary.json", "cannot write", e);
         st = CS_ERR_OUTPUT;
         goto done;
     }
+    /* The runs are dead: their files go before the commit, which moves the
+     * old output folder (--tmp may be inside it). */
+    cs_spill_free(r.spill);
+    r.spill = NULL;
     st = cs_stage_commit(&stage, err);
 done:
     cs_stage_abort(&stage);
     cs_merged_free(m);
+    cs_spill_free(r.spill); /* the temporary files, on every return */
     for (int t = 0; t < r.nt; t++) {
         worker *w = r.w[t];
         if (!w)

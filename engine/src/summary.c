@@ -139,6 +139,8 @@ int cs_summary_write(int dirfd, const cs_summary *s)
     else
         num(&w, 4, "top", (int64_t)o->top, 0);
     boolean(&w, 4, "bom", o->bom);
+    num(&w, 4, "memory_bytes", (int64_t)s->memory, 0);
+    str(&w, 4, "tmp", o->tmp_dir, 0);
     str(&w, 4, "output", o->out_dir, 1);
     cs_csv_raw(&w, "  },\n", 5);
 
@@ -176,6 +178,19 @@ int cs_summary_write(int dirfd, const cs_summary *s)
     cs_csv_raw(&w, "  },\n", 5);
     dbl(&w, 2, "mb_per_s", s->t_total > 0 ? (double)s->bytes_decoded / 1e6 / s->t_total : 0, 0);
     num(&w, 2, "peak_rss_bytes", (int64_t)s->peak_rss, 0);
+    /* What went to disk under --memory (bytes_disk: the peak, files only grow). */
+    key(&w, 2, "spill");
+    cs_csv_raw(&w, "{\n", 2);
+    str(&w, 4, "folder", s->spill.folder, 0);
+    num(&w, 4, "spills", (int64_t)s->spill.spills, 0);
+    num(&w, 4, "runs", (int64_t)s->spill.runs, 0);
+    num(&w, 4, "keys", (int64_t)s->spill.keys, 0);
+    num(&w, 4, "files", (int64_t)s->spill.files, 0);
+    num(&w, 4, "bytes_raw", (int64_t)s->spill.bytes_raw, 0);
+    num(&w, 4, "bytes_disk", (int64_t)s->spill.bytes_disk, 0);
+    num(&w, 4, "bytes_read", (int64_t)s->spill.bytes_read, 0);
+    num(&w, 4, "merge_levels", s->spill_levels, 1);
+    cs_csv_raw(&w, "  },\n", 5);
     key(&w, 2, "inputs");
     cs_csv_raw(&w, "[", 1);
     for (size_t i = 0; i < s->inputs->n; i++) {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "reader.h"
+#include "spill.h"
 #include "tokenize.h"
 
 typedef enum { CS_IN_OK = 0, CS_IN_UNDECODABLE, CS_IN_UNREADABLE } cs_in_status;
@@ -34,6 +35,9 @@ typedef struct cs_summary {
     uint64_t bytes_on_disk, bytes_decoded;
     double t_count, t_merge, t_write, t_total;
     uint64_t peak_rss;
+    uint64_t memory;                         /* the budget, in bytes */
+    cs_spill_stats spill;
+    unsigned spill_levels;
     int threads;
     size_t stopwords;
     size_t cooc_terms;                       /* terms read from --cooc-terms */

@@ -216,8 +216,8 @@ static void test_merged_pairs(void)
         got = realloc(got, (n_got + n + 1) * sizeof *got);
         if (!buf || !got)
             abort();
-        size_t k = cs_pairs_part_get(c[0].pairs, p, m->remap[0], buf);
-        k += cs_pairs_part_get(c[1].pairs, p, m->remap[1], buf + k);
+        size_t k = cs_pairs_part_get(c[0].pairs, p, m->remap[0], buf, NULL);
+        k += cs_pairs_part_get(c[1].pairs, p, m->remap[1], buf + k, NULL);
         cs_pair_run r = cs_pairs_sum(buf, buf + n + 1, k);
         for (size_t i = 0; i < r.n; i++) {
             const uint32_t a = p << CS_ID_BITS | (uint32_t)(r.v[i].key >> 32);

@@ -215,7 +215,7 @@ static void test_one(const char *text, size_t len, cs_tok_docs docs, size_t size
     gram *exp = reference(&r, &n_exp, &gone);
     CHECK(n_exp > 1000 && gone > 0); /* some grams occur only in lines taken back */
     local_names names = {terms_by_id(c.terms), {{0}}, 0};
-    cs_grams_scratch scratch = {NULL, 0};
+    cs_grams_scratch scratch = {0};
     for (unsigned order = 2; order <= ORDERS; order++) {
         /* the reference's grams of this order: those with order - 1 separators */
         gram *want = malloc((n_exp + 1) * sizeof *want), *got = NULL;
@@ -276,7 +276,7 @@ static void test_keep(const char *text, size_t len)
     recorder r = {.c = &c, .next_doc = &next_doc};
     count_text(&r, text, len, CS_TOK_DOCS_LINE);
     local_names names = {terms_by_id(c.terms), {{0}}, 0};
-    cs_grams_scratch scratch = {NULL, 0};
+    cs_grams_scratch scratch = {0};
     cs_grams *g = c.grams[2];
     gram *plain = NULL, *two = NULL;
     size_t n_plain = 0, n_two = 0;
@@ -349,7 +349,7 @@ static void test_merged(cs_tok_docs docs)
     cs_merged *m = cs_merged_new(terms, 2, 1, ORDERS);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         CHECK(cs_merge_terms_part(m, terms, p) == 0);
-    cs_grams_scratch scratch = {NULL, 0};
+    cs_grams_scratch scratch = {0};
     gram *got = NULL;
     size_t n_got = 0;
     int in_part = 1;

@@ -200,7 +200,7 @@ static void test_parts(void)
         cs_pair *buf = malloc((2 * n + 2) * sizeof *buf);
         if (!buf)
             abort();
-        const size_t got = cs_pairs_part_get(&s, p, remap, buf);
+        const size_t got = cs_pairs_part_get(&s, p, remap, buf, NULL);
         ok = ok && got == n;
         cs_pair_run sum = cs_pairs_sum(buf, buf + n + 1, got);
         for (size_t i = 0; ok && i < sum.n; i++, at++)

@@ -134,7 +134,7 @@ static void test_gram_tie(void)
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         cs_merge_terms_part(m, &t, p);
     cs_grams *src = &g;
-    cs_grams_scratch scratch = {NULL, 0};
+    cs_grams_scratch scratch = {0};
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         cs_merge_grams_part(m, &src, 2, p, &scratch, CS_ONCE_KEEP, CS_TIE_ALL, NULL);
     cs_grams_scratch_free(&scratch);

@@ -106,7 +106,7 @@ static void test_merge(void)
     cs_merged *m = cs_merged_new(terms, 2, 2, 2);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         CHECK(cs_merge_terms_part(m, terms, p) == 0);
-    cs_grams_scratch scratch = {NULL, 0};
+    cs_grams_scratch scratch = {0};
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         cs_merge_grams_part(m, src, 2, p, &scratch, CS_ONCE_KEEP, CS_TIE_ALL, NULL);
     cs_grams_scratch_free(&scratch);

@@ -1,0 +1,417 @@
+/*
+ * spill.c - packed runs to disk and back (see spill.h).
+ *
+ * DESIGN
+ * A spill writes partition after partition of a run as zstd frames at the
+ * end of its file (pwrite at the file's size: one writer a file, no
+ * seek state shared). Level 1: the runs are varints already, and what
+ * compression buys here is disk, not time; the frames carry zstd's
+ * checksum so that a damaged file is an error, never a wrong count. The
+ * frame offsets stay in memory with the run (65 numbers a run).
+ *
+ * Signals. Every path this module makes (files, then its folder) is also
+ * on a global list that cs_remove_temp_files walks: it only reads the list
+ * and calls unlink and rmdir, both async-signal-safe. Nodes are pushed
+ * with a release store; cs_spill_free takes its own off the list after
+ * removing their files, and frees them once no handler is walking it
+ * (g_walkers). Left to chance: a folder made in the instant between
+ * mkdtemp and its push, and a file made while a handler is past it.
+ */
+#include "spill.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sched.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "corpusstat.h"
+
+#define SPILL_LEVEL 1
+
+/* ------------------------------------------------------------------ */
+/* paths to remove on a signal                                          */
+
+typedef struct tmp_path {
+    struct tmp_path *next;
+    int is_dir;
+    char path[];
+} tmp_path;
+
+static tmp_path *g_paths; /* newest first; read by signal handlers */
+static int g_walkers;     /* handlers walking g_paths now */
+
+static tmp_path *path_push(const char *path, int is_dir)
+{
+    size_t n = strlen(path) + 1;
+    tmp_path *t = cs_xmalloc(sizeof *t + n);
+    memcpy(t->path, path, n);
+    t->is_dir = is_dir;
+#pragma omp critical(cs_tmp_paths)
+    {
+        t->next = g_paths;
+        __atomic_store_n(&g_paths, t, __ATOMIC_RELEASE);
+    }
+    return t;
+}
+
+/* Takes the nodes in `mine` off the list (after their paths are removed). */
+static void path_drop(tmp_path *const *mine, size_t n)
+{
+#pragma omp critical(cs_tmp_paths)
+    for (size_t i = 0; i < n; i++) {
+        tmp_path **at = &g_paths;
+        while (*at && *at != mine[i])
+            at = &(*at)->next;
+        if (*at)
+            __atomic_store_n(at, mine[i]->next, __ATOMIC_RELEASE);
+    }
+}
+
+/* Frees nodes path_drop took off the list, once no handler on another
+ * thread can still be walking them (one on this thread has returned). */
+static void path_free(tmp_path *const *mine, size_t n)
+{
+    while (__atomic_load_n(&g_walkers, __ATOMIC_ACQUIRE))
+        sched_yield();
+    for (size_t i = 0; i < n; i++)
+        free(mine[i]);
+}
+
+void cs_remove_temp_files(void)
+{
+    __atomic_add_fetch(&g_walkers, 1, __ATOMIC_ACQ_REL);
+    /* Files first, then folders (a folder is made before its files, so it
+     * comes later in the list; two passes make the order not matter). */
+    for (int dirs = 0; dirs < 2; dirs++)
+        for (const tmp_path *t = __atomic_load_n(&g_paths, __ATOMIC_ACQUIRE); t;
+             t = __atomic_load_n(&t->next, __ATOMIC_ACQUIRE))
+            if (t->is_dir == dirs)
+                (void)(dirs ? rmdir(t->path) : unlink(t->path));
+    __atomic_sub_fetch(&g_walkers, 1, __ATOMIC_ACQ_REL);
+}
+
+/* ------------------------------------------------------------------ */
+/* the folder and its files                                             */
+
+struct cs_spill_file {
+    cs_spill *sp;
+    char name[64];
+    int fd;          /* -1 until the first spill */
+    uint64_t size;
+    char *path;      /* owned */
+    tmp_path *reg;   /* its node on the signal list */
+    ZSTD_CCtx *cctx; /* owned */
+    cs_buf out;      /* a compressed frame */
+    cs_spill_file *next;
+};
+
+struct cs_spill {
+    char *parent;  /* owned; NULL: $TMPDIR or /tmp */
+    char *folder;  /* owned; NULL until the first spill */
+    tmp_path *reg; /* the folder's node */
+    cs_spill_file *files;
+    char *error;   /* owned; the first error */
+    int failed;    /* error set: no more spills */
+    uint64_t spills, runs, keys, bytes_raw, bytes_disk, bytes_read, n_files;
+};
+
+cs_spill *cs_spill_new(const char *parent)
+{
+    cs_spill *s = cs_xcalloc(1, sizeof *s);
+    if (parent)
+        s->parent = cs_xstrdup(parent);
+    return s;
+}
+
+void cs_spill_free(cs_spill *s)
+{
+    if (!s)
+        return;
+    size_t n = 0;
+    for (cs_spill_file *f = s->files; f; f = f->next)
+        n++;
+    tmp_path **mine = cs_xmalloc((n + 1) * sizeof *mine);
+    n = 0;
+    for (cs_spill_file *f = s->files; f; f = f->next) {
+        if (f->fd >= 0) {
+            close(f->fd);
+            unlink(f->path);
+            mine[n++] = f->reg;
+        }
+    }
+    if (s->folder) {
+        rmdir(s->folder);
+        mine[n++] = s->reg;
+    }
+    path_drop(mine, n);
+    path_free(mine, n);
+    free(mine);
+    cs_spill_file *f = s->files;
+    while (f) {
+        cs_spill_file *next = f->next;
+        free(f->path);
+        ZSTD_freeCCtx(f->cctx);
+        cs_buf_free(&f->out);
+        free(f);
+        f = next;
+    }
+    free(s->parent);
+    free(s->folder);
+    free(s->error);
+    free(s);
+}
+
+cs_spill_file *cs_spill_file_new(cs_spill *s, const char *name)
+{
+    cs_spill_file *f = cs_xcalloc(1, sizeof *f);
+    f->sp = s;
+    f->fd = -1;
+    snprintf(f->name, sizeof f->name, "%s", name);
+#pragma omp critical(cs_spill)
+    {
+        f->next = s->files;
+        s->files = f;
+    }
+    return f;
+}
+
+/* Keeps the first error; called inside critical(cs_spill). */
+static void set_error(cs_spill *s, const char *what, int e)
+{
+    if (s->failed)
+        return;
+    char msg[4608];
+    snprintf(msg, sizeof msg, "%s: %s (--tmp DIR names another place for temporary files)",
+             what, strerror(e));
+    s->error = cs_xstrdup(msg);
+    __atomic_store_n(&s->failed, 1, __ATOMIC_RELEASE);
+}
+
+/* The folder, made on the first call; NULL after an error. Inside
+ * critical(cs_spill). */
+static const char *folder(cs_spill *s)
+{
+    if (s->folder || s->failed)
+        return s->folder;
+    const char *parent = s->parent;
+    if (!parent || !*parent)
+        parent = getenv("TMPDIR");
+    if (!parent || !*parent)
+        parent = "/tmp";
+    size_t n = strlen(parent) + sizeof "/corpusstat-XXXXXX";
+    char *path = cs_xmalloc(n);
+    snprintf(path, n, "%s/corpusstat-XXXXXX", parent);
+    if (!mkdtemp(path)) {
+        char what[4200];
+        snprintf(what, sizeof what, "cannot make a temporary folder in %s", parent);
+        set_error(s, what, errno);
+        free(path);
+        return NULL;
+    }
+    s->reg = path_push(path, 1);
+    s->folder = path;
+    return path;
+}
+
+/* Opens f's file (first spill). 0 or -1 (error kept). */
+static int open_file(cs_spill_file *f)
+{
+    int ok = 0;
+#pragma omp critical(cs_spill)
+    {
+        const char *dir = folder(f->sp);
+        if (dir) {
+            size_t n = strlen(dir) + strlen(f->name) + 6;
+            f->path = cs_xmalloc(n);
+            snprintf(f->path, n, "%s/%s.zst", dir, f->name);
+            /* On the signal list before it exists: unlink of a missing
+             * file is harmless, a file left behind is not. */
+            f->reg = path_push(f->path, 0);
+            f->fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            if (f->fd < 0) {
+                const int e = errno;
+                char what[4200];
+                snprintf(what, sizeof what, "cannot make the temporary file %s", f->path);
+                set_error(f->sp, what, e);
+                path_drop(&f->reg, 1);
+                path_free(&f->reg, 1);
+                f->reg = NULL;
+            } else {
+                f->sp->n_files++;
+                ok = 1;
+            }
+        }
+    }
+    return ok ? 0 : -1;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n, uint64_t at)
+{
+    while (n) {
+        ssize_t k = pwrite(fd, p, n, (off_t)at);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        if (k == 0)
+            return ENOSPC;
+        p += k;
+        n -= (size_t)k;
+        at += (uint64_t)k;
+    }
+    return 0;
+}
+
+int cs_spill_pack(cs_spill_file *f, cs_pack *r, int first)
+{
+    cs_spill *s = f->sp;
+    assert(r->bytes && !r->disk);
+    if (__atomic_load_n(&s->failed, __ATOMIC_ACQUIRE))
+        return -1;
+    if (f->fd < 0 && open_file(f) != 0)
+        return -1;
+    if (!f->cctx) {
+        f->cctx = ZSTD_createCCtx();
+        if (!f->cctx) {
+            fprintf(stderr, "corpusstat: out of memory (a zstd context)\n");
+            abort();
+        }
+        ZSTD_CCtx_setParameter(f->cctx, ZSTD_c_compressionLevel, SPILL_LEVEL);
+        ZSTD_CCtx_setParameter(f->cctx, ZSTD_c_checksumFlag, 1);
+    }
+    uint64_t *disk = cs_xmalloc((CS_N_PARTS + 1) * sizeof *disk);
+    uint64_t at = f->size;
+    int e = 0;
+    for (unsigned p = 0; p < CS_N_PARTS && !e; p++) {
+        disk[p] = at;
+        const size_t raw = r->off[p + 1] - r->off[p];
+        if (!raw)
+            continue;
+        const size_t bound = ZSTD_compressBound(raw);
+        if (f->out.cap < bound) {
+            f->out.len = 0;
+            cs_buf_reserve(&f->out, bound);
+        }
+        const size_t k = ZSTD_compress2(f->cctx, f->out.data, f->out.cap, r->bytes + r->off[p], raw);
+        if (ZSTD_isError(k)) { /* cannot happen with a bound-sized buffer */
+            fprintf(stderr, "corpusstat: zstd: %s\n", ZSTD_getErrorName(k));
+            abort();
+        }
+        e = write_all(f->fd, f->out.data, k, at);
+        at += k;
+    }
+    disk[CS_N_PARTS] = at;
+    if (e) {
+        /* What was written past f->size is not counted; the next spill
+         * (none: s has failed) would have written over it. */
+        free(disk);
+#pragma omp critical(cs_spill)
+        {
+            char what[4200];
+            snprintf(what, sizeof what, "cannot write to the temporary folder %s", s->folder);
+            set_error(s, what, e);
+        }
+        return -1;
+    }
+    const uint64_t raw = r->off[CS_N_PARTS];
+    uint64_t keys = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        keys += r->n[p];
+    __atomic_add_fetch(&s->keys, keys, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s->spills, first != 0, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s->runs, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s->bytes_raw, raw, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s->bytes_disk, at - f->size, __ATOMIC_RELAXED);
+    f->size = at;
+    free(r->bytes);
+    r->bytes = NULL;
+    r->disk = disk;
+    r->file = f;
+    return 0;
+}
+
+/* Keeps a read error (the first error of s wins). */
+static const uint8_t *read_failed(const cs_spill_file *f, const char *why)
+{
+#pragma omp critical(cs_spill)
+    if (!f->sp->failed) {
+        char msg[4608];
+        snprintf(msg, sizeof msg, "cannot read back the temporary file %s: %s", f->path, why);
+        f->sp->error = cs_xstrdup(msg);
+        __atomic_store_n(&f->sp->failed, 1, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+const uint8_t *cs_pack_part(const cs_pack *r, unsigned p, cs_buf *buf)
+{
+    assert(p < CS_N_PARTS);
+    if (r->bytes)
+        return r->bytes + r->off[p];
+    const size_t raw = r->off[p + 1] - r->off[p];
+    assert(raw); /* callers skip empty partitions */
+    const uint64_t at = r->disk[p];
+    const size_t packed = (size_t)(r->disk[p + 1] - at);
+    buf->len = 0;
+    cs_buf_reserve(buf, raw + packed);
+    uint8_t *z = buf->data + raw;
+    for (size_t got = 0; got < packed;) {
+        ssize_t k = pread(r->file->fd, z + got, packed - got, (off_t)(at + got));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return read_failed(r->file, k < 0 ? strerror(errno) : "it is shorter than written");
+        got += (size_t)k;
+    }
+    __atomic_add_fetch(&r->file->sp->bytes_read, packed, __ATOMIC_RELAXED);
+    const size_t k = ZSTD_decompress(buf->data, raw, z, packed);
+    if (ZSTD_isError(k))
+        return read_failed(r->file, ZSTD_getErrorName(k));
+    if (k != raw)
+        return read_failed(r->file, "a frame of the wrong size");
+    return buf->data;
+}
+
+void cs_pack_free(cs_pack *r)
+{
+    free(r->bytes);
+    free(r->disk);
+    r->bytes = NULL;
+    r->disk = NULL;
+    r->file = NULL;
+}
+
+const char *cs_spill_error(cs_spill *s)
+{
+    return s && __atomic_load_n(&s->failed, __ATOMIC_ACQUIRE) ? s->error : NULL;
+}
+
+uint64_t cs_default_memory(void)
+{
+    const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    uint64_t ram = pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : (uint64_t)8 << 30;
+    /* A container's limit (cgroup v2) is the machine it sees. */
+    FILE *f = fopen("/sys/fs/cgroup/memory.max", "r");
+    if (f) {
+        unsigned long long lim;
+        if (fscanf(f, "%llu", &lim) == 1 && lim > 0 && lim < ram)
+            ram = lim;
+        fclose(f);
+    }
+    return ram / 2;
+}
+
+cs_spill_stats cs_spill_get_stats(cs_spill *s)
+{
+    cs_spill_stats st = {s->folder,     s->spills,    s->runs,       s->keys,
+                         s->bytes_raw,  s->bytes_disk, s->bytes_read, s->n_files};
+    return st;
+}

@@ -1,0 +1,266 @@
+"""--memory and --tmp (issue 5): runs spilled to disk leave the tables byte for byte as
+an unbounded run makes them, at budgets that force 1, 10 and 100+ spills and at any
+thread count; the temporary folder is removed after the run, after an error and on
+SIGINT/SIGTERM; a temporary disk that fills up is a clear error naming the folder, with
+no table written and the previous tables left as they were."""
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from csutil import ENGINE, ROOT, count, run, summary, tables, tmpdir  # noqa: E402
+
+GEN = os.path.join(os.path.dirname(os.path.abspath(ENGINE)), "corpusgen")
+
+
+def _corpus(d, size="1M", shards=3, seed=3):
+    out = os.path.join(d, "corpus")
+    subprocess.run([GEN, "-q", "-s", str(seed), "-S", size, "-n", str(shards), "-f", "text",
+                    "-o", out], check=True)
+    text = os.path.join(out, "text")
+    return sorted(os.path.join(text, f) for f in os.listdir(text))
+
+
+def _bounded(files, out, tmp, memory, *opts):
+    os.makedirs(tmp, exist_ok=True)
+    count(files, out, "--memory", memory, "--tmp", tmp, *opts)
+    assert os.listdir(tmp) == [], f"left in --tmp: {os.listdir(tmp)}"
+    sp = summary(out)["spill"]
+    if sp["spills"]:
+        assert sp["folder"].startswith(tmp + "/corpusstat-"), sp
+        assert sp["runs"] >= sp["spills"] and sp["keys"] >= sp["runs"], sp
+        assert sp["bytes_raw"] >= sp["keys"] and sp["bytes_disk"] > 0, sp
+    return sp
+
+
+def test_same_tables_at_budgets_forcing_1_10_100_spills():
+    # The budgets were chosen on this seeded corpus: at -T 1 the spills are the same
+    # every run; at -T 2 they depend on which thread counts which chunk.
+    want_t1 = {"5M": (1, 9), "1M": (10, 99), "64K": (100, 10 ** 9)}
+    with tmpdir() as d:
+        files = _corpus(d)
+        opts = ["--doc-sep", "blank", "--ngrams", "1-3", "--cooc", "window"]
+        count(files, os.path.join(d, "free"), "-T", "1", *opts)
+        want = tables(os.path.join(d, "free"))
+        assert summary(os.path.join(d, "free"))["spill"]["spills"] == 0
+        for threads in ("1", "2"):
+            for memory, (lo, hi) in want_t1.items():
+                out = os.path.join(d, f"m{memory}-T{threads}")
+                sp = _bounded(files, out, os.path.join(d, "tmp"), memory, "-T", threads, *opts)
+                assert tables(out) == want, (memory, threads)
+                if threads == "1":
+                    assert lo <= sp["spills"] <= hi, (memory, sp)
+                else:
+                    assert sp["spills"] >= 1, (memory, sp)
+
+
+def test_spills_in_huge_documents_and_every_table_kind():
+    # --doc-sep file: each shard is one document, cut into many runs of each kind and
+    # spilled in between: doc_count must still count each document once. Then --top (a second
+    # merge reads the spilled runs again), harmonic weights, and doc-scope pairs
+    # (counted in a second pass, which spills too).
+    with tmpdir() as d:
+        files = _corpus(d, size="512K", shards=3, seed=5)
+        cases = [  # options, spills at least
+            (["--doc-sep", "file", "--ngrams", "1-4", "--cooc", "window"], 10),
+            (["--doc-sep", "blank", "--ngrams", "1-3", "--top", "300", "--cooc", "none"], 10),
+            (["--doc-sep", "line", "--ngrams", "2", "--min-count", "2", "--cooc", "window",
+              "--window", "9", "--weight", "harmonic"], 10),
+            (["--doc-sep", "blank", "--ngrams", "1", "--cooc", "doc", "--cooc-vocab", "1000"], 2),
+        ]
+        for i, (opts, least) in enumerate(cases):
+            free = os.path.join(d, f"free{i}")
+            count(files, free, "-T", "2", *opts)
+            for threads in ("1", "2"):
+                out = os.path.join(d, f"b{i}-{threads}")
+                sp = _bounded(files, out, os.path.join(d, "tmp"), "64K", "-T", threads, *opts)
+                assert sp["spills"] >= least, (opts, sp)
+                assert tables(out) == tables(free), (opts, threads)
+                s, f = summary(out), summary(free)
+                for k in ("documents", "tokens", "types", "ngram_types"):
+                    assert s[k] == f[k], (opts, k)
+
+
+def _limit_file_size(limit):
+    def preexec():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+    return preexec
+
+
+def test_full_temporary_disk_is_a_clear_error():
+    # A file size limit stands in for a full disk (EFBIG where a disk gives ENOSPC):
+    # the spill fails, the run stops with the folder's name, exit 1, no table.
+    with tmpdir() as d:
+        files = _corpus(d, size="512K", shards=2, seed=7)
+        out, tmp = os.path.join(d, "out"), os.path.join(d, "tmp")
+        os.makedirs(tmp)
+        count(files, out, "--ngrams", "1-2")  # the previous tables
+        before = tables(out)
+        p = subprocess.run([ENGINE, "count", "-q", "-o", out, "--memory", "64K", "--tmp", tmp,
+                            "--ngrams", "1-3", *files], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, preexec_fn=_limit_file_size(40 << 10))
+        err = p.stderr.decode()
+        assert p.returncode == 1, (p.returncode, err)
+        assert "cannot write to the temporary folder " + tmp + "/corpusstat-" in err, err
+        assert "File too large" in err and "--tmp" in err, err
+        assert os.listdir(tmp) == []
+        assert tables(out) == before
+        assert sorted(os.listdir(d)) == ["corpus", "out", "tmp"], os.listdir(d)
+
+
+def test_full_disk_in_the_second_pass_of_doc_pairs():
+    # --cooc doc --cooc-vocab reads the inputs twice; a spill that fails in the second
+    # reading stops it: the message names the folder, not an input "changed".
+    with tmpdir() as d:
+        files = _corpus(d, size="1M", shards=2, seed=10)
+        out, tmp = os.path.join(d, "out"), os.path.join(d, "tmp")
+        os.makedirs(tmp)
+        for threads in ("1", "2"):
+            p = subprocess.run([ENGINE, "count", "-q", "-T", threads, "-o", out, "--memory", "64K",
+                                "--tmp", tmp, "--ngrams", "1", "--cooc", "doc", "--cooc-vocab",
+                                "20000", *files], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=_limit_file_size(1 << 20))
+            err = p.stderr.decode()
+            assert p.returncode == 1, (threads, p.returncode, err)
+            assert "cannot write to the temporary folder " + tmp in err, (threads, err)
+            assert "changed" not in err, (threads, err)
+            assert os.listdir(tmp) == [] and not os.path.exists(out)
+
+
+def test_tmp_inside_the_output_folder():
+    # The spill files go before the output folder is replaced, so none is left in the
+    # old one (which the commit moves aside and removes).
+    with tmpdir() as d:
+        files = _corpus(d, size="256K", shards=2, seed=11)
+        out = os.path.join(d, "out")
+        count(files, out, "--ngrams", "1-3")
+        want = tables(out)
+        count(files, out, "--memory", "64K", "--tmp", out, "--ngrams", "1-3")
+        sp = summary(out)["spill"]
+        assert sp["spills"] >= 1 and sp["folder"].startswith(out + "/corpusstat-"), sp
+        assert tables(out) == want
+        assert sorted(os.listdir(d)) == ["corpus", "out"], os.listdir(d)
+        assert sorted(os.listdir(out)) == ["cooc.csv", "ngrams.csv", "summary.json",
+                                           "terms.csv"], os.listdir(out)
+
+
+def _failpread(d):
+    """The LD_PRELOAD shim of tests/faults/failpread.c, built into d."""
+    src = os.path.join(ROOT, "tests", "faults", "failpread.c")
+    so = os.path.join(d, "failpread.so")
+    subprocess.run([os.environ.get("CC", "cc"), "-shared", "-fPIC", "-O1", "-o", so, src, "-ldl"],
+                   check=True)
+    return so
+
+
+def _run_shim(so, args, **env):
+    e = dict(os.environ, LD_PRELOAD=so, **env)
+    # an ASan build wants its runtime first; the shim only wraps pread
+    e["ASAN_OPTIONS"] = e.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
+    return subprocess.run([ENGINE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
+
+
+def test_run_that_cannot_be_read_back_writes_no_table():
+    # A spilled run whose read fails (EIO from the shim) in the merge, or in the second
+    # merge of --top: exit 1, the file named, no table, the folder removed.
+    with tmpdir() as d:
+        so = _failpread(d)
+        files = _corpus(d, size="512K", shards=2, seed=12)
+        out, tmp = os.path.join(d, "out"), os.path.join(d, "tmp")
+        os.makedirs(tmp)
+        count(files, out, "--ngrams", "1")
+        before = tables(out)
+        # --ngrams 2 alone, and a top no table fills with grams counted twice or more:
+        # the second merge reads every run again, as many times as the first
+        base = ["count", "-q", "-T", "1", "-o", out, "--memory", "64K", "--tmp", tmp,
+                "--ngrams", "2", "--cooc", "none", "--top", "100000000", *files]
+        p = _run_shim(so, base, FAIL_PREAD_LOG="1")
+        assert p.returncode == 0, p.stderr
+        assert tables(out) != before
+        calls = int(p.stderr.decode().split("failpread: ")[1].split()[0])
+        assert calls >= 20 and calls % 2 == 0, calls
+        count(files, out, "--ngrams", "1")
+        for first_failing in (1, calls // 2 + 1):
+            p = _run_shim(so, base, FAIL_PREAD_FROM=str(first_failing))
+            err = p.stderr.decode()
+            assert p.returncode == 1, (first_failing, p.returncode, err)
+            assert "cannot read back the temporary file " + tmp + "/corpusstat-" in err, err
+            assert "Input/output error" in err, err
+            assert os.listdir(tmp) == [] and tables(out) == before
+
+
+def test_missing_tmp_folder_is_named():
+    with tmpdir() as d:
+        files = _corpus(d, size="256K", shards=1, seed=8)
+        missing = os.path.join(d, "no", "such")
+        err = count(files, os.path.join(d, "out"), "--memory", "64K", "--tmp", missing,
+                    "--ngrams", "1-3", rc=1)
+        assert "cannot make a temporary folder in " + missing in err, err
+        assert not os.path.exists(os.path.join(d, "out"))
+
+
+def test_signals_remove_spilled_runs():
+    with tmpdir() as d:
+        files = _corpus(d, size="4M", shards=4, seed=9)
+        out, tmp = os.path.join(d, "out"), os.path.join(d, "tmp")
+        os.makedirs(tmp)
+        count(files[:1], out, "--ngrams", "1")
+        before = tables(out)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            p = subprocess.Popen([ENGINE, "count", "-q", "-T", "2", "-o", out, "--memory", "64K",
+                                  "--tmp", tmp, "--ngrams", "1-4", "--cooc", "window", *files],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            spilled = False
+            deadline = time.time() + 60
+            while time.time() < deadline and p.poll() is None:
+                try:
+                    folders = os.listdir(tmp)
+                    spilled = bool(folders and os.listdir(os.path.join(tmp, folders[0])))
+                except FileNotFoundError:  # the run removed it between the two listings
+                    pass
+                if spilled:
+                    break
+                time.sleep(0.005)
+            assert spilled and p.poll() is None, \
+                "the run ended before it spilled or before the signal: make the corpus larger"
+            p.send_signal(sig)
+            p.wait(timeout=60)
+            assert p.returncode == -sig, (sig, p.returncode, p.stderr.read())
+            p.stderr.close()
+            assert os.listdir(tmp) == [], (sig, os.listdir(tmp))
+            assert tables(out) == before
+
+
+def test_memory_usage_errors():
+    with tmpdir() as d:
+        f = os.path.join(d, "a.txt")
+        with open(f, "w") as fh:
+            fh.write("a b c\n")
+        for bad in ("10K", "12Q", "M", "-1G", "99999999999999999999T", ""):
+            p = run(["count", "-q", "-o", os.path.join(d, "out"), "--memory", bad, f])
+            assert p.returncode == 2, (bad, p.returncode)
+            assert b"--memory" in p.stderr, p.stderr
+        p = run(["count", "-q", "-o", os.path.join(d, "out"), "--tmp", "", f])
+        assert p.returncode == 2 and b"--tmp" in p.stderr
+        # sizes in every unit are accepted; summary.json records the budget
+        for size, want in (("65536", 65536), ("64k", 65536), ("3M", 3 << 20), ("2G", 2 << 30),
+                           ("1T", 1 << 40)):
+            out = os.path.join(d, "out" + size)
+            count([f], out, "--memory", size)
+            assert summary(out)["options"]["memory_bytes"] == want
+        count([f], os.path.join(d, "dflt"))
+        s = summary(os.path.join(d, "dflt"))
+        assert s["options"]["memory_bytes"] >= 64 << 20 and s["options"]["tmp"] is None
+        assert s["spill"] == {"folder": None, "spills": 0, "runs": 0, "keys": 0, "files": 0,
+                              "bytes_raw": 0, "bytes_disk": 0, "bytes_read": 0,
+                              "merge_levels": 0}
+
+
+if __name__ == "__main__":
+    from csutil import run_standalone
+    sys.exit(run_standalone(globals()))
