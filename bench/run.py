@@ -5,7 +5,9 @@ Measures, on the same shards in one run, the floor (zstd decompression, reading 
 text), corpusstat at several n-gram orders and thread counts, corpusstat's co-occurrence
 tables (--cooc window --window 5 and 10, --cooc doc --cooc-vocab 5000, each with unigrams;
 window 5 against issue 4's target: at least 1/3 of the speed of --ngrams 1 alone at the
-same thread count in the same run), and the tools a user would otherwise reach for
+same thread count in the same run), 1-3 grams and window pairs under --memory a quarter of
+the text's size (issue 5: spilled runs, beside the same rows unbounded), and the tools a
+user would otherwise reach for
 (sort | uniq -c, collections.Counter, scikit-learn's CountVectorizer, NLTK's windowed
 BigramCollocationFinder); then corpusstat's throughput and peak RSS as the corpus grows 16x
 and as threads are added.
@@ -327,6 +329,8 @@ class Contender:
         self.floor_ref = None         # zstd floor at the same thread count
         self.uni_ref = None           # co-occurrence row: --ngrams 1 alone, same T and run
         self.target = None            # that ratio's target (window 5), or None
+        self.mem_ref = None           # --memory row: the same command without a budget
+        self.budget_mb = None         # --memory row: the budget, in MB
 
     @property
     def shown(self):
@@ -380,7 +384,7 @@ def plan(st, shards_dir, shards, plain, text_bytes, prefixes, peer_prefix):
     held = sorted(p for p in shards_dir.rglob("*") if p.is_file()
                   and not any(part.startswith(".") for part in p.relative_to(shards_dir).parts))
     cs_in = [shards_dir] if held == sorted(shards) else shards
-    floors, main, unpruned, cooc, peers, beside, scaling = [], [], [], [], [], [], []
+    floors, main, unpruned, cooc, budget, peers, beside, scaling = [], [], [], [], [], [], [], []
     size_desc = f"full {text_bytes / MIB:.3g} MiB"
 
     # 1. floor
@@ -441,6 +445,28 @@ def plan(st, shards_dir, shards, plain, text_bytes, prefixes, peer_prefix):
             c.uni_ref = uni_by_t.get(t)
             c.target = TARGET_COOC_RATIO if scope == COOC_WINDOWS[0] else None
             cooc.append(c)
+
+    # 2c. memory budget (issue 5): 1-3 grams, and window pairs, at the largest thread
+    # count with --memory a quarter of the text, so that the runs exceed it and spill;
+    # beside the same rows without a budget (their MB/s is the ratio's reference).
+    budget_mib = max(1, int(text_bytes / MIB / 4))
+    (WORK / "tmp").mkdir(parents=True, exist_ok=True)
+    unbounded = {c.id: c for c in main + cooc}
+    for ng, scope, ref_id in (("1-3", None, f"cs-T{st.tmax}-1-3-top"),
+                              ("1", COOC_WINDOWS[0], f"cs-T{st.tmax}-1-w{COOC_WINDOWS[0]}-top")):
+        cid = f"cs-T{st.tmax}-{ng}{'-w' + str(scope) if scope else ''}-top-mem{budget_mib}M"
+        argv = cs_argv(st, st.tmax, ng, TOP, out / cid, cs_in,
+                       cooc_args(scope) if scope else ("--cooc", "none"))
+        argv[2:2] = ["--memory", f"{budget_mib}M", "--tmp", rel(WORK / "tmp")]
+        c = Contender(
+            cid, "corpusstat under --memory",
+            f"corpusstat --ngrams {ng} --top {TOP}"
+            + (f" {cooc_what(scope)}" if scope else "") + f" --memory {budget_mib}M",
+            argv, text_bytes, size_desc + " zst", threads=st.tmax,
+            summary=out / cid / "summary.json")
+        c.mem_ref = unbounded.get(ref_id)
+        c.budget_mb = budget_mib * MIB / MB
+        budget.append(c)
 
     # 3. peers, and corpusstat beside them on the same prefix
     ptext, pbytes = peer_prefix
@@ -521,7 +547,7 @@ def plan(st, shards_dir, shards, plain, text_bytes, prefixes, peer_prefix):
                 cs_argv(st, t, "1-2", TOP, out / cid, cs_in), text_bytes,
                 size_desc + " zst", threads=t, summary=out / cid / "summary.json"))
 
-    contenders = floors + main + unpruned + cooc + peers + beside + scaling
+    contenders = floors + main + unpruned + cooc + budget + peers + beside + scaling
     floor_by_t = {c.threads: c for c in floors if c.id.startswith("floor-zstd")}
     for c in contenders:  # only the rows reading the zstd shards, as the floor does
         if c.group in ("corpusstat", "corpusstat co-occurrence", "scaling") \
@@ -659,6 +685,23 @@ def fmt(x, digits=1):
 
 def ratio_text(c, st):
     """What the ratio column says for c (and the numbers for the CSV)."""
+    if c.mem_ref is not None:
+        # --memory row: MB/s against the same command unbounded, what went to disk, and
+        # the peak RSS against the budget
+        s = c.median_summary() or {}
+        sp = s.get("spill") or {}
+        if not (c.mb_s and c.mem_ref.mb_s):
+            return "", {}
+        nums = {"vs_unbounded": c.mb_s / c.mem_ref.mb_s,
+                "spills": sp.get("spills"), "spill_disk_MB": (sp.get("bytes_disk") or 0) / MB,
+                "spill_raw_MB": (sp.get("bytes_raw") or 0) / MB,
+                "rss_vs_budget": (c.peak_rss_mb or 0) / c.budget_mb}
+        text = (f"{nums['vs_unbounded']:.2f}x the MB/s unbounded; {sp.get('spills', 0)} spills, "
+                f"{nums['spill_disk_MB']:,.0f} MB on disk ({nums['spill_raw_MB']:,.0f} MB "
+                f"packed); peak RSS {nums['rss_vs_budget']:.1f}x the budget")
+        if c.mem_ref.peak_rss_mb:
+            text += f" ({c.peak_rss_mb / c.mem_ref.peak_rss_mb:.2f}x unbounded)"
+        return text, nums
     if c.uni_ref is not None:
         # co-occurrence row: its MB/s over --ngrams 1 alone at the same T, same run
         if not (c.mb_s and c.uni_ref.mb_s):
@@ -754,6 +797,12 @@ NOTES = [
     "corpusstat rows: ratio = its MB/s as a share of the zstd floor's at the same number "
     "of processes (100% would be as fast as decompressing alone). `min-max s` is the spread "
     "of the runs: on a shared VM it can be wide, so read medians with it.",
+    "--memory rows (issue 5): the same command as the unbounded row of the same id without "
+    "`-mem...`, with --memory a quarter of the text's size and --tmp under bench/work; "
+    "ratio = MB/s over that row's, the spills and the disk they took (zstd; `packed`: the "
+    "runs' own varint bytes), and the peak RSS over the budget. This version bounds the "
+    "n-gram and pair runs that counting holds, not yet the term tables, the merge or the "
+    "rows: the peak RSS can be above the budget.",
     "peer rows: ratio = corpusstat's MB/s on the same prefix (rows `cs-T*-all-*`, "
     "unpruned, same n-gram orders: unigrams for sort and Counter-1, 1-2 for Counter-2 and "
     "sklearn) over the peer's; >1 means corpusstat is faster.",
