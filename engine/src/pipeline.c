@@ -4,7 +4,11 @@
  *
  * DESIGN
  * Counting: one task per input. A mapped plain input is cut at document
- * boundaries into views of ~chunk_size bytes, one task each, no copy. Any
+ * boundaries into views of ~chunk_size bytes, one task each, no copy; a
+ * view's pages are given back to the kernel as it is read (cs_map_release;
+ * a view holding a whole file is fed in pieces for it), so a large file
+ * does not stay in the process's memory whole, and nor does a mapped zstd
+ * shard (reader.c). Any
  * other input (zstd, pipes) is decompressed sequentially by its input task
  * into a buffer; each time the buffer holds whole documents they become a
  * chunk task, the buffer going with the task and a fresh one from the pool
@@ -154,6 +158,7 @@ typedef struct chunk {
     uint64_t offset;     /* decoded byte offset of data[0] */
     uint64_t progress;   /* input bytes this chunk stands for (mapped inputs) */
     int64_t sign;
+    int view;            /* data is part of a file mapping, read once: given back as read */
 } chunk;
 
 /* ------------------------------------------------------------------ */
@@ -306,6 +311,24 @@ static void count_jsonl(run *r, worker *w, const chunk *c)
     }
 }
 
+/* A mapped file's pages count in the process's memory once read: a view
+ * (a whole file, under --doc-sep file) is fed in pieces of this much, each
+ * given back once fed. */
+#define VIEW_PIECE ((size_t)4 << 20)
+
+static void feed(cs_tok *t, const chunk *c)
+{
+    if (!c->view) {
+        cs_tok_feed(t, c->data, c->len);
+        return;
+    }
+    for (size_t off = 0; off < c->len; off += VIEW_PIECE) {
+        const size_t k = c->len - off < VIEW_PIECE ? c->len - off : VIEW_PIECE;
+        cs_tok_feed(t, c->data + off, k);
+        cs_map_release(c->data + off, k);
+    }
+}
+
 static void count_chunk(run *r, const chunk *c)
 {
     worker *w = me(r);
@@ -317,16 +340,18 @@ static void count_chunk(run *r, const chunk *c)
             t = w->tok_ext;
             cs_tok_reset(t);
             count_jsonl(r, w, c);
+            if (c->view)
+                cs_map_release(c->data, c->len);
         } else if (r->opt->doc_sep == CS_DOCSEP_FILE) {
             t = w->tok_ext;
             cs_tok_reset(t);
             cs_tok_doc_begin(t);
-            cs_tok_feed(t, c->data, c->len);
+            feed(t, c);
             cs_tok_doc_end(t);
         } else {
             t = w->tok_lines;
             cs_tok_reset(t);
-            cs_tok_feed(t, c->data, c->len);
+            feed(t, c);
             cs_tok_finish(t);
         }
         take_stats(r, w, t, c->input, c->sign);
@@ -377,7 +402,7 @@ static void input_mapped(run *r, size_t idx, const uint8_t *p, size_t n)
     if (in->format == CS_FORMAT_JSONL && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         off = 3; /* a BOM opens the file, not the first record */
     if (mode == CS_CUT_NONE) {
-        dispatch(r, (chunk){idx, p, n, NULL, 1, 0, n, 1});
+        dispatch(r, (chunk){idx, p, n, NULL, 1, 0, n, 1, 1});
         return;
     }
     progress_add(r, off);
@@ -393,7 +418,7 @@ static void input_mapped(run *r, size_t idx, const uint8_t *p, size_t n)
                 break;
             c = len;
         }
-        chunk ch = {idx, p + off, c, NULL, line, off, c, 1};
+        chunk ch = {idx, p + off, c, NULL, line, off, c, 1, 1};
         if (mode == CS_CUT_JSONL)
             line += count_lines(p + off, c);
         dispatch(r, ch);
@@ -527,7 +552,7 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
         if (!ss.open && start < len) {
             size_t c = cs_cut(b->data + start, len - start, mode, at_end);
             if (c) {
-                chunk ch = {idx, b->data + start, c, NULL, line, base + start, 0, sign};
+                chunk ch = {idx, b->data + start, c, NULL, line, base + start, 0, sign, 0};
                 if (mode == CS_CUT_JSONL)
                     line += count_lines(b->data + start, c);
                 size_t tail = len - start - c;
@@ -549,7 +574,7 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
         }
         if (at_end && mode == CS_CUT_NONE && !emitted && !ss.open) {
             /* an empty file is still one document */
-            chunk ch = {idx, b->data, 0, NULL, 1, base, 0, sign};
+            chunk ch = {idx, b->data, 0, NULL, 1, base, 0, sign, 0};
             count_chunk(r, &ch);
         }
         if (start == 0 && len == b->cap) {

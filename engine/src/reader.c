@@ -252,6 +252,7 @@ struct cs_source {
     uint8_t *in;        /* pipe input buffer (owned) */
     ZSTD_inBuffer zin;
     uint64_t base;      /* input offset of zin.src[0] */
+    size_t released;    /* a mapped zstd input: map[0..released) given back */
     int eof;            /* no more raw input */
     int mid_frame;      /* a zstd frame is open */
     ZSTD_DCtx *dctx;
@@ -350,6 +351,18 @@ void cs_source_close(cs_source *s)
     free(s->in);
     ZSTD_freeDCtx(s->dctx);
     free(s);
+}
+
+/* A mapped zstd input gives back what it has decoded past in steps of
+ * this much (a syscall per step). */
+#define RELEASE_STEP ((size_t)4 << 20)
+
+void cs_map_release(const uint8_t *p, size_t n)
+{
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    const uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + n) & ~(page - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
 int cs_source_view(const cs_source *s, const uint8_t **p, size_t *n)
@@ -461,6 +474,10 @@ int cs_source_read(cs_source *s, uint8_t *dst, size_t cap, size_t *got, const ch
          * the next: an error there must not hide what came before it. */
         if (z == 0 && out.pos > 0)
             break;
+    }
+    if (s->map && s->zin.pos - s->released >= RELEASE_STEP) {
+        cs_map_release(s->map + s->released, s->zin.pos - s->released);
+        s->released = s->zin.pos;
     }
     *got = out.pos;
     return 0;

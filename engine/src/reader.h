@@ -65,6 +65,12 @@ int cs_source_view(const cs_source *s, const uint8_t **p, size_t *n);
 int cs_source_read(cs_source *s, uint8_t *dst, size_t cap, size_t *got, const char **why,
                    uint64_t *offset);
 
+/* Drops the whole pages of p[0..n), part of a file mapping, from the
+ * process (the page cache keeps them): what a mapping has been read of
+ * should not count in the process's memory for the rest of the input. The
+ * range must not be read again through this mapping. */
+void cs_map_release(const uint8_t *p, size_t n);
+
 /* 1 when the input is a mapped regular file: it can be read again. */
 int cs_source_is_mapped(const cs_source *s);
 

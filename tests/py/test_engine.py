@@ -335,3 +335,35 @@ def test_cooc_doc_reads_regular_files_twice_only():
             f.write("a\nc\n")
         count(["-"], out, "--cooc", "doc", "--cooc-terms", terms, input=b"a b c\nc a\n")
         assert tables(out)["cooc.csv"].split(b"\n")[1].startswith(b"a,c,1,")
+
+
+def test_mapped_file_fed_in_pieces_and_given_back():
+    """A mapped plain file is fed to the tokenizer in 4 MiB pieces, each given back
+    to the kernel once read (--doc-sep file: one document, the whole file). A piece
+    boundary inside a two-byte letter, inside a joined term and in a run of spaces
+    changes nothing: the tables equal those of the same bytes through stdin (read in
+    buffers, never mapped). (What it saves: a 1 GiB plain file counted at -T 2 peaked
+    at 1.74 GB before, 0.89 GB after; too slow a file for a test.)"""
+    piece = 4 << 20
+    with tmpdir() as d:
+        head = gen_text(seed=5, n_words=2000).encode()
+        data = bytearray(head)
+        # (bytes, how many of them go before the boundary)
+        for k, (seq, before) in enumerate([(b"\xc3\xa9\xc3\xa9 caf\xc3\xa9 ", 3),
+                                           (b" ex-governor's U.S 3.5 ", 4),
+                                           (b"word" + b" " * 8 + b"word ", 8)], start=1):
+            pad = k * piece - before - len(data)
+            data += (b"lorem ipsum dolor " * (pad // 18 + 1))[:pad - 1] + b" "
+            assert len(data) + before == k * piece
+            data += seq
+        data += (b"abc d\xc3\xa9f " * (1 << 20))[: 6 << 20].rsplit(b" ", 1)[0] + b" " + head
+        data = bytes(data)
+        path = os.path.join(d, "big.txt")
+        with open(path, "wb") as f:
+            f.write(data)
+        for mode in ("file", "blank"):
+            opts = ["-T", "2", "--doc-sep", mode, "--ngrams", "1-3", "--cooc", "window"]
+            a, b = os.path.join(d, "a" + mode), os.path.join(d, "b" + mode)
+            count([path], a, *opts)
+            count(["-"], b, *opts, input=data)
+            assert tables(a) == tables(b), mode
