@@ -135,9 +135,14 @@ void cs_counter_set_budget(cs_counter *c, size_t buffers, size_t runs, int pairs
     c->budget_kinds = orders + (c->pairs || pairs_later);
     c->spill = sp;
     c->thread = thread;
+    /* Never more than without a budget: larger buffers would change the
+     * measured trade-off of run size against merge work (bench/NOTES.md, 24). */
+    size_t gram_buffers = c->pairs ? buffers / 2 : buffers;
+    if (gram_buffers > GRAM_BUFFER_BYTES)
+        gram_buffers = GRAM_BUFFER_BYTES;
     char name[64];
     for (int n = c->gram_min; n <= c->gram_max; n++) {
-        cs_grams_set_buffer(c->grams[n], (c->pairs ? buffers / 2 : buffers) / (size_t)orders);
+        cs_grams_set_buffer(c->grams[n], gram_buffers / (size_t)orders);
         snprintf(name, sizeof name, "t%d-grams%d", thread, n);
         cs_grams_set_spill(c->grams[n], cs_spill_file_new(sp, name),
                            runs / (size_t)c->budget_kinds);

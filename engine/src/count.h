@@ -62,7 +62,8 @@ typedef struct cs_counter {
 
 /* A memory budget for c's n-grams and pairs (after cs_counter_set_window or
  * _set_vocab, before counting): their buffers take at most `buffers` bytes
- * together, and the runs they hold at most `runs`, shared evenly by the
+ * together (and no more than without a budget: 128 MiB for all orders, the
+ * pairs' default), and the runs they hold at most `runs`, shared evenly by the
  * orders and the pairs (also when pairs_later: pairs that a second pass
  * will count, with cs_counter_set_vocab(.., 1), which gives them their
  * part); past that a kind's runs are written to its file in sp
