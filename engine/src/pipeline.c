@@ -5,10 +5,13 @@
  * DESIGN
  * Counting: one task per input. A mapped plain input is cut at document
  * boundaries into views of ~chunk_size bytes, one task each, no copy; a
- * view's pages are given back to the kernel as it is read (cs_map_release;
- * a view holding a whole file is fed in pieces for it), so a large file
- * does not stay in the process's memory whole, and nor does a mapped zstd
- * shard (reader.c). Any
+ * view's pages are given back to the kernel as it is read (cs_map_release:
+ * a plain view over 4 MiB, such as a whole file under --doc-sep file, is
+ * fed in pieces for it; a JSONL view once counted), so a large file does
+ * not stay in the process's memory whole, and nor does a mapped zstd shard
+ * (reader.c). Left resident: a page that straddles two views or pieces,
+ * and the JSONL views that the input task has scanned ahead for line
+ * numbers while they wait for a thread. Any
  * other input (zstd, pipes) is decompressed sequentially by its input task
  * into a buffer; each time the buffer holds whole documents they become a
  * chunk task, the buffer going with the task and a fresh one from the pool
@@ -312,8 +315,8 @@ static void count_jsonl(run *r, worker *w, const chunk *c)
 }
 
 /* A mapped file's pages count in the process's memory once read: a view
- * (a whole file, under --doc-sep file) is fed in pieces of this much, each
- * given back once fed. */
+ * longer than this (a whole file under --doc-sep file, a long document) is
+ * fed in pieces of this much, each given back once fed. */
 #define VIEW_PIECE ((size_t)4 << 20)
 
 static void feed(cs_tok *t, const chunk *c)
@@ -402,7 +405,8 @@ static void input_mapped(run *r, size_t idx, const uint8_t *p, size_t n)
     if (in->format == CS_FORMAT_JSONL && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         off = 3; /* a BOM opens the file, not the first record */
     if (mode == CS_CUT_NONE) {
-        dispatch(r, (chunk){idx, p, n, NULL, 1, 0, n, 1, 1});
+        dispatch(r, (chunk){.input = idx, .data = p, .len = n, .first_line = 1, .progress = n,
+                            .sign = 1, .view = 1});
         return;
     }
     progress_add(r, off);
@@ -418,7 +422,8 @@ static void input_mapped(run *r, size_t idx, const uint8_t *p, size_t n)
                 break;
             c = len;
         }
-        chunk ch = {idx, p + off, c, NULL, line, off, c, 1, 1};
+        chunk ch = {.input = idx, .data = p + off, .len = c, .first_line = line, .offset = off,
+                    .progress = c, .sign = 1, .view = 1};
         if (mode == CS_CUT_JSONL)
             line += count_lines(p + off, c);
         dispatch(r, ch);
@@ -552,7 +557,8 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
         if (!ss.open && start < len) {
             size_t c = cs_cut(b->data + start, len - start, mode, at_end);
             if (c) {
-                chunk ch = {idx, b->data + start, c, NULL, line, base + start, 0, sign, 0};
+                chunk ch = {.input = idx, .data = b->data + start, .len = c, .first_line = line,
+                            .offset = base + start, .sign = sign};
                 if (mode == CS_CUT_JSONL)
                     line += count_lines(b->data + start, c);
                 size_t tail = len - start - c;
@@ -574,7 +580,8 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
         }
         if (at_end && mode == CS_CUT_NONE && !emitted && !ss.open) {
             /* an empty file is still one document */
-            chunk ch = {idx, b->data, 0, NULL, 1, base, 0, sign, 0};
+            chunk ch = {.input = idx, .data = b->data, .first_line = 1, .offset = base,
+                        .sign = sign};
             count_chunk(r, &ch);
         }
         if (start == 0 && len == b->cap) {

@@ -65,10 +65,12 @@ int cs_source_view(const cs_source *s, const uint8_t **p, size_t *n);
 int cs_source_read(cs_source *s, uint8_t *dst, size_t cap, size_t *got, const char **why,
                    uint64_t *offset);
 
-/* Drops the whole pages of p[0..n), part of a file mapping, from the
- * process (the page cache keeps them): what a mapping has been read of
- * should not count in the process's memory for the rest of the input. The
- * range must not be read again through this mapping. */
+/* Drops the whole pages of p[0..n) from the process (the page cache keeps
+ * them): what a mapping has been read of should not count in the process's
+ * memory for the rest of the input. p must lie in a read-only file mapping
+ * (cs_source_view's, or the one a zstd source reads): never in malloc'd or
+ * written memory, whose pages this would zero. Reading the range again
+ * faults it back in from the file. */
 void cs_map_release(const uint8_t *p, size_t n);
 
 /* 1 when the input is a mapped regular file: it can be read again. */
