@@ -22,12 +22,10 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <omp.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sched.h>
 #include <unistd.h>
 #include <zstd.h>
 
