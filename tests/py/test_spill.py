@@ -113,6 +113,28 @@ def test_full_temporary_disk_is_a_clear_error():
         assert sorted(os.listdir(d)) == ["corpus", "out", "tmp"], os.listdir(d)
 
 
+def test_really_full_temporary_disk():
+    # A 256 KiB tmpfs as --tmp: the spill meets ENOSPC itself. Needs root and mount
+    # rights (CI has both); elsewhere this test only says so and returns.
+    with tmpdir() as d:
+        small = os.path.join(d, "small")
+        os.makedirs(small)
+        m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", small],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if m.returncode != 0:
+            print("  (skipped: cannot mount a tmpfs here)")
+            return
+        try:
+            files = _corpus(d, size="1M", shards=2, seed=13)
+            out = os.path.join(d, "out")
+            err = count(files, out, "--memory", "64K", "--tmp", small, "--ngrams", "1-3", rc=1)
+            assert "cannot write to the temporary folder " + small + "/corpusstat-" in err, err
+            assert "No space left on device" in err, err
+            assert os.listdir(small) == [] and not os.path.exists(out)
+        finally:
+            subprocess.run(["umount", small], check=True)
+
+
 def test_full_disk_in_the_second_pass_of_doc_pairs():
     # --cooc doc --cooc-vocab reads the inputs twice; a spill that fails in the second
     # reading stops it: the message names the folder, not an input "changed".
