@@ -263,20 +263,7 @@ static void push_run(cs_grams *g, cs_gram_run r)
         g->runs = cs_xrealloc(g->runs, g->cap_runs * sizeof *g->runs);
     }
     g->runs[g->n_runs++] = r;
-    g->held += r.pk.off[CS_N_PARTS];
-    if (!g->spill || g->held <= g->spill_over)
-        return;
-    int first = 1;
-    for (size_t i = 0; i < g->n_runs; i++) {
-        cs_pack *k = &g->runs[i].pk;
-        if (!k->bytes)
-            continue;
-        const size_t bytes = k->off[CS_N_PARTS];
-        if (cs_spill_pack(g->spill, k, first) != 0)
-            break; /* kept in memory; the pipeline stops on the error */
-        g->held -= bytes;
-        first = 0;
-    }
+    cs_spill_when_over(g->spill, &g->runs[0].pk, g->n_runs, sizeof *g->runs, g->spill_over);
 }
 
 void cs_grams_set_spill(cs_grams *g, cs_spill_file *f, size_t over)

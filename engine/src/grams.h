@@ -63,7 +63,7 @@ typedef struct cs_grams {
     cs_gram_run *runs;           /* owned; oldest first */
     size_t n_runs, cap_runs;
     cs_spill_file *spill;        /* borrowed; NULL: runs stay in memory */
-    size_t held, spill_over;     /* bytes of the runs in memory; spilled past spill_over */
+    size_t spill_over;           /* runs in memory past these bytes are spilled */
 } cs_grams;
 
 /* Grams of `order` (2..CS_NGRAM_MAX) ids; parts must give the partition

@@ -325,21 +325,7 @@ static void push_run(cs_pairs *s, cs_pack r)
         merge_runs(s, s->n_runs - FAN_IN, r.level + 1);
         return; /* which pushed the merged run, and spilled what it had to */
     }
-    if (!s->spill)
-        return;
-    size_t held = 0;
-    for (size_t i = 0; i < s->n_runs; i++)
-        held += s->runs[i].bytes ? s->runs[i].off[CS_N_PARTS] : 0;
-    if (held <= s->spill_over)
-        return;
-    int first = 1;
-    for (size_t i = 0; i < s->n_runs; i++) {
-        if (!s->runs[i].bytes)
-            continue;
-        if (cs_spill_pack(s->spill, &s->runs[i], first) != 0)
-            break; /* kept in memory; the pipeline stops on the error */
-        first = 0;
-    }
+    cs_spill_when_over(s->spill, s->runs, s->n_runs, sizeof *s->runs, s->spill_over);
 }
 
 void cs_pairs_set_buffer(cs_pairs *s, size_t max_bytes)

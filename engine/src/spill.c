@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,17 +181,24 @@ cs_spill_file *cs_spill_file_new(cs_spill *s, const char *name)
     return f;
 }
 
-/* Keeps the first error; called inside critical(cs_spill). */
-static void set_error(cs_spill *s, const char *what, int e)
+/* Keeps the first error of s (later ones are consequences); called
+ * inside critical(cs_spill). */
+static void keep_error(cs_spill *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void keep_error(cs_spill *s, const char *fmt, ...)
 {
     if (s->failed)
         return;
     char msg[4608];
-    snprintf(msg, sizeof msg, "%s: %s (--tmp DIR names another place for temporary files)",
-             what, strerror(e));
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
     s->error = cs_xstrdup(msg);
     __atomic_store_n(&s->failed, 1, __ATOMIC_RELEASE);
 }
+
+/* What a failed write or make ends with: the cause, and the way out. */
+#define WAY_OUT "(--tmp DIR names another place for temporary files)"
 
 /* The folder, made on the first call; NULL after an error. Inside
  * critical(cs_spill). */
@@ -207,9 +215,8 @@ static const char *folder(cs_spill *s)
     char *path = cs_xmalloc(n);
     snprintf(path, n, "%s/corpusstat-XXXXXX", parent);
     if (!mkdtemp(path)) {
-        char what[4200];
-        snprintf(what, sizeof what, "cannot make a temporary folder in %s", parent);
-        set_error(s, what, errno);
+        keep_error(s, "cannot make a temporary folder in %s: %s " WAY_OUT, parent,
+                   strerror(errno));
         free(path);
         return NULL;
     }
@@ -234,10 +241,8 @@ static int open_file(cs_spill_file *f)
             f->reg = path_push(f->path, 0);
             f->fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
             if (f->fd < 0) {
-                const int e = errno;
-                char what[4200];
-                snprintf(what, sizeof what, "cannot make the temporary file %s", f->path);
-                set_error(f->sp, what, e);
+                keep_error(f->sp, "cannot make the temporary file %s: %s " WAY_OUT, f->path,
+                           strerror(errno));
                 path_drop(&f->reg, 1);
                 path_free(&f->reg, 1);
                 f->reg = NULL;
@@ -312,11 +317,8 @@ int cs_spill_pack(cs_spill_file *f, cs_pack *r, int first)
          * (none: s has failed) would have written over it. */
         free(disk);
 #pragma omp critical(cs_spill)
-        {
-            char what[4200];
-            snprintf(what, sizeof what, "cannot write to the temporary folder %s", s->folder);
-            set_error(s, what, e);
-        }
+        keep_error(s, "cannot write to the temporary folder %s: %s " WAY_OUT, s->folder,
+                   strerror(e));
         return -1;
     }
     const uint64_t raw = r->off[CS_N_PARTS];
@@ -336,16 +338,32 @@ int cs_spill_pack(cs_spill_file *f, cs_pack *r, int first)
     return 0;
 }
 
+void cs_spill_when_over(cs_spill_file *f, cs_pack *first, size_t n, size_t stride, size_t over)
+{
+    if (!f)
+        return;
+#define PACK(i) ((cs_pack *)((uint8_t *)first + (i) * stride))
+    size_t held = 0;
+    for (size_t i = 0; i < n; i++)
+        held += PACK(i)->bytes ? PACK(i)->off[CS_N_PARTS] : 0;
+    if (held <= over)
+        return;
+    int one = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (!PACK(i)->bytes)
+            continue;
+        if (cs_spill_pack(f, PACK(i), one) != 0)
+            return;
+        one = 0;
+    }
+#undef PACK
+}
+
 /* Keeps a read error (the first error of s wins). */
 static const uint8_t *read_failed(const cs_spill_file *f, const char *why)
 {
 #pragma omp critical(cs_spill)
-    if (!f->sp->failed) {
-        char msg[4608];
-        snprintf(msg, sizeof msg, "cannot read back the temporary file %s: %s", f->path, why);
-        f->sp->error = cs_xstrdup(msg);
-        __atomic_store_n(&f->sp->failed, 1, __ATOMIC_RELEASE);
-    }
+    keep_error(f->sp, "cannot read back the temporary file %s: %s", f->path, why);
     return NULL;
 }
 

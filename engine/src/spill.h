@@ -84,6 +84,13 @@ int cs_spill_pack(cs_spill_file *f, cs_pack *r, int first);
  * memory.max when that is less. */
 uint64_t cs_default_memory(void);
 
+/* A counter's runs of one kind: n packs, `stride` bytes apart from first
+ * (a pack may sit inside a larger run struct). When those still in memory
+ * hold more than `over` bytes together, writes them all to f: one spill.
+ * Stops at the first that cannot be written (left in memory; s keeps the
+ * error). f NULL: nothing is ever spilled. */
+void cs_spill_when_over(cs_spill_file *f, cs_pack *first, size_t n, size_t stride, size_t over);
+
 /* The first error of s ("cannot write to the temporary folder DIR: No
  * space left on device ...", "cannot read back the temporary file ..."),
  * or NULL (also for s NULL). */
