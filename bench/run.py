@@ -6,7 +6,9 @@ text), corpusstat at several n-gram orders and thread counts, corpusstat's co-oc
 tables (--cooc window --window 5 and 10, --cooc doc --cooc-vocab 5000, each with unigrams;
 window 5 against issue 4's target: at least 1/3 of the speed of --ngrams 1 alone at the
 same thread count in the same run), 1-3 grams and window pairs under --memory a quarter of
-the text's size (issue 5: spilled runs, beside the same rows unbounded), and the tools a
+the text's size (issue 5: spilled runs, beside the same rows unbounded), 1-3 grams with
+--state (issue 5: a first night into an empty state, and a night that adds one shard,
+against the full recount), and the tools a
 user would otherwise reach for
 (sort | uniq -c, collections.Counter, scikit-learn's CountVectorizer, NLTK's windowed
 BigramCollocationFinder); then corpusstat's throughput and peak RSS as the corpus grows 16x
@@ -331,6 +333,8 @@ class Contender:
         self.target = None            # that ratio's target (window 5), or None
         self.mem_ref = None           # --memory row: the same command without a budget
         self.budget_mb = None         # --memory row: the budget, in MB
+        self.inc_ref = None           # --state row: the full recount without a state
+        self.prepare = None           # argv run, untimed, before each timed run
 
     @property
     def shown(self):
@@ -468,6 +472,35 @@ def plan(st, shards_dir, shards, plain, text_bytes, prefixes, peer_prefix):
         c.budget_mb = budget_mib * MIB / MB
         budget.append(c)
 
+    # 2d. nightly runs (issue 5): 1-3 grams with --state. "first night": the whole corpus
+    # into an empty state (the cost of keeping one, against the same run without); "one
+    # new shard": the state already holds every shard but the last, made before each
+    # timed run (untimed). Both against the full recount without a state.
+    full_ref = unbounded.get(f"cs-T{st.tmax}-1-3-top")
+    if len(shards) >= 2:
+        cs = rel(st.cs)
+        for name, held in (("first", []), ("add1", shards[:-1])):
+            cid = f"cs-T{st.tmax}-1-3-top-state-{name}"
+            state = WORK / "state" / cid
+            argv = cs_argv(st, st.tmax, "1-3", TOP, out / cid, cs_in)
+            argv[2:2] = ["--state", rel(state)]
+            prep = f"rm -rf {rel(state)}"
+            if held:
+                prep += (f" && {cs} count -q -T {st.tmax} --ngrams 1-3 --doc-sep blank "
+                         f"--cooc none --state {rel(state)} -o {rel(out / (cid + '-prep'))} "
+                         + " ".join(rel(p) for p in held))
+            c = Contender(
+                cid, "corpusstat --state",
+                f"corpusstat --ngrams 1-3 --top {TOP} --state: "
+                + ("the whole corpus into an empty state" if not held else
+                   f"one new shard ({shards[-1].name}) added to a state of the other "
+                   f"{len(held)}"),
+                argv, text_bytes, size_desc + " zst", threads=st.tmax,
+                summary=out / cid / "summary.json")
+            c.prepare = ["bash", "-c", prep]
+            c.inc_ref = full_ref
+            budget.append(c)
+
     # 3. peers, and corpusstat beside them on the same prefix
     ptext, pbytes = peer_prefix
     pdesc = f"prefix {pbytes / MIB:.3g} MiB plain" if pbytes < text_bytes else size_desc + " plain"
@@ -564,6 +597,12 @@ def run_once(st, c):
         c.summary_path.unlink()  # a stale summary must not pass for this run's
     if c.out_file:
         c.out_file.parent.mkdir(parents=True, exist_ok=True)
+    if c.prepare:
+        p = subprocess.run(c.prepare, cwd=ROOT, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if p.returncode:
+            c.error = f"prepare: exit {p.returncode}: {p.stderr.decode(errors='replace')[-300:]}"
+            return
     os.sync()  # earlier runs' output written back now, not during this run's timing
     with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss:
         argv = ([GNU_TIME, "-f", "%M", "-o", rss.name] if st.time_ok else []) + c.argv
@@ -685,6 +724,19 @@ def fmt(x, digits=1):
 
 def ratio_text(c, st):
     """What the ratio column says for c (and the numbers for the CSV)."""
+    if c.inc_ref is not None:
+        # --state row: wall time against the full recount without a state; the state's
+        # size, and the inputs the run read
+        s = c.median_summary() or {}
+        sta = s.get("state") or {}
+        if not (c.wall and c.inc_ref.wall):
+            return "", {}
+        nums = {"wall_vs_full_recount": c.wall / c.inc_ref.wall,
+                "state_MB": (sta.get("bytes") or 0) / MB,
+                "inputs_read": len(s.get("inputs") or [])}
+        return (f"{nums['wall_vs_full_recount']:.2f}x the wall time of a full recount "
+                f"without a state ({c.inc_ref.wall:.1f} s); read {nums['inputs_read']} "
+                f"input(s); state {nums['state_MB']:,.0f} MB"), nums
     if c.mem_ref is not None:
         # --memory row: MB/s against the same command unbounded, what went to disk, and
         # the peak RSS against the budget
@@ -803,6 +855,11 @@ NOTES = [
     "runs' own varint bytes), and the peak RSS over the budget. This version bounds the "
     "n-gram and pair runs that counting holds, not yet the term tables, the merge or the "
     "rows: the peak RSS can be above the budget.",
+    "--state rows (issue 5): `first`: the whole corpus counted into an empty --state folder; "
+    "`add1`: the last shard added to a state of the others, made before each timed run "
+    "(untimed); ratio = wall time over the full recount without a state (row "
+    "`cs-T*-1-3-top`). MB/s: the whole corpus's text over the wall time (the tables "
+    "cover it all).",
     "peer rows: ratio = corpusstat's MB/s on the same prefix (rows `cs-T*-all-*`, "
     "unpruned, same n-gram orders: unigrams for sort and Counter-1, 1-2 for Counter-2 and "
     "sklearn) over the peer's; >1 means corpusstat is faster.",

@@ -17,7 +17,8 @@
 #include "corpusstat.h"
 
 static const char USAGE[] =
-    "Usage: corpusstat count [OPTIONS] INPUT...\n"
+    "Usage: corpusstat count [OPTIONS] INPUT...    (with --state: INPUT... optional)\n"
+    "       corpusstat merge [-o DIR] [--state DIR] [--top K] [--min-count C] STATE...\n"
     "       corpusstat --help | --version\n"
     "\n"
     "Counts terms and n-grams of plain-text or JSONL corpora (optionally zstd-\n"
@@ -35,6 +36,12 @@ static const char USAGE[] =
     "      --tmp DIR         where a fresh folder for those runs is made\n"
     "                        [$TMPDIR, else /tmp]; removed at the end\n"
     "      --strict          stop at the first bad record, shard or input (exit 1)\n"
+    "      --state DIR       keep the exact counts in DIR and add to them: only inputs\n"
+    "                        not counted before are read; the tables are those of all\n"
+    "                        (a file that changed or vanished since is an error)\n"
+    "      --retract FILE    take FILE's counts out of the --state (it is counted again,\n"
+    "                        negated): its bytes must be those the state counted; a copy\n"
+    "                        of a file changed or gone since will do (repeatable)\n"
     "Inputs and documents:\n"
     "      --format F        text|jsonl [by name: *.jsonl, *.ndjson are JSONL]\n"
     "      --text-field NAME JSONL field holding the document [text]\n"
@@ -58,6 +65,10 @@ static const char USAGE[] =
     "      --bom             start CSV files with a UTF-8 byte-order mark\n"
     "Testing:\n"
     "      --chunk-size N    bytes per work chunk [1048576]\n"
+    "\n"
+    "merge: the tables of states counted apart (other machines, days), the same\n"
+    "as one run over all their inputs; with --state DIR, their combined state.\n"
+    "The states must be counted alike, with no input in common.\n"
     "\n"
     "The counting rules: docs/counting.md. Exit: 0 done (skips reported),\n"
     "1 stopped by an error, 2 usage error.\n";
@@ -219,12 +230,19 @@ int main(int argc, char **argv)
         printf("corpusstat %s (Unicode %s)\n", CS_VERSION_STRING, cs_unicode_version());
         return 0;
     }
-    if (strcmp(argv[1], "count") != 0)
+    const int merge = strcmp(argv[1], "merge") == 0;
+    if (strcmp(argv[1], "count") != 0 && !merge)
         usage_error("unknown command '%s'", argv[1]);
+    /* What a merge may be told: the rest comes from its states. */
+    static const char *const merge_opts[] = {"-o",      "--output",    "-T",    "--threads",
+                                             "-q",      "--quiet",     "--top", "--min-count",
+                                             "--bom",   "--memory",    "--tmp", "--state",
+                                             "-h",      "--help",      "--"};
 
     cs_options o;
     cs_options_init(&o);
     const char **inputs = calloc((size_t)argc, sizeof *inputs);
+    const char **retract = calloc((size_t)argc, sizeof *retract);
     size_t n_inputs = 0;
     int only_inputs = 0, vocab_given = 0;
     static const char *const formats[] = {"text", "jsonl"};
@@ -236,6 +254,13 @@ int main(int argc, char **argv)
     const char *v;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
+        if (merge && !only_inputs && a[0] == '-' && a[1]) {
+            size_t k = 0, n = sizeof merge_opts / sizeof *merge_opts;
+            while (k < n && strcmp(a, merge_opts[k]) != 0)
+                k++;
+            if (k == n)
+                usage_error("merge %s: a merge takes the counting options from its states", a);
+        }
         if (only_inputs || a[0] != '-' || strcmp(a, "-") == 0) {
             inputs[n_inputs++] = a;
         } else if (strcmp(a, "--") == 0) {
@@ -304,6 +329,12 @@ int main(int argc, char **argv)
             o.top = parse_u64("--top", v, UINT64_MAX - 1);
         } else if ((v = value_of("--memory", argc, argv, &i))) {
             o.memory = parse_size("--memory", v);
+        } else if ((v = value_of("--state", argc, argv, &i))) {
+            if (!*v)
+                usage_error("--state: want a folder");
+            o.state_dir = v;
+        } else if ((v = value_of("--retract", argc, argv, &i))) {
+            retract[o.n_retract++] = v;
         } else if ((v = value_of("--tmp", argc, argv, &i))) {
             if (!*v)
                 usage_error("--tmp: want a folder");
@@ -316,8 +347,17 @@ int main(int argc, char **argv)
             usage_error("unknown option '%s'", a);
         }
     }
-    if (n_inputs == 0)
-        usage_error("count: no INPUT given (a file, a folder, @LIST or -)");
+    if (n_inputs == 0 && (merge || !o.state_dir)) /* a state alone: its tables */
+        usage_error(merge ? "merge: no STATE given (a --state folder of an earlier run)"
+                          : "count: no INPUT given (a file, a folder, @LIST or -)");
+    o.retract = retract;
+    if (o.n_retract && !o.state_dir)
+        usage_error("--retract takes inputs out of a state: it needs --state DIR");
+    if (merge) { /* the states are its inputs */
+        o.merge = inputs;
+        o.n_merge = n_inputs;
+        n_inputs = 0;
+    }
     if (o.cooc != CS_COOC_DOC && (vocab_given || o.cooc_terms_path))
         usage_error("%s is for --cooc doc only", vocab_given ? "--cooc-vocab" : "--cooc-terms");
     if (vocab_given && o.cooc_terms_path)
@@ -339,6 +379,7 @@ int main(int argc, char **argv)
     cs_status st = cs_count(&o, inputs, n_inputs, &err);
     clear_progress();
     free(inputs);
+    free(retract);
     if (st == CS_OK)
         return 0;
     print_error(&err);

@@ -110,6 +110,16 @@ typedef struct cs_options {
     size_t chunk_size;         /* bytes per work chunk; tests set a few bytes */
     uint64_t memory;           /* --memory: bytes; 0: half of physical RAM (see cs_count) */
     const char *tmp_dir;       /* --tmp: where spills go; NULL: $TMPDIR, else /tmp */
+    /* Counts kept between runs (docs/counting.md, "State") */
+    const char *state_dir;     /* --state DIR: its counts are added to, and only inputs it
+                                  has not counted are read; NULL: none */
+    const char *const *retract;/* --retract FILE: inputs of the state to take out of it
+                                  (counted again with sign -1; their bytes must be those
+                                  it counted); with state_dir only */
+    size_t n_retract;
+    const char *const *merge;  /* corpusstat merge: state folders to combine (no inputs);
+                                  the tables' kinds come from them */
+    size_t n_merge;
     /* Callbacks (may be NULL) */
     cs_diag_fn on_diag;
     cs_progress_fn on_progress;
@@ -136,6 +146,15 @@ cs_status cs_options_check(const cs_options *opt, cs_error *err);
  * longer than a chunk grows its buffer to hold it (up to 1 GiB). */
 cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_inputs,
                    cs_error *err);
+
+/* corpusstat merge: cs_count with opt->merge naming the states (their
+ * folders, or their state files) and no inputs: the tables of everything
+ * they counted, as one run over all their inputs would write them. The
+ * states must have the same settings and no input in common; the kinds of
+ * tables come from them (opt's --ngrams, --cooc, --window, --weight are
+ * not used), the output options (--top, --min-count, --bom) from opt.
+ * With opt->state_dir, the combined state is written there too (it must
+ * hold none yet). */
 
 /* Removes the temporary files of a cs_count in progress (runs spilled
  * under --memory) and their folder. Async-signal-safe: for a SIGINT or

@@ -54,9 +54,7 @@
 #define MAX_DIGITS (4 * CS_NGRAM_MAX) /* 3 for an id's index bits, 1 for its partition */
 #define HIST_DIGITS 8                 /* histograms taken in one read */
 
-/* A packed entry takes at most: its header, 5 bytes an id, 5 for the
- * count and 5 for count - doc_count (both within 32 bits). */
-#define PACKED_MAX(order) (1 + 5 * (size_t)(order) + 10)
+#define PACKED_MAX(order) CS_GRAM_PACKED_MAX(order)
 
 void cs_grams_init(cs_grams *g, unsigned order, const cs_partmap *parts, size_t max_bytes)
 {
@@ -219,6 +217,40 @@ static uint8_t *radix_sort(uint8_t *a, uint8_t *b, size_t n, unsigned stride, un
 /* ------------------------------------------------------------------ */
 /* runs                                                                 */
 
+static void push_run(cs_grams *g, cs_gram_run r);
+
+/* Packs one summed gram at d after the gram prev (updated): the position
+ * k of its first id that differs, with its flags; the growth of that id
+ * and the ids after it; count and count - docs. */
+static uint8_t *pack_one(uint8_t *d, uint32_t *prev, const uint32_t *ids, unsigned order,
+                         unsigned flags, int64_t count, int64_t docs)
+{
+    unsigned k = 0;
+    while (k + 1 < order && ids[k] == prev[k])
+        k++;
+    assert(ids[k] >= prev[k]);
+    d = cs_put_varint(d, k << 2 | flags);
+    d = cs_put_varint(d, ids[k] - prev[k]);
+    for (unsigned j = k + 1; j < order; j++)
+        d = cs_put_varint(d, ids[j]);
+    d = cs_put_varint(d, cs_zigzag(count));
+    d = cs_put_varint(d, cs_zigzag(count - docs));
+    memcpy(prev, ids, order * sizeof *ids);
+    return d;
+}
+
+uint8_t *cs_grams_pack_one(uint8_t *d, uint32_t *prev, const uint32_t *ids, unsigned order,
+                           int64_t count, int64_t docs)
+{
+    assert(count >= INT32_MIN && count <= INT32_MAX && docs >= INT32_MIN && docs <= INT32_MAX);
+    return pack_one(d, prev, ids, order, 0, count, docs);
+}
+
+void cs_grams_add_run(cs_grams *g, cs_gram_run r)
+{
+    push_run(g, r);
+}
+
 /* Packs the n occurrences of v (sorted by ids), summed, at d; the buffer's
  * newest document has rank last_ord. Returns the end; *n_out: entries. */
 static uint8_t *pack(uint8_t *d, const uint8_t *v, size_t n, unsigned stride, unsigned order,
@@ -240,17 +272,7 @@ static uint8_t *pack(uint8_t *d, const uint8_t *v, size_t n, unsigned stride, un
             }
         }
         const unsigned f = (ids[order] & DOC_ORD) == 0, l = ord == last_ord;
-        unsigned k = 0;
-        while (k + 1 < order && ids[k] == prev[k])
-            k++;
-        assert(ids[k] >= prev[k]);
-        d = cs_put_varint(d, k << 2 | f << 1 | l);
-        d = cs_put_varint(d, ids[k] - prev[k]);
-        for (unsigned j = k + 1; j < order; j++)
-            d = cs_put_varint(d, ids[j]);
-        d = cs_put_varint(d, cs_zigzag(count));
-        d = cs_put_varint(d, cs_zigzag(count - docs));
-        memcpy(prev, ids, order * sizeof *ids);
+        d = pack_one(d, prev, ids, order, f << 1 | l, count, docs);
     }
     *n_out = m;
     return d;

@@ -110,6 +110,23 @@ static inline void cs_grams_add(cs_grams *g, const uint32_t *ids, uint64_t doc)
  * before the runs are read. g stays usable. */
 void cs_grams_flush(cs_grams *g);
 
+/* A packed gram takes at most: its header, 5 bytes an id, 5 for the count
+ * and 5 for count - doc_count (both within 32 bits). */
+#define CS_GRAM_PACKED_MAX(order) (1 + 5 * (size_t)(order) + 10)
+
+/* Packs one summed gram of a run made elsewhere (a state file, state.c) at
+ * d, after the gram prev (order ids, updated; zero them at the start of
+ * each partition): grams of a partition in id order, a gram may repeat
+ * (the merge sums it). count and docs: within int32 (the merge holds a
+ * run's counts in 32 bits), no F or L flag. Returns the end. */
+uint8_t *cs_grams_pack_one(uint8_t *d, uint32_t *prev, const uint32_t *ids, unsigned order,
+                           int64_t count, int64_t docs);
+
+/* Makes r (packed by cs_grams_pack_one, local ids of g's partitions;
+ * first_doc and last_doc 0: no document shared with another run) g's
+ * newest run. */
+void cs_grams_add_run(cs_grams *g, cs_gram_run r);
+
 /* Memory a merging thread keeps from one partition to the next (its pages
  * are touched once). Zero it before the first use; cs_grams_scratch_free
  * after the last. */

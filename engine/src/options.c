@@ -72,6 +72,22 @@ cs_status cs_options_check(const cs_options *o, cs_error *err)
         cs_error_set(err, CS_ERR_USAGE, NULL, "--memory: want at least 64K");
         return CS_ERR_USAGE;
     }
+    if (o->state_dir && o->cooc == CS_COOC_DOC && !o->cooc_terms_path && !o->n_merge) {
+        cs_error_set(err, CS_ERR_USAGE, NULL,
+                     "--cooc doc with --state needs a fixed vocabulary, --cooc-terms FILE: the "
+                     "top --cooc-vocab terms change as the archive grows, and pairing them "
+                     "again would need every document already counted");
+        return CS_ERR_USAGE;
+    }
+    if (o->n_retract && (!o->state_dir || o->n_merge)) {
+        cs_error_set(err, CS_ERR_USAGE, NULL,
+                     "--retract takes inputs out of a state: it needs count --state DIR");
+        return CS_ERR_USAGE;
+    }
+    if (o->state_dir && !*o->state_dir) {
+        cs_error_set(err, CS_ERR_USAGE, NULL, "--state: want a folder");
+        return CS_ERR_USAGE;
+    }
     if (o->chunk_size < 1) {
         cs_error_set(err, CS_ERR_USAGE, NULL, "chunk size must be at least 1 byte");
         return CS_ERR_USAGE;

@@ -47,9 +47,7 @@
 #define FAN_IN 256
 #endif
 
-/* Bytes a packed pair takes at most: 5 for a's growth (33 bits), 5 for b,
- * 10 for the units. */
-#define PACKED_MAX 20
+#define PACKED_MAX CS_PAIR_PACKED_MAX
 
 /* Digits of at most 12 bits (4,096 buckets), laid out per id (radix_sort). */
 #define DIGIT_MAX 12
@@ -166,23 +164,27 @@ static size_t sum_cut(cs_pair *v, size_t n)
     return m;
 }
 
+uint8_t *cs_pairs_pack_one(uint8_t *d, uint64_t *prev, uint64_t key, int64_t units)
+{
+    const uint32_t a = (uint32_t)(key >> 32), b = (uint32_t)key;
+    const uint32_t pa = (uint32_t)(*prev >> 32), pb = (uint32_t)*prev;
+    assert(key >= *prev);
+    if (a == pa) {
+        d = cs_put_varint(d, (uint64_t)(b - pb) << 1);
+    } else {
+        d = cs_put_varint(d, (uint64_t)(a - pa) << 1 | 1);
+        d = cs_put_varint(d, b);
+    }
+    *prev = key;
+    return cs_put_varint(d, cs_zigzag(units));
+}
+
 /* Packs v[0..n) (sorted by key) at d; returns the end. */
 static uint8_t *pack(uint8_t *d, const cs_pair *v, size_t n)
 {
-    uint32_t pa = 0, pb = 0;
-    for (size_t i = 0; i < n; i++) {
-        const uint32_t a = (uint32_t)(v[i].key >> 32), b = (uint32_t)v[i].key;
-        if (a == pa) {
-            d = cs_put_varint(d, (uint64_t)(b - pb) << 1);
-        } else {
-            d = cs_put_varint(d, (uint64_t)(a - pa) << 1 | 1);
-            d = cs_put_varint(d, b);
-        }
-        const int64_t u = v[i].units;
-        d = cs_put_varint(d, cs_zigzag(u));
-        pa = a;
-        pb = b;
-    }
+    uint64_t prev = 0;
+    for (size_t i = 0; i < n; i++)
+        d = cs_pairs_pack_one(d, &prev, v[i].key, v[i].units);
     return d;
 }
 
@@ -310,6 +312,11 @@ static void merge_runs(cs_pairs *s, size_t from, unsigned level)
         cs_pack_free(&s->runs[i]);
     s->n_runs = from;
     push_run(s, end_pack(r));
+}
+
+void cs_pairs_add_run(cs_pairs *s, cs_pack r)
+{
+    push_run(s, r);
 }
 
 static void push_run(cs_pairs *s, cs_pack r)

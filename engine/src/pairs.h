@@ -124,6 +124,20 @@ static inline void cs_pairs_add(cs_pairs *s, uint32_t a, uint32_t b, int64_t uni
  * before the runs are read. s stays usable. */
 void cs_pairs_flush(cs_pairs *s);
 
+/* Bytes a packed pair takes at most: 5 for a's growth (33 bits), 5 for b,
+ * 10 for the units. */
+#define CS_PAIR_PACKED_MAX 20
+
+/* Packs one pair of a run at d (the run's format: keys in order, each
+ * after *prev, which it updates; start it at 0 for each partition);
+ * returns the end. A key may repeat: the reducer sums its units. For a
+ * run made elsewhere (a state file, state.c). */
+uint8_t *cs_pairs_pack_one(uint8_t *d, uint64_t *prev, uint64_t key, int64_t units);
+
+/* Makes r (a pack of local ids, as cs_pairs_pack_one writes them, with
+ * s's partitions) s's newest run. */
+void cs_pairs_add_run(cs_pairs *s, cs_pack r);
+
 /* The most merges behind any of s's runs (0: none; NULL s: 0). */
 unsigned cs_pairs_levels(const cs_pairs *s);
 

@@ -58,6 +58,15 @@
  * counting; for --cooc-vocab the inputs are read a second time once the
  * terms are merged (second_pass), counting pairs and nothing else.
  *
+ * --state and merge (state.h): a state read from disk is one more merge
+ * source after the threads' counters (source(), n_sources()); the inputs
+ * it has counted are dropped from the run's list before counting
+ * (state_open), --retract files are appended to it and counted with sign
+ * -1 (input_sign), and the merged tables, every key kept, are written as
+ * the new state before the rows (state_write), renamed into place after
+ * the tables' commit (state_commit). A merge reads states only: its
+ * threads count nothing.
+ *
  * Merging: partition p of every thread's term table is merged by one task
  * into the first thread's partition p (terms assign global ids); then a
  * task per order and partition sorts and sums that partition of every
@@ -70,12 +79,14 @@
  * partition in parallel and merged in order by the writer; terms.csv and
  * ngrams.csv are written side by side.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -86,6 +97,7 @@
 #include "jsonl.h"
 #include "reader.h"
 #include "reduce.h"
+#include "state.h"
 #include "summary.h"
 #include "tokenize.h"
 
@@ -146,6 +158,17 @@ typedef struct run {
     cs_spill *spill; /* the runs written to disk under --memory */
     uint64_t budget; /* --memory, in bytes */
     unsigned pair_levels; /* merges a pair goes through (merge_pair_runs) */
+    /* --state and corpusstat merge (state.h) */
+    cs_options eff;    /* the options in force: the caller's, with a merge's
+                          tables' kinds taken from its states */
+    cs_state **states; /* owned; read states: merge sources after the threads' counters */
+    int n_states;
+    cs_state *next;    /* owned; the state this run writes (its counts: m) */
+    cs_state_input *fresh; /* owned; [input]: a new input as it was before counting */
+    uint64_t already;  /* inputs not read: the state had counted them */
+    size_t first_retract; /* inputs from here on are retracted: counted with sign -1 */
+    int lock_fd;       /* --state DIR/.lock, held for the run; -1 */
+    char *state_tmp;   /* owned; the new state file until it is renamed into place */
     /* progress */
     uint64_t done, total;
     double t0;
@@ -267,6 +290,24 @@ static worker *me(run *r)
 }
 
 /* Moves a tokenizer's stats into its thread's totals and its input's. */
+/* The merge's sources: the threads' counters, then the states read. */
+static int n_sources(const run *r)
+{
+    return r->nt + r->n_states;
+}
+
+static cs_counter *source(const run *r, int s)
+{
+    return s < r->nt ? &r->w[s]->counter : &r->states[s - r->nt]->counter;
+}
+
+/* -1 for an input being retracted (--retract: counted to be taken out of
+ * a state), else 1. */
+static int64_t input_sign(const run *r, size_t input)
+{
+    return input >= r->first_retract ? -1 : 1;
+}
+
 static void take_stats(run *r, worker *w, cs_tok *t, size_t input, int64_t sign)
 {
     cs_tok_stats s = cs_tok_take_stats(t);
@@ -406,7 +447,7 @@ static void input_mapped(run *r, size_t idx, const uint8_t *p, size_t n)
         off = 3; /* a BOM opens the file, not the first record */
     if (mode == CS_CUT_NONE) {
         dispatch(r, (chunk){.input = idx, .data = p, .len = n, .first_line = 1, .progress = n,
-                            .sign = 1, .view = 1});
+                            .sign = input_sign(r, idx), .view = 1});
         return;
     }
     progress_add(r, off);
@@ -423,7 +464,7 @@ static void input_mapped(run *r, size_t idx, const uint8_t *p, size_t n)
             c = len;
         }
         chunk ch = {.input = idx, .data = p + off, .len = c, .first_line = line, .offset = off,
-                    .progress = c, .sign = 1, .view = 1};
+                    .progress = c, .sign = input_sign(r, idx), .view = 1};
         if (mode == CS_CUT_JSONL)
             line += count_lines(p + off, c);
         dispatch(r, ch);
@@ -501,6 +542,7 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
     const cs_input *in = &r->inputs.v[idx];
     const cs_cut_mode mode = cut_mode(r, in);
     const int external = (mode == CS_CUT_NONE || mode == CS_CUT_JSONL);
+    const int replay = max_reads != UINT64_MAX; /* a take-back: inline, no progress */
     pbuf *b = pool_get(r, 1);
     size_t len = 0;       /* bytes in b, always < b->cap between reads */
     uint64_t base = 0;    /* decoded offset of b->data[0] */
@@ -519,7 +561,7 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
         }
         ++*reads;
         uint64_t now = cs_source_consumed(src);
-        if (sign > 0)
+        if (!replay)
             progress_add(r, now - consumed);
         consumed = now;
         len += got;
@@ -562,7 +604,7 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
                 if (mode == CS_CUT_JSONL)
                     line += count_lines(b->data + start, c);
                 size_t tail = len - start - c;
-                pbuf *nb = (sign > 0 && b->cap == r->buf_size) ? pool_get(r, 0) : NULL;
+                pbuf *nb = (!replay && b->cap == r->buf_size) ? pool_get(r, 0) : NULL;
                 if (nb) {
                     memcpy(nb->data, b->data + start + c, tail);
                     ch.owner = b;
@@ -643,7 +685,8 @@ static void input_task(run *r, size_t idx)
         return;
     }
     uint64_t reads = 0, err_off = 0;
-    int rc = input_buffered(r, idx, src, 1, UINT64_MAX, &reads, &why, &err_off);
+    const int64_t sign = input_sign(r, idx);
+    int rc = input_buffered(r, idx, src, sign, UINT64_MAX, &reads, &why, &err_off);
 #pragma omp taskwait
     const uint64_t decoded = res->decoded;
     const int is_zst = cs_source_is_zst(src), rereadable = cs_source_is_mapped(src);
@@ -662,12 +705,12 @@ static void input_task(run *r, size_t idx)
         stop_at(r, idx, decoded, 0, err_off, 1, "", res->error);
         return;
     }
-    /* Take the shard back: count what was counted again, with sign -1. */
+    /* Take the shard back: count what was counted again, with the other sign. */
     const char *why2;
     uint64_t reads2 = 0, off2;
     src = cs_source_open(in, &why2);
     if (src) {
-        input_buffered(r, idx, src, -1, reads, &reads2, &why2, &off2);
+        input_buffered(r, idx, src, -sign, reads, &reads2, &why2, &off2);
         cs_source_close(src);
     }
     if (!src || reads2 != reads || res->decoded != decoded) /* it changed under us */
@@ -967,12 +1010,12 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n, int
                         const unsigned *once_max)
 {
     enum { B = CS_TIE_ALL + 1 };
-    const int nt = r->nt, n_tasks = n * (int)CS_N_PARTS;
+    const int nt = r->nt, n_tasks = n * (int)CS_N_PARTS, ns = n_sources(r);
     cs_grams ***src = cs_xcalloc((size_t)n, sizeof *src);
     for (int k = 0; k < n; k++) {
-        src[k] = cs_xmalloc((size_t)nt * sizeof **src);
-        for (int t = 0; t < nt; t++)
-            src[k][t] = r->w[t]->counter.grams[orders[k]];
+        src[k] = cs_xmalloc((size_t)ns * sizeof **src);
+        for (int s = 0; s < ns; s++)
+            src[k][s] = source(r, s)->grams[orders[k]];
     }
     /* [thread][k][bucket] */
     uint64_t *hist = once == CS_ONCE_LEAVE && n == 1
@@ -1005,14 +1048,14 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n, int
     free(src);
 }
 
-/* Frees every thread's gram runs (the merge is done with them). */
+/* Frees every source's gram runs (the merge is done with them). */
 static void free_gram_runs(run *r)
 {
-    const int nt = r->nt;
-#pragma omp parallel for schedule(static, 1) num_threads(nt) default(none) shared(r, nt)
-    for (int t = 0; t < nt; t++)
+    const int nt = r->nt, ns = n_sources(r);
+#pragma omp parallel for schedule(static, 1) num_threads(nt) default(none) shared(r, ns)
+    for (int s = 0; s < ns; s++)
         for (int k = 0; k <= CS_NGRAM_MAX; k++)
-            cs_grams_free(r->w[t]->counter.grams[k]);
+            cs_grams_free(source(r, s)->grams[k]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1023,12 +1066,12 @@ static void free_gram_runs(run *r)
  * and sorts and sums them (in a buffer each thread keeps for its tasks). */
 static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap)
 {
-    const int nt = r->nt;
-    for (int t = 0; t < nt; t++) { /* merges a spilled pair goes through: a thread's, then this */
-        const unsigned levels = 1 + cs_pairs_levels(r->w[t]->counter.pairs);
+    const int nt = r->nt, ns = n_sources(r);
+    for (int s = 0; s < ns; s++) { /* merges a spilled pair goes through: a thread's, then this */
+        const unsigned levels = 1 + cs_pairs_levels(source(r, s)->pairs);
         r->pair_levels = levels > r->pair_levels ? levels : r->pair_levels;
     }
-#pragma omp parallel num_threads(nt) default(none) shared(r, m, remap, nt)
+#pragma omp parallel num_threads(nt) default(none) shared(r, m, remap, ns)
     {
         cs_pair *buf = NULL;
         size_t cap = 0;
@@ -1036,23 +1079,24 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap)
 #pragma omp for schedule(dynamic, 1)
         for (unsigned p = 0; p < CS_N_PARTS; p++) {
             size_t n = 0;
-            for (int t = 0; t < nt; t++)
-                n += cs_pairs_part_n(r->w[t]->counter.pairs, p);
+            for (int s = 0; s < ns; s++) /* no pairs: a merge's threads count nothing */
+                n += source(r, s)->pairs ? cs_pairs_part_n(source(r, s)->pairs, p) : 0;
             if (!buf || n > cap) {
                 free(buf);
                 cap = n + n / 4;
                 buf = cs_xhuge((2 * cap + 2) * sizeof *buf);
             }
             n = 0;
-            for (int t = 0; t < nt; t++)
-                n += cs_pairs_part_get(r->w[t]->counter.pairs, p, remap[t], buf + n, &disk);
+            for (int s = 0; s < ns; s++)
+                if (source(r, s)->pairs)
+                    n += cs_pairs_part_get(source(r, s)->pairs, p, remap[s], buf + n, &disk);
             cs_merge_pairs_part(m, p, buf, buf + cap + 1, n);
         }
         free(buf);
         cs_buf_free(&disk);
 #pragma omp for schedule(static, 1)
-        for (int t = 0; t < nt; t++)
-            cs_pairs_free(r->w[t]->counter.pairs); /* the runs */
+        for (int s = 0; s < ns; s++)
+            cs_pairs_free(source(r, s)->pairs); /* the runs */
     }
 }
 
@@ -1214,7 +1258,7 @@ static cs_status second_pass(run *r, cs_error *err)
  * then the pairs merged and their measures' totals set. */
 static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_error *err)
 {
-    if (!r->vocab) {
+    if (!r->vocab && !r->eff.n_merge) { /* (a merge's pairs are all in its states) */
         uint32_t n;
         uint32_t *gids = cs_top_terms_by_docs(m, r->opt->cooc_vocab, &n);
         r->vocab = cs_strset_new();
@@ -1231,24 +1275,335 @@ static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_er
     }
     cs_merged_add_pairs(m, 1);
     m->total = (unsigned __int128)documents; /* margins: the terms' doc_count */
-    if (!r->w[0]->counter.pairs)
+    int any = 0;
+    for (int s = 0; s < n_sources(r); s++)
+        any |= source(r, s)->pairs != NULL;
+    if (!any)
         return CS_OK; /* a vocabulary of fewer than two terms: no pair, no second pass */
-    /* Vocabulary index -> global term id, the same remap for every thread. */
+    /* Vocabulary index -> global term id, the same remap for every thread;
+     * a state's pairs hold its term ids. */
     const cs_strset *v = r->vocab;
-    uint32_t *gid = cs_xmalloc((cs_strset_size(v) + 1) * sizeof *gid);
-    for (uint32_t i = 0; i < cs_strset_size(v); i++) {
+    const size_t nv = v ? cs_strset_size(v) : 0;
+    uint32_t *gid = cs_xmalloc((nv + 1) * sizeof *gid);
+    for (uint32_t i = 0; i < nv; i++) {
         uint32_t len;
         const uint8_t *key = cs_strset_key(v, i, &len);
         const cs_term *e = cs_table_find_term(m->terms, cs_strset_hash(v, i), key, len);
         gid[i] = e ? e->id : UINT32_MAX; /* none: a listed term the corpus never held */
     }
-    const uint32_t **same = cs_xmalloc((size_t)r->nt * sizeof *same);
-    for (int t = 0; t < r->nt; t++)
-        same[t] = gid;
-    merge_pair_runs(r, m, same);
-    free(same);
+    const uint32_t **remap = cs_xmalloc((size_t)n_sources(r) * sizeof *remap);
+    for (int s = 0; s < n_sources(r); s++)
+        remap[s] = s < r->nt ? gid : m->remap[s];
+    merge_pair_runs(r, m, remap);
+    free(remap);
     free(gid);
     return CS_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* state                                                                */
+
+/* DIR/name, owned by the caller. */
+static char *path_in(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = cs_xmalloc(n);
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* The state folder of --state: made if missing, and locked for the run
+ * (two runs adding to one state would each write what the other misses). */
+static cs_status state_lock(run *r, cs_error *err)
+{
+    const char *dir = r->eff.state_dir;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        cs_error_set(err, CS_ERR_OUTPUT, dir, "cannot make the --state folder: %s",
+                     strerror(errno));
+        return CS_ERR_OUTPUT;
+    }
+    char *lock = path_in(dir, ".lock");
+    r->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    free(lock);
+    if (r->lock_fd < 0) {
+        cs_error_set(err, CS_ERR_OUTPUT, dir, "cannot use the --state folder: %s",
+                     strerror(errno));
+        return CS_ERR_OUTPUT;
+    }
+    if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        cs_error_set(err, CS_ERR_OUTPUT, dir,
+                     "another corpusstat run is using this --state folder: wait for it to end");
+        return CS_ERR_OUTPUT;
+    }
+    r->state_tmp = path_in(dir, CS_STATE_FILE ".new");
+    unlink(r->state_tmp); /* a run killed while writing it left it */
+    return CS_OK;
+}
+
+/* corpusstat merge: reads the states, checks that they can be combined,
+ * and takes the tables' kinds from them. */
+static cs_status merge_open(run *r, cs_error *err)
+{
+    cs_options *o = &r->eff;
+    r->states = cs_xcalloc(o->n_merge, sizeof *r->states);
+    for (size_t k = 0; k < o->n_merge; k++) {
+        struct stat sb;
+        const char *arg = o->merge[k];
+        char *file = stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode) ? path_in(arg, CS_STATE_FILE)
+                                                                : cs_xstrdup(arg);
+        r->states[k] = cs_state_read(file, err);
+        free(file);
+        if (!r->states[k])
+            return CS_ERR_INPUT;
+        r->n_states++;
+        char diff[1200];
+        if (cs_state_settings_diff(r->states[0]->settings, r->states[k]->settings, diff,
+                                   sizeof diff)) {
+            cs_error_set(err, CS_ERR_USAGE, r->states[k]->file,
+                         "was counted with other settings than %s: %s; states combine only "
+                         "when counted alike",
+                         r->states[0]->file, diff);
+            return CS_ERR_USAGE;
+        }
+    }
+    const cs_state_shape sh = r->states[0]->shape;
+    o->ngram_min = sh.ngram_min;
+    o->ngram_max = sh.ngram_max;
+    o->cooc = (cs_cooc)sh.cooc;
+    o->window = sh.window ? sh.window : o->window;
+    o->weight = (cs_weight)sh.weight;
+    o->cooc_terms_path = NULL;
+    r->next = cs_state_new(r->states[0]->settings, sh);
+    /* An input in two states would be counted twice: by its bytes (one
+     * file copied to two machines) or by its path. */
+    cs_strset *paths = cs_strset_new(), *bytes = cs_strset_new();
+    cs_status st = CS_OK;
+    for (int k = 0; k < r->n_states && st == CS_OK; k++) {
+        const cs_state *a = r->states[k];
+        cs_state_totals *t = &r->next->tot;
+        t->tok.documents += a->tot.tok.documents;
+        t->tok.segments += a->tot.tok.segments;
+        t->tok.tokens += a->tot.tok.tokens;
+        t->tok.excluded += a->tot.tok.excluded;
+        t->tok.long_dropped += a->tot.tok.long_dropped;
+        t->tok.invalid_utf8 += a->tot.tok.invalid_utf8;
+        t->bad_records += a->tot.bad_records;
+        t->undecodable += a->tot.undecodable;
+        t->bytes_on_disk += a->tot.bytes_on_disk;
+        t->bytes_decoded += a->tot.bytes_decoded;
+        for (size_t i = 0; i < a->n_inputs && st == CS_OK; i++) {
+            const cs_state_input *in = &a->inputs[i];
+            uint64_t id[3] = {in->hash_lo, in->hash_hi, in->size};
+            const size_t n_paths = cs_strset_size(paths), n_bytes = cs_strset_size(bytes);
+            uint32_t pi = cs_strset_add(paths, (const uint8_t *)in->path, strlen(in->path));
+            uint32_t bi = cs_strset_add(bytes, (const uint8_t *)id, sizeof id);
+            if (pi < n_paths || bi < n_bytes) {
+                cs_error_set(err, CS_ERR_USAGE, in->path,
+                             "is counted in %s and, %s, in an earlier state of the list: "
+                             "states combine only when no input is in two of them",
+                             a->file, pi < n_paths ? "by its path" : "by its bytes");
+                st = CS_ERR_USAGE;
+            }
+            cs_state_add_input(r->next, in);
+        }
+    }
+    cs_strset_free(paths);
+    cs_strset_free(bytes);
+    if (st == CS_OK && o->state_dir) {
+        st = state_lock(r, err);
+        char *file = path_in(o->state_dir, CS_STATE_FILE);
+        if (st == CS_OK && access(file, F_OK) == 0) {
+            cs_error_set(err, CS_ERR_USAGE, file,
+                         "exists: a merge writes its state into a --state folder that holds "
+                         "none yet");
+            st = CS_ERR_USAGE;
+        }
+        free(file);
+    }
+    return st;
+}
+
+/* count --state DIR: reads the state there (none yet: an empty one),
+ * checks that it was counted alike and that its files are as they were,
+ * and leaves out of the run the inputs it has counted. */
+static cs_status state_open(run *r, cs_error *err)
+{
+    cs_options *o = &r->eff;
+    cs_status st = state_lock(r, err);
+    if (st != CS_OK)
+        return st;
+    char *settings = cs_state_settings(o, r->stopwords, r->vocab);
+    r->next = cs_state_new(settings, cs_state_shape_of(o));
+    free(settings);
+    char *file = path_in(o->state_dir, CS_STATE_FILE);
+    if (access(file, F_OK) == 0) {
+        cs_state *old = cs_state_read(file, err);
+        if (!old) {
+            free(file);
+            return CS_ERR_INPUT;
+        }
+        r->states = cs_xcalloc(1, sizeof *r->states);
+        r->states[r->n_states++] = old;
+        char diff[1200];
+        if (cs_state_settings_diff(old->settings, r->next->settings, diff, sizeof diff)) {
+            cs_error_set(err, CS_ERR_USAGE, file,
+                         "was counted with other settings: %s (the state's, then this run's); "
+                         "run with the state's options, or count into another --state folder",
+                         diff);
+            free(file);
+            return CS_ERR_USAGE;
+        }
+        r->next->tot = old->tot;
+        for (size_t i = 0; i < old->n_inputs; i++)
+            cs_state_add_input(r->next, &old->inputs[i]);
+    }
+    free(file);
+    /* --retract: out of the manifest first, so that the files it names
+     * (changed or vanished since, or to be withdrawn) are not checked. */
+    const size_t n_ret = o->n_retract;
+    cs_state_input *ret = cs_xcalloc(n_ret + 1, sizeof *ret);
+    cs_strset *gone = cs_strset_new();
+    for (size_t k = 0; k < n_ret && st == CS_OK; k++) {
+        st = cs_state_retract(r->next, o->retract[k], &ret[k], err);
+        if (st == CS_OK)
+            cs_strset_add(gone, (const uint8_t *)ret[k].path, strlen(ret[k].path));
+    }
+    const size_t n = r->inputs.n;
+    uint8_t *already = cs_xcalloc(n + 1, 1);
+    r->fresh = cs_xcalloc(n + n_ret + 1, sizeof *r->fresh);
+    if (st == CS_OK)
+        st = cs_state_check_inputs(r->next, r->inputs.v, n, already, r->fresh, err);
+    /* Counted already, or being retracted: out of the run's list (and its
+     * summary's). */
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *real = r->fresh[i].path;
+        if (already[i] || (real && cs_strset_has(gone, (const uint8_t *)real, strlen(real)))) {
+            free(r->inputs.v[i].path);
+            free(r->inputs.v[i].error);
+            free(r->fresh[i].path);
+            r->already += already[i];
+            continue;
+        }
+        r->inputs.v[k] = r->inputs.v[i];
+        r->fresh[k++] = r->fresh[i];
+    }
+    r->inputs.n = k;
+    free(already);
+    cs_strset_free(gone);
+    /* The retracted files, counted last with sign -1. */
+    if (st == CS_OK && n_ret) {
+        cs_input_list more = {0};
+        cs_inputs_expand(o->retract, n_ret, o->format, NULL, 0, &more);
+        assert(more.n == n_ret); /* each a regular file (cs_state_retract) */
+        r->inputs.v = cs_xrealloc(r->inputs.v, (k + n_ret + 1) * sizeof *r->inputs.v);
+        r->first_retract = k;
+        for (size_t i = 0; i < n_ret; i++) {
+            r->inputs.v[k + i] = more.v[i];
+            r->fresh[k + i] = ret[i];
+            ret[i].path = NULL;
+        }
+        r->inputs.n = r->inputs.cap = k + n_ret;
+        free(more.v);
+    }
+    for (size_t i = 0; i < n_ret; i++)
+        free(ret[i].path);
+    free(ret);
+    if (st != CS_OK)
+        return st;
+    /* The new inputs' fingerprints, before they are read: a file that
+     * changes while it is counted is caught after (state_add_inputs). */
+    int failed = -1;
+    const int nt = r->nt;
+    cs_state_input *fresh = r->fresh;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
+    shared(fresh, k) reduction(max : failed)
+    for (size_t i = 0; i < k; i++) /* (the retracted ones have theirs) */
+        if (fresh[i].path && cs_file_hash(fresh[i].path, &fresh[i].hash_lo, &fresh[i].hash_hi))
+            failed = (int)i > failed ? (int)i : failed;
+    if (failed >= 0) {
+        cs_error_set(err, CS_ERR_INPUT, r->inputs.v[failed].path,
+                     "cannot be read to fingerprint it for the state");
+        return CS_ERR_INPUT;
+    }
+    return CS_OK;
+}
+
+/* After counting: the new inputs go into the state's list (those that
+ * could not be opened stay out, to be counted when they can), if each is
+ * still as it was fingerprinted; and the run's totals into its totals. */
+static cs_status state_add_inputs(run *r, const cs_summary *sum, cs_error *err)
+{
+    cs_state_totals *t = &r->next->tot;
+    for (size_t i = 0; i < r->inputs.n; i++) {
+        const cs_state_input *f = &r->fresh[i];
+        const int64_t sign = input_sign(r, i);
+        struct stat sb;
+        if (sign < 0 && r->in[i].status == CS_IN_UNREADABLE) {
+            cs_error_set(err, CS_ERR_INPUT, r->inputs.v[i].path, "cannot be read to retract it: %s",
+                         r->in[i].error);
+            return CS_ERR_INPUT;
+        }
+        if (!f->path || r->in[i].status == CS_IN_UNREADABLE)
+            continue;
+        if (stat(f->path, &sb) != 0 || (uint64_t)sb.st_size != f->size ||
+            sb.st_mtim.tv_sec != f->mtime_sec || sb.st_mtim.tv_nsec != f->mtime_nsec) {
+            cs_error_set(err, CS_ERR_INPUT, r->inputs.v[i].path,
+                         "changed while it was being counted: the state cannot say which "
+                         "bytes it holds; run again");
+            return CS_ERR_INPUT;
+        }
+        if (sign > 0)
+            cs_state_add_input(r->next, f);
+        t->bytes_on_disk += (uint64_t)sign * f->size;
+        t->bytes_decoded += (uint64_t)sign * r->in[i].decoded;
+        t->undecodable += (uint64_t)sign * (r->in[i].status == CS_IN_UNDECODABLE);
+    }
+    t->tok.documents += sum->tok.documents;
+    t->tok.segments += sum->tok.segments;
+    t->tok.tokens += sum->tok.tokens;
+    t->tok.excluded += sum->tok.excluded;
+    t->tok.long_dropped += sum->tok.long_dropped;
+    t->tok.invalid_utf8 += sum->tok.invalid_utf8;
+    t->bad_records += sum->bad_records;
+    return CS_OK;
+}
+
+/* The new state, beside the old until the tables are committed. */
+static cs_status state_write(run *r, const cs_merged *m, uint64_t *bytes, cs_error *err)
+{
+    int e = cs_state_write(r->state_tmp, r->next, m, r->nt, bytes);
+    if (e) {
+        cs_error_set(err, CS_ERR_OUTPUT, r->state_tmp,
+                     "cannot write the state: %s (the state and the tables are left as they "
+                     "were)",
+                     strerror(e));
+        return CS_ERR_OUTPUT;
+    }
+    return CS_OK;
+}
+
+/* After the tables' commit: the new state replaces the old. Until this
+ * rename the old state stands, and a run over the same inputs counts the
+ * new ones again: the tables and the state never disagree for good. */
+static cs_status state_commit(run *r, cs_error *err)
+{
+    char *file = path_in(r->eff.state_dir, CS_STATE_FILE);
+    int e = rename(r->state_tmp, file) == 0 ? 0 : errno;
+    free(file);
+    if (!e) {
+        int dfd = open(r->eff.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        return CS_OK;
+    }
+    cs_error_set(err, CS_ERR_OUTPUT, r->state_tmp,
+                 "the tables are written, but the state could not be renamed into place: %s "
+                 "(it still holds the counts before this run)",
+                 strerror(e));
+    return CS_ERR_OUTPUT;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1328,7 +1683,11 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
 
     run r;
     memset(&r, 0, sizeof r);
-    r.opt = opt;
+    r.eff = *opt;
+    r.opt = opt = &r.eff; /* a merge takes the tables' kinds from its states */
+    r.lock_fd = -1;
+    r.first_retract = SIZE_MAX;
+    r.nt = opt->threads > 0 ? opt->threads : omp_get_num_procs();
     r.t0 = t0;
     r.stop_input = SIZE_MAX;
     r.chunk = opt->chunk_size;
@@ -1379,7 +1738,11 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
             n_excl++;
         }
     cs_inputs_expand(inputs, n_inputs, opt->format, excl, n_excl, &r.inputs);
-    if (opt->cooc == CS_COOC_DOC && !r.vocab)
+    if (opt->n_merge)
+        st = merge_open(&r, err);
+    else if (opt->state_dir)
+        st = state_open(&r, err);
+    if (st == CS_OK && opt->cooc == CS_COOC_DOC && !r.vocab && !opt->n_merge)
         st = check_rereadable(&r, err);
     free(real[0]);
     free(real[1]);
@@ -1391,7 +1754,6 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     if (opt->cooc == CS_COOC_DOC && !r.vocab)
         r.total *= 2; /* every input is read twice (second_pass) */
 
-    r.nt = opt->threads > 0 ? opt->threads : omp_get_num_procs();
     r.budget = opt->memory ? opt->memory : cs_default_memory();
     r.spill = cs_spill_new(opt->tmp_dir);
     r.max_bufs = 3 * r.nt + 2;
@@ -1435,6 +1797,10 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     sum.in = r.in;
     sum.threads = r.nt;
     sum.stopwords = cs_strset_size(r.stopwords);
+    sum.state_dir = opt->state_dir;
+    sum.states_merged = r.eff.n_merge ? (uint64_t)r.n_states : 0;
+    sum.state_already = r.already;
+    sum.first_retract = r.first_retract;
     sum.cooc_terms = opt->cooc_terms_path ? cs_strset_size(r.vocab) : 0;
     for (int t = 0; t < r.nt; t++) {
         const worker *w = r.w[t];
@@ -1463,11 +1829,17 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         st = CS_ERR_INPUT;
         goto done;
     }
+    if (r.next) {
+        if (!opt->n_merge && (st = state_add_inputs(&r, &sum, err)) != CS_OK)
+            goto done;
+        sum.tok = r.next->tot.tok; /* the tables': every input the state holds */
+    }
     {
-        cs_table **terms = cs_xmalloc((size_t)r.nt * sizeof *terms);
-        for (int t = 0; t < r.nt; t++)
-            terms[t] = r.w[t]->counter.terms;
-        m = cs_merged_new(terms, r.nt, opt->ngram_min, opt->ngram_max);
+        const int ns = n_sources(&r);
+        cs_table **terms = cs_xmalloc((size_t)ns * sizeof *terms);
+        for (int s = 0; s < ns; s++)
+            terms[s] = source(&r, s)->terms;
+        m = cs_merged_new(terms, ns, opt->ngram_min, opt->ngram_max);
         int overflow = 0;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
     shared(m, terms) reduction(| : overflow)
@@ -1491,13 +1863,15 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
              * (--top: write_tables then adds those it can reach, from the
              * runs, kept until then, and the histogram of what was left out:
              * an order at a time, for the histograms' memory). */
-            const int may_add = opt->top != UINT64_MAX && opt->min_count <= 1;
+            /* A state keeps every gram. */
+            const int keep_all = opt->state_dir != NULL;
+            const int may_add = !keep_all && opt->top != UINT64_MAX && opt->min_count <= 1;
             if (may_add)
                 for (int k = 0; k < n; k++)
                     merge_grams(&r, m, orders + k, 1, CS_ONCE_LEAVE, NULL);
             else
-                merge_grams(&r, m, orders, n, opt->min_count >= 2 ? CS_ONCE_LEAVE : CS_ONCE_KEEP,
-                            NULL);
+                merge_grams(&r, m, orders, n,
+                            !keep_all && opt->min_count >= 2 ? CS_ONCE_LEAVE : CS_ONCE_KEEP, NULL);
             if (!may_add)
                 free_gram_runs(&r);
         }
@@ -1517,6 +1891,8 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         st = spill_failed(&r, err);
         goto done;
     }
+    if (opt->state_dir && (st = state_write(&r, m, &sum.state_bytes, err)) != CS_OK)
+        goto done;
     st = write_tables(&r, m, stage.dirfd, &sum, err);
     if (st != CS_OK)
         goto done;
@@ -1528,6 +1904,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     sum.peak_rss = peak_rss();
     sum.memory = r.budget;
     sum.spill = cs_spill_get_stats(r.spill);
+    sum.state_inputs = r.next ? r.next->n_inputs : 0;
     /* Merges a spilled key goes through: grams one (the threads'), pairs
      * as many as they had. */
     sum.spill_levels = !sum.spill.runs ? 0 : r.pair_levels > 1 ? r.pair_levels : 1;
@@ -1542,11 +1919,13 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     cs_spill_free(r.spill);
     r.spill = NULL;
     st = cs_stage_commit(&stage, err);
+    if (st == CS_OK && opt->state_dir)
+        st = state_commit(&r, err);
 done:
     cs_stage_abort(&stage);
     cs_merged_free(m);
     cs_spill_free(r.spill); /* the temporary files, on every return */
-    for (int t = 0; t < r.nt; t++) {
+    for (int t = 0; r.w && t < r.nt; t++) {
         worker *w = r.w[t];
         if (!w)
             continue;
@@ -1571,5 +1950,17 @@ done:
     cs_strset_free(r.stopwords);
     cs_strset_free(r.vocab);
     free(r.seen);
+    if (r.state_tmp)
+        unlink(r.state_tmp); /* gone already when the run succeeded */
+    free(r.state_tmp);
+    if (r.lock_fd >= 0)
+        close(r.lock_fd);
+    for (int k = 0; k < r.n_states; k++)
+        cs_state_free(r.states[k]);
+    free(r.states);
+    cs_state_free(r.next);
+    for (size_t i = 0; r.fresh && i < r.inputs.n; i++)
+        free(r.fresh[i].path);
+    free(r.fresh);
     return st;
 }

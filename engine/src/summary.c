@@ -191,6 +191,16 @@ int cs_summary_write(int dirfd, const cs_summary *s)
     num(&w, 4, "bytes_read", (int64_t)s->spill.bytes_read, 0);
     num(&w, 4, "merge_levels", s->spill_levels, 1);
     cs_csv_raw(&w, "  },\n", 5);
+    /* --state and merge: counts and types above are those of every input
+     * the state holds; the inputs below are those this run read. */
+    key(&w, 2, "state");
+    cs_csv_raw(&w, "{\n", 2);
+    str(&w, 4, "folder", s->state_dir, 0);
+    num(&w, 4, "inputs", (int64_t)s->state_inputs, 0);
+    num(&w, 4, "inputs_already_counted", (int64_t)s->state_already, 0);
+    num(&w, 4, "states_merged", (int64_t)s->states_merged, 0);
+    num(&w, 4, "bytes", (int64_t)s->state_bytes, 1);
+    cs_csv_raw(&w, "  },\n", 5);
     key(&w, 2, "inputs");
     cs_csv_raw(&w, "[", 1);
     for (size_t i = 0; i < s->inputs->n; i++) {
@@ -207,6 +217,8 @@ int cs_summary_write(int dirfd, const cs_summary *s)
         cs_csv_raw(&w, tmp, (size_t)k);
         cs_csv_raw(&w, ", \"status\": ", 12);
         jstr(&w, STATUS[r->status]);
+        if (i >= s->first_retract)
+            cs_csv_raw(&w, ", \"retracted\": true", 19);
         if (r->error) {
             cs_csv_raw(&w, ", \"error\": ", 11);
             jstr(&w, r->error);

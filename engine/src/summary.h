@@ -41,6 +41,11 @@ typedef struct cs_summary {
     int threads;
     size_t stopwords;
     size_t cooc_terms;                       /* terms read from --cooc-terms */
+    /* --state: the inputs the state holds (state_inputs), those of this
+     * run it had counted (not read), its file's bytes; a merge: states */
+    const char *state_dir;
+    uint64_t state_inputs, state_already, state_bytes, states_merged;
+    size_t first_retract;                    /* inputs from here on: --retract */
 } cs_summary;
 
 /* Writes summary.json into the folder dirfd. Returns 0 or errno. */

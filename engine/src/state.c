@@ -1,0 +1,939 @@
+/*
+ * state.c - state files: merged tables -> a file; a file -> a merge source
+ * (see state.h).
+ *
+ * DESIGN
+ * Writing takes the merged tables as they are after a run's merge, every
+ * key kept. Terms get state ids by rank, partition by partition in the
+ * merged table's order, so a state id grows with the global id: each
+ * merged gram partition, in global id order, is in state id order too and
+ * is packed as it stands (grams.h's format, no F or L flag: a state's
+ * documents are its own), and so are the pairs. Terms counted 0 (all
+ * their inputs retracted) are left out, and so is every gram and pair
+ * holding one (theirs are 0 too). A count past the 32 bits a gram run
+ * holds, or a pair sum past int64, is written as several entries of the
+ * same key, which the merge sums.
+ *
+ * Reading loads the terms into a term table (their hashes recomputed),
+ * and each packed section into one in-memory run of the state's counter.
+ * The file is read whole and checked before anything is parsed: a state
+ * that does not match its checksum is never used.
+ */
+#include "state.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+enum {
+    SEC_SETTINGS = 1,
+    SEC_SHAPE,
+    SEC_TOTALS,
+    SEC_INPUTS,
+    SEC_TERMS,
+    SEC_GRAMS, /* part: the order */
+    SEC_PAIRS,
+    SEC_END
+};
+
+static const char MAGIC[8] = {'C', 'S', 'S', 'T', 'A', 'T', 'E', '\n'};
+static const char END_MAGIC[8] = {'C', 'S', 'S', 'T', 'E', 'N', 'D', '\n'};
+#define HEADER_BYTES 16
+#define SECTION_HEADER 24
+#define FOOTER_BYTES 16
+/* A packed section ends with its index: for each partition, u32 entries
+ * and u64 bytes. */
+#define PACK_INDEX (CS_N_PARTS * 12)
+
+/* ------------------------------------------------------------------ */
+/* settings                                                             */
+
+/* XXH3-128 of a set's keys, sorted: the same for the same set however its
+ * file was ordered. */
+static int key_cmp(const void *a, const void *b, void *set)
+{
+    uint32_t la, lb;
+    const uint8_t *pa = cs_strset_key(set, *(const uint32_t *)a, &la);
+    const uint8_t *pb = cs_strset_key(set, *(const uint32_t *)b, &lb);
+    int c = memcmp(pa, pb, la < lb ? la : lb);
+    return c ? c : (la > lb) - (la < lb);
+}
+
+static void set_line(cs_buf *b, const char *name, const cs_strset *set)
+{
+    char line[160];
+    if (!set) {
+        snprintf(line, sizeof line, "%s none\n", name);
+        cs_buf_append(b, line, strlen(line));
+        return;
+    }
+    const size_t n = cs_strset_size(set);
+    uint32_t *idx = cs_xmalloc((n + 1) * sizeof *idx);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = (uint32_t)i;
+    qsort_r(idx, n, sizeof *idx, key_cmp, (void *)set);
+    XXH3_state_t *h = XXH3_createState();
+    XXH3_128bits_reset(h);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t len;
+        const uint8_t *p = cs_strset_key(set, idx[i], &len);
+        XXH3_128bits_update(h, &len, sizeof len);
+        XXH3_128bits_update(h, p, len);
+    }
+    XXH128_hash_t d = XXH3_128bits_digest(h);
+    XXH3_freeState(h);
+    free(idx);
+    snprintf(line, sizeof line, "%s %zu terms, fingerprint %016llx%016llx\n", name, n,
+             (unsigned long long)d.high64, (unsigned long long)d.low64);
+    cs_buf_append(b, line, strlen(line));
+}
+
+char *cs_state_settings(const cs_options *o, const cs_strset *stopwords, const cs_strset *vocab)
+{
+    static const char *const formats[] = {"auto", "text", "jsonl"};
+    static const char *const seps[] = {"file", "line", "blank"};
+    static const char *const norms[] = {"none", "nfc", "nfkc"};
+    static const char *const coocs[] = {"none", "window", "doc"};
+    static const char *const weights[] = {"none", "harmonic"};
+    cs_buf b = {0};
+    char line[512];
+#define LINE(...)                                                                                  \
+    do {                                                                                           \
+        snprintf(line, sizeof line, __VA_ARGS__);                                                  \
+        cs_buf_append(&b, line, strlen(line));                                                     \
+    } while (0)
+    LINE("tokenizer corpusstat %s, Unicode %s\n", CS_VERSION_STRING, cs_unicode_version());
+    LINE("format %s\n", formats[o->format]);
+    LINE("text-field %s\n", o->text_field ? o->text_field : "text");
+    LINE("doc-sep %s\n", seps[o->doc_sep]);
+    LINE("case %s\n", o->fold_case ? "fold" : "keep");
+    LINE("normalize %s\n", norms[o->normalize]);
+    LINE("max-len %u\n", o->max_len);
+    LINE("min-len %u\n", o->min_len);
+    LINE("join-lines %s\n", o->join_lines ? "yes" : "no");
+    set_line(&b, "stopwords", stopwords);
+    LINE("ngrams %d-%d\n", o->ngram_min, o->ngram_max);
+    LINE("cooc %s\n", coocs[o->cooc]);
+    if (o->cooc == CS_COOC_WINDOW)
+        LINE("window %d, weight %s\n", o->window, weights[o->weight]);
+    if (o->cooc == CS_COOC_DOC)
+        set_line(&b, "cooc-terms", vocab);
+#undef LINE
+    cs_buf_append(&b, "", 1);
+    return (char *)b.data;
+}
+
+cs_state_shape cs_state_shape_of(const cs_options *o)
+{
+    return (cs_state_shape){o->ngram_min, o->ngram_max, (int)o->cooc, o->window, (int)o->weight};
+}
+
+int cs_state_settings_diff(const char *a, const char *b, char *buf, size_t cap)
+{
+    /* Line by line: both are made by cs_state_settings, so the same keys
+     * come in the same order unless the kinds of tables differ. */
+    while (*a || *b) {
+        const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+        size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
+        if (la != lb || memcmp(a, b, la) != 0) {
+            snprintf(buf, cap, "'%.*s' against '%.*s'", (int)la, a, (int)lb, b);
+            return 1;
+        }
+        a += la + (ea != NULL);
+        b += lb + (eb != NULL);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* states in memory                                                     */
+
+static void counter_of(cs_state *s)
+{
+    /* Document ids: none (0) in its runs, and ids 1.. of its own that no
+     * term entry keeps (last_doc 0). */
+    cs_counter_init(&s->counter, s->shape.ngram_min, s->shape.ngram_max, 1, 1);
+    if (s->shape.cooc != CS_COOC_NONE) {
+        s->counter.pairs = cs_xmalloc(sizeof *s->counter.pairs);
+        cs_pairs_init(s->counter.pairs, s->counter.parts);
+    }
+}
+
+cs_state *cs_state_new(const char *settings, cs_state_shape shape)
+{
+    cs_state *s = cs_xcalloc(1, sizeof *s);
+    s->settings = cs_xstrdup(settings);
+    s->shape = shape;
+    counter_of(s);
+    return s;
+}
+
+void cs_state_free(cs_state *s)
+{
+    if (!s)
+        return;
+    free(s->file);
+    free(s->settings);
+    for (size_t i = 0; i < s->n_inputs; i++)
+        free(s->inputs[i].path);
+    free(s->inputs);
+    cs_counter_free(&s->counter);
+    free(s);
+}
+
+void cs_state_add_input(cs_state *s, const cs_state_input *in)
+{
+    if (s->n_inputs == s->cap_inputs) {
+        s->cap_inputs = s->cap_inputs ? 2 * s->cap_inputs : 64;
+        s->inputs = cs_xrealloc(s->inputs, s->cap_inputs * sizeof *s->inputs);
+    }
+    s->inputs[s->n_inputs] = *in;
+    s->inputs[s->n_inputs++].path = cs_xstrdup(in->path);
+}
+
+int cs_file_hash(const char *path, uint64_t *lo, uint64_t *hi)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat sb;
+    XXH128_hash_t h = XXH3_128bits(NULL, 0);
+    if (fstat(fd, &sb) != 0) {
+        close(fd);
+        return -1;
+    }
+    if (sb.st_size > 0) {
+        void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        madvise(p, (size_t)sb.st_size, MADV_SEQUENTIAL);
+        h = XXH3_128bits(p, (size_t)sb.st_size);
+        munmap(p, (size_t)sb.st_size);
+    }
+    close(fd);
+    *lo = h.low64;
+    *hi = h.high64;
+    return 0;
+}
+
+enum { SAME, VANISHED, CHANGED };
+
+/* Whether the file at `path` is still what `in` says it was: SAME (touched
+ * but with the same bytes: in's mtime is updated), VANISHED or CHANGED,
+ * with why in buf. */
+static int still_same(cs_state_input *in, const char *path, char *buf, size_t cap)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        snprintf(buf, cap, "%s", strerror(errno));
+        return VANISHED;
+    }
+    if ((uint64_t)sb.st_size == in->size && sb.st_mtim.tv_sec == in->mtime_sec &&
+        sb.st_mtim.tv_nsec == in->mtime_nsec)
+        return SAME;
+    uint64_t lo, hi;
+    if (cs_file_hash(path, &lo, &hi) != 0) {
+        snprintf(buf, cap, "cannot be read again: %s", strerror(errno));
+        return CHANGED;
+    }
+    if ((uint64_t)sb.st_size == in->size && lo == in->hash_lo && hi == in->hash_hi) {
+        in->mtime_sec = sb.st_mtim.tv_sec; /* touched, the same bytes */
+        in->mtime_nsec = sb.st_mtim.tv_nsec;
+        return SAME;
+    }
+    snprintf(buf, cap, "its bytes differ (%llu bytes when counted, %llu now)",
+             (unsigned long long)in->size, (unsigned long long)sb.st_size);
+    return CHANGED;
+}
+
+cs_status cs_state_check_inputs(cs_state *s, const cs_input *v, size_t n, uint8_t *already,
+                                cs_state_input *fresh, cs_error *err)
+{
+    cs_strset *known = cs_strset_new(), *given = cs_strset_new();
+    for (size_t k = 0; k < s->n_inputs; k++)
+        cs_strset_add(known, (const uint8_t *)s->inputs[k].path, strlen(s->inputs[k].path));
+    uint8_t *seen = cs_xcalloc(s->n_inputs + 1, 1);
+    cs_status st = CS_OK;
+    char why[256];
+    for (size_t i = 0; i < n && st == CS_OK; i++) {
+        memset(&fresh[i], 0, sizeof fresh[i]);
+        already[i] = 0;
+        if (v[i].is_stdin) {
+            cs_error_set(err, CS_ERR_USAGE, NULL,
+                         "--state keeps a list of the files it has counted, and stdin is not "
+                         "a file: give the input as a file");
+            st = CS_ERR_USAGE;
+            break;
+        }
+        if (v[i].error)
+            continue;
+        char *real = realpath(v[i].path, NULL);
+        struct stat sb;
+        if (!real || stat(real, &sb) != 0) {
+            free(real);
+            continue; /* reported as unreadable when it is opened */
+        }
+        const size_t len = strlen(real);
+        if (cs_strset_has(given, (const uint8_t *)real, len)) {
+            cs_error_set(err, CS_ERR_USAGE, v[i].path,
+                         "given twice (with --state each file is counted once)");
+            free(real);
+            st = CS_ERR_USAGE;
+            break;
+        }
+        cs_strset_add(given, (const uint8_t *)real, len);
+        const int64_t k = cs_strset_find(known, XXH3_64bits(real, len), (const uint8_t *)real, len);
+        if (k < 0) {
+            fresh[i] = (cs_state_input){real, (uint64_t)sb.st_size, sb.st_mtim.tv_sec,
+                                        sb.st_mtim.tv_nsec, 0, 0};
+            continue;
+        }
+        seen[k] = 1;
+        const int changed = still_same(&s->inputs[k], real, why, sizeof why);
+        free(real);
+        if (changed != SAME) {
+            cs_error_set(err, CS_ERR_INPUT, v[i].path,
+                         "changed since the state counted it: %s. Its old counts cannot be "
+                         "told from new ones: count from scratch into another --state folder",
+                         why);
+            st = CS_ERR_INPUT;
+        }
+        already[i] = 1;
+    }
+    /* The rest of the manifest: files counted on earlier runs. */
+    for (size_t k = 0; k < s->n_inputs && st == CS_OK; k++) {
+        if (seen[k])
+            continue;
+        const int changed = still_same(&s->inputs[k], s->inputs[k].path, why, sizeof why);
+        if (changed != SAME) {
+            cs_error_set(err, CS_ERR_INPUT, s->inputs[k].path,
+                         "%s since the state counted it (%s). The state's counts hold it: count "
+                         "from scratch into another --state folder",
+                         changed == VANISHED ? "vanished" : "changed", why);
+            st = CS_ERR_INPUT;
+        }
+    }
+    if (st != CS_OK)
+        for (size_t i = 0; i < n; i++) {
+            free(fresh[i].path);
+            fresh[i].path = NULL;
+        }
+    free(seen);
+    cs_strset_free(known);
+    cs_strset_free(given);
+    return st;
+}
+
+cs_status cs_state_retract(cs_state *s, const char *path, cs_state_input *out, cs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    struct stat sb;
+    char *real = realpath(path, NULL);
+    if (!real || stat(real, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+        cs_file_hash(real, &out->hash_lo, &out->hash_hi) != 0) {
+        int e = errno;
+        free(real);
+        cs_error_set(err, CS_ERR_INPUT, path, "cannot retract it: %s",
+                     real && !S_ISREG(sb.st_mode) ? "not a file" : strerror(e));
+        return CS_ERR_INPUT;
+    }
+    *out = (cs_state_input){real, (uint64_t)sb.st_size, sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
+                            out->hash_lo, out->hash_hi};
+    /* A file of the manifest: its own entry, if its bytes are still those;
+     * any other path: the first entry with its bytes. */
+    size_t hit = SIZE_MAX, by_path = SIZE_MAX;
+    for (size_t k = 0; k < s->n_inputs && by_path == SIZE_MAX; k++)
+        if (strcmp(s->inputs[k].path, real) == 0)
+            by_path = k;
+    for (size_t k = by_path == SIZE_MAX ? 0 : by_path; k < s->n_inputs && hit == SIZE_MAX; k++) {
+        const cs_state_input *in = &s->inputs[k];
+        if (in->size == out->size && in->hash_lo == out->hash_lo && in->hash_hi == out->hash_hi)
+            hit = k;
+        if (by_path != SIZE_MAX)
+            break;
+    }
+    if (hit == SIZE_MAX) {
+        cs_error_set(err, CS_ERR_INPUT, path,
+                     by_path != SIZE_MAX
+                         ? "cannot retract it: it changed since the state counted it, and only "
+                           "the bytes counted can be taken back (retract a copy of them)"
+                         : "cannot retract it: the state holds no input with its bytes");
+        free(real);
+        out->path = NULL;
+        return CS_ERR_INPUT;
+    }
+    free(s->inputs[hit].path);
+    memmove(&s->inputs[hit], &s->inputs[hit + 1], (s->n_inputs - hit - 1) * sizeof *s->inputs);
+    s->n_inputs--;
+    return CS_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* writing                                                              */
+
+typedef struct writer {
+    FILE *f;
+    XXH3_state_t *h;
+    ZSTD_CCtx *z;
+    cs_buf out;
+    int err; /* errno of the first failure */
+} writer;
+
+static void put_bytes(writer *w, const void *p, size_t n)
+{
+    if (w->err || !n)
+        return;
+    if (fwrite(p, 1, n, w->f) != n)
+        w->err = errno ? errno : EIO;
+    XXH3_64bits_update(w->h, p, n);
+}
+
+static void put_u32(uint8_t *d, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        d[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_u64(uint8_t *d, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        d[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* One section: raw[0..n) compressed into one frame. */
+static void put_section(writer *w, uint32_t kind, uint32_t part, const void *raw, size_t n)
+{
+    if (w->err)
+        return;
+    const size_t bound = ZSTD_compressBound(n);
+    if (w->out.cap < bound)
+        cs_buf_reserve(&w->out, bound - w->out.len);
+    const size_t c = ZSTD_compress2(w->z, w->out.data, w->out.cap, raw, n);
+    if (ZSTD_isError(c)) {
+        w->err = ENOMEM; /* the only way a bounded one-shot compression fails */
+        return;
+    }
+    uint8_t hdr[SECTION_HEADER];
+    put_u32(hdr, kind);
+    put_u32(hdr + 4, part);
+    put_u64(hdr + 8, n);
+    put_u64(hdr + 16, c);
+    put_bytes(w, hdr, sizeof hdr);
+    put_bytes(w, w->out.data, c);
+}
+
+static void put_varint(cs_buf *b, uint64_t v)
+{
+    cs_buf_reserve(b, 10);
+    b->len = (size_t)(cs_put_varint(b->data + b->len, v) - b->data);
+}
+
+/* The pack index at the end of a packed section. */
+static void put_index(cs_buf *b, const uint32_t *n, const size_t *off)
+{
+    cs_buf_reserve(b, PACK_INDEX);
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        put_u32(b->data + b->len, n[p]);
+        put_u64(b->data + b->len + 4, off[p + 1] - off[p]);
+        b->len += 12;
+    }
+}
+
+/* The grams of order n: each merged partition, ids to state ids. */
+static void pack_grams(cs_buf *b, const cs_table *t, unsigned order, const uint32_t *local,
+                       const uint64_t *base)
+{
+    uint32_t n[CS_N_PARTS];
+    size_t off[CS_N_PARTS + 1];
+    const uint32_t mask = (1u << CS_ID_BITS) - 1;
+    off[0] = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        const cs_part *part = &t->part[p];
+        uint32_t prev[CS_NGRAM_MAX] = {0}, ids[CS_NGRAM_MAX];
+        n[p] = 0;
+        for (uint32_t i = 0; i < part->n; i++) {
+            const cs_gram *g = cs_part_entry(part, t->stride, i);
+            for (unsigned k = 0; k < order; k++) {
+                ids[k] = local[base[g->ids[k] >> CS_ID_BITS] + (g->ids[k] & mask)];
+                assert(ids[k] != UINT32_MAX); /* a term counted 0 has no gram counted */
+            }
+            int64_t count = g->count, docs = g->docs;
+            assert(count > 0 && docs >= 0 && docs <= count);
+            while (count > 0) { /* pieces within int32 */
+                const int64_t c = count < INT32_MAX ? count : INT32_MAX;
+                const int64_t d = docs < c ? docs : c;
+                cs_buf_reserve(b, CS_GRAM_PACKED_MAX(order));
+                b->len = (size_t)(cs_grams_pack_one(b->data + b->len, prev, ids, order, c, d) -
+                                  b->data);
+                n[p]++;
+                count -= c;
+                docs -= d;
+            }
+        }
+        off[p + 1] = b->len;
+    }
+    put_index(b, n, off);
+}
+
+/* The pairs: each merged partition's (keys index_a << 32 | global b) to
+ * state ids; a sum past int64 in pieces. */
+static void pack_pairs(cs_buf *b, const cs_merged *m, const uint32_t *local,
+                       const uint64_t *base)
+{
+    uint32_t n[CS_N_PARTS];
+    size_t off[CS_N_PARTS + 1];
+    const uint32_t mask = (1u << CS_ID_BITS) - 1;
+    off[0] = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        const cs_pair_run *r = &m->pairs[p];
+        uint64_t prev = 0;
+        n[p] = 0;
+        for (size_t i = 0; i < r->n; i++) {
+            const uint32_t ia = (uint32_t)(r->v[i].key >> 32), gb = (uint32_t)r->v[i].key;
+            const uint32_t a = local[base[p] + ia], lb = local[base[gb >> CS_ID_BITS] + (gb & mask)];
+            assert(a != UINT32_MAX && lb != UINT32_MAX);
+            const uint64_t key = (uint64_t)a << 32 | lb;
+            __int128 units = cs_pair_units(r, i);
+            while (units) {
+                const int64_t u = units > INT64_MAX    ? INT64_MAX
+                                  : units < -INT64_MAX ? -INT64_MAX
+                                                       : (int64_t)units;
+                cs_buf_reserve(b, CS_PAIR_PACKED_MAX);
+                b->len = (size_t)(cs_pairs_pack_one(b->data + b->len, &prev, key, u) - b->data);
+                n[p]++;
+                units -= u;
+            }
+        }
+        off[p + 1] = b->len;
+    }
+    put_index(b, n, off);
+}
+
+int cs_state_write(const char *file, const cs_state *s, const cs_merged *m, int n_threads,
+                   uint64_t *bytes)
+{
+    writer w = {0};
+    int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errno;
+    w.f = fdopen(fd, "wb");
+    if (!w.f) {
+        int e = errno;
+        close(fd);
+        unlink(file);
+        return e;
+    }
+    w.h = XXH3_createState();
+    XXH3_64bits_reset(w.h);
+    w.z = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(w.z, ZSTD_c_compressionLevel, 1);
+    ZSTD_CCtx_setParameter(w.z, ZSTD_c_checksumFlag, 1);
+    /* Packed runs are most of a state: compressed on every core (a no-op
+     * where libzstd is built without threads). */
+    ZSTD_CCtx_setParameter(w.z, ZSTD_c_nbWorkers, n_threads > 1 ? n_threads : 0);
+
+    uint8_t hdr[HEADER_BYTES];
+    memcpy(hdr, MAGIC, 8);
+    put_u32(hdr + 8, CS_STATE_VERSION);
+    put_u32(hdr + 12, 0);
+    put_bytes(&w, hdr, sizeof hdr);
+    put_section(&w, SEC_SETTINGS, 0, s->settings, strlen(s->settings));
+
+    cs_buf b = {0};
+    const cs_state_shape *sh = &s->shape;
+    put_varint(&b, (uint64_t)sh->ngram_min);
+    put_varint(&b, (uint64_t)sh->ngram_max);
+    put_varint(&b, (uint64_t)sh->cooc);
+    put_varint(&b, (uint64_t)sh->window);
+    put_varint(&b, (uint64_t)sh->weight);
+    put_section(&w, SEC_SHAPE, 0, b.data, b.len);
+
+    b.len = 0;
+    const cs_state_totals *t = &s->tot;
+    const int64_t signed_tot[] = {t->tok.documents, t->tok.segments,     t->tok.tokens,
+                                  t->tok.excluded,  t->tok.long_dropped, t->tok.invalid_utf8,
+                                  t->bad_records};
+    for (size_t i = 0; i < sizeof signed_tot / sizeof *signed_tot; i++)
+        put_varint(&b, cs_zigzag(signed_tot[i]));
+    put_varint(&b, t->undecodable);
+    put_varint(&b, t->bytes_on_disk);
+    put_varint(&b, t->bytes_decoded);
+    put_section(&w, SEC_TOTALS, 0, b.data, b.len);
+
+    b.len = 0;
+    put_varint(&b, s->n_inputs);
+    for (size_t i = 0; i < s->n_inputs; i++) {
+        const cs_state_input *in = &s->inputs[i];
+        const size_t len = strlen(in->path);
+        put_varint(&b, len);
+        cs_buf_append(&b, in->path, len);
+        put_varint(&b, in->size);
+        put_varint(&b, cs_zigzag(in->mtime_sec));
+        put_varint(&b, cs_zigzag(in->mtime_nsec));
+        cs_buf_reserve(&b, 16);
+        put_u64(b.data + b.len, in->hash_lo);
+        put_u64(b.data + b.len + 8, in->hash_hi);
+        b.len += 16;
+    }
+    put_section(&w, SEC_INPUTS, 0, b.data, b.len);
+
+    /* Terms: state ids by rank; local[term_base[p] + index], UINT32_MAX
+     * for a term left out. */
+    uint64_t base[CS_N_PARTS + 1];
+    base[0] = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        base[p + 1] = base[p] + m->terms->part[p].n;
+    uint32_t *local = cs_xmalloc((base[CS_N_PARTS] + 1) * sizeof *local);
+    uint32_t next = 0;
+    b.len = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        const cs_part *part = &m->terms->part[p];
+        for (uint32_t i = 0; i < part->n; i++) {
+            const cs_term *e = cs_part_entry(part, sizeof(cs_term), i);
+            if (!e->c.count && !e->c.docs) {
+                local[base[p] + i] = UINT32_MAX;
+                continue;
+            }
+            local[base[p] + i] = next++;
+            put_varint(&b, e->len);
+            cs_buf_append(&b, cs_term_bytes(e), e->len);
+            put_varint(&b, cs_zigzag(e->c.count));
+            put_varint(&b, cs_zigzag(e->c.docs));
+        }
+    }
+    put_section(&w, SEC_TERMS, next, b.data, b.len);
+    for (int n = 2; n <= CS_NGRAM_MAX; n++) {
+        if (!m->grams[n])
+            continue;
+        b.len = 0;
+        pack_grams(&b, m->grams[n], (unsigned)n, local, base);
+        put_section(&w, SEC_GRAMS, (uint32_t)n, b.data, b.len);
+    }
+    if (m->pairs) {
+        b.len = 0;
+        pack_pairs(&b, m, local, base);
+        put_section(&w, SEC_PAIRS, 0, b.data, b.len);
+    }
+    free(local);
+    cs_buf_free(&b);
+    put_section(&w, SEC_END, 0, "", 0);
+
+    uint8_t foot[FOOTER_BYTES];
+    put_u64(foot, XXH3_64bits_digest(w.h));
+    memcpy(foot + 8, END_MAGIC, 8);
+    if (!w.err && fwrite(foot, 1, sizeof foot, w.f) != sizeof foot)
+        w.err = errno ? errno : EIO;
+    if (!w.err && (fflush(w.f) != 0 || fsync(fileno(w.f)) != 0))
+        w.err = errno ? errno : EIO;
+    if (!w.err)
+        *bytes = (uint64_t)ftello(w.f);
+    if (fclose(w.f) != 0 && !w.err)
+        w.err = errno ? errno : EIO;
+    XXH3_freeState(w.h);
+    ZSTD_freeCCtx(w.z);
+    cs_buf_free(&w.out);
+    if (w.err)
+        unlink(file);
+    return w.err;
+}
+
+/* ------------------------------------------------------------------ */
+/* reading                                                              */
+
+typedef struct reader {
+    const uint8_t *p, *end; /* the section's raw bytes */
+    int bad;
+} reader;
+
+static uint64_t get_varint(reader *r)
+{
+    uint64_t x = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (r->p >= r->end) {
+            r->bad = 1;
+            return 0;
+        }
+        const uint8_t c = *r->p++;
+        x |= (uint64_t)(c & 0x7F) << shift;
+        if (c < 0x80)
+            return x;
+    }
+    r->bad = 1;
+    return 0;
+}
+
+static const uint8_t *get_bytes(reader *r, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n) {
+        r->bad = 1;
+        return NULL;
+    }
+    const uint8_t *q = r->p;
+    r->p += n;
+    return q;
+}
+
+static cs_state *bad(cs_state *s, cs_error *err, const char *file, const char *why)
+{
+    cs_error_set(err, CS_ERR_INPUT, file,
+                 "not a usable corpusstat state: %s (it is left as it is; count from scratch "
+                 "into another --state folder, or restore this one from a copy)",
+                 why);
+    cs_state_free(s);
+    return NULL;
+}
+
+/* A packed section's raw bytes (owned by the caller) as a pack: its index
+ * read from its end. Returns 0, or -1 when the index does not add up. */
+static int unpack_index(uint8_t *raw, size_t n, cs_pack *pk)
+{
+    memset(pk, 0, sizeof *pk);
+    if (n < PACK_INDEX)
+        return -1;
+    const uint8_t *ix = raw + n - PACK_INDEX;
+    pk->off[0] = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        pk->n[p] = get_u32(ix + 12 * p);
+        const uint64_t len = get_u64(ix + 12 * p + 4);
+        if (len > n - PACK_INDEX - pk->off[p])
+            return -1;
+        pk->off[p + 1] = pk->off[p] + (size_t)len;
+    }
+    if (pk->off[CS_N_PARTS] != n - PACK_INDEX)
+        return -1;
+    pk->bytes = raw;
+    return 0;
+}
+
+cs_state *cs_state_read(const char *file, cs_error *err)
+{
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        cs_error_set(err, CS_ERR_INPUT, file, "cannot open the state: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || sb.st_size < HEADER_BYTES + FOOTER_BYTES) {
+        close(fd);
+        return bad(NULL, err, file, "too short to be one (truncated?)");
+    }
+    const size_t size = (size_t)sb.st_size;
+    uint8_t *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
+        cs_error_set(err, CS_ERR_INPUT, file, "cannot read the state: %s", strerror(errno));
+        return NULL;
+    }
+    madvise(map, size, MADV_SEQUENTIAL);
+    cs_state *s = NULL;
+    const char *why = NULL;
+    char msg[160];
+    if (memcmp(map, MAGIC, 8) != 0) {
+        why = "it does not start as a state file does";
+        goto fail;
+    }
+    if (get_u32(map + 8) != CS_STATE_VERSION) {
+        snprintf(msg, sizeof msg,
+                 "it is of state format %u, and this corpusstat reads format %u only",
+                 get_u32(map + 8), CS_STATE_VERSION);
+        why = msg;
+        goto fail;
+    }
+    if (memcmp(map + size - 8, END_MAGIC, 8) != 0) {
+        why = "its end is missing (truncated: a copy or a run cut short?)";
+        goto fail;
+    }
+    if (XXH3_64bits(map, size - FOOTER_BYTES) != get_u64(map + size - FOOTER_BYTES)) {
+        why = "its checksum does not match its bytes (damaged)";
+        goto fail;
+    }
+    s = cs_xcalloc(1, sizeof *s);
+    s->file = cs_xstrdup(file);
+    size_t at = HEADER_BYTES;
+    int seen_shape = 0, seen_end = 0, order_seen = 1;
+    uint32_t n_terms = 0;
+    while (!seen_end) {
+        if (size - FOOTER_BYTES - at < SECTION_HEADER) {
+            why = "a section is cut short";
+            goto fail;
+        }
+        const uint32_t kind = get_u32(map + at), part = get_u32(map + at + 4);
+        const uint64_t raw_n = get_u64(map + at + 8), comp_n = get_u64(map + at + 16);
+        at += SECTION_HEADER;
+        if (comp_n > size - FOOTER_BYTES - at || raw_n > ((uint64_t)1 << 46) ||
+            ZSTD_getFrameContentSize(map + at, comp_n) != raw_n) {
+            why = "a section's sizes do not add up";
+            goto fail;
+        }
+        uint8_t *raw = cs_xmalloc(raw_n + 1);
+        const size_t got = ZSTD_decompress(raw, raw_n + 1, map + at, comp_n);
+        at += comp_n;
+        if (ZSTD_isError(got) || got != raw_n) {
+            free(raw);
+            why = "a section does not decompress (damaged)";
+            goto fail;
+        }
+        raw[raw_n] = 0;
+        reader r = {raw, raw + raw_n, 0};
+        int keep = 0; /* raw became a run's bytes */
+        switch (kind) {
+        case SEC_SETTINGS:
+            s->settings = (char *)raw;
+            keep = 1;
+            break;
+        case SEC_SHAPE:
+            s->shape.ngram_min = (int)get_varint(&r);
+            s->shape.ngram_max = (int)get_varint(&r);
+            s->shape.cooc = (int)get_varint(&r);
+            s->shape.window = (int)get_varint(&r);
+            s->shape.weight = (int)get_varint(&r);
+            if (s->shape.ngram_min < 1 || s->shape.ngram_min > s->shape.ngram_max ||
+                s->shape.ngram_max > CS_NGRAM_MAX || s->shape.cooc < 0 || s->shape.cooc > 2 ||
+                s->shape.window < 0 || s->shape.window > CS_WINDOW_MAX || s->shape.weight < 0 ||
+                s->shape.weight > 1)
+                r.bad = 1;
+            else
+                counter_of(s);
+            seen_shape = !r.bad;
+            break;
+        case SEC_TOTALS: {
+            int64_t v[7];
+            for (int i = 0; i < 7; i++)
+                v[i] = cs_unzigzag(get_varint(&r));
+            s->tot.tok = (cs_tok_stats){v[0], v[1], v[2], v[3], v[4], v[5]};
+            s->tot.bad_records = v[6];
+            s->tot.undecodable = get_varint(&r);
+            s->tot.bytes_on_disk = get_varint(&r);
+            s->tot.bytes_decoded = get_varint(&r);
+            break;
+        }
+        case SEC_INPUTS: {
+            const uint64_t n = get_varint(&r);
+            for (uint64_t i = 0; i < n && !r.bad; i++) {
+                cs_state_input in;
+                const uint64_t len = get_varint(&r);
+                const uint8_t *path = get_bytes(&r, len);
+                in.size = get_varint(&r);
+                in.mtime_sec = cs_unzigzag(get_varint(&r));
+                in.mtime_nsec = cs_unzigzag(get_varint(&r));
+                const uint8_t *h = get_bytes(&r, 16);
+                if (r.bad || memchr(path, 0, len))
+                    break;
+                in.hash_lo = get_u64(h);
+                in.hash_hi = get_u64(h + 8);
+                in.path = cs_xmalloc(len + 1);
+                memcpy(in.path, path, len);
+                in.path[len] = 0;
+                cs_state_add_input(s, &in);
+                free(in.path);
+            }
+            break;
+        }
+        case SEC_TERMS: {
+            if (!seen_shape) {
+                r.bad = 1;
+                break;
+            }
+            cs_table *t = s->counter.terms;
+            for (uint32_t i = 0; i < part && !r.bad; i++) {
+                const uint64_t len = get_varint(&r);
+                const uint8_t *p = len && len < UINT32_MAX ? get_bytes(&r, len) : NULL;
+                const int64_t count = cs_unzigzag(get_varint(&r));
+                const int64_t docs = cs_unzigzag(get_varint(&r));
+                if (!p || r.bad) {
+                    r.bad = 1;
+                    break;
+                }
+                const uint64_t h = XXH3_64bits(p, len);
+                int is_new;
+                cs_term *e = cs_table_term(t, h, p, (uint32_t)len, 1, &is_new);
+                if (!is_new || e->id != i) {
+                    r.bad = 1;
+                    break;
+                }
+                e->c.count = count;
+                e->c.docs = docs;
+                cs_partmap_set(s->counter.parts, i, cs_part_of(h));
+            }
+            if (r.p != r.end)
+                r.bad = 1;
+            n_terms = part;
+            break;
+        }
+        case SEC_GRAMS: {
+            cs_gram_run run;
+            memset(&run, 0, sizeof run);
+            if (!seen_shape || part < 2 || part > CS_NGRAM_MAX || !s->counter.grams[part] ||
+                (int)part < order_seen || unpack_index(raw, raw_n, &run.pk) != 0) {
+                r.bad = 1;
+                break;
+            }
+            order_seen = (int)part + 1;
+            cs_grams_add_run(s->counter.grams[part], run);
+            keep = 1;
+            r.p = r.end;
+            break;
+        }
+        case SEC_PAIRS: {
+            cs_pack pk;
+            if (!seen_shape || !s->counter.pairs || unpack_index(raw, raw_n, &pk) != 0) {
+                r.bad = 1;
+                break;
+            }
+            cs_pairs_add_run(s->counter.pairs, pk);
+            keep = 1;
+            r.p = r.end;
+            break;
+        }
+        case SEC_END:
+            seen_end = 1;
+            break;
+        default:
+            r.bad = 1;
+        }
+        if (!keep)
+            free(raw);
+        if (r.bad || (kind != SEC_SETTINGS && r.p != r.end)) {
+            why = "a section does not read as it should";
+            goto fail;
+        }
+    }
+    if (at != size - FOOTER_BYTES || !s->settings || !seen_shape) {
+        why = "sections are missing or follow the end";
+        goto fail;
+    }
+    (void)n_terms;
+    munmap(map, size);
+    return s;
+fail:
+    munmap(map, size);
+    return bad(s, err, file, why);
+}
