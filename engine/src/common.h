@@ -102,6 +102,24 @@ static inline const uint8_t *cs_get_varint(const uint8_t *p, uint64_t *v)
     return p;
 }
 
+/* cs_get_varint for bytes that may be damaged or hostile (a state file):
+ * NULL when the varint does not end before `end` or is longer than 10
+ * bytes. */
+static inline const uint8_t *cs_get_varint_checked(const uint8_t *p, const uint8_t *end,
+                                                   uint64_t *v)
+{
+    uint64_t x = 0;
+    for (unsigned shift = 0; shift < 70 && p < end; shift += 7) {
+        const uint8_t c = *p++;
+        x |= (uint64_t)(c & 0x7F) << (shift < 64 ? shift : 0);
+        if (c < 0x80) {
+            *v = x;
+            return p;
+        }
+    }
+    return NULL;
+}
+
 /* Signed as unsigned, small magnitudes small: 0, -1, 1, -2 -> 0, 1, 2, 3. */
 static inline uint64_t cs_zigzag(int64_t v)
 {

@@ -127,6 +127,12 @@ uint8_t *cs_grams_pack_one(uint8_t *d, uint32_t *prev, const uint32_t *ids, unsi
  * newest run. */
 void cs_grams_add_run(cs_grams *g, cs_gram_run r);
 
+/* Whether run r (in memory) reads as a run of grams of `order` over the
+ * ids of parts: every varint inside its partition, ids known and in
+ * order, a first id in its partition, counts within 32 bits. For runs
+ * read from a file (a state): the merge trusts what it unpacks. */
+int cs_grams_run_valid(const cs_gram_run *r, unsigned order, const cs_partmap *parts);
+
 /* Memory a merging thread keeps from one partition to the next (its pages
  * are touched once). Zero it before the first use; cs_grams_scratch_free
  * after the last. */

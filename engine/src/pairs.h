@@ -134,6 +134,10 @@ void cs_pairs_flush(cs_pairs *s);
  * run made elsewhere (a state file, state.c). */
 uint8_t *cs_pairs_pack_one(uint8_t *d, uint64_t *prev, uint64_t key, int64_t units);
 
+/* Whether r (in memory) reads as a run of pairs over the ids of parts
+ * (as cs_grams_run_valid, for runs read from a file). */
+int cs_pairs_run_valid(const cs_pack *r, const cs_partmap *parts);
+
 /* Makes r (a pack of local ids, as cs_pairs_pack_one writes them, with
  * s's partitions) s's newest run. */
 void cs_pairs_add_run(cs_pairs *s, cs_pack r);

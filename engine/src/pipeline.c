@@ -1,6 +1,7 @@
 /*
  * pipeline.c - cs_count: inputs -> counted tables -> CSV. The only file with
- * OpenMP parallel regions.
+ * OpenMP parallel regions, but for state.c's packing of a state's
+ * partitions.
  *
  * DESIGN
  * Counting: one task per input. A mapped plain input is cut at document
@@ -308,15 +309,21 @@ static int64_t input_sign(const run *r, size_t input)
     return input >= r->first_retract ? -1 : 1;
 }
 
+/* *a += sign * b, field by field. */
+static void add_tok_stats(cs_tok_stats *a, const cs_tok_stats *b, int64_t sign)
+{
+    a->documents += sign * b->documents;
+    a->segments += sign * b->segments;
+    a->tokens += sign * b->tokens;
+    a->excluded += sign * b->excluded;
+    a->long_dropped += sign * b->long_dropped;
+    a->invalid_utf8 += sign * b->invalid_utf8;
+}
+
 static void take_stats(run *r, worker *w, cs_tok *t, size_t input, int64_t sign)
 {
     cs_tok_stats s = cs_tok_take_stats(t);
-    w->st.documents += sign * s.documents;
-    w->st.segments += sign * s.segments;
-    w->st.tokens += sign * s.tokens;
-    w->st.excluded += sign * s.excluded;
-    w->st.long_dropped += sign * s.long_dropped;
-    w->st.invalid_utf8 += sign * s.invalid_utf8;
+    add_tok_stats(&w->st, &s, sign);
     if (s.documents)
         __atomic_add_fetch(&r->in[input].documents, sign * s.documents, __ATOMIC_RELAXED);
 }
@@ -1381,12 +1388,7 @@ static cs_status merge_open(run *r, cs_error *err)
     for (int k = 0; k < r->n_states && st == CS_OK; k++) {
         const cs_state *a = r->states[k];
         cs_state_totals *t = &r->next->tot;
-        t->tok.documents += a->tot.tok.documents;
-        t->tok.segments += a->tot.tok.segments;
-        t->tok.tokens += a->tot.tok.tokens;
-        t->tok.excluded += a->tot.tok.excluded;
-        t->tok.long_dropped += a->tot.tok.long_dropped;
-        t->tok.invalid_utf8 += a->tot.tok.invalid_utf8;
+        add_tok_stats(&t->tok, &a->tot.tok, 1);
         t->bad_records += a->tot.bad_records;
         t->undecodable += a->tot.undecodable;
         t->bytes_on_disk += a->tot.bytes_on_disk;
@@ -1559,12 +1561,7 @@ static cs_status state_add_inputs(run *r, const cs_summary *sum, cs_error *err)
         t->bytes_decoded += (uint64_t)sign * r->in[i].decoded;
         t->undecodable += (uint64_t)sign * (r->in[i].status == CS_IN_UNDECODABLE);
     }
-    t->tok.documents += sum->tok.documents;
-    t->tok.segments += sum->tok.segments;
-    t->tok.tokens += sum->tok.tokens;
-    t->tok.excluded += sum->tok.excluded;
-    t->tok.long_dropped += sum->tok.long_dropped;
-    t->tok.invalid_utf8 += sum->tok.invalid_utf8;
+    add_tok_stats(&t->tok, &sum->tok, 1);
     t->bad_records += sum->bad_records;
     return CS_OK;
 }
@@ -1804,12 +1801,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     sum.cooc_terms = opt->cooc_terms_path ? cs_strset_size(r.vocab) : 0;
     for (int t = 0; t < r.nt; t++) {
         const worker *w = r.w[t];
-        sum.tok.documents += w->st.documents;
-        sum.tok.segments += w->st.segments;
-        sum.tok.tokens += w->st.tokens;
-        sum.tok.excluded += w->st.excluded;
-        sum.tok.long_dropped += w->st.long_dropped;
-        sum.tok.invalid_utf8 += w->st.invalid_utf8;
+        add_tok_stats(&sum.tok, &w->st, 1);
         sum.bad_records += w->bad_records;
     }
     for (size_t i = 0; i < r.inputs.n; i++) {
@@ -1946,6 +1938,9 @@ done:
     for (size_t i = 0; r.in && i < r.inputs.n; i++)
         free(r.in[i].error);
     free(r.in);
+    for (size_t i = 0; r.fresh && i < r.inputs.n; i++)
+        free(r.fresh[i].path);
+    free(r.fresh);
     cs_inputs_free(&r.inputs);
     cs_strset_free(r.stopwords);
     cs_strset_free(r.vocab);
@@ -1959,8 +1954,5 @@ done:
         cs_state_free(r.states[k]);
     free(r.states);
     cs_state_free(r.next);
-    for (size_t i = 0; r.fresh && i < r.inputs.n; i++)
-        free(r.fresh[i].path);
-    free(r.fresh);
     return st;
 }

@@ -428,26 +428,46 @@ static uint64_t get_u64(const uint8_t *p)
     return v;
 }
 
-/* One section: raw[0..n) compressed into one frame. */
-static void put_section(writer *w, uint32_t kind, uint32_t part, const void *raw, size_t n)
+/* One section: pieces raw[0..k), of len[i] bytes each, one after another,
+ * compressed into one frame (streaming: the pieces are never joined). */
+static void put_section_v(writer *w, uint32_t kind, uint32_t part, const void *const *raw,
+                          const size_t *len, int k)
 {
     if (w->err)
         return;
+    size_t n = 0;
+    for (int i = 0; i < k; i++)
+        n += len[i];
     const size_t bound = ZSTD_compressBound(n);
-    if (w->out.cap < bound)
+    if (w->out.cap < bound) /* address space: only the pages written are touched */
         cs_buf_reserve(&w->out, bound - w->out.len);
-    const size_t c = ZSTD_compress2(w->z, w->out.data, w->out.cap, raw, n);
-    if (ZSTD_isError(c)) {
-        w->err = ENOMEM; /* the only way a bounded one-shot compression fails */
-        return;
+    ZSTD_CCtx_reset(w->z, ZSTD_reset_session_only);
+    ZSTD_CCtx_setPledgedSrcSize(w->z, n);
+    ZSTD_outBuffer out = {w->out.data, w->out.cap, 0};
+    for (int i = 0; i <= k; i++) {
+        ZSTD_inBuffer in = {i < k ? raw[i] : NULL, i < k ? len[i] : 0, 0};
+        const ZSTD_EndDirective end = i < k ? ZSTD_e_continue : ZSTD_e_end;
+        size_t left;
+        do {
+            left = ZSTD_compressStream2(w->z, &out, &in, end);
+            if (ZSTD_isError(left)) {
+                w->err = ENOMEM; /* the only way a bounded compression fails */
+                return;
+            }
+        } while (end == ZSTD_e_end ? left != 0 : in.pos < in.size);
     }
     uint8_t hdr[SECTION_HEADER];
     put_u32(hdr, kind);
     put_u32(hdr + 4, part);
     put_u64(hdr + 8, n);
-    put_u64(hdr + 16, c);
+    put_u64(hdr + 16, out.pos);
     put_bytes(w, hdr, sizeof hdr);
-    put_bytes(w, w->out.data, c);
+    put_bytes(w, w->out.data, out.pos);
+}
+
+static void put_section(writer *w, uint32_t kind, uint32_t part, const void *raw, size_t n)
+{
+    put_section_v(w, kind, part, &raw, &n, 1);
 }
 
 static void put_varint(cs_buf *b, uint64_t v)
@@ -456,85 +476,107 @@ static void put_varint(cs_buf *b, uint64_t v)
     b->len = (size_t)(cs_put_varint(b->data + b->len, v) - b->data);
 }
 
-/* The pack index at the end of a packed section. */
-static void put_index(cs_buf *b, const uint32_t *n, const size_t *off)
+/* The state id of global term id gid: base[its partition] + its index,
+ * through local when terms were left out (UINT32_MAX: one of them). The
+ * lookup is a random access into an array as large as the vocabulary, and
+ * the packing's largest cost: taken only when needed. */
+static inline uint32_t state_id(const uint32_t *local, const uint64_t *base, uint32_t gid)
 {
-    cs_buf_reserve(b, PACK_INDEX);
-    for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        put_u32(b->data + b->len, n[p]);
-        put_u64(b->data + b->len + 4, off[p + 1] - off[p]);
-        b->len += 12;
-    }
+    const uint64_t i = base[gid >> CS_ID_BITS] + (gid & ((1u << CS_ID_BITS) - 1));
+    return local ? local[i] : (uint32_t)i;
 }
 
-/* The grams of order n: each merged partition, ids to state ids. */
-static void pack_grams(cs_buf *b, const cs_table *t, unsigned order, const uint32_t *local,
-                       const uint64_t *base)
+/* Partition p of the merged grams of order n (t), ids to state ids,
+ * packed into b; returns the entries. */
+static uint32_t pack_grams(cs_buf *b, const cs_table *t, unsigned p, const uint32_t *local,
+                           const uint64_t *base)
 {
-    uint32_t n[CS_N_PARTS];
-    size_t off[CS_N_PARTS + 1];
-    const uint32_t mask = (1u << CS_ID_BITS) - 1;
-    off[0] = 0;
-    for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        const cs_part *part = &t->part[p];
-        uint32_t prev[CS_NGRAM_MAX] = {0}, ids[CS_NGRAM_MAX];
-        n[p] = 0;
-        for (uint32_t i = 0; i < part->n; i++) {
-            const cs_gram *g = cs_part_entry(part, t->stride, i);
-            for (unsigned k = 0; k < order; k++) {
-                ids[k] = local[base[g->ids[k] >> CS_ID_BITS] + (g->ids[k] & mask)];
-                assert(ids[k] != UINT32_MAX); /* a term counted 0 has no gram counted */
-            }
-            int64_t count = g->count, docs = g->docs;
-            assert(count > 0 && docs >= 0 && docs <= count);
-            while (count > 0) { /* pieces within int32 */
-                const int64_t c = count < INT32_MAX ? count : INT32_MAX;
-                const int64_t d = docs < c ? docs : c;
-                cs_buf_reserve(b, CS_GRAM_PACKED_MAX(order));
-                b->len = (size_t)(cs_grams_pack_one(b->data + b->len, prev, ids, order, c, d) -
-                                  b->data);
-                n[p]++;
-                count -= c;
-                docs -= d;
-            }
+    const unsigned order = t->order;
+    const cs_part *part = &t->part[p];
+    uint32_t prev[CS_NGRAM_MAX] = {0}, ids[CS_NGRAM_MAX], n = 0;
+    cs_buf_reserve(b, (size_t)part->n * CS_GRAM_PACKED_MAX(order));
+    for (uint32_t i = 0; i < part->n; i++) {
+        const cs_gram *g = cs_part_entry(part, t->stride, i);
+        for (unsigned k = 0; k < order; k++) {
+            ids[k] = state_id(local, base, g->ids[k]);
+            assert(ids[k] != UINT32_MAX); /* a term counted 0 has no gram counted */
         }
-        off[p + 1] = b->len;
+        int64_t count = g->count, docs = g->docs;
+        assert(count > 0 && docs >= 0 && docs <= count);
+        while (count > 0) { /* pieces within int32 */
+            const int64_t c = count < INT32_MAX ? count : INT32_MAX;
+            const int64_t d = docs < c ? docs : c;
+            if (c < count) /* more pieces than the room made for one */
+                cs_buf_reserve(b, 2 * CS_GRAM_PACKED_MAX(order));
+            b->len = (size_t)(cs_grams_pack_one(b->data + b->len, prev, ids, order, c, d) -
+                              b->data);
+            n++;
+            count -= c;
+            docs -= d;
+        }
     }
-    put_index(b, n, off);
+    return n;
 }
 
-/* The pairs: each merged partition's (keys index_a << 32 | global b) to
- * state ids; a sum past int64 in pieces. */
-static void pack_pairs(cs_buf *b, const cs_merged *m, const uint32_t *local,
-                       const uint64_t *base)
+/* Partition p of the merged pairs (keys index_a << 32 | global b), to
+ * state ids, packed into b; a sum past int64 in pieces. Returns the
+ * entries. */
+static uint32_t pack_pairs(cs_buf *b, const cs_merged *m, unsigned p, const uint32_t *local,
+                           const uint64_t *base)
 {
-    uint32_t n[CS_N_PARTS];
-    size_t off[CS_N_PARTS + 1];
-    const uint32_t mask = (1u << CS_ID_BITS) - 1;
-    off[0] = 0;
-    for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        const cs_pair_run *r = &m->pairs[p];
-        uint64_t prev = 0;
-        n[p] = 0;
-        for (size_t i = 0; i < r->n; i++) {
-            const uint32_t ia = (uint32_t)(r->v[i].key >> 32), gb = (uint32_t)r->v[i].key;
-            const uint32_t a = local[base[p] + ia], lb = local[base[gb >> CS_ID_BITS] + (gb & mask)];
-            assert(a != UINT32_MAX && lb != UINT32_MAX);
-            const uint64_t key = (uint64_t)a << 32 | lb;
-            __int128 units = cs_pair_units(r, i);
-            while (units) {
-                const int64_t u = units > INT64_MAX    ? INT64_MAX
-                                  : units < -INT64_MAX ? -INT64_MAX
-                                                       : (int64_t)units;
-                cs_buf_reserve(b, CS_PAIR_PACKED_MAX);
-                b->len = (size_t)(cs_pairs_pack_one(b->data + b->len, &prev, key, u) - b->data);
-                n[p]++;
-                units -= u;
-            }
+    const cs_pair_run *r = &m->pairs[p];
+    uint64_t prev = 0;
+    uint32_t n = 0;
+    cs_buf_reserve(b, r->n * CS_PAIR_PACKED_MAX);
+    for (size_t i = 0; i < r->n; i++) {
+        const uint32_t ia = (uint32_t)(r->v[i].key >> 32), gb = (uint32_t)r->v[i].key;
+        const uint32_t a = state_id(local, base, p << CS_ID_BITS | ia),
+                       lb = state_id(local, base, gb);
+        assert(a != UINT32_MAX && lb != UINT32_MAX);
+        const uint64_t key = (uint64_t)a << 32 | lb;
+        __int128 units = cs_pair_units(r, i);
+        while (units) {
+            const int64_t u = units > INT64_MAX    ? INT64_MAX
+                              : units < -INT64_MAX ? -INT64_MAX
+                                                   : (int64_t)units;
+            if (u != units)
+                cs_buf_reserve(b, 2 * CS_PAIR_PACKED_MAX);
+            b->len = (size_t)(cs_pairs_pack_one(b->data + b->len, &prev, key, u) - b->data);
+            n++;
+            units -= u;
         }
-        off[p + 1] = b->len;
     }
-    put_index(b, n, off);
+    return n;
+}
+
+/* A packed section (grams of order `order`, or pairs when 0): its
+ * partitions packed in parallel, each into its own buffer, then
+ * compressed one after another with the index (put_index's format). */
+static void put_packed(writer *w, uint32_t kind, unsigned order, const cs_merged *m,
+                       const uint32_t *local, const uint64_t *base, int nt)
+{
+    cs_buf *parts = cs_xcalloc(CS_N_PARTS, sizeof *parts);
+    uint32_t n[CS_N_PARTS];
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
+    shared(parts, n, order, m, local, base)
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        n[p] = order ? pack_grams(&parts[p], m->grams[order], p, local, base)
+                     : pack_pairs(&parts[p], m, p, local, base);
+    uint8_t index[PACK_INDEX];
+    const void *raw[CS_N_PARTS + 1];
+    size_t len[CS_N_PARTS + 1];
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        put_u32(index + 12 * p, n[p]);
+        put_u64(index + 12 * p + 4, parts[p].len);
+        raw[p] = parts[p].data ? (const void *)parts[p].data : (const void *)index;
+        len[p] = parts[p].len;
+    }
+    raw[CS_N_PARTS] = index;
+    len[CS_N_PARTS] = PACK_INDEX;
+    put_section_v(w, kind, order, raw, len, CS_N_PARTS + 1);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        cs_buf_free(&parts[p]);
+    free(parts);
 }
 
 int cs_state_write(const char *file, const cs_state *s, const cs_merged *m, int n_threads,
@@ -630,18 +672,15 @@ int cs_state_write(const char *file, const cs_state *s, const cs_merged *m, int 
         }
     }
     put_section(&w, SEC_TERMS, next, b.data, b.len);
-    for (int n = 2; n <= CS_NGRAM_MAX; n++) {
-        if (!m->grams[n])
-            continue;
-        b.len = 0;
-        pack_grams(&b, m->grams[n], (unsigned)n, local, base);
-        put_section(&w, SEC_GRAMS, (uint32_t)n, b.data, b.len);
+    if (next == base[CS_N_PARTS]) { /* none left out: state ids are base + index */
+        free(local);
+        local = NULL;
     }
-    if (m->pairs) {
-        b.len = 0;
-        pack_pairs(&b, m, local, base);
-        put_section(&w, SEC_PAIRS, 0, b.data, b.len);
-    }
+    for (int n = 2; n <= CS_NGRAM_MAX; n++)
+        if (m->grams[n])
+            put_packed(&w, SEC_GRAMS, (unsigned)n, m, local, base, n_threads);
+    if (m->pairs)
+        put_packed(&w, SEC_PAIRS, 0, m, local, base, n_threads);
     free(local);
     cs_buf_free(&b);
     put_section(&w, SEC_END, 0, "", 0);
@@ -892,7 +931,8 @@ cs_state *cs_state_read(const char *file, cs_error *err)
             cs_gram_run run;
             memset(&run, 0, sizeof run);
             if (!seen_shape || part < 2 || part > CS_NGRAM_MAX || !s->counter.grams[part] ||
-                (int)part < order_seen || unpack_index(raw, raw_n, &run.pk) != 0) {
+                (int)part < order_seen || unpack_index(raw, raw_n, &run.pk) != 0 ||
+                !cs_grams_run_valid(&run, part, s->counter.parts)) {
                 r.bad = 1;
                 break;
             }
@@ -904,7 +944,8 @@ cs_state *cs_state_read(const char *file, cs_error *err)
         }
         case SEC_PAIRS: {
             cs_pack pk;
-            if (!seen_shape || !s->counter.pairs || unpack_index(raw, raw_n, &pk) != 0) {
+            if (!seen_shape || !s->counter.pairs || unpack_index(raw, raw_n, &pk) != 0 ||
+                !cs_pairs_run_valid(&pk, s->counter.parts)) {
                 r.bad = 1;
                 break;
             }

@@ -2,7 +2,8 @@
  * written, read back and merged again as a source give the same counts key
  * for key (by their bytes), also counts past what a gram run holds (32
  * bits) and pair sums past int64, which are written in pieces; two states
- * merge into their sum; settings lines are compared line by line. The
+ * merge into their sum; a run read from a file is checked before it is
+ * trusted; settings lines are compared line by line. The
  * command-line behaviour (manifests, refusals): tests/py/test_state.py. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +297,60 @@ static void test_two_states_merge_into_one_run(void)
     free_counter(c2);
 }
 
+/* The checks a run read from a file goes through before the merge trusts
+ * it: a packed run of bigrams over 3 ids, all in partition 5 but id 2. */
+static void test_run_checks(void)
+{
+    cs_partmap parts = {0};
+    cs_partmap_set(&parts, 0, 5);
+    cs_partmap_set(&parts, 1, 5);
+    cs_partmap_set(&parts, 2, 7);
+    uint8_t bytes[256];
+    const uint32_t grams[][2] = {{0, 1}, {0, 2}, {1, 1}, {1, 1}};
+    cs_gram_run r;
+    memset(&r, 0, sizeof r);
+    r.pk.bytes = bytes;
+    uint32_t prev[2] = {0, 0};
+    uint8_t *d = bytes;
+    for (int i = 0; i < 4; i++)
+        d = cs_grams_pack_one(d, prev, grams[i], 2, 7, 3);
+    for (unsigned p = 0; p <= CS_N_PARTS; p++)
+        r.pk.off[p] = p <= 5 ? 0 : (size_t)(d - bytes);
+    r.pk.n[5] = 4;
+    CHECK(cs_grams_run_valid(&r, 2, &parts));
+    CHECK(!cs_grams_run_valid(&r, 3, &parts)); /* read as trigrams */
+    r.pk.off[6]--;
+    for (unsigned p = 7; p <= CS_N_PARTS; p++)
+        r.pk.off[p]--;
+    CHECK(!cs_grams_run_valid(&r, 2, &parts)); /* cut short */
+    r.pk.off[6]++;
+    for (unsigned p = 7; p <= CS_N_PARTS; p++)
+        r.pk.off[p]++;
+    parts.n_ids = 2; /* id 2 unknown */
+    CHECK(!cs_grams_run_valid(&r, 2, &parts));
+    parts.n_ids = 3;
+    parts.part[1] = 6; /* a first id outside its partition */
+    CHECK(!cs_grams_run_valid(&r, 2, &parts));
+    parts.part[1] = 5;
+
+    cs_pack pk;
+    memset(&pk, 0, sizeof pk);
+    pk.bytes = bytes;
+    uint64_t pprev = 0;
+    d = cs_pairs_pack_one(bytes, &pprev, (uint64_t)0 << 32 | 2, 4);
+    d = cs_pairs_pack_one(d, &pprev, (uint64_t)1 << 32 | 0, -3);
+    for (unsigned p = 0; p <= CS_N_PARTS; p++)
+        pk.off[p] = p <= 5 ? 0 : (size_t)(d - bytes);
+    pk.n[5] = 2;
+    CHECK(cs_pairs_run_valid(&pk, &parts));
+    pk.n[5] = 3; /* more pairs than bytes */
+    CHECK(!cs_pairs_run_valid(&pk, &parts));
+    pk.n[5] = 2;
+    parts.n_ids = 2;
+    CHECK(!cs_pairs_run_valid(&pk, &parts));
+    cs_partmap_free(&parts);
+}
+
 static void test_settings_diff(void)
 {
     char buf[256];
@@ -311,6 +366,7 @@ int main(void)
     cs_tok_global_init();
     test_round_trip_and_big_counts();
     test_two_states_merge_into_one_run();
+    test_run_checks();
     test_settings_diff();
     return TEST_REPORT();
 }
