@@ -246,39 +246,45 @@ uint8_t *cs_grams_pack_one(uint8_t *d, uint32_t *prev, const uint32_t *ids, unsi
     return pack_one(d, prev, ids, order, 0, count, docs);
 }
 
-int cs_grams_run_valid(const cs_gram_run *r, unsigned order, const cs_partmap *parts)
+int cs_grams_part_valid(const uint8_t *q, size_t len, uint32_t n, unsigned p, unsigned order,
+                        const cs_partmap *parts)
 {
-    if (!r->pk.bytes || order < 2 || order > CS_NGRAM_MAX)
+    const uint8_t *end = q + len;
+    uint32_t ids[CS_NGRAM_MAX] = {0};
+    if (order < 2 || order > CS_NGRAM_MAX)
         return 0;
-    for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        const uint8_t *q = r->pk.bytes + r->pk.off[p], *end = r->pk.bytes + r->pk.off[p + 1];
-        uint32_t ids[CS_NGRAM_MAX] = {0};
-        for (uint32_t i = 0; i < r->pk.n[p]; i++) {
-            uint64_t x, z, c, d;
-            if (!(q = cs_get_varint_checked(q, end, &x)) || (x >> 2) >= order ||
-                !(q = cs_get_varint_checked(q, end, &z)) || z > UINT32_MAX - ids[x >> 2])
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t x, z, c, d;
+        if (!(q = cs_get_varint_checked(q, end, &x)) || (x >> 2) >= order ||
+            !(q = cs_get_varint_checked(q, end, &z)) || z > UINT32_MAX - ids[x >> 2])
+            return 0;
+        const unsigned k = (unsigned)(x >> 2);
+        ids[k] += (uint32_t)z;
+        for (unsigned j = k + 1; j < order; j++) {
+            if (!(q = cs_get_varint_checked(q, end, &z)) || z > UINT32_MAX)
                 return 0;
-            const unsigned k = (unsigned)(x >> 2);
-            ids[k] += (uint32_t)z;
-            for (unsigned j = k + 1; j < order; j++) {
-                if (!(q = cs_get_varint_checked(q, end, &z)) || z > UINT32_MAX)
-                    return 0;
-                ids[j] = (uint32_t)z;
-            }
-            for (unsigned j = 0; j < order; j++)
-                if (ids[j] >= parts->n_ids)
-                    return 0;
-            if (parts->part[ids[0]] != p || !(q = cs_get_varint_checked(q, end, &c)) ||
-                !(q = cs_get_varint_checked(q, end, &d)))
-                return 0;
-            const int64_t count = cs_unzigzag(c), docs = count - cs_unzigzag(d);
-            if (count < INT32_MIN || count > INT32_MAX || docs < INT32_MIN || docs > INT32_MAX)
-                return 0;
+            ids[j] = (uint32_t)z;
         }
-        if (q != end)
+        for (unsigned j = 0; j < order; j++)
+            if (ids[j] >= parts->n_ids)
+                return 0;
+        if (parts->part[ids[0]] != p || !(q = cs_get_varint_checked(q, end, &c)) ||
+            !(q = cs_get_varint_checked(q, end, &d)))
+            return 0;
+        const int64_t count = cs_unzigzag(c), docs = count - cs_unzigzag(d);
+        if (count < INT32_MIN || count > INT32_MAX || docs < INT32_MIN || docs > INT32_MAX)
             return 0;
     }
-    return 1;
+    return q == end;
+}
+
+int cs_grams_run_valid(const cs_gram_run *r, unsigned order, const cs_partmap *parts)
+{
+    for (unsigned p = 0; r->pk.bytes && p < CS_N_PARTS; p++)
+        if (!cs_grams_part_valid(r->pk.bytes + r->pk.off[p], r->pk.off[p + 1] - r->pk.off[p],
+                                 r->pk.n[p], p, order, parts))
+            return 0;
+    return r->pk.bytes != NULL;
 }
 
 void cs_grams_add_run(cs_grams *g, cs_gram_run r)
@@ -542,7 +548,7 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
             }
             prev = w;
         }
-        if ((!count && !docs) || (keep && !keep(ctx, first, count)))
+        if ((!count && !docs) || (keep && !keep(ctx, first, count, docs)))
             continue;
         assert(m < out->cap);
         cs_gram *e = (cs_gram *)(out->entries + (size_t)m++ * out_stride);

@@ -132,6 +132,9 @@ void cs_grams_add_run(cs_grams *g, cs_gram_run r);
  * order, a first id in its partition, counts within 32 bits. For runs
  * read from a file (a state): the merge trusts what it unpacks. */
 int cs_grams_run_valid(const cs_gram_run *r, unsigned order, const cs_partmap *parts);
+/* The same for one partition p: n grams packed in q[0..len). */
+int cs_grams_part_valid(const uint8_t *q, size_t len, uint32_t n, unsigned p, unsigned order,
+                        const cs_partmap *parts);
 
 /* Memory a merging thread keeps from one partition to the next (its pages
  * are touched once). Zero it before the first use; cs_grams_scratch_free
@@ -145,8 +148,10 @@ typedef struct cs_grams_scratch {
 void cs_grams_scratch_free(cs_grams_scratch *s);
 
 /* Which summed grams cs_grams_merge_part writes: those for which keep
- * returns nonzero (ids global, or local without remap). */
-typedef int (*cs_gram_keep)(void *ctx, const uint32_t *ids, int64_t count);
+ * returns nonzero (ids global, or local without remap). It sees every
+ * summed gram but those counted 0 in all (count and doc_count), in id
+ * order. */
+typedef int (*cs_gram_keep)(void *ctx, const uint32_t *ids, int64_t count, int64_t docs);
 
 /* Sums partition p of every run of src[0..n_src) (flushed; all of one
  * order) into out, a partition of a merged gram table (cs_gram entries of

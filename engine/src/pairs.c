@@ -314,35 +314,38 @@ static void merge_runs(cs_pairs *s, size_t from, unsigned level)
     push_run(s, end_pack(r));
 }
 
-int cs_pairs_run_valid(const cs_pack *r, const cs_partmap *parts)
+int cs_pairs_part_valid(const uint8_t *q, size_t len, uint32_t n, unsigned p,
+                        const cs_partmap *parts)
 {
-    if (!r->bytes)
-        return 0;
-    for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        const uint8_t *q = r->bytes + r->off[p], *end = r->bytes + r->off[p + 1];
-        uint64_t a = 0, b = 0;
-        for (uint32_t i = 0; i < r->n[p]; i++) {
-            uint64_t x, z;
-            if (!(q = cs_get_varint_checked(q, end, &x)))
+    const uint8_t *end = q + len;
+    uint64_t a = 0, b = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t x, z;
+        if (!(q = cs_get_varint_checked(q, end, &x)))
+            return 0;
+        if (x & 1) {
+            a += x >> 1;
+            if (!(q = cs_get_varint_checked(q, end, &b)))
                 return 0;
-            if (x & 1) {
-                a += x >> 1;
-                if (!(q = cs_get_varint_checked(q, end, &b)))
-                    return 0;
-            } else {
-                b += x >> 1;
-            }
-            if (!(q = cs_get_varint_checked(q, end, &z)))
-                return 0;
-            const int64_t u = cs_unzigzag(z);
-            if (a >= parts->n_ids || b >= parts->n_ids || parts->part[a] != p || !u ||
-                u == INT64_MIN)
-                return 0;
+        } else {
+            b += x >> 1;
         }
-        if (q != end)
+        if (!(q = cs_get_varint_checked(q, end, &z)))
+            return 0;
+        const int64_t u = cs_unzigzag(z);
+        if (a >= parts->n_ids || b >= parts->n_ids || parts->part[a] != p || !u || u == INT64_MIN)
             return 0;
     }
-    return 1;
+    return q == end;
+}
+
+int cs_pairs_run_valid(const cs_pack *r, const cs_partmap *parts)
+{
+    for (unsigned p = 0; r->bytes && p < CS_N_PARTS; p++)
+        if (!cs_pairs_part_valid(r->bytes + r->off[p], r->off[p + 1] - r->off[p], r->n[p], p,
+                                 parts))
+            return 0;
+    return r->bytes != NULL;
 }
 
 void cs_pairs_add_run(cs_pairs *s, cs_pack r)

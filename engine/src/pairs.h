@@ -137,6 +137,9 @@ uint8_t *cs_pairs_pack_one(uint8_t *d, uint64_t *prev, uint64_t key, int64_t uni
 /* Whether r (in memory) reads as a run of pairs over the ids of parts
  * (as cs_grams_run_valid, for runs read from a file). */
 int cs_pairs_run_valid(const cs_pack *r, const cs_partmap *parts);
+/* The same for one partition p: n pairs packed in q[0..len). */
+int cs_pairs_part_valid(const uint8_t *q, size_t len, uint32_t n, unsigned p,
+                        const cs_partmap *parts);
 
 /* Makes r (a pack of local ids, as cs_pairs_pack_one writes them, with
  * s's partitions) s's newest run. */

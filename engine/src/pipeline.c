@@ -170,6 +170,7 @@ typedef struct run {
     size_t first_retract; /* inputs from here on are retracted: counted with sign -1 */
     int lock_fd;       /* --state DIR/.lock, held for the run; -1 */
     char *state_tmp;   /* owned; the new state file until it is renamed into place */
+    cs_state_writer *sw; /* owned; writing state_tmp as the merge goes */
     /* progress */
     uint64_t done, total;
     double t0;
@@ -840,11 +841,21 @@ static unsigned once_cut(const uint64_t *once_hist, uint64_t need)
     return CS_TIE_ALL;
 }
 
+/* The first error reading back a spilled run or a state's (their messages
+ * name the file), or NULL. */
+static const char *read_error(const run *r)
+{
+    const char *e = cs_spill_error(r->spill);
+    for (int k = 0; !e && k < r->n_states; k++)
+        e = cs_state_read_error(r->states[k]);
+    return e;
+}
+
 /* The run ends on a spill error (cs_spill_error's message names the
  * folder or file): no table is written. */
 static cs_status spill_failed(run *r, cs_error *err)
 {
-    cs_error_set(err, CS_ERR_OUTPUT, NULL, "%s", cs_spill_error(r->spill));
+    cs_error_set(err, CS_ERR_OUTPUT, NULL, "%s", read_error(r));
     return CS_ERR_OUTPUT;
 }
 
@@ -924,7 +935,7 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     }
     free_gram_runs(r); /* kept for the grams counted once until now */
     free(need);
-    if (cs_spill_error(r->spill)) { /* the second merge could not read a spilled run back */
+    if (read_error(r)) { /* the second merge could not read a run back */
         free(floor);
         free(tie_max);
         free(rows);
@@ -1024,12 +1035,14 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n, int
         for (int s = 0; s < ns; s++)
             src[k][s] = source(r, s)->grams[orders[k]];
     }
+    /* The state being written sees every gram of the first merge. */
+    cs_state_writer *sw = once == CS_ONCE_ADD ? NULL : r->sw;
     /* [thread][k][bucket] */
     uint64_t *hist = once == CS_ONCE_LEAVE && n == 1
                          ? cs_xcalloc((size_t)nt * (size_t)n * B, sizeof *hist)
                          : NULL;
 #pragma omp parallel num_threads(nt) default(none) shared(m, src, orders, n, n_tasks, once, \
-                                                         once_max, hist)
+                                                         once_max, hist, sw)
     {
         cs_grams_scratch scratch = {0};
 #pragma omp for schedule(dynamic, 1)
@@ -1038,7 +1051,8 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n, int
             uint64_t *h = hist ? hist + ((size_t)omp_get_thread_num() * (size_t)n + (size_t)k) * B
                                : NULL;
             cs_merge_grams_part(m, src[k], orders[k], (unsigned)i % CS_N_PARTS, &scratch, once,
-                                once_max ? once_max[k] : CS_TIE_ALL, h);
+                                once_max ? once_max[k] : CS_TIE_ALL, h,
+                                sw ? cs_state_writer_gram : NULL, sw);
         }
         cs_grams_scratch_free(&scratch);
     }
@@ -1053,6 +1067,8 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n, int
     for (int k = 0; k < n; k++)
         free(src[k]);
     free(src);
+    for (int k = 0; sw && k < n; k++)
+        cs_state_writer_grams_done(sw, orders[k]);
 }
 
 /* Frees every source's gram runs (the merge is done with them). */
@@ -1566,18 +1582,14 @@ static cs_status state_add_inputs(run *r, const cs_summary *sum, cs_error *err)
     return CS_OK;
 }
 
-/* The new state, beside the old until the tables are committed. */
-static cs_status state_write(run *r, const cs_merged *m, uint64_t *bytes, cs_error *err)
+/* The new state, beside the old until the tables are committed: written
+ * as the merge goes (state.h), finished here. */
+static cs_status state_error(run *r, int e, cs_error *err)
 {
-    int e = cs_state_write(r->state_tmp, r->next, m, r->nt, bytes);
-    if (e) {
-        cs_error_set(err, CS_ERR_OUTPUT, r->state_tmp,
-                     "cannot write the state: %s (the state and the tables are left as they "
-                     "were)",
-                     strerror(e));
-        return CS_ERR_OUTPUT;
-    }
-    return CS_OK;
+    cs_error_set(err, CS_ERR_OUTPUT, r->state_tmp,
+                 "cannot write the state: %s (the state and the tables are left as they were)",
+                 strerror(e));
+    return CS_ERR_OUTPUT;
 }
 
 /* After the tables' commit: the new state replaces the old. Until this
@@ -1826,6 +1838,14 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
             goto done;
         sum.tok = r.next->tot.tok; /* the tables': every input the state holds */
     }
+    if (opt->state_dir) {
+        int e = 0;
+        r.sw = cs_state_writer_open(r.state_tmp, r.next, r.nt, &e);
+        if (!r.sw) {
+            st = state_error(&r, e, err);
+            goto done;
+        }
+    }
     {
         const int ns = n_sources(&r);
         cs_table **terms = cs_xmalloc((size_t)ns * sizeof *terms);
@@ -1844,6 +1864,8 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
             free(terms);
             goto done;
         }
+        if (r.sw)
+            cs_state_writer_terms(r.sw, m);
         int gmin = opt->ngram_min < 2 ? 2 : opt->ngram_min;
         if (opt->ngram_max >= gmin) {
             unsigned orders[CS_NGRAM_MAX];
@@ -1855,15 +1877,13 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
              * (--top: write_tables then adds those it can reach, from the
              * runs, kept until then, and the histogram of what was left out:
              * an order at a time, for the histograms' memory). */
-            /* A state keeps every gram. */
-            const int keep_all = opt->state_dir != NULL;
-            const int may_add = !keep_all && opt->top != UINT64_MAX && opt->min_count <= 1;
+            const int may_add = opt->top != UINT64_MAX && opt->min_count <= 1;
             if (may_add)
                 for (int k = 0; k < n; k++)
                     merge_grams(&r, m, orders + k, 1, CS_ONCE_LEAVE, NULL);
             else
-                merge_grams(&r, m, orders, n,
-                            !keep_all && opt->min_count >= 2 ? CS_ONCE_LEAVE : CS_ONCE_KEEP, NULL);
+                merge_grams(&r, m, orders, n, opt->min_count >= 2 ? CS_ONCE_LEAVE : CS_ONCE_KEEP,
+                            NULL);
             if (!may_add)
                 free_gram_runs(&r);
         }
@@ -1879,12 +1899,20 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         }
     }
     double t2 = cs_now();
-    if (cs_spill_error(r.spill)) { /* a spilled run could not be read back */
+    if (read_error(&r)) { /* a spilled run or a state's could not be read back */
         st = spill_failed(&r, err);
         goto done;
     }
-    if (opt->state_dir && (st = state_write(&r, m, &sum.state_bytes, err)) != CS_OK)
-        goto done;
+    if (r.sw) {
+        if (m->pairs)
+            cs_state_writer_pairs(r.sw, m);
+        int e = cs_state_writer_close(r.sw, &sum.state_bytes);
+        r.sw = NULL;
+        if (e) {
+            st = state_error(&r, e, err);
+            goto done;
+        }
+    }
     st = write_tables(&r, m, stage.dirfd, &sum, err);
     if (st != CS_OK)
         goto done;
@@ -1945,6 +1973,7 @@ done:
     cs_strset_free(r.stopwords);
     cs_strset_free(r.vocab);
     free(r.seen);
+    cs_state_writer_abort(r.sw);
     if (r.state_tmp)
         unlink(r.state_tmp); /* gone already when the run succeeded */
     free(r.state_tmp);

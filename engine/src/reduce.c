@@ -120,11 +120,18 @@ typedef struct once_ctx {
     unsigned max;
     uint64_t *hist;
     uint64_t n; /* left out (LEAVE) or added (ADD) */
+    cs_gram_sink sink;
+    void *sink_ctx;
+    unsigned part, order;
 } once_ctx;
 
-static int keep_gram(void *ctx, const uint32_t *ids, int64_t count)
+static int keep_gram(void *ctx, const uint32_t *ids, int64_t count, int64_t docs)
 {
     once_ctx *c = ctx;
+    if (c->sink)
+        c->sink(c->sink_ctx, c->part, ids, c->order, count, docs);
+    if (c->once == CS_ONCE_KEEP)
+        return 1;
     if (c->once == CS_ONCE_LEAVE) {
         if (count != 1)
             return 1;
@@ -140,12 +147,15 @@ static int keep_gram(void *ctx, const uint32_t *ids, int64_t count)
 }
 
 void cs_merge_grams_part(cs_merged *m, cs_grams *const *src, unsigned order, unsigned p,
-                         cs_grams_scratch *scratch, int once, unsigned once_max, uint64_t *hist)
+                         cs_grams_scratch *scratch, int once, unsigned once_max, uint64_t *hist,
+                         cs_gram_sink sink, void *sink_ctx)
 {
     cs_table *mt = m->grams[order];
-    once_ctx c = {m, once, once_max, hist, 0};
+    assert(!sink || once != CS_ONCE_ADD); /* the first merge saw them all */
+    once_ctx c = {m, once, once_max, hist, 0, sink, sink_ctx, p, order};
     cs_grams_merge_part(src, m->n_src, (const uint32_t *const *)m->remap, p, &mt->part[p],
-                        mt->stride, scratch, once == CS_ONCE_KEEP ? NULL : keep_gram, &c);
+                        mt->stride, scratch, once == CS_ONCE_KEEP && !sink ? NULL : keep_gram,
+                        &c);
     if (once == CS_ONCE_LEAVE)
         m->once_left[order][p] = c.n;
     else if (once == CS_ONCE_ADD)

@@ -71,13 +71,20 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p);
  * second call (ADD: those whose first two bytes are at most once_max). */
 enum { CS_ONCE_KEEP, CS_ONCE_LEAVE, CS_ONCE_ADD };
 
+/* Sees every summed gram of a merge (not with CS_ONCE_ADD), kept or left
+ * out, with its global ids, in id order, from the one thread merging
+ * partition p (a state writer: state.h). */
+typedef void (*cs_gram_sink)(void *ctx, unsigned p, const uint32_t *ids, unsigned order,
+                             int64_t count, int64_t docs);
+
 /* Sums partition p of the n_src gram counters of one order (flushed) into
  * m's gram table of that order (cs_grams_merge_part); `once` says what
  * happens to the grams counted once. Needs every term partition merged
  * first: ids are remapped through remap. scratch and hist: the calling
- * thread's. */
+ * thread's; sink (NULL: none) sees every summed gram. */
 void cs_merge_grams_part(cs_merged *m, cs_grams *const *src, unsigned order, unsigned p,
-                         cs_grams_scratch *scratch, int once, unsigned once_max, uint64_t *hist);
+                         cs_grams_scratch *scratch, int once, unsigned once_max, uint64_t *hist,
+                         cs_gram_sink sink, void *sink_ctx);
 
 /* Gives m (empty) merged pairs whose counts are in units of 1/unit. */
 void cs_merged_add_pairs(cs_merged *m, uint64_t unit);

@@ -108,6 +108,7 @@ struct cs_spill_file {
     tmp_path *reg;   /* its node on the signal list */
     ZSTD_CCtx *cctx; /* owned */
     cs_buf out;      /* a compressed frame */
+    int kept;        /* a file of the caller's (cs_spill_file_open): read, never removed */
     cs_spill_file *next;
 };
 
@@ -141,8 +142,10 @@ void cs_spill_free(cs_spill *s)
     for (cs_spill_file *f = s->files; f; f = f->next) {
         if (f->fd >= 0) {
             close(f->fd);
-            unlink(f->path);
-            mine[n++] = f->reg;
+            if (!f->kept) {
+                unlink(f->path);
+                mine[n++] = f->reg;
+            }
         }
     }
     if (s->folder) {
@@ -179,6 +182,23 @@ cs_spill_file *cs_spill_file_new(cs_spill *s, const char *name)
         s->files = f;
     }
     return f;
+}
+
+cs_spill_file *cs_spill_file_open(cs_spill *s, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    cs_spill_file *f = cs_spill_file_new(s, "");
+    f->fd = fd;
+    f->kept = 1;
+    f->path = cs_xstrdup(path);
+    return f;
+}
+
+int cs_spill_file_fd(const cs_spill_file *f)
+{
+    return f->fd;
 }
 
 /* Keeps the first error of s (later ones are consequences); called
@@ -363,7 +383,8 @@ void cs_spill_when_over(cs_spill_file *f, cs_pack *first, size_t n, size_t strid
 static const uint8_t *read_failed(const cs_spill_file *f, const char *why)
 {
 #pragma omp critical(cs_spill)
-    keep_error(f->sp, "cannot read back the temporary file %s: %s", f->path, why);
+    keep_error(f->sp, "cannot read back the %s %s: %s", f->kept ? "file" : "temporary file",
+               f->path, why);
     return NULL;
 }
 

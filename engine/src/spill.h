@@ -73,6 +73,12 @@ void cs_spill_free(cs_spill *s);
  * ("t0-grams2"). Made on its first spill. Owned by s. */
 cs_spill_file *cs_spill_file_new(cs_spill *s, const char *name);
 
+/* A file of the caller's that packs point into (cs_pack.file and disk:
+ * a state file, state.h): opened for reading, never written or removed.
+ * NULL with errno when it cannot be opened. Owned by s. */
+cs_spill_file *cs_spill_file_open(cs_spill *s, const char *path);
+int cs_spill_file_fd(const cs_spill_file *f); /* its descriptor, -1 before a spill */
+
 /* Writes r to the end of f and frees its bytes; `first`: r is the first
  * run of a spill (the runs a counter writes at once, which the stats count
  * as one). Returns 0; or, when it cannot (the first error of any file of s

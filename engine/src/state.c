@@ -3,21 +3,25 @@
  * (see state.h).
  *
  * DESIGN
- * Writing takes the merged tables as they are after a run's merge, every
- * key kept. Terms get state ids by rank, partition by partition in the
- * merged table's order, so a state id grows with the global id: each
- * merged gram partition, in global id order, is in state id order too and
- * is packed as it stands (grams.h's format, no F or L flag: a state's
- * documents are its own), and so are the pairs. Terms counted 0 (all
- * their inputs retracted) are left out, and so is every gram and pair
- * holding one (theirs are 0 too). A count past the 32 bits a gram run
- * holds, or a pair sum past int64, is written as several entries of the
- * same key, which the merge sums.
+ * Writing goes along with a run's merge (state.h's writer), so that only
+ * what the tables keep is ever a merged table. Terms get state ids by
+ * rank, partition by partition in the merged table's order, so a state id
+ * grows with the global id: the grams the merge sums in a partition, in
+ * global id order, are in state id order too and are packed as they come
+ * (grams.h's format, no F or L flag: a state's documents are its own),
+ * and so are the merged pairs. Terms counted 0 (all their inputs
+ * retracted) are left out, and so is every gram and pair holding one
+ * (theirs are 0 too). A count past the 32 bits a gram run holds, or a
+ * pair sum past int64, is written as several entries of the same key,
+ * which the merge sums. Partitions are compressed in parallel, a frame
+ * each.
  *
- * Reading loads the terms into a term table (their hashes recomputed),
- * and each packed section into one in-memory run of the state's counter.
- * The file is read whole and checked before anything is parsed: a state
- * that does not match its checksum is never used.
+ * Reading checks the whole file against its checksum before anything is
+ * parsed: a state that does not match is never used. The terms are loaded
+ * into the state counter's term table (their hashes recomputed); each
+ * packed section becomes one run of the counter that stays in the file,
+ * read a partition at a time by the merge (cs_pack_part), after every
+ * partition has been decoded once and checked.
  */
 #include "state.h"
 
@@ -49,9 +53,11 @@ static const char END_MAGIC[8] = {'C', 'S', 'S', 'T', 'E', 'N', 'D', '\n'};
 #define HEADER_BYTES 16
 #define SECTION_HEADER 24
 #define FOOTER_BYTES 16
-/* A packed section ends with its index: for each partition, u32 entries
- * and u64 bytes. */
-#define PACK_INDEX (CS_N_PARTS * 12)
+/* A packed section (grams, pairs) is not one frame but an index, for each
+ * partition u32 entries, u64 bytes and u64 compressed bytes, then a frame
+ * a partition: the merge reads partition p of a state from the file alone
+ * (cs_pack_part), as it reads a spilled run. */
+#define PACK_INDEX (CS_N_PARTS * 20)
 
 /* ------------------------------------------------------------------ */
 /* settings                                                             */
@@ -180,12 +186,13 @@ void cs_state_free(cs_state *s)
 {
     if (!s)
         return;
+    cs_counter_free(&s->counter); /* its runs point into the file: before it is closed */
+    cs_spill_free(s->reads);
     free(s->file);
     free(s->settings);
     for (size_t i = 0; i < s->n_inputs; i++)
         free(s->inputs[i].path);
     free(s->inputs);
-    cs_counter_free(&s->counter);
     free(s);
 }
 
@@ -383,13 +390,27 @@ cs_status cs_state_retract(cs_state *s, const char *path, cs_state_input *out, c
 /* ------------------------------------------------------------------ */
 /* writing                                                              */
 
-typedef struct writer {
+/* The grams of one partition of one order, packed as the merge sums them. */
+typedef struct gram_part {
+    cs_buf b;
+    uint32_t n;
+    uint32_t prev[CS_NGRAM_MAX];
+} gram_part;
+
+struct cs_state_writer {
+    char *file;      /* owned */
     FILE *f;
     XXH3_state_t *h;
     ZSTD_CCtx *z;
     cs_buf out;
-    int err; /* errno of the first failure */
-} writer;
+    int err;         /* errno of the first failure */
+    int nt;
+    uint64_t base[CS_N_PARTS + 1]; /* the merged terms before each partition */
+    uint32_t *local; /* owned; [base[p] + index]: state id; NULL: base + index */
+    gram_part *grams[CS_NGRAM_MAX + 1]; /* owned; [order][partition] */
+};
+
+typedef struct cs_state_writer writer;
 
 static void put_bytes(writer *w, const void *p, size_t n)
 {
@@ -486,36 +507,27 @@ static inline uint32_t state_id(const uint32_t *local, const uint64_t *base, uin
     return local ? local[i] : (uint32_t)i;
 }
 
-/* Partition p of the merged grams of order n (t), ids to state ids,
- * packed into b; returns the entries. */
-static uint32_t pack_grams(cs_buf *b, const cs_table *t, unsigned p, const uint32_t *local,
-                           const uint64_t *base)
+void cs_state_writer_gram(void *ctx, unsigned p, const uint32_t *gids, unsigned order,
+                          int64_t count, int64_t docs)
 {
-    const unsigned order = t->order;
-    const cs_part *part = &t->part[p];
-    uint32_t prev[CS_NGRAM_MAX] = {0}, ids[CS_NGRAM_MAX], n = 0;
-    cs_buf_reserve(b, (size_t)part->n * CS_GRAM_PACKED_MAX(order));
-    for (uint32_t i = 0; i < part->n; i++) {
-        const cs_gram *g = cs_part_entry(part, t->stride, i);
-        for (unsigned k = 0; k < order; k++) {
-            ids[k] = state_id(local, base, g->ids[k]);
-            assert(ids[k] != UINT32_MAX); /* a term counted 0 has no gram counted */
-        }
-        int64_t count = g->count, docs = g->docs;
-        assert(count > 0 && docs >= 0 && docs <= count);
-        while (count > 0) { /* pieces within int32 */
-            const int64_t c = count < INT32_MAX ? count : INT32_MAX;
-            const int64_t d = docs < c ? docs : c;
-            if (c < count) /* more pieces than the room made for one */
-                cs_buf_reserve(b, 2 * CS_GRAM_PACKED_MAX(order));
-            b->len = (size_t)(cs_grams_pack_one(b->data + b->len, prev, ids, order, c, d) -
-                              b->data);
-            n++;
-            count -= c;
-            docs -= d;
-        }
+    writer *w = ctx;
+    gram_part *g = &w->grams[order][p];
+    uint32_t ids[CS_NGRAM_MAX];
+    for (unsigned k = 0; k < order; k++) {
+        ids[k] = state_id(w->local, w->base, gids[k]);
+        assert(ids[k] != UINT32_MAX); /* a term counted 0 has no gram counted */
     }
-    return n;
+    assert(count > 0 && docs >= 0 && docs <= count);
+    while (count > 0) { /* pieces within int32 */
+        const int64_t c = count < INT32_MAX ? count : INT32_MAX;
+        const int64_t d = docs < c ? docs : c;
+        cs_buf_reserve(&g->b, CS_GRAM_PACKED_MAX(order));
+        g->b.len = (size_t)(cs_grams_pack_one(g->b.data + g->b.len, g->prev, ids, order, c, d) -
+                            g->b.data);
+        g->n++;
+        count -= c;
+        docs -= d;
+    }
 }
 
 /* Partition p of the merged pairs (keys index_a << 32 | global b), to
@@ -549,65 +561,90 @@ static uint32_t pack_pairs(cs_buf *b, const cs_merged *m, unsigned p, const uint
     return n;
 }
 
-/* A packed section (grams of order `order`, or pairs when 0): its
- * partitions packed in parallel, each into its own buffer, then
- * compressed one after another with the index (put_index's format). */
-static void put_packed(writer *w, uint32_t kind, unsigned order, const cs_merged *m,
-                       const uint32_t *local, const uint64_t *base, int nt)
+/* A packed section from its partitions' bytes and entries: the index, then
+ * the partitions compressed in parallel, a frame each; frees the bytes. */
+static void put_parts(writer *w, uint32_t kind, unsigned order, cs_buf *parts, const uint32_t *n)
 {
-    cs_buf *parts = cs_xcalloc(CS_N_PARTS, sizeof *parts);
-    uint32_t n[CS_N_PARTS];
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(parts, n, order, m, local, base)
+    cs_buf *z = cs_xcalloc(CS_N_PARTS, sizeof *z);
+    size_t len[CS_N_PARTS];
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        n[p] = order ? pack_grams(&parts[p], m->grams[order], p, local, base)
-                     : pack_pairs(&parts[p], m, p, local, base);
-    uint8_t index[PACK_INDEX];
-    const void *raw[CS_N_PARTS + 1];
-    size_t len[CS_N_PARTS + 1];
-    for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        put_u32(index + 12 * p, n[p]);
-        put_u64(index + 12 * p + 4, parts[p].len);
-        raw[p] = parts[p].data ? (const void *)parts[p].data : (const void *)index;
         len[p] = parts[p].len;
+    int failed = 0;
+#pragma omp parallel num_threads(w->nt) default(none) shared(z, parts) reduction(| : failed)
+    {
+        ZSTD_CCtx *c = ZSTD_createCCtx();
+        ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 1);
+        ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+#pragma omp for schedule(dynamic, 1)
+        for (unsigned p = 0; p < CS_N_PARTS; p++) {
+            if (!parts[p].len)
+                continue;
+            cs_buf_reserve(&z[p], ZSTD_compressBound(parts[p].len));
+            const size_t k = ZSTD_compress2(c, z[p].data, z[p].cap, parts[p].data, parts[p].len);
+            failed |= ZSTD_isError(k) != 0; /* cannot happen with a bound-sized buffer */
+            z[p].len = ZSTD_isError(k) ? 0 : k;
+            cs_buf_free(&parts[p]);
+        }
+        ZSTD_freeCCtx(c);
     }
-    raw[CS_N_PARTS] = index;
-    len[CS_N_PARTS] = PACK_INDEX;
-    put_section_v(w, kind, order, raw, len, CS_N_PARTS + 1);
-    for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_buf_free(&parts[p]);
-    free(parts);
+    uint8_t index[PACK_INDEX];
+    uint64_t raw = 0, comp = PACK_INDEX;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        put_u32(index + 20 * p, n[p]);
+        put_u64(index + 20 * p + 4, len[p]);
+        put_u64(index + 20 * p + 12, z[p].len);
+        raw += len[p];
+        comp += z[p].len;
+    }
+    uint8_t hdr[SECTION_HEADER];
+    put_u32(hdr, kind);
+    put_u32(hdr + 4, order);
+    put_u64(hdr + 8, raw);
+    put_u64(hdr + 16, comp);
+    if (failed && !w->err)
+        w->err = ENOMEM;
+    put_bytes(w, hdr, sizeof hdr);
+    put_bytes(w, index, sizeof index);
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        put_bytes(w, z[p].data, z[p].len);
+        cs_buf_free(&z[p]);
+    }
+    free(z);
 }
 
-int cs_state_write(const char *file, const cs_state *s, const cs_merged *m, int n_threads,
-                   uint64_t *bytes)
+writer *cs_state_writer_open(const char *file, const cs_state *s, int n_threads, int *err)
 {
-    writer w = {0};
     int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return errno;
-    w.f = fdopen(fd, "wb");
-    if (!w.f) {
-        int e = errno;
+    if (fd < 0) {
+        *err = errno;
+        return NULL;
+    }
+    writer *w = cs_xcalloc(1, sizeof *w);
+    w->f = fdopen(fd, "wb");
+    if (!w->f) {
+        *err = errno;
         close(fd);
         unlink(file);
-        return e;
+        free(w);
+        return NULL;
     }
-    w.h = XXH3_createState();
-    XXH3_64bits_reset(w.h);
-    w.z = ZSTD_createCCtx();
-    ZSTD_CCtx_setParameter(w.z, ZSTD_c_compressionLevel, 1);
-    ZSTD_CCtx_setParameter(w.z, ZSTD_c_checksumFlag, 1);
+    w->file = cs_xstrdup(file);
+    w->nt = n_threads;
+    w->h = XXH3_createState();
+    XXH3_64bits_reset(w->h);
+    w->z = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(w->z, ZSTD_c_compressionLevel, 1);
+    ZSTD_CCtx_setParameter(w->z, ZSTD_c_checksumFlag, 1);
     /* Packed runs are most of a state: compressed on every core (a no-op
      * where libzstd is built without threads). */
-    ZSTD_CCtx_setParameter(w.z, ZSTD_c_nbWorkers, n_threads > 1 ? n_threads : 0);
+    ZSTD_CCtx_setParameter(w->z, ZSTD_c_nbWorkers, n_threads > 1 ? n_threads : 0);
 
     uint8_t hdr[HEADER_BYTES];
     memcpy(hdr, MAGIC, 8);
     put_u32(hdr + 8, CS_STATE_VERSION);
     put_u32(hdr + 12, 0);
-    put_bytes(&w, hdr, sizeof hdr);
-    put_section(&w, SEC_SETTINGS, 0, s->settings, strlen(s->settings));
+    put_bytes(w, hdr, sizeof hdr);
+    put_section(w, SEC_SETTINGS, 0, s->settings, strlen(s->settings));
 
     cs_buf b = {0};
     const cs_state_shape *sh = &s->shape;
@@ -616,7 +653,7 @@ int cs_state_write(const char *file, const cs_state *s, const cs_merged *m, int 
     put_varint(&b, (uint64_t)sh->cooc);
     put_varint(&b, (uint64_t)sh->window);
     put_varint(&b, (uint64_t)sh->weight);
-    put_section(&w, SEC_SHAPE, 0, b.data, b.len);
+    put_section(w, SEC_SHAPE, 0, b.data, b.len);
 
     b.len = 0;
     const cs_state_totals *t = &s->tot;
@@ -628,7 +665,7 @@ int cs_state_write(const char *file, const cs_state *s, const cs_merged *m, int 
     put_varint(&b, t->undecodable);
     put_varint(&b, t->bytes_on_disk);
     put_varint(&b, t->bytes_decoded);
-    put_section(&w, SEC_TOTALS, 0, b.data, b.len);
+    put_section(w, SEC_TOTALS, 0, b.data, b.len);
 
     b.len = 0;
     put_varint(&b, s->n_inputs);
@@ -645,63 +682,142 @@ int cs_state_write(const char *file, const cs_state *s, const cs_merged *m, int 
         put_u64(b.data + b.len + 8, in->hash_hi);
         b.len += 16;
     }
-    put_section(&w, SEC_INPUTS, 0, b.data, b.len);
+    put_section(w, SEC_INPUTS, 0, b.data, b.len);
+    cs_buf_free(&b);
+    return w;
+}
 
-    /* Terms: state ids by rank; local[term_base[p] + index], UINT32_MAX
-     * for a term left out. */
-    uint64_t base[CS_N_PARTS + 1];
-    base[0] = 0;
+void cs_state_writer_terms(writer *w, const cs_merged *m)
+{
+    /* State ids by rank; local[base[p] + index], UINT32_MAX for a term
+     * left out (counted 0: every input holding it retracted). */
+    w->base[0] = 0;
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        base[p + 1] = base[p] + m->terms->part[p].n;
-    uint32_t *local = cs_xmalloc((base[CS_N_PARTS] + 1) * sizeof *local);
+        w->base[p + 1] = w->base[p] + m->terms->part[p].n;
+    w->local = cs_xmalloc((w->base[CS_N_PARTS] + 1) * sizeof *w->local);
     uint32_t next = 0;
-    b.len = 0;
+    cs_buf b = {0};
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
         const cs_part *part = &m->terms->part[p];
         for (uint32_t i = 0; i < part->n; i++) {
             const cs_term *e = cs_part_entry(part, sizeof(cs_term), i);
             if (!e->c.count && !e->c.docs) {
-                local[base[p] + i] = UINT32_MAX;
+                w->local[w->base[p] + i] = UINT32_MAX;
                 continue;
             }
-            local[base[p] + i] = next++;
+            w->local[w->base[p] + i] = next++;
             put_varint(&b, e->len);
             cs_buf_append(&b, cs_term_bytes(e), e->len);
             put_varint(&b, cs_zigzag(e->c.count));
             put_varint(&b, cs_zigzag(e->c.docs));
         }
     }
-    put_section(&w, SEC_TERMS, next, b.data, b.len);
-    if (next == base[CS_N_PARTS]) { /* none left out: state ids are base + index */
-        free(local);
-        local = NULL;
+    put_section(w, SEC_TERMS, next, b.data, b.len);
+    cs_buf_free(&b);
+    if (next == w->base[CS_N_PARTS]) { /* none left out: state ids are base + index */
+        free(w->local);
+        w->local = NULL;
     }
     for (int n = 2; n <= CS_NGRAM_MAX; n++)
         if (m->grams[n])
-            put_packed(&w, SEC_GRAMS, (unsigned)n, m, local, base, n_threads);
-    if (m->pairs)
-        put_packed(&w, SEC_PAIRS, 0, m, local, base, n_threads);
-    free(local);
-    cs_buf_free(&b);
-    put_section(&w, SEC_END, 0, "", 0);
+            w->grams[n] = cs_xcalloc(CS_N_PARTS, sizeof *w->grams[n]);
+}
 
+void cs_state_writer_grams_done(writer *w, unsigned order)
+{
+    gram_part *g = w->grams[order];
+    assert(g);
+    cs_buf parts[CS_N_PARTS];
+    uint32_t n[CS_N_PARTS];
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        parts[p] = g[p].b;
+        n[p] = g[p].n;
+    }
+    put_parts(w, SEC_GRAMS, order, parts, n);
+    free(g);
+    w->grams[order] = NULL;
+}
+
+void cs_state_writer_pairs(writer *w, const cs_merged *m)
+{
+    cs_buf *parts = cs_xcalloc(CS_N_PARTS, sizeof *parts);
+    uint32_t n[CS_N_PARTS];
+    const uint32_t *local = w->local;
+    const uint64_t *base = w->base;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(w->nt) default(none) \
+    shared(parts, n, m, local, base)
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        n[p] = pack_pairs(&parts[p], m, p, local, base);
+    put_parts(w, SEC_PAIRS, 0, parts, n);
+    free(parts);
+}
+
+static void writer_free(writer *w)
+{
+    XXH3_freeState(w->h);
+    ZSTD_freeCCtx(w->z);
+    cs_buf_free(&w->out);
+    for (int n = 0; n <= CS_NGRAM_MAX; n++) {
+        for (unsigned p = 0; w->grams[n] && p < CS_N_PARTS; p++)
+            cs_buf_free(&w->grams[n][p].b);
+        free(w->grams[n]);
+    }
+    free(w->local);
+    free(w->file);
+    free(w);
+}
+
+int cs_state_writer_close(writer *w, uint64_t *bytes)
+{
+    put_section(w, SEC_END, 0, "", 0);
     uint8_t foot[FOOTER_BYTES];
-    put_u64(foot, XXH3_64bits_digest(w.h));
+    put_u64(foot, XXH3_64bits_digest(w->h));
     memcpy(foot + 8, END_MAGIC, 8);
-    if (!w.err && fwrite(foot, 1, sizeof foot, w.f) != sizeof foot)
-        w.err = errno ? errno : EIO;
-    if (!w.err && (fflush(w.f) != 0 || fsync(fileno(w.f)) != 0))
-        w.err = errno ? errno : EIO;
-    if (!w.err)
-        *bytes = (uint64_t)ftello(w.f);
-    if (fclose(w.f) != 0 && !w.err)
-        w.err = errno ? errno : EIO;
-    XXH3_freeState(w.h);
-    ZSTD_freeCCtx(w.z);
-    cs_buf_free(&w.out);
-    if (w.err)
-        unlink(file);
-    return w.err;
+    if (!w->err && fwrite(foot, 1, sizeof foot, w->f) != sizeof foot)
+        w->err = errno ? errno : EIO;
+    if (!w->err && (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0))
+        w->err = errno ? errno : EIO;
+    if (!w->err)
+        *bytes = (uint64_t)ftello(w->f);
+    if (fclose(w->f) != 0 && !w->err)
+        w->err = errno ? errno : EIO;
+    const int e = w->err;
+    if (e)
+        unlink(w->file);
+    writer_free(w);
+    return e;
+}
+
+void cs_state_writer_abort(writer *w)
+{
+    if (!w)
+        return;
+    fclose(w->f);
+    unlink(w->file);
+    writer_free(w);
+}
+
+int cs_state_write(const char *file, const cs_state *s, const cs_merged *m, int n_threads,
+                   uint64_t *bytes)
+{
+    int e = 0;
+    writer *w = cs_state_writer_open(file, s, n_threads, &e);
+    if (!w)
+        return e;
+    cs_state_writer_terms(w, m);
+    for (unsigned n = 2; n <= CS_NGRAM_MAX; n++) {
+        const cs_table *t = m->grams[n];
+        for (unsigned p = 0; t && p < CS_N_PARTS; p++)
+            for (uint32_t i = 0; i < t->part[p].n; i++) {
+                const cs_gram *g = cs_part_entry(&t->part[p], t->stride, i);
+                cs_state_writer_gram(w, p, g->ids, n, g->count, g->docs);
+            }
+        if (t)
+            cs_state_writer_grams_done(w, n);
+    }
+    if (m->pairs)
+        cs_state_writer_pairs(w, m);
+    return cs_state_writer_close(w, bytes);
 }
 
 /* ------------------------------------------------------------------ */
@@ -750,49 +866,89 @@ static cs_state *bad(cs_state *s, cs_error *err, const char *file, const char *w
     return NULL;
 }
 
-/* A packed section's raw bytes (owned by the caller) as a pack: its index
- * read from its end. Returns 0, or -1 when the index does not add up. */
-static int unpack_index(uint8_t *raw, size_t n, cs_pack *pk)
+/* A packed section at map[at .. at + comp_n) of the file (index, frames)
+ * as a pack read from the file (bytes NULL, disk offsets into it), every
+ * partition decompressed and checked (order: grams of that order; 0:
+ * pairs), in parallel. Returns 0, or -1 with *why. */
+static int packed_section(cs_state *s, const uint8_t *map, uint64_t at, uint64_t raw_n,
+                          uint64_t comp_n, unsigned order, cs_pack *pk, const char **why)
 {
     memset(pk, 0, sizeof *pk);
-    if (n < PACK_INDEX)
+    *why = "a section's sizes do not add up";
+    if (comp_n < PACK_INDEX)
         return -1;
-    const uint8_t *ix = raw + n - PACK_INDEX;
-    pk->off[0] = 0;
+    const uint8_t *ix = map + at;
+    uint64_t *disk = cs_xmalloc((CS_N_PARTS + 1) * sizeof *disk);
+    disk[0] = at + PACK_INDEX;
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        pk->n[p] = get_u32(ix + 12 * p);
-        const uint64_t len = get_u64(ix + 12 * p + 4);
-        if (len > n - PACK_INDEX - pk->off[p])
+        pk->n[p] = get_u32(ix + 20 * p);
+        const uint64_t raw = get_u64(ix + 20 * p + 4), comp = get_u64(ix + 20 * p + 12);
+        if (raw > raw_n - pk->off[p] || comp > at + comp_n - disk[p] || !raw != !comp ||
+            !raw != !pk->n[p]) {
+            free(disk);
             return -1;
-        pk->off[p + 1] = pk->off[p] + (size_t)len;
+        }
+        pk->off[p + 1] = pk->off[p] + (size_t)raw;
+        disk[p + 1] = disk[p] + comp;
     }
-    if (pk->off[CS_N_PARTS] != n - PACK_INDEX)
+    if (pk->off[CS_N_PARTS] != raw_n || disk[CS_N_PARTS] != at + comp_n) {
+        free(disk);
         return -1;
-    pk->bytes = raw;
+    }
+    int bad = 0;
+    const cs_partmap *parts = s->counter.parts;
+#pragma omp parallel default(none) shared(pk, disk, map, order, parts) reduction(| : bad)
+    {
+        cs_buf buf = {0};
+#pragma omp for schedule(dynamic, 1)
+        for (unsigned p = 0; p < CS_N_PARTS; p++) {
+            const size_t raw = pk->off[p + 1] - pk->off[p], comp = disk[p + 1] - disk[p];
+            if (!raw || bad)
+                continue;
+            cs_buf_reserve(&buf, raw);
+            const uint8_t *z = map + disk[p];
+            const size_t k = ZSTD_getFrameContentSize(z, comp) == raw
+                                 ? ZSTD_decompress(buf.data, raw, z, comp)
+                                 : 0;
+            bad |= ZSTD_isError(k) || k != raw ||
+                   !(order ? cs_grams_part_valid(buf.data, raw, pk->n[p], p, order, parts)
+                           : cs_pairs_part_valid(buf.data, raw, pk->n[p], p, parts));
+        }
+        cs_buf_free(&buf);
+    }
+    if (bad) {
+        free(disk);
+        *why = "a section does not read as it should";
+        return -1;
+    }
+    pk->disk = disk;
+    pk->file = s->fd;
     return 0;
 }
 
 cs_state *cs_state_read(const char *file, cs_error *err)
 {
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    /* One open: the bytes checked are the bytes the merge reads. */
+    cs_state *s = cs_xcalloc(1, sizeof *s);
+    s->file = cs_xstrdup(file);
+    s->reads = cs_spill_new(NULL);
+    s->fd = cs_spill_file_open(s->reads, file);
+    if (!s->fd) {
         cs_error_set(err, CS_ERR_INPUT, file, "cannot open the state: %s", strerror(errno));
+        cs_state_free(s);
         return NULL;
     }
     struct stat sb;
-    if (fstat(fd, &sb) != 0 || sb.st_size < HEADER_BYTES + FOOTER_BYTES) {
-        close(fd);
-        return bad(NULL, err, file, "too short to be one (truncated?)");
-    }
+    if (fstat(cs_spill_file_fd(s->fd), &sb) != 0 || sb.st_size < HEADER_BYTES + FOOTER_BYTES)
+        return bad(s, err, file, "too short to be one (truncated?)");
     const size_t size = (size_t)sb.st_size;
-    uint8_t *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
+    uint8_t *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, cs_spill_file_fd(s->fd), 0);
     if (map == MAP_FAILED) {
         cs_error_set(err, CS_ERR_INPUT, file, "cannot read the state: %s", strerror(errno));
+        cs_state_free(s);
         return NULL;
     }
     madvise(map, size, MADV_SEQUENTIAL);
-    cs_state *s = NULL;
     const char *why = NULL;
     char msg[160];
     if (memcmp(map, MAGIC, 8) != 0) {
@@ -814,8 +970,6 @@ cs_state *cs_state_read(const char *file, cs_error *err)
         why = "its checksum does not match its bytes (damaged)";
         goto fail;
     }
-    s = cs_xcalloc(1, sizeof *s);
-    s->file = cs_xstrdup(file);
     size_t at = HEADER_BYTES;
     int seen_shape = 0, seen_end = 0, order_seen = 1;
     uint32_t n_terms = 0;
@@ -827,8 +981,32 @@ cs_state *cs_state_read(const char *file, cs_error *err)
         const uint32_t kind = get_u32(map + at), part = get_u32(map + at + 4);
         const uint64_t raw_n = get_u64(map + at + 8), comp_n = get_u64(map + at + 16);
         at += SECTION_HEADER;
-        if (comp_n > size - FOOTER_BYTES - at || raw_n > ((uint64_t)1 << 46) ||
-            ZSTD_getFrameContentSize(map + at, comp_n) != raw_n) {
+        if (comp_n > size - FOOTER_BYTES - at || raw_n > ((uint64_t)1 << 46)) {
+            why = "a section's sizes do not add up";
+            goto fail;
+        }
+        if (kind == SEC_GRAMS || kind == SEC_PAIRS) { /* left in the file (packed_section) */
+            const int grams = kind == SEC_GRAMS;
+            if (!seen_shape || (grams ? part < 2 || part > CS_NGRAM_MAX ||
+                                            !s->counter.grams[part] || (int)part < order_seen
+                                      : !s->counter.pairs)) {
+                why = "a section does not read as it should";
+                goto fail;
+            }
+            cs_gram_run run;
+            memset(&run, 0, sizeof run);
+            if (packed_section(s, map, at, raw_n, comp_n, grams ? part : 0, &run.pk, &why) != 0)
+                goto fail;
+            if (grams) {
+                order_seen = (int)part + 1;
+                cs_grams_add_run(s->counter.grams[part], run);
+            } else {
+                cs_pairs_add_run(s->counter.pairs, run.pk);
+            }
+            at += comp_n;
+            continue;
+        }
+        if (ZSTD_getFrameContentSize(map + at, comp_n) != raw_n) {
             why = "a section's sizes do not add up";
             goto fail;
         }
@@ -842,7 +1020,7 @@ cs_state *cs_state_read(const char *file, cs_error *err)
         }
         raw[raw_n] = 0;
         reader r = {raw, raw + raw_n, 0};
-        int keep = 0; /* raw became a run's bytes */
+        int keep = 0; /* raw is kept (the settings) */
         switch (kind) {
         case SEC_SETTINGS:
             s->settings = (char *)raw;
@@ -927,33 +1105,6 @@ cs_state *cs_state_read(const char *file, cs_error *err)
             n_terms = part;
             break;
         }
-        case SEC_GRAMS: {
-            cs_gram_run run;
-            memset(&run, 0, sizeof run);
-            if (!seen_shape || part < 2 || part > CS_NGRAM_MAX || !s->counter.grams[part] ||
-                (int)part < order_seen || unpack_index(raw, raw_n, &run.pk) != 0 ||
-                !cs_grams_run_valid(&run, part, s->counter.parts)) {
-                r.bad = 1;
-                break;
-            }
-            order_seen = (int)part + 1;
-            cs_grams_add_run(s->counter.grams[part], run);
-            keep = 1;
-            r.p = r.end;
-            break;
-        }
-        case SEC_PAIRS: {
-            cs_pack pk;
-            if (!seen_shape || !s->counter.pairs || unpack_index(raw, raw_n, &pk) != 0 ||
-                !cs_pairs_run_valid(&pk, s->counter.parts)) {
-                r.bad = 1;
-                break;
-            }
-            cs_pairs_add_run(s->counter.pairs, pk);
-            keep = 1;
-            r.p = r.end;
-            break;
-        }
         case SEC_END:
             seen_end = 1;
             break;
@@ -977,4 +1128,9 @@ cs_state *cs_state_read(const char *file, cs_error *err)
 fail:
     munmap(map, size);
     return bad(s, err, file, why);
+}
+
+const char *cs_state_read_error(const cs_state *s)
+{
+    return cs_spill_error(s->reads);
 }

@@ -7,12 +7,18 @@
  * Loaded, a state is one more source for the merge (a cs_counter whose
  * grams and pairs are one run each, with no document shared with another
  * run), so the tables of "state + new inputs" are made by the same code,
- * and are the same bytes, as those of one run over everything.
+ * and are the same bytes, as those of one run over everything. Its terms
+ * are loaded into the counter's table; its runs stay in the file, which
+ * the merge reads a partition at a time, as it reads a spilled run
+ * (spill.h: the state's own cs_spill keeps its read errors).
  *
  * The file (state.cst). Every number is little-endian.
  *   header   "CSSTATE\n", u32 format version (CS_STATE_VERSION), u32 0
  *   sections each: u32 kind, u32 part (0: whole), u64 raw bytes,
- *            u64 compressed bytes, then one zstd frame (with its checksum)
+ *            u64 compressed bytes, then one zstd frame (with its checksum);
+ *            a packed section (grams, pairs): an index (per partition u32
+ *            entries, u64 raw bytes, u64 compressed bytes), then a frame
+ *            a partition
  *   footer   u64 XXH3-64 of every byte before the footer, "CSSTEND\n"
  * Sections, in this order: settings (text, one "key value" a line: what
  * must be equal for two states to be combined), shape (the options the
@@ -21,7 +27,9 @@
  * term ids. A term's state id is its rank in the terms section.
  *
  * A truncated or damaged file fails the footer's checksum before any of it
- * is used; a section is also checked by zstd's own checksum.
+ * is used; every frame is also checked by zstd's own checksum, and every
+ * packed partition is decoded once and checked (ids known, in their
+ * partition, varints inside it) before the merge trusts it.
  */
 #ifndef CS_STATE_H
 #define CS_STATE_H
@@ -32,6 +40,7 @@
 #include "reader.h"
 #include "count.h"
 #include "reduce.h"
+#include "spill.h"
 #include "tokenize.h"
 
 #define CS_STATE_VERSION 1
@@ -63,6 +72,9 @@ typedef struct cs_state_shape {
 
 typedef struct cs_state {
     char *file;              /* owned; where it was read from */
+    cs_spill *reads;         /* owned; the file the packed runs are read from, and its
+                                read errors (cs_state_read_error) */
+    cs_spill_file *fd;       /* owned by reads; the file, open from the start of the read */
     char *settings;          /* owned; NUL-terminated text */
     cs_state_shape shape;
     cs_state_totals tot;
@@ -87,6 +99,10 @@ cs_state *cs_state_new(const char *settings, cs_state_shape shape);
  * not a state file, is of another format version, truncated or damaged. */
 cs_state *cs_state_read(const char *file, cs_error *err);
 void cs_state_free(cs_state *s); /* NULL is a no-op */
+
+/* A packed run of s that could not be read back during a merge (I/O
+ * error, a frame damaged since it was checked), or NULL. */
+const char *cs_state_read_error(const cs_state *s);
 
 /* A line saying how a's settings and b's differ ("ngrams 1-2 against
  * 1-3"), into buf; 0 when they are equal. */
@@ -117,11 +133,31 @@ cs_status cs_state_retract(cs_state *s, const char *path, cs_state_input *out, c
 /* XXH3-128 of a file's bytes; -1 with errno when it cannot be read. */
 int cs_file_hash(const char *path, uint64_t *lo, uint64_t *hi);
 
-/* Writes the state of merged tables m (every key kept: no --top or
- * --min-count cut, no gram left out) to `file`, which must not exist yet
- * (the caller renames it into place once the tables are committed):
- * settings, shape, totals and inputs from s. Returns 0, or errno (ENOSPC
- * ...) with the file removed. Its size into *bytes. */
+/* Writing a state as a run's merge makes it, so that no merged table has
+ * to hold what only the state needs (under --top, the grams counted once):
+ * open (settings, shape, totals, inputs of s) -> terms, once every term
+ * partition is merged (it fixes the state ids) -> every summed gram of an
+ * order as the merge sums it (cs_state_writer_gram, a cs_gram_sink; each
+ * partition by one thread, in id order), then grams_done for that order,
+ * orders ascending -> the pairs, once merged -> close. `file` must not
+ * exist yet (the caller renames it into place once the tables are
+ * committed). Errors are kept until close, which returns 0 or errno
+ * (ENOSPC ...) with the file removed, and the file's size in *bytes;
+ * abort removes it. */
+typedef struct cs_state_writer cs_state_writer;
+
+cs_state_writer *cs_state_writer_open(const char *file, const cs_state *s, int n_threads,
+                                      int *err);
+void cs_state_writer_terms(cs_state_writer *w, const cs_merged *m);
+void cs_state_writer_gram(void *w, unsigned p, const uint32_t *gids, unsigned order,
+                          int64_t count, int64_t docs);
+void cs_state_writer_grams_done(cs_state_writer *w, unsigned order);
+void cs_state_writer_pairs(cs_state_writer *w, const cs_merged *m);
+int cs_state_writer_close(cs_state_writer *w, uint64_t *bytes);
+void cs_state_writer_abort(cs_state_writer *w); /* NULL is a no-op */
+
+/* The whole of a writer's sequence for merged tables m that hold every
+ * key (tests). */
 int cs_state_write(const char *file, const cs_state *s, const cs_merged *m, int n_threads,
                    uint64_t *bytes);
 

@@ -1,10 +1,11 @@
 /*
  * failpread.c - an LD_PRELOAD shim for tests: pread on corpusstat's spill
- * files (a path holding "/corpusstat-" and ending in ".zst") fails with EIO
+ * files (a path holding "/corpusstat-" and ending in ".zst") and on its
+ * state files (ending in "/state.cst") fails with EIO
  * from the FAIL_PREAD_FROM-th such call on (1-based; unset: never), so that
  * a test can make the merge meet a run it cannot read back. With
  * FAIL_PREAD_LOG set, the number of such calls is printed to stderr at exit.
- * Built by tests/py/test_spill.py with the system's cc.
+ * Built by tests/py/test_spill.py and test_state.py with the system's cc.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -20,7 +21,7 @@ static long calls, fail_from = -1;
 static void report(void)
 {
     if (getenv("FAIL_PREAD_LOG"))
-        fprintf(stderr, "failpread: %ld spill preads\n", calls);
+        fprintf(stderr, "failpread: %ld spill or state preads\n", calls);
 }
 
 __attribute__((constructor)) static void init(void)
@@ -39,7 +40,8 @@ static int is_spill(int fd)
     if (n < 4)
         return 0;
     path[n] = 0;
-    return strstr(path, "/corpusstat-") && strcmp(path + n - 4, ".zst") == 0;
+    return (strstr(path, "/corpusstat-") && strcmp(path + n - 4, ".zst") == 0) ||
+           (n >= 10 && strcmp(path + n - 10, "/state.cst") == 0);
 }
 
 ssize_t pread(int fd, void *buf, size_t n, off_t at)

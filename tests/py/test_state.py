@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from csutil import ENGINE, count, run, summary, tables, tmpdir  # noqa: E402
+from csutil import ENGINE, ROOT, count, run, summary, tables, tmpdir  # noqa: E402
 
 GEN = os.path.join(os.path.dirname(os.path.abspath(ENGINE)), "corpusgen")
 
@@ -86,6 +86,23 @@ def test_jsonl_and_new_shards_given_alone():
             count([shard], os.path.join(d, f"o{k}"), "--state", state, "--ngrams", "1-2")
         count(shards, os.path.join(d, "full"), "--ngrams", "1-2")
         assert tables(os.path.join(d, "o2")) == tables(os.path.join(d, "full"))
+
+
+def test_state_under_a_memory_budget_that_spills():
+    # Spilled runs and a state's runs in one merge (both read from files a partition at a
+    # time), with --top's second merge reading both again.
+    with tmpdir() as d:
+        shards = _shards(d, n=3, size="512K", seed=17)
+        opts = ["--doc-sep", "blank", "--ngrams", "1-3", "--cooc", "window", "--top", "2000"]
+        state, tmp = os.path.join(d, "state"), os.path.join(d, "tmp")
+        os.makedirs(tmp)
+        count(shards[:2], os.path.join(d, "o1"), "--state", state, "--memory", "64K", "--tmp", tmp,
+              *opts)
+        out = os.path.join(d, "o2")
+        count(shards, out, "--state", state, "--memory", "64K", "--tmp", tmp, "-T", "2", *opts)
+        assert summary(out)["spill"]["spills"] >= 1 and os.listdir(tmp) == []
+        count(shards, os.path.join(d, "full"), *opts)
+        assert tables(out) == tables(os.path.join(d, "full"))
 
 
 def test_merge_of_states_counted_apart_equals_one_run():
@@ -229,6 +246,32 @@ def test_settings_that_differ_from_the_state_are_refused():
             f.write("of\nthe\nand\n")
         err = count(shards[1:], os.path.join(d, "o"), "--state", state, "--stopwords", stop, rc=2)
         assert "stopwords 3 terms" in err, err
+
+
+def test_state_that_cannot_be_read_back_in_the_merge():
+    # The merge reads a state's n-grams and pairs from its file a partition at a time; a
+    # read that fails there (EIO from an LD_PRELOAD shim) ends the run: exit 1, the file
+    # named, the tables and the state as they were.
+    with tmpdir() as d:
+        so = os.path.join(d, "failpread.so")
+        subprocess.run([os.environ.get("CC", "cc"), "-shared", "-fPIC", "-O1", "-o", so,
+                        os.path.join(ROOT, "tests", "faults", "failpread.c"), "-ldl"],
+                       check=True)
+        shards = _shards(d, n=2, size="256K", seed=15)
+        state, out = os.path.join(d, "state"), os.path.join(d, "out")
+        count(shards[:1], out, "--state", state, "--ngrams", "1-3")
+        before_state, before_tables = _read(os.path.join(state, "state.cst")), tables(out)
+        env = dict(os.environ, LD_PRELOAD=so, FAIL_PREAD_FROM="1")
+        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
+        p = subprocess.run([ENGINE, "count", "-q", "-o", out, "--state", state, "--ngrams", "1-3",
+                            *shards], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        err = p.stderr.decode()
+        assert p.returncode == 1, (p.returncode, err)
+        assert "cannot read back the file " + os.path.join(state, "state.cst") in err, err
+        assert "Input/output error" in err, err
+        assert _read(os.path.join(state, "state.cst")) == before_state
+        assert tables(out) == before_tables
+        assert sorted(os.listdir(state)) == [".lock", "state.cst"]
 
 
 def test_usage_errors_and_a_state_in_use():

@@ -251,15 +251,17 @@ static void test_one(const char *text, size_t len, cs_tok_docs docs, size_t size
 }
 
 /* keep filters of cs_grams_merge_part: counted more than once, and once. */
-static int not_once(void *ctx, const uint32_t *ids, int64_t count)
+static int not_once(void *ctx, const uint32_t *ids, int64_t count, int64_t docs)
 {
     (void)ids;
+    (void)docs;
     *(uint64_t *)ctx += count == 1;
     return count != 1;
 }
 
-static int once_only(void *ctx, const uint32_t *ids, int64_t count)
+static int once_only(void *ctx, const uint32_t *ids, int64_t count, int64_t docs)
 {
+    (void)docs;
     (void)ctx;
     (void)ids;
     return count == 1;
@@ -357,7 +359,8 @@ static void test_merged(cs_tok_docs docs)
         cs_grams *src[2] = {c[0].grams[order], c[1].grams[order]};
         CHECK(src[0]->n_runs > 10 && src[1]->n_runs > 10);
         for (unsigned p = 0; p < CS_N_PARTS; p++) {
-            cs_merge_grams_part(m, src, order, p, &scratch, CS_ONCE_KEEP, CS_TIE_ALL, NULL);
+            cs_merge_grams_part(m, src, order, p, &scratch, CS_ONCE_KEEP, CS_TIE_ALL, NULL, NULL,
+                                NULL);
             take_part(&m->grams[order]->part[p], order, p, global_name, m, &got, &n_got, &in_part);
         }
     }
