@@ -503,23 +503,36 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
      * src_of[run]: its source. Runs are numbered source by source. */
     uint64_t *bound = cs_xmalloc(2 * n_runs * sizeof *bound);
     int *src_of = cs_xmalloc(n_runs * sizeof *src_of);
-    uint32_t lo = 0, hi = 0, run = 0;
-    size_t at = 0;
-    for (int s = 0; s < n_src; s++)
+    uint32_t lo = 0, hi = 0, run = 0, lo0 = 0, hi0 = 0;
+    size_t at = 0, n_sorted = 0;
+    for (int s = 0; s < n_src; s++) {
         for (size_t r = 0; r < src[s]->n_runs; r++, run++) {
             const cs_gram_run *gr = &src[s]->runs[r];
             bound[2 * run] = gr->first_doc;
             bound[2 * run + 1] = gr->last_doc;
             src_of[run] = s;
             at += unpack(gr, p, order, remap ? remap[s] : NULL, src[s]->parts, run, a + at * ist,
-                         ist, &lo, &hi, &scratch->disk);
+                         ist, s == 0 && src[0]->sorted ? &lo0 : &lo,
+                         s == 0 && src[0]->sorted ? &hi0 : &hi, &scratch->disk);
         }
+        if (s == 0 && src[0]->sorted)
+            n_sorted = at; /* in id order already: only the rest is sorted */
+    }
     /* Fewer when a spilled run could not be read back: cs_spill keeps the
      * error, and no table is written. */
-    assert(at <= n);
+    assert(at <= n && (!n_sorted || src[0]->n_runs == 1));
+    for (size_t i = 1; i < n_sorted; i++) /* the caller's promise (an assert: one compare) */
+        assert(ids_cmp(item(a, i - 1, ist), item(a, i, ist), order) <= 0);
     digit d[MAX_DIGITS];
     const unsigned nd = layout(d, order, lo, hi);
-    const uint8_t *v = radix_sort(a, b, at, ist, order, d, nd);
+    /* Two sequences in id order, read by merging them: sa (src[0]'s, when
+     * sorted; its items first on equal ids) and sb (the rest, sorted
+     * here, stably). */
+    const uint8_t *sa = a, *const sa_end = a + n_sorted * ist;
+    const uint8_t *sb = radix_sort(a + n_sorted * ist, b, at - n_sorted, ist, order, d, nd);
+    const uint8_t *const sb_end = sb + (at - n_sorted) * ist;
+#define FROM_A()                                                                                   \
+    (sa < sa_end && (sb == sb_end || ids_cmp((const uint32_t *)sa, (const uint32_t *)sb, order) <= 0))
     /* Room for every item (there are fewer grams when runs share some);
      * only the entries written are touched. A second call finds room for
      * what the first left out. */
@@ -528,11 +541,18 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
         out->cap = (uint32_t)n;
     }
     uint32_t m = out->n;
-    for (size_t i = 0; i < at;) {
-        const uint32_t *first = item(v, i, ist), *prev = NULL;
+    while (sa < sa_end || sb < sb_end) {
+        const uint32_t *first = (const uint32_t *)(FROM_A() ? sa : sb), *prev = NULL;
         int64_t count = 0, docs = 0;
-        for (; i < at && !ids_cmp(item(v, i, ist), first, order); i++) {
-            const uint32_t *w = item(v, i, ist);
+        while (sa < sa_end || sb < sb_end) {
+            const int from_a = FROM_A(); /* (sa and sb can be the same address: one empty) */
+            const uint32_t *w = (const uint32_t *)(from_a ? sa : sb);
+            if (ids_cmp(w, first, order))
+                break;
+            if (from_a)
+                sa += ist;
+            else
+                sb += ist;
             count += (int32_t)w[order + 1];
             docs += (int32_t)w[order + 2];
             /* The sort is stable: a counter's entries of this gram are in
@@ -556,6 +576,7 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
         e->docs = docs;
         memcpy(e->ids, first, order * sizeof *first);
     }
+#undef FROM_A
     free(bound);
     free(src_of);
     out->n = m;

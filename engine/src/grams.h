@@ -64,6 +64,10 @@ typedef struct cs_grams {
     size_t n_runs, cap_runs;
     cs_spill_file *spill;        /* borrowed; NULL: runs stay in memory */
     size_t spill_over;           /* runs in memory past these bytes are spilled */
+    int sorted;                  /* its one run stays in id order through the remap, as
+                                    src[0] of a merge: the merge sorts only the rest (a
+                                    state merged first, whose term partitions became
+                                    the merged ones; pipeline.c) */
 } cs_grams;
 
 /* Grams of `order` (2..CS_NGRAM_MAX) ids; parts must give the partition

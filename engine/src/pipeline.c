@@ -292,7 +292,11 @@ static worker *me(run *r)
 }
 
 /* Moves a tokenizer's stats into its thread's totals and its input's. */
-/* The merge's sources: the threads' counters, then the states read. */
+/* The merge's sources: the states read, then the threads' counters. A
+ * state first: its term partitions become the merged ones as they are
+ * (cs_merge_terms_part), the largest table is not inserted again, and
+ * its grams stay in id order through the remap, so the gram merge sorts
+ * only the threads' (cs_grams.sorted). */
 static int n_sources(const run *r)
 {
     return r->nt + r->n_states;
@@ -300,7 +304,7 @@ static int n_sources(const run *r)
 
 static cs_counter *source(const run *r, int s)
 {
-    return s < r->nt ? &r->w[s]->counter : &r->states[s - r->nt]->counter;
+    return s < r->n_states ? &r->states[s]->counter : &r->w[s - r->n_states]->counter;
 }
 
 /* -1 for an input being retracted (--retract: counted to be taken out of
@@ -1316,7 +1320,7 @@ static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_er
     }
     const uint32_t **remap = cs_xmalloc((size_t)n_sources(r) * sizeof *remap);
     for (int s = 0; s < n_sources(r); s++)
-        remap[s] = s < r->nt ? gid : m->remap[s];
+        remap[s] = s < r->n_states ? m->remap[s] : gid;
     merge_pair_runs(r, m, remap);
     free(remap);
     free(gid);
@@ -1848,6 +1852,9 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     }
     {
         const int ns = n_sources(&r);
+        for (int g = 0; r.n_states && g <= CS_NGRAM_MAX; g++)
+            if (r.states[0]->counter.grams[g])
+                r.states[0]->counter.grams[g]->sorted = 1;
         cs_table **terms = cs_xmalloc((size_t)ns * sizeof *terms);
         for (int s = 0; s < ns; s++)
             terms[s] = source(&r, s)->terms;

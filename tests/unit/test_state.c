@@ -28,9 +28,12 @@ static void count_plain(cs_counter *c, const char *text)
 }
 
 /* Merges n counters (terms 1, grams 2..3, window pairs) as the pipeline
- * does, keeping every gram. */
-static cs_merged *merge(cs_counter **src, int n)
+ * does, keeping every gram; src[0]'s grams marked sorted when it is a
+ * state, as the pipeline marks a state merged first. */
+static cs_merged *merge_as(cs_counter **src, int n, int first_is_state)
 {
+    for (unsigned order = 2; order <= 3; order++)
+        src[0]->grams[order]->sorted = first_is_state;
     cs_table **terms = malloc((size_t)n * sizeof *terms);
     for (int s = 0; s < n; s++)
         terms[s] = src[s]->terms;
@@ -62,6 +65,16 @@ static cs_merged *merge(cs_counter **src, int n)
     cs_buf_free(&disk);
     free(terms);
     return m;
+}
+
+static cs_merged *merge(cs_counter **src, int n)
+{
+    return merge_as(src, n, 0);
+}
+
+static cs_merged *merge_states(cs_counter **src, int n)
+{
+    return merge_as(src, n, 1);
 }
 
 static int strcmp_ptr(const void *a, const void *b)
@@ -227,7 +240,7 @@ static void test_round_trip_and_big_counts(void)
     if (!a)
         return;
     cs_counter *src[2] = {&a->counter, NULL};
-    cs_merged *m1 = merge(src, 1);
+    cs_merged *m1 = merge_states(src, 1);
     size_t n1;
     char **got = dump(m1, &n1);
     CHECK(same_dump(want, n0, got, n1));
@@ -238,7 +251,7 @@ static void test_round_trip_and_big_counts(void)
     cs_state *a3 = write_read(m, "a3.cst", sh);
     src[0] = &a2->counter;
     src[1] = &a3->counter;
-    cs_merged *m2 = merge(src, 2);
+    cs_merged *m2 = merge_states(src, 2);
     int big = 0;
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         big += (int)m2->pairs[p].n_big;
@@ -248,7 +261,7 @@ static void test_round_trip_and_big_counts(void)
     /* ... written (the pair in two pieces, the grams in three) and read back. */
     cs_state *b = write_read(m2, "b.cst", sh);
     src[0] = &b->counter;
-    cs_merged *m3 = merge(src, 1);
+    cs_merged *m3 = merge_states(src, 1);
     size_t n3;
     char **back = dump(m3, &n3);
     CHECK(same_dump(twice, n2, back, n3));
@@ -280,12 +293,26 @@ static void test_two_states_merge_into_one_run(void)
     cs_merged *mall = merge(&all, 1), *m1 = merge(&c1, 1), *m2 = merge(&c2, 1);
     cs_state *s1 = write_read(m1, "s1.cst", sh), *s2 = write_read(m2, "s2.cst", sh);
     cs_counter *src[2] = {&s1->counter, &s2->counter};
-    cs_merged *m = merge(src, 2);
+    cs_merged *m = merge_states(src, 2);
+    size_t na0, nb0;
+    char **a0 = dump(mall, &na0), **b0 = dump(m, &nb0);
+    CHECK(same_dump(a0, na0, b0, nb0));
+    free_dump(a0, na0);
+    free_dump(b0, nb0);
+    /* A state merged with a counter (the pipeline's --state run): the
+     * state first, sorted; the counter's grams sorted by the merge. */
+    cs_state *s1b = write_read(m1, "s1b.cst", sh);
+    cs_counter *c2b = counter(half);
+    cs_counter *src2[2] = {&s1b->counter, c2b};
+    cs_merged *mix = merge_states(src2, 2);
     size_t na, nb;
-    char **a = dump(mall, &na), **b = dump(m, &nb);
+    char **a = dump(mall, &na), **b = dump(mix, &nb);
     CHECK(same_dump(a, na, b, nb));
     free_dump(a, na);
     free_dump(b, nb);
+    cs_merged_free(mix);
+    cs_state_free(s1b);
+    free_counter(c2b);
     cs_merged_free(m);
     cs_merged_free(mall);
     cs_merged_free(m1);
