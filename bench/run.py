@@ -484,7 +484,7 @@ def plan(st, shards_dir, shards, plain, text_bytes, prefixes, peer_prefix):
             state = WORK / "state" / cid
             argv = cs_argv(st, st.tmax, "1-3", TOP, out / cid, cs_in)
             argv[2:2] = ["--state", rel(state)]
-            prep = f"rm -rf {rel(state)}"
+            prep = f"mkdir -p {rel(state.parent)} && rm -rf {rel(state)}"
             if held:
                 prep += (f" && {cs} count -q -T {st.tmax} --ngrams 1-3 --doc-sep blank "
                          f"--cooc none --state {rel(state)} -o {rel(out / (cid + '-prep'))} "

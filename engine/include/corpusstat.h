@@ -146,15 +146,16 @@ cs_status cs_options_check(const cs_options *opt, cs_error *err);
  * longer than a chunk grows its buffer to hold it (up to 1 GiB). */
 cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_inputs,
                    cs_error *err);
-
-/* corpusstat merge: cs_count with opt->merge naming the states (their
- * folders, or their state files) and no inputs: the tables of everything
- * they counted, as one run over all their inputs would write them. The
- * states must have the same settings and no input in common; the kinds of
- * tables come from them (opt's --ngrams, --cooc, --window, --weight are
- * not used), the output options (--top, --min-count, --bom) from opt.
- * With opt->state_dir, the combined state is written there too (it must
- * hold none yet). */
+/* With opt->state_dir, cs_count adds the inputs the state there has not
+ * counted to its counts (docs/counting.md, "Nightly runs"). corpusstat
+ * merge is cs_count with opt->merge naming states (their folders, or
+ * their state files) and no inputs: the tables of everything they
+ * counted, as one run over all their inputs would write them. The states
+ * must have the same settings and no input in common; the kinds of tables
+ * come from them (opt's --ngrams, --cooc, --window, --weight are not
+ * used), the output options (--top, --min-count, --bom) from opt. With
+ * opt->state_dir, the combined state is written there too (it must hold
+ * none yet). */
 
 /* Removes the temporary files of a cs_count in progress (runs spilled
  * under --memory) and their folder. Async-signal-safe: for a SIGINT or

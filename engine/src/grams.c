@@ -255,8 +255,11 @@ int cs_grams_part_valid(const uint8_t *q, size_t len, uint32_t n, unsigned p, un
         return 0;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t x, z, c, d;
-        if (!(q = cs_get_varint_checked(q, end, &x)) || (x >> 2) >= order ||
-            !(q = cs_get_varint_checked(q, end, &z)) || z > UINT32_MAX - ids[x >> 2])
+        /* No F or L flag; ids in order (the id that differs first grows,
+         * unless it is the last: a gram written in pieces repeats). */
+        if (!(q = cs_get_varint_checked(q, end, &x)) || (x >> 2) >= order || (x & 3) ||
+            !(q = cs_get_varint_checked(q, end, &z)) || z > UINT32_MAX - ids[x >> 2] ||
+            (!z && (x >> 2) + 1 < order && i > 0))
             return 0;
         const unsigned k = (unsigned)(x >> 2);
         ids[k] += (uint32_t)z;
@@ -511,6 +514,8 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
             bound[2 * run] = gr->first_doc;
             bound[2 * run + 1] = gr->last_doc;
             src_of[run] = s;
+            /* The radix digits are sized to the ids of the items sorted:
+             * a sorted src[0]'s are left out (lo0, hi0: not used). */
             at += unpack(gr, p, order, remap ? remap[s] : NULL, src[s]->parts, run, a + at * ist,
                          ist, s == 0 && src[0]->sorted ? &lo0 : &lo,
                          s == 0 && src[0]->sorted ? &hi0 : &hi, &scratch->disk);
@@ -557,9 +562,10 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
             docs += (int32_t)w[order + 2];
             /* The sort is stable: a counter's entries of this gram are in
              * run order, so a document cut between two of its runs is in
-             * the entry before with L and in the next with F. (Sources
-             * never share document ids; the source test only keeps a
-             * caller that breaks this from a silent miscount here.) */
+             * the entry before with L and in the next with F. (Threads
+             * never share document ids; states have none, 0 in every
+             * bound, and no F or L: the source test is what keeps two
+             * sources apart.) */
             const uint32_t ra = prev ? prev[order] >> 2 : 0, rb = w[order] >> 2;
             if (prev && (prev[order] & TAG_L) && (w[order] & TAG_F) && src_of[ra] == src_of[rb]) {
                 const uint64_t doc = bound[2 * ra + 1];

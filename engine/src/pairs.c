@@ -324,8 +324,8 @@ int cs_pairs_part_valid(const uint8_t *q, size_t len, uint32_t n, unsigned p,
         if (!(q = cs_get_varint_checked(q, end, &x)))
             return 0;
         if (x & 1) {
-            a += x >> 1;
-            if (!(q = cs_get_varint_checked(q, end, &b)))
+            a += x >> 1; /* keys in order: a new a grows */
+            if (!(x >> 1) || !(q = cs_get_varint_checked(q, end, &b)))
                 return 0;
         } else {
             b += x >> 1;

@@ -60,13 +60,14 @@
  * terms are merged (second_pass), counting pairs and nothing else.
  *
  * --state and merge (state.h): a state read from disk is one more merge
- * source after the threads' counters (source(), n_sources()); the inputs
+ * source, before the threads' counters (source(), n_sources()); the inputs
  * it has counted are dropped from the run's list before counting
  * (state_open), --retract files are appended to it and counted with sign
- * -1 (input_sign), and the merged tables, every key kept, are written as
- * the new state before the rows (state_write), renamed into place after
- * the tables' commit (state_commit). A merge reads states only: its
- * threads count nothing.
+ * -1 (input_sign). The new state is written as the merge goes: every gram
+ * summed passes through a sink into it before --top or --min-count decide
+ * what the merged table keeps (merge_grams), then the pairs; it is
+ * renamed into place after the tables' commit (state_commit). A merge
+ * reads states only: its threads count nothing.
  *
  * Merging: partition p of every thread's term table is merged by one task
  * into the first thread's partition p (terms assign global ids); then a
@@ -291,7 +292,6 @@ static worker *me(run *r)
     return r->w[omp_get_thread_num()];
 }
 
-/* Moves a tokenizer's stats into its thread's totals and its input's. */
 /* The merge's sources: the states read, then the threads' counters. A
  * state first: its term partitions become the merged ones as they are
  * (cs_merge_terms_part), the largest table is not inserted again, and
@@ -325,6 +325,7 @@ static void add_tok_stats(cs_tok_stats *a, const cs_tok_stats *b, int64_t sign)
     a->invalid_utf8 += sign * b->invalid_utf8;
 }
 
+/* Moves a tokenizer's stats into its thread's totals and its input's. */
 static void take_stats(run *r, worker *w, cs_tok *t, size_t input, int64_t sign)
 {
     cs_tok_stats s = cs_tok_take_stats(t);
@@ -355,7 +356,7 @@ static void count_jsonl(run *r, worker *w, const chunk *c)
         } else if (res == CS_JSONL_BAD) {
             w->bad_records += c->sign;
             __atomic_add_fetch(&r->in[c->input].bad_records, c->sign, __ATOMIC_RELAXED);
-            if (c->sign > 0) {
+            if (c->sign > 0 && input_sign(r, c->input) > 0) { /* (reported when counted) */
                 add_diag(w, c->input, line, off, CS_DIAG_BAD_RECORD, why);
                 if (r->opt->strict)
                     stop_at(r, c->input, off, line, off, 1, "bad record: ", why);
@@ -531,7 +532,7 @@ static void long_record(run *r, size_t idx, uint64_t line, uint64_t off, int64_t
     worker *w = me(r);
     w->bad_records += sign;
     __atomic_add_fetch(&r->in[idx].bad_records, sign, __ATOMIC_RELAXED);
-    if (sign > 0) {
+    if (sign > 0 && input_sign(r, idx) > 0) {
         add_diag(w, idx, line, off, CS_DIAG_BAD_RECORD, why);
         if (r->opt->strict)
             stop_at(r, idx, off, line, off, 1, "bad record: ", why);
@@ -711,8 +712,11 @@ static void input_task(run *r, size_t idx)
     size_t elen = strlen(why) + 8;
     res->error = cs_xmalloc(elen);
     snprintf(res->error, elen, "%s%s", is_zst ? "zstd: " : "", why);
-    add_diag(me(r), idx, 0, err_off, CS_DIAG_UNDECODABLE, NULL);
-    if (r->opt->strict || !rereadable) {
+    /* A shard retracted was reported when it was counted; under --strict it
+     * could not have been counted (it stopped that run). */
+    if (sign > 0)
+        add_diag(me(r), idx, 0, err_off, CS_DIAG_UNDECODABLE, NULL);
+    if ((r->opt->strict && sign > 0) || !rereadable) {
         /* A pipe or stdin cannot be read again to take its counts back. */
         stop_at(r, idx, decoded, 0, err_off, 1, "", res->error);
         return;
@@ -1339,6 +1343,38 @@ static char *path_in(const char *dir, const char *name)
     return p;
 }
 
+/* --state DIR and -o OUT one inside the other (or the same) would lose one
+ * of them: the output folder is replaced as a whole at the commit. staged:
+ * the staging folder beside OUT (it exists: OUT's real parent). */
+static cs_status state_apart(const char *state_dir, const char *staged, const char *out,
+                             cs_error *err)
+{
+    char *st = realpath(state_dir, NULL), *sp = realpath(staged, NULL);
+    cs_status rc = CS_OK;
+    if (st && sp) {
+        const char *base = strrchr(out, '/');
+        base = base ? base + 1 : out;
+        char *slash = strrchr(sp, '/');
+        *slash = 0; /* sp: OUT's real parent */
+        size_t n = strlen(sp) + strlen(base) + 2;
+        char *o = cs_xmalloc(n);
+        snprintf(o, n, "%s/%s", sp, base);
+        const size_t ls = strlen(st), lo = strlen(o);
+        if ((ls == lo && !memcmp(st, o, ls)) || (ls > lo && !memcmp(st, o, lo) && st[lo] == '/') ||
+            (lo > ls && !memcmp(st, o, ls) && o[ls] == '/')) {
+            cs_error_set(err, CS_ERR_USAGE, state_dir,
+                         "--state and -o %s are one inside the other: the output folder is "
+                         "replaced as a whole, so keep the state beside it",
+                         out);
+            rc = CS_ERR_USAGE;
+        }
+        free(o);
+    }
+    free(st);
+    free(sp);
+    return rc;
+}
+
 /* The state folder of --state: made if missing, and locked for the run
  * (two runs adding to one state would each write what the other misses). */
 static cs_status state_lock(run *r, cs_error *err)
@@ -1378,7 +1414,7 @@ static cs_status merge_open(run *r, cs_error *err)
         const char *arg = o->merge[k];
         char *file = stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode) ? path_in(arg, CS_STATE_FILE)
                                                                 : cs_xstrdup(arg);
-        r->states[k] = cs_state_read(file, err);
+        r->states[k] = cs_state_read(file, r->nt, err);
         free(file);
         if (!r->states[k])
             return CS_ERR_INPUT;
@@ -1459,7 +1495,7 @@ static cs_status state_open(run *r, cs_error *err)
     free(settings);
     char *file = path_in(o->state_dir, CS_STATE_FILE);
     if (access(file, F_OK) == 0) {
-        cs_state *old = cs_state_read(file, err);
+        cs_state *old = cs_state_read(file, r->nt, err);
         if (!old) {
             free(file);
             return CS_ERR_INPUT;
@@ -1484,9 +1520,10 @@ static cs_status state_open(run *r, cs_error *err)
      * (changed or vanished since, or to be withdrawn) are not checked. */
     const size_t n_ret = o->n_retract;
     cs_state_input *ret = cs_xcalloc(n_ret + 1, sizeof *ret);
+    char **counted = cs_xcalloc(n_ret + 1, sizeof *counted);
     cs_strset *gone = cs_strset_new();
     for (size_t k = 0; k < n_ret && st == CS_OK; k++) {
-        st = cs_state_retract(r->next, o->retract[k], &ret[k], err);
+        st = cs_state_retract(r->next, o->retract[k], &ret[k], &counted[k], err);
         if (st == CS_OK)
             cs_strset_add(gone, (const uint8_t *)ret[k].path, strlen(ret[k].path));
     }
@@ -1521,6 +1558,8 @@ static cs_status state_open(run *r, cs_error *err)
         r->inputs.v = cs_xrealloc(r->inputs.v, (k + n_ret + 1) * sizeof *r->inputs.v);
         r->first_retract = k;
         for (size_t i = 0; i < n_ret; i++) {
+            /* read as what was counted: a backup named x.jsonl.zst.orig is zstd JSONL */
+            cs_input_classify_as(&more.v[i], counted[i], o->format);
             r->inputs.v[k + i] = more.v[i];
             r->fresh[k + i] = ret[i];
             ret[i].path = NULL;
@@ -1528,9 +1567,12 @@ static cs_status state_open(run *r, cs_error *err)
         r->inputs.n = r->inputs.cap = k + n_ret;
         free(more.v);
     }
-    for (size_t i = 0; i < n_ret; i++)
+    for (size_t i = 0; i < n_ret; i++) {
         free(ret[i].path);
+        free(counted[i]);
+    }
     free(ret);
+    free(counted);
     if (st != CS_OK)
         return st;
     /* The new inputs' fingerprints, before they are read: a file that
@@ -1568,8 +1610,7 @@ static cs_status state_add_inputs(run *r, const cs_summary *sum, cs_error *err)
         }
         if (!f->path || r->in[i].status == CS_IN_UNREADABLE)
             continue;
-        if (stat(f->path, &sb) != 0 || (uint64_t)sb.st_size != f->size ||
-            sb.st_mtim.tv_sec != f->mtime_sec || sb.st_mtim.tv_nsec != f->mtime_nsec) {
+        if (stat(f->path, &sb) != 0 || !cs_state_input_same_stamp(f, &sb)) {
             cs_error_set(err, CS_ERR_INPUT, r->inputs.v[i].path,
                          "changed while it was being counted: the state cannot say which "
                          "bytes it holds; run again");
@@ -1739,13 +1780,20 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         cs_strset_free(r.vocab);
         return st;
     }
-    cs_exclude excl[2];
-    char *real[2] = {NULL, NULL};
+    if (opt->state_dir) {
+        (void)mkdir(opt->state_dir, 0777); /* (a failure is named by state_lock) */
+        st = state_apart(opt->state_dir, stage.path, stage.final, err);
+        if (st != CS_OK)
+            goto done;
+    }
+    /* Never read: the output folder, its staging twin, the state folder. */
+    cs_exclude excl[3];
+    char *real[3] = {NULL, NULL, NULL};
     size_t n_excl = 0;
     struct stat sb;
-    const char *never[2] = {stage.final, stage.path};
-    for (int i = 0; i < 2; i++)
-        if (stat(never[i], &sb) == 0) {
+    const char *never[3] = {stage.final, stage.path, opt->state_dir};
+    for (int i = 0; i < 3; i++)
+        if (never[i] && stat(never[i], &sb) == 0) {
             real[n_excl] = realpath(never[i], NULL);
             excl[n_excl] = (cs_exclude){sb.st_dev, sb.st_ino, real[n_excl]};
             n_excl++;
@@ -1759,6 +1807,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         st = check_rereadable(&r, err);
     free(real[0]);
     free(real[1]);
+    free(real[2]);
     if (st != CS_OK)
         goto done;
     r.in = cs_xcalloc(r.inputs.n + 1, sizeof *r.in);
@@ -1931,7 +1980,13 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     sum.peak_rss = peak_rss();
     sum.memory = r.budget;
     sum.spill = cs_spill_get_stats(r.spill);
-    sum.state_inputs = r.next ? r.next->n_inputs : 0;
+    if (r.next) {
+        sum.state_inputs = r.next->n_inputs;
+        sum.state_bad_records = r.next->tot.bad_records;
+        sum.state_undecodable = r.next->tot.undecodable;
+        sum.state_bytes_on_disk = r.next->tot.bytes_on_disk;
+        sum.state_bytes_decoded = r.next->tot.bytes_decoded;
+    }
     /* Merges a spilled key goes through: grams one (the threads'), pairs
      * as many as they had. */
     sum.spill_levels = !sum.spill.runs ? 0 : r.pair_levels > 1 ? r.pair_levels : 1;

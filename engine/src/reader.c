@@ -44,16 +44,21 @@ static void push(cs_input_list *l, const char *path, const char *error)
     in->error = error ? cs_xstrdup(error) : NULL;
 }
 
-static void classify(cs_input *in, cs_format force)
+void cs_input_classify_as(cs_input *in, const char *name, cs_format force)
 {
-    size_t n = strlen(in->path);
-    in->is_zst = ends_with(in->path, n, ".zst");
+    size_t n = strlen(name);
+    in->is_zst = ends_with(name, n, ".zst");
     if (in->is_zst)
         n -= 4;
-    cs_format f = (ends_with(in->path, n, ".jsonl") || ends_with(in->path, n, ".ndjson"))
+    cs_format f = (ends_with(name, n, ".jsonl") || ends_with(name, n, ".ndjson"))
                       ? CS_FORMAT_JSONL
                       : CS_FORMAT_TEXT;
     in->format = force != CS_FORMAT_AUTO ? force : f;
+}
+
+static void classify(cs_input *in, cs_format force)
+{
+    cs_input_classify_as(in, in->path, force);
 }
 
 /* A file found by a walk, or a path the walk could not read (error set). */

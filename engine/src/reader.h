@@ -45,6 +45,11 @@ void cs_inputs_expand(const char *const *args, size_t n, cs_format force,
                       const cs_exclude *excl, size_t n_excl, cs_input_list *out);
 void cs_inputs_free(cs_input_list *l);
 
+/* Sets in's kind (zstd; JSONL or text, unless force says) as a file
+ * called `name` would have it: --retract reads a copy of a file as the
+ * file it was counted as. */
+void cs_input_classify_as(cs_input *in, const char *name, cs_format force);
+
 /* One open input. */
 typedef struct cs_source cs_source;
 

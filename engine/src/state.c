@@ -62,8 +62,10 @@ static const char END_MAGIC[8] = {'C', 'S', 'S', 'T', 'E', 'N', 'D', '\n'};
 /* ------------------------------------------------------------------ */
 /* settings                                                             */
 
-/* XXH3-128 of a set's keys, sorted: the same for the same set however its
- * file was ordered. */
+/* XXH3-128 of a set's keys: sorted for stopwords (the same set however
+ * its file was ordered), in their order for --cooc-terms (a document pair
+ * puts its term of the lower index first: another order would count the
+ * same pair under the other key). */
 static int key_cmp(const void *a, const void *b, void *set)
 {
     uint32_t la, lb;
@@ -73,7 +75,7 @@ static int key_cmp(const void *a, const void *b, void *set)
     return c ? c : (la > lb) - (la < lb);
 }
 
-static void set_line(cs_buf *b, const char *name, const cs_strset *set)
+static void set_line(cs_buf *b, const char *name, const cs_strset *set, int ordered)
 {
     char line[160];
     if (!set) {
@@ -85,7 +87,8 @@ static void set_line(cs_buf *b, const char *name, const cs_strset *set)
     uint32_t *idx = cs_xmalloc((n + 1) * sizeof *idx);
     for (size_t i = 0; i < n; i++)
         idx[i] = (uint32_t)i;
-    qsort_r(idx, n, sizeof *idx, key_cmp, (void *)set);
+    if (!ordered)
+        qsort_r(idx, n, sizeof *idx, key_cmp, (void *)set);
     XXH3_state_t *h = XXH3_createState();
     XXH3_128bits_reset(h);
     for (size_t i = 0; i < n; i++) {
@@ -97,8 +100,9 @@ static void set_line(cs_buf *b, const char *name, const cs_strset *set)
     XXH128_hash_t d = XXH3_128bits_digest(h);
     XXH3_freeState(h);
     free(idx);
-    snprintf(line, sizeof line, "%s %zu terms, fingerprint %016llx%016llx\n", name, n,
-             (unsigned long long)d.high64, (unsigned long long)d.low64);
+    snprintf(line, sizeof line, "%s %zu terms%s, fingerprint %016llx%016llx\n", name, n,
+             ordered ? " in this order" : "", (unsigned long long)d.high64,
+             (unsigned long long)d.low64);
     cs_buf_append(b, line, strlen(line));
 }
 
@@ -125,13 +129,13 @@ char *cs_state_settings(const cs_options *o, const cs_strset *stopwords, const c
     LINE("max-len %u\n", o->max_len);
     LINE("min-len %u\n", o->min_len);
     LINE("join-lines %s\n", o->join_lines ? "yes" : "no");
-    set_line(&b, "stopwords", stopwords);
+    set_line(&b, "stopwords", stopwords, 0);
     LINE("ngrams %d-%d\n", o->ngram_min, o->ngram_max);
     LINE("cooc %s\n", coocs[o->cooc]);
     if (o->cooc == CS_COOC_WINDOW)
         LINE("window %d, weight %s\n", o->window, weights[o->weight]);
     if (o->cooc == CS_COOC_DOC)
-        set_line(&b, "cooc-terms", vocab);
+        set_line(&b, "cooc-terms", vocab, 1);
 #undef LINE
     cs_buf_append(&b, "", 1);
     return (char *)b.data;
@@ -235,11 +239,28 @@ int cs_file_hash(const char *path, uint64_t *lo, uint64_t *hi)
     return 0;
 }
 
+void cs_state_input_stamp(cs_state_input *in, const struct stat *sb)
+{
+    in->size = (uint64_t)sb->st_size;
+    in->ino = (uint64_t)sb->st_ino;
+    in->mtime_sec = sb->st_mtim.tv_sec;
+    in->mtime_nsec = sb->st_mtim.tv_nsec;
+    in->ctime_sec = sb->st_ctim.tv_sec;
+    in->ctime_nsec = sb->st_ctim.tv_nsec;
+}
+
+int cs_state_input_same_stamp(const cs_state_input *in, const struct stat *sb)
+{
+    return in->size == (uint64_t)sb->st_size && in->ino == (uint64_t)sb->st_ino &&
+           in->mtime_sec == sb->st_mtim.tv_sec && in->mtime_nsec == sb->st_mtim.tv_nsec &&
+           in->ctime_sec == sb->st_ctim.tv_sec && in->ctime_nsec == sb->st_ctim.tv_nsec;
+}
+
 enum { SAME, VANISHED, CHANGED };
 
-/* Whether the file at `path` is still what `in` says it was: SAME (touched
- * but with the same bytes: in's mtime is updated), VANISHED or CHANGED,
- * with why in buf. */
+/* Whether the file at `path` is still what `in` says it was: SAME (its
+ * stamp the same; or another stamp but the same bytes: in's stamp is
+ * updated), VANISHED or CHANGED, with why in buf. */
 static int still_same(cs_state_input *in, const char *path, char *buf, size_t cap)
 {
     struct stat sb;
@@ -247,8 +268,7 @@ static int still_same(cs_state_input *in, const char *path, char *buf, size_t ca
         snprintf(buf, cap, "%s", strerror(errno));
         return VANISHED;
     }
-    if ((uint64_t)sb.st_size == in->size && sb.st_mtim.tv_sec == in->mtime_sec &&
-        sb.st_mtim.tv_nsec == in->mtime_nsec)
+    if (cs_state_input_same_stamp(in, &sb))
         return SAME;
     uint64_t lo, hi;
     if (cs_file_hash(path, &lo, &hi) != 0) {
@@ -256,8 +276,7 @@ static int still_same(cs_state_input *in, const char *path, char *buf, size_t ca
         return CHANGED;
     }
     if ((uint64_t)sb.st_size == in->size && lo == in->hash_lo && hi == in->hash_hi) {
-        in->mtime_sec = sb.st_mtim.tv_sec; /* touched, the same bytes */
-        in->mtime_nsec = sb.st_mtim.tv_nsec;
+        cs_state_input_stamp(in, &sb); /* touched, moved or copied: the same bytes */
         return SAME;
     }
     snprintf(buf, cap, "its bytes differ (%llu bytes when counted, %llu now)",
@@ -303,8 +322,8 @@ cs_status cs_state_check_inputs(cs_state *s, const cs_input *v, size_t n, uint8_
         cs_strset_add(given, (const uint8_t *)real, len);
         const int64_t k = cs_strset_find(known, XXH3_64bits(real, len), (const uint8_t *)real, len);
         if (k < 0) {
-            fresh[i] = (cs_state_input){real, (uint64_t)sb.st_size, sb.st_mtim.tv_sec,
-                                        sb.st_mtim.tv_nsec, 0, 0};
+            fresh[i] = (cs_state_input){.path = real};
+            cs_state_input_stamp(&fresh[i], &sb);
             continue;
         }
         seen[k] = 1;
@@ -343,21 +362,27 @@ cs_status cs_state_check_inputs(cs_state *s, const cs_input *v, size_t n, uint8_
     return st;
 }
 
-cs_status cs_state_retract(cs_state *s, const char *path, cs_state_input *out, cs_error *err)
+cs_status cs_state_retract(cs_state *s, const char *path, cs_state_input *out, char **counted,
+                           cs_error *err)
 {
     memset(out, 0, sizeof *out);
+    *counted = NULL;
     struct stat sb;
     char *real = realpath(path, NULL);
-    if (!real || stat(real, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-        cs_file_hash(real, &out->hash_lo, &out->hash_hi) != 0) {
-        int e = errno;
+    const char *why = NULL;
+    if (!real || stat(real, &sb) != 0)
+        why = strerror(errno);
+    else if (!S_ISREG(sb.st_mode))
+        why = "not a file";
+    else if (cs_file_hash(real, &out->hash_lo, &out->hash_hi) != 0)
+        why = strerror(errno);
+    if (why) {
+        cs_error_set(err, CS_ERR_INPUT, path, "cannot retract it: %s", why);
         free(real);
-        cs_error_set(err, CS_ERR_INPUT, path, "cannot retract it: %s",
-                     real && !S_ISREG(sb.st_mode) ? "not a file" : strerror(e));
         return CS_ERR_INPUT;
     }
-    *out = (cs_state_input){real, (uint64_t)sb.st_size, sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
-                            out->hash_lo, out->hash_hi};
+    out->path = real;
+    cs_state_input_stamp(out, &sb);
     /* A file of the manifest: its own entry, if its bytes are still those;
      * any other path: the first entry with its bytes. */
     size_t hit = SIZE_MAX, by_path = SIZE_MAX;
@@ -381,7 +406,7 @@ cs_status cs_state_retract(cs_state *s, const char *path, cs_state_input *out, c
         out->path = NULL;
         return CS_ERR_INPUT;
     }
-    free(s->inputs[hit].path);
+    *counted = s->inputs[hit].path;
     memmove(&s->inputs[hit], &s->inputs[hit + 1], (s->n_inputs - hit - 1) * sizeof *s->inputs);
     s->n_inputs--;
     return CS_OK;
@@ -551,8 +576,7 @@ static uint32_t pack_pairs(cs_buf *b, const cs_merged *m, unsigned p, const uint
             const int64_t u = units > INT64_MAX    ? INT64_MAX
                               : units < -INT64_MAX ? -INT64_MAX
                                                    : (int64_t)units;
-            if (u != units)
-                cs_buf_reserve(b, 2 * CS_PAIR_PACKED_MAX);
+            cs_buf_reserve(b, CS_PAIR_PACKED_MAX); /* (pieces: more entries than pairs) */
             b->len = (size_t)(cs_pairs_pack_one(b->data + b->len, &prev, key, u) - b->data);
             n++;
             units -= u;
@@ -677,6 +701,9 @@ writer *cs_state_writer_open(const char *file, const cs_state *s, int n_threads,
         put_varint(&b, in->size);
         put_varint(&b, cs_zigzag(in->mtime_sec));
         put_varint(&b, cs_zigzag(in->mtime_nsec));
+        put_varint(&b, in->ino);
+        put_varint(&b, cs_zigzag(in->ctime_sec));
+        put_varint(&b, cs_zigzag(in->ctime_nsec));
         cs_buf_reserve(&b, 16);
         put_u64(b.data + b.len, in->hash_lo);
         put_u64(b.data + b.len + 8, in->hash_hi);
@@ -871,7 +898,7 @@ static cs_state *bad(cs_state *s, cs_error *err, const char *file, const char *w
  * partition decompressed and checked (order: grams of that order; 0:
  * pairs), in parallel. Returns 0, or -1 with *why. */
 static int packed_section(cs_state *s, const uint8_t *map, uint64_t at, uint64_t raw_n,
-                          uint64_t comp_n, unsigned order, cs_pack *pk, const char **why)
+                          uint64_t comp_n, unsigned order, int nt, cs_pack *pk, const char **why)
 {
     memset(pk, 0, sizeof *pk);
     *why = "a section's sizes do not add up";
@@ -897,7 +924,8 @@ static int packed_section(cs_state *s, const uint8_t *map, uint64_t at, uint64_t
     }
     int bad = 0;
     const cs_partmap *parts = s->counter.parts;
-#pragma omp parallel default(none) shared(pk, disk, map, order, parts) reduction(| : bad)
+#pragma omp parallel num_threads(nt > 0 ? nt : 1) default(none) shared(pk, disk, map, order, parts) \
+    reduction(| : bad)
     {
         cs_buf buf = {0};
 #pragma omp for schedule(dynamic, 1)
@@ -922,27 +950,28 @@ static int packed_section(cs_state *s, const uint8_t *map, uint64_t at, uint64_t
         return -1;
     }
     pk->disk = disk;
-    pk->file = s->fd;
+    pk->file = s->on_disk;
     return 0;
 }
 
-cs_state *cs_state_read(const char *file, cs_error *err)
+cs_state *cs_state_read(const char *file, int threads, cs_error *err)
 {
     /* One open: the bytes checked are the bytes the merge reads. */
     cs_state *s = cs_xcalloc(1, sizeof *s);
     s->file = cs_xstrdup(file);
     s->reads = cs_spill_new(NULL);
-    s->fd = cs_spill_file_open(s->reads, file);
-    if (!s->fd) {
+    s->on_disk = cs_spill_file_open(s->reads, file);
+    if (!s->on_disk) {
         cs_error_set(err, CS_ERR_INPUT, file, "cannot open the state: %s", strerror(errno));
         cs_state_free(s);
         return NULL;
     }
     struct stat sb;
-    if (fstat(cs_spill_file_fd(s->fd), &sb) != 0 || sb.st_size < HEADER_BYTES + FOOTER_BYTES)
+    const int fd = cs_spill_file_fd(s->on_disk);
+    if (fstat(fd, &sb) != 0 || sb.st_size < HEADER_BYTES + FOOTER_BYTES)
         return bad(s, err, file, "too short to be one (truncated?)");
     const size_t size = (size_t)sb.st_size;
-    uint8_t *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, cs_spill_file_fd(s->fd), 0);
+    uint8_t *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED) {
         cs_error_set(err, CS_ERR_INPUT, file, "cannot read the state: %s", strerror(errno));
         cs_state_free(s);
@@ -972,7 +1001,7 @@ cs_state *cs_state_read(const char *file, cs_error *err)
     }
     size_t at = HEADER_BYTES;
     int seen_shape = 0, seen_end = 0, order_seen = 1;
-    uint32_t n_terms = 0;
+    uint32_t last_kind = 0;
     while (!seen_end) {
         if (size - FOOTER_BYTES - at < SECTION_HEADER) {
             why = "a section is cut short";
@@ -981,7 +1010,16 @@ cs_state *cs_state_read(const char *file, cs_error *err)
         const uint32_t kind = get_u32(map + at), part = get_u32(map + at + 4);
         const uint64_t raw_n = get_u64(map + at + 8), comp_n = get_u64(map + at + 16);
         at += SECTION_HEADER;
-        if (comp_n > size - FOOTER_BYTES - at || raw_n > ((uint64_t)1 << 46)) {
+        /* Sections once each and in their order (grams: orders ascending). */
+        if (kind < last_kind || (kind == last_kind && kind != SEC_GRAMS) || kind > SEC_END ||
+            (kind > SEC_SHAPE && !seen_shape)) {
+            why = "its sections are out of order";
+            goto fail;
+        }
+        last_kind = kind;
+        /* A varint run compresses a few times, not thousands: a larger raw
+         * size is a damaged or forged header, not a reason to allocate it. */
+        if (comp_n > size - FOOTER_BYTES - at || raw_n > (comp_n + 64) * 4096) {
             why = "a section's sizes do not add up";
             goto fail;
         }
@@ -995,7 +1033,8 @@ cs_state *cs_state_read(const char *file, cs_error *err)
             }
             cs_gram_run run;
             memset(&run, 0, sizeof run);
-            if (packed_section(s, map, at, raw_n, comp_n, grams ? part : 0, &run.pk, &why) != 0)
+            if (packed_section(s, map, at, raw_n, comp_n, grams ? part : 0, threads, &run.pk,
+                               &why) != 0)
                 goto fail;
             if (grams) {
                 order_seen = (int)part + 1;
@@ -1061,6 +1100,9 @@ cs_state *cs_state_read(const char *file, cs_error *err)
                 in.size = get_varint(&r);
                 in.mtime_sec = cs_unzigzag(get_varint(&r));
                 in.mtime_nsec = cs_unzigzag(get_varint(&r));
+                in.ino = get_varint(&r);
+                in.ctime_sec = cs_unzigzag(get_varint(&r));
+                in.ctime_nsec = cs_unzigzag(get_varint(&r));
                 const uint8_t *h = get_bytes(&r, 16);
                 if (r.bad || memchr(path, 0, len))
                     break;
@@ -1080,6 +1122,7 @@ cs_state *cs_state_read(const char *file, cs_error *err)
                 break;
             }
             cs_table *t = s->counter.terms;
+            unsigned last_part = 0;
             for (uint32_t i = 0; i < part && !r.bad; i++) {
                 const uint64_t len = get_varint(&r);
                 const uint8_t *p = len && len < UINT32_MAX ? get_bytes(&r, len) : NULL;
@@ -1090,6 +1133,13 @@ cs_state *cs_state_read(const char *file, cs_error *err)
                     break;
                 }
                 const uint64_t h = XXH3_64bits(p, len);
+                /* Partition by partition, as written: then the merge keeps
+                 * the state's grams in order (grams.h, sorted). */
+                if (cs_part_of(h) < last_part) {
+                    r.bad = 1;
+                    break;
+                }
+                last_part = cs_part_of(h);
                 int is_new;
                 cs_term *e = cs_table_term(t, h, p, (uint32_t)len, 1, &is_new);
                 if (!is_new || e->id != i) {
@@ -1102,7 +1152,6 @@ cs_state *cs_state_read(const char *file, cs_error *err)
             }
             if (r.p != r.end)
                 r.bad = 1;
-            n_terms = part;
             break;
         }
         case SEC_END:
@@ -1111,9 +1160,10 @@ cs_state *cs_state_read(const char *file, cs_error *err)
         default:
             r.bad = 1;
         }
+        const int bad_read = r.bad || (kind != SEC_SETTINGS && r.p != r.end);
         if (!keep)
             free(raw);
-        if (r.bad || (kind != SEC_SETTINGS && r.p != r.end)) {
+        if (bad_read) {
             why = "a section does not read as it should";
             goto fail;
         }
@@ -1122,7 +1172,6 @@ cs_state *cs_state_read(const char *file, cs_error *err)
         why = "sections are missing or follow the end";
         goto fail;
     }
-    (void)n_terms;
     munmap(map, size);
     return s;
 fail:

@@ -49,10 +49,18 @@
 /* An input a state has counted: as it was when counted. */
 typedef struct cs_state_input {
     char *path;              /* owned; its realpath(3) */
-    uint64_t size;
-    int64_t mtime_sec, mtime_nsec;
     uint64_t hash_lo, hash_hi; /* XXH3-128 of its bytes (as on disk) */
+    /* Its stamp: what stat said when its bytes were last hashed. A file
+     * whose stamp is the same is taken as unchanged without reading it;
+     * the inode and ctime catch a file replaced by one of the same size
+     * and mtime (rsync -t, cp -p). */
+    uint64_t size, ino;
+    int64_t mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
 } cs_state_input;
+
+struct stat;
+void cs_state_input_stamp(cs_state_input *in, const struct stat *sb);
+int cs_state_input_same_stamp(const cs_state_input *in, const struct stat *sb);
 
 /* What the tables need beyond the keys: summary.json's counts. */
 typedef struct cs_state_totals {
@@ -74,7 +82,7 @@ typedef struct cs_state {
     char *file;              /* owned; where it was read from */
     cs_spill *reads;         /* owned; the file the packed runs are read from, and its
                                 read errors (cs_state_read_error) */
-    cs_spill_file *fd;       /* owned by reads; the file, open from the start of the read */
+    cs_spill_file *on_disk;  /* owned by reads; the file, open from the start of the read */
     char *settings;          /* owned; NUL-terminated text */
     cs_state_shape shape;
     cs_state_totals tot;
@@ -94,10 +102,11 @@ cs_state_shape cs_state_shape_of(const cs_options *opt);
 /* An empty state (no input counted yet) of these settings and shape. */
 cs_state *cs_state_new(const char *settings, cs_state_shape shape);
 
-/* Reads a state file: checks its footer's checksum, then every section.
+/* Reads a state file: checks its footer's checksum, then every section
+ * (its packed partitions on `threads` threads).
  * Returns NULL with err filled (CS_ERR_INPUT, the file named) when it is
  * not a state file, is of another format version, truncated or damaged. */
-cs_state *cs_state_read(const char *file, cs_error *err);
+cs_state *cs_state_read(const char *file, int threads, cs_error *err);
 void cs_state_free(cs_state *s); /* NULL is a no-op */
 
 /* A packed run of s that could not be read back during a merge (I/O
@@ -126,9 +135,12 @@ cs_status cs_state_check_inputs(cs_state *s, const cs_input *v, size_t n, uint8_
 /* --retract path: finds the input of s's manifest whose bytes are those
  * of the file at path (the one of its path first, else any: a copy of a
  * file that has since changed or vanished), takes it out of the manifest
- * and fills *out with the file's identity (realpath owned). Fails with err
- * when path is not a readable file, or s holds no input with its bytes. */
-cs_status cs_state_retract(cs_state *s, const char *path, cs_state_input *out, cs_error *err);
+ * and fills *out with the file's identity (realpath owned) and *counted
+ * with the path it was counted under (owned: its kind, zstd, JSONL or
+ * text, is that name's). Fails with err when path is not a readable file,
+ * or s holds no input with its bytes. */
+cs_status cs_state_retract(cs_state *s, const char *path, cs_state_input *out, char **counted,
+                           cs_error *err);
 
 /* XXH3-128 of a file's bytes; -1 with errno when it cannot be read. */
 int cs_file_hash(const char *path, uint64_t *lo, uint64_t *hi);

@@ -45,6 +45,8 @@ typedef struct cs_summary {
      * run it had counted (not read), its file's bytes; a merge: states */
     const char *state_dir;
     uint64_t state_inputs, state_already, state_bytes, states_merged;
+    int64_t state_bad_records;               /* the state's totals, as summed over */
+    uint64_t state_undecodable, state_bytes_on_disk, state_bytes_decoded; /* its inputs */
     size_t first_retract;                    /* inputs from here on: --retract */
 } cs_summary;
 

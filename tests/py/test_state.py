@@ -246,6 +246,17 @@ def test_settings_that_differ_from_the_state_are_refused():
             f.write("of\nthe\nand\n")
         err = count(shards[1:], os.path.join(d, "o"), "--state", state, "--stopwords", stop, rc=2)
         assert "stopwords 3 terms" in err, err
+        # --cooc-terms: its order matters (a document pair puts the term listed first
+        # first), so another order is other settings.
+        terms, doc = os.path.join(d, "terms.txt"), os.path.join(d, "doc-state")
+        with open(terms, "w") as f:
+            f.write("the\nof\nand\n")
+        docopts = ["--cooc", "doc", "--cooc-terms", terms]
+        count(shards[:1], os.path.join(d, "od"), "--state", doc, *docopts)
+        with open(terms, "w") as f:
+            f.write("of\nthe\nand\n")
+        err = count(shards[1:], os.path.join(d, "od"), "--state", doc, *docopts, rc=2)
+        assert "cooc-terms 3 terms in this order" in err, err
 
 
 def test_state_that_cannot_be_read_back_in_the_merge():
@@ -272,6 +283,49 @@ def test_state_that_cannot_be_read_back_in_the_merge():
         assert _read(os.path.join(state, "state.cst")) == before_state
         assert tables(out) == before_tables
         assert sorted(os.listdir(state)) == [".lock", "state.cst"]
+
+
+def test_state_folder_inside_the_archive_or_beside_the_output():
+    # A state folder inside the folder counted is never read as input; one inside the
+    # output folder (replaced as a whole), or holding it, is refused.
+    with tmpdir() as d:
+        shards = _shards(d, n=2, size="256K", seed=18)
+        arch = os.path.join(d, "arch")
+        os.makedirs(arch)
+        shutil.copy(shards[0], arch)
+        state, out = os.path.join(arch, "stats"), os.path.join(d, "out")
+        count([arch], out, "--state", state)
+        shutil.copy(shards[1], arch)
+        count([arch], out, "--state", state)
+        assert [i["path"] for i in summary(out)["inputs"]] == \
+            [os.path.join(arch, os.path.basename(shards[1]))]
+        count(shards, os.path.join(d, "full"))
+        assert tables(out) == tables(os.path.join(d, "full"))
+        for o, st in ((out, os.path.join(out, "state")), (os.path.join(d, "s2", "out"),
+                                                           os.path.join(d, "s2")),
+                      (os.path.join(d, "same"), os.path.join(d, "same"))):
+            err = count(shards, o, "--state", st, rc=2)
+            assert "one inside the other" in err, (o, st, err)
+
+
+def test_replaced_file_of_the_same_size_and_mtime_is_seen():
+    # cp -p / rsync -t: same size, same mtime, other bytes; the inode or ctime tells.
+    with tmpdir() as d:
+        arch, state = os.path.join(d, "arch"), os.path.join(d, "state")
+        os.makedirs(arch)
+        f = os.path.join(arch, "a.txt")
+        with open(f, "w") as h:
+            h.write("alpha beta gamma\n")
+        count([arch], os.path.join(d, "o"), "--state", state)
+        st = os.stat(f)
+        tmp = os.path.join(d, "b.txt")
+        with open(tmp, "w") as h:
+            h.write("delta beta gamma\n")  # the same size
+        os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+        os.replace(tmp, f)
+        assert os.stat(f).st_size == st.st_size and os.stat(f).st_mtime_ns == st.st_mtime_ns
+        err = count([arch], os.path.join(d, "o"), "--state", state, rc=1)
+        assert "changed since the state counted it" in err, err
 
 
 def test_usage_errors_and_a_state_in_use():
@@ -357,7 +411,7 @@ def test_retract_leaves_the_tables_as_if_never_counted():
         os.unlink(w)
         # Changed in place: retract a copy of the bytes counted; the new version is new.
         c = os.path.join(arch, os.path.basename(shards[2]))
-        old = os.path.join(d, "old-copy.jsonl.zst")
+        old = os.path.join(d, "old-copy.bak")  # read as what it was counted as: zstd JSONL
         shutil.copy(c, old)
         shutil.copy(shards[3], c)  # now the same bytes as another shard: counted twice
         err = count([arch], os.path.join(d, "x"), "--state", state, *opts, rc=1)
@@ -373,13 +427,15 @@ def test_retract_leaves_the_tables_as_if_never_counted():
         shutil.move(v, keep)
         out = os.path.join(d, "o3")
         count([], out, "--state", state, "--retract", keep, "--retract", bad, "--retract",
-              broken, *opts)
+              broken, "--strict", *opts)  # (their bad records were reported when counted)
         os.unlink(bad)
         os.unlink(broken)
         full = full_of(names(), "f3")
         assert tables(out) == tables(full)
         assert _totals(out) == _totals(full)
-        assert summary(out)["state"]["inputs"] == len(names())
+        sta = summary(out)["state"]
+        assert sta["inputs"] == len(names()), sta
+        assert sta["bad_records"] == 0 and sta["undecodable_shards"] == 0, sta
         # Bytes the state never counted, and a retraction without a state.
         err = count([], os.path.join(d, "x"), "--state", state, "--retract", keep, *opts, rc=1)
         assert "holds no input with its bytes" in err, err

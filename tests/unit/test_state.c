@@ -203,7 +203,7 @@ static cs_state *write_read(const cs_merged *m, const char *name, cs_state_shape
     CHECK(bytes > 0);
     cs_state_free(s);
     cs_error err;
-    cs_state *back = cs_state_read(file, &err);
+    cs_state *back = cs_state_read(file, 2, &err);
     CHECK_MSG(back != NULL, "%s", back ? "" : err.message);
     free(file);
     return back;
