@@ -1981,6 +1981,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     sum.memory = r.budget;
     sum.spill = cs_spill_get_stats(r.spill);
     if (r.next) {
+        sum.state_settings = r.next->settings;
         sum.state_inputs = r.next->n_inputs;
         sum.state_bad_records = r.next->tot.bad_records;
         sum.state_undecodable = r.next->tot.undecodable;

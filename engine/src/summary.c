@@ -199,6 +199,7 @@ int cs_summary_write(int dirfd, const cs_summary *s)
     num(&w, 4, "inputs", (int64_t)s->state_inputs, 0);
     num(&w, 4, "inputs_already_counted", (int64_t)s->state_already, 0);
     num(&w, 4, "states_merged", (int64_t)s->states_merged, 0);
+    str(&w, 4, "settings", s->state_settings, 0);
     num(&w, 4, "bad_records", s->state_bad_records, 0);
     num(&w, 4, "undecodable_shards", (int64_t)s->state_undecodable, 0);
     num(&w, 4, "bytes_on_disk", (int64_t)s->state_bytes_on_disk, 0);

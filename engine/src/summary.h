@@ -44,6 +44,8 @@ typedef struct cs_summary {
     /* --state: the inputs the state holds (state_inputs), those of this
      * run it had counted (not read), its file's bytes; a merge: states */
     const char *state_dir;
+    const char *state_settings;              /* what the counts were counted with (a merge's
+                                                options hold only the output's) */
     uint64_t state_inputs, state_already, state_bytes, states_merged;
     int64_t state_bad_records;               /* the state's totals, as summed over */
     uint64_t state_undecodable, state_bytes_on_disk, state_bytes_decoded; /* its inputs */

@@ -119,7 +119,9 @@ def test_merge_of_states_counted_apart_equals_one_run():
         _merge([a, b], merged)
         assert tables(merged) == tables(full)
         assert _totals(merged) == _totals(full)
-        assert summary(merged)["state"]["states_merged"] == 2
+        sta = summary(merged)["state"]
+        assert sta["states_merged"] == 2, sta
+        assert "ngrams 1-3\n" in sta["settings"] and "window 4, weight none\n" in sta["settings"], sta
         # Output options apply to the merged counts as to a run's.
         count(shards[:5], full + "-top", "--top", "100", "--min-count", "3", *opts)
         _merge([b, os.path.join(a, "state.cst")], merged + "-top", "--top", "100",
