@@ -1891,7 +1891,15 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
             goto done;
         sum.tok = r.next->tot.tok; /* the tables': every input the state holds */
     }
-    if (opt->state_dir) {
+    /* A state that nothing changes (no input read, no file's stamp
+     * renewed: a run for other --top or --min-count) is left as it is. */
+    const int rewrite = opt->state_dir && (opt->n_merge || !r.n_states || r.inputs.n ||
+                                            r.next->touched);
+    if (!rewrite && opt->state_dir) {
+        struct stat ss;
+        sum.state_bytes = stat(r.states[0]->file, &ss) == 0 ? (uint64_t)ss.st_size : 0;
+    }
+    if (rewrite) {
         int e = 0;
         r.sw = cs_state_writer_open(r.state_tmp, r.next, r.nt, &e);
         if (!r.sw) {
@@ -2002,7 +2010,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     cs_spill_free(r.spill);
     r.spill = NULL;
     st = cs_stage_commit(&stage, err);
-    if (st == CS_OK && opt->state_dir)
+    if (st == CS_OK && rewrite)
         st = state_commit(&r, err);
 done:
     cs_stage_abort(&stage);

@@ -261,7 +261,7 @@ enum { SAME, VANISHED, CHANGED };
 /* Whether the file at `path` is still what `in` says it was: SAME (its
  * stamp the same; or another stamp but the same bytes: in's stamp is
  * updated), VANISHED or CHANGED, with why in buf. */
-static int still_same(cs_state_input *in, const char *path, char *buf, size_t cap)
+static int still_same(cs_state *s, cs_state_input *in, const char *path, char *buf, size_t cap)
 {
     struct stat sb;
     if (stat(path, &sb) != 0) {
@@ -277,6 +277,7 @@ static int still_same(cs_state_input *in, const char *path, char *buf, size_t ca
     }
     if ((uint64_t)sb.st_size == in->size && lo == in->hash_lo && hi == in->hash_hi) {
         cs_state_input_stamp(in, &sb); /* touched, moved or copied: the same bytes */
+        s->touched = 1;
         return SAME;
     }
     snprintf(buf, cap, "its bytes differ (%llu bytes when counted, %llu now)",
@@ -327,7 +328,7 @@ cs_status cs_state_check_inputs(cs_state *s, const cs_input *v, size_t n, uint8_
             continue;
         }
         seen[k] = 1;
-        const int changed = still_same(&s->inputs[k], real, why, sizeof why);
+        const int changed = still_same(s, &s->inputs[k], real, why, sizeof why);
         free(real);
         if (changed != SAME) {
             cs_error_set(err, CS_ERR_INPUT, v[i].path,
@@ -342,7 +343,7 @@ cs_status cs_state_check_inputs(cs_state *s, const cs_input *v, size_t n, uint8_
     for (size_t k = 0; k < s->n_inputs && st == CS_OK; k++) {
         if (seen[k])
             continue;
-        const int changed = still_same(&s->inputs[k], s->inputs[k].path, why, sizeof why);
+        const int changed = still_same(s, &s->inputs[k], s->inputs[k].path, why, sizeof why);
         if (changed != SAME) {
             cs_error_set(err, CS_ERR_INPUT, s->inputs[k].path,
                          "%s since the state counted it (%s). The state's counts hold it: count "

@@ -88,6 +88,7 @@ typedef struct cs_state {
     cs_state_totals tot;
     cs_state_input *inputs;  /* owned */
     size_t n_inputs, cap_inputs;
+    int touched;             /* a stamp of inputs renewed (cs_state_check_inputs) */
     cs_counter counter;      /* the counts, as a merge source */
 } cs_state;
 

@@ -70,10 +70,14 @@ def test_adding_shards_one_by_one_equals_a_full_recount():
                 assert len(s["inputs"]) == 1, s["inputs"]  # only the new shard was read
                 assert s["state"]["inputs"] == k + 1 and \
                     s["state"]["inputs_already_counted"] == k, s["state"]
-            # Nothing new: nothing read, the same tables.
+            # Nothing new: nothing read, the same tables, the state left as it is.
             again = os.path.join(d, f"again{i}")
+            st_file = os.path.join(state, "state.cst")
+            before, mtime = _read(st_file), os.stat(st_file).st_mtime_ns
             count([arch], again, "--state", state, *opts)
             assert tables(again) == tables(full) and summary(again)["inputs"] == []
+            assert _read(st_file) == before and os.stat(st_file).st_mtime_ns == mtime
+            assert summary(again)["state"]["bytes"] == len(before)
 
 
 def test_jsonl_and_new_shards_given_alone():
