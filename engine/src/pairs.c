@@ -449,17 +449,20 @@ size_t cs_pairs_part_get(const cs_pairs *s, unsigned p, const uint32_t *remap, c
     return n;
 }
 
-cs_pair_run cs_pairs_sum(cs_pair *v, cs_pair *tmp, size_t n)
+/* The pairs of two sequences sorted by key, a[0..na) and b[0..nb), summed
+ * into a summed run (read by merging them). */
+static cs_pair_run sum_sorted(const cs_pair *a, size_t na, const cs_pair *b, size_t nb)
 {
-    v = radix_sort(v, tmp, n, 32); /* global ids: the partition in the top bits */
     /* Room for every pair; only those left after summing are touched. */
-    cs_pair_run r = {cs_xhuge((n + 1) * sizeof *r.v), 0, NULL, 0};
-    size_t cap_big = 0;
-    for (size_t i = 0; i < n;) {
-        const uint64_t key = v[i].key;
+    cs_pair_run r = {cs_xhuge((na + nb + 1) * sizeof *r.v), 0, NULL, 0};
+    size_t cap_big = 0, i = 0, j = 0;
+    while (i < na || j < nb) {
+        const uint64_t key = j == nb || (i < na && a[i].key <= b[j].key) ? a[i].key : b[j].key;
         __int128 sum = 0;
-        for (; i < n && v[i].key == key; i++)
-            sum += v[i].units;
+        for (; i < na && a[i].key == key; i++)
+            sum += a[i].units;
+        for (; j < nb && b[j].key == key; j++)
+            sum += b[j].units;
         if (!sum)
             continue;
         if (sum > INT64_MIN && sum <= INT64_MAX) {
@@ -474,6 +477,20 @@ cs_pair_run cs_pairs_sum(cs_pair *v, cs_pair *tmp, size_t n)
         r.v[r.n++] = (cs_pair){key, CS_PAIR_BIG};
     }
     return r;
+}
+
+cs_pair_run cs_pairs_sum(cs_pair *v, cs_pair *tmp, size_t n)
+{
+    return cs_pairs_sum_from(v, 0, tmp, n);
+}
+
+cs_pair_run cs_pairs_sum_from(cs_pair *v, size_t n_sorted, cs_pair *tmp, size_t n)
+{
+    for (size_t i = 1; i < n_sorted; i++) /* the caller's promise (an assert: one compare) */
+        assert(v[i - 1].key <= v[i].key);
+    /* global ids: the partition in the top bits */
+    const cs_pair *b = radix_sort(v + n_sorted, tmp, n - n_sorted, 32);
+    return sum_sorted(v, n_sorted, b, n - n_sorted);
 }
 
 const cs_pair_run *cs_pairs_finish(cs_pairs *s)

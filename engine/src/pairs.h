@@ -165,6 +165,11 @@ size_t cs_pairs_part_get(const cs_pairs *s, unsigned p, const uint32_t *remap, c
  * keys that sum to 0. */
 cs_pair_run cs_pairs_sum(cs_pair *v, cs_pair *tmp, size_t n);
 
+/* The same when v[0..n_sorted) is in key order already (a state's pairs,
+ * merged first: pipeline.c): only the rest is sorted, then the two are
+ * read by merging them. */
+cs_pair_run cs_pairs_sum_from(cs_pair *v, size_t n_sorted, cs_pair *tmp, size_t n);
+
 /* Everything added so far, as one summed run of local ids (valid until
  * the next call). s stays usable. For tests. */
 const cs_pair_run *cs_pairs_finish(cs_pairs *s);

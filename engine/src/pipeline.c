@@ -1118,10 +1118,14 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap)
                 buf = cs_xhuge((2 * cap + 2) * sizeof *buf);
             }
             n = 0;
-            for (int s = 0; s < ns; s++)
+            size_t n_sorted = 0;
+            for (int s = 0; s < ns; s++) {
                 if (source(r, s)->pairs)
                     n += cs_pairs_part_get(source(r, s)->pairs, p, remap[s], buf + n, &disk);
-            cs_merge_pairs_part(m, p, buf, buf + cap + 1, n);
+                if (s == 0 && r->n_states)
+                    n_sorted = n; /* a state merged first: in key order (source()) */
+            }
+            cs_merge_pairs_part(m, p, buf, n_sorted, buf + cap + 1, n);
         }
         free(buf);
         cs_buf_free(&disk);

@@ -168,10 +168,11 @@ void cs_merged_add_pairs(cs_merged *m, uint64_t unit)
     m->unit = unit;
 }
 
-void cs_merge_pairs_part(cs_merged *m, unsigned p, cs_pair *v, cs_pair *tmp, size_t n)
+void cs_merge_pairs_part(cs_merged *m, unsigned p, cs_pair *v, size_t n_sorted, cs_pair *tmp,
+                         size_t n)
 {
     assert(!m->pairs[p].v);
-    m->pairs[p] = cs_pairs_sum(v, tmp, n);
+    m->pairs[p] = cs_pairs_sum_from(v, n_sorted, tmp, n);
     assert(m->pairs[p].n < UINT32_MAX); /* row indices are 32-bit */
 }
 

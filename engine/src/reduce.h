@@ -91,8 +91,10 @@ void cs_merged_add_pairs(cs_merged *m, uint64_t unit);
 
 /* Sums v[0..n), the pairs of partition p of every counter translated to
  * global ids (cs_pairs_part_get), into m->pairs[p]; v and tmp (room for n)
- * are overwritten. */
-void cs_merge_pairs_part(cs_merged *m, unsigned p, cs_pair *v, cs_pair *tmp, size_t n);
+ * are overwritten; v[0..n_sorted) is in key order already
+ * (cs_pairs_sum_from). */
+void cs_merge_pairs_part(cs_merged *m, unsigned p, cs_pair *v, size_t n_sorted, cs_pair *tmp,
+                         size_t n);
 
 /* The global ids of the (at most) k terms of highest doc_count, ties by
  * term bytes, among the terms counted (count > 0); *n their number. Owned

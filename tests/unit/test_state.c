@@ -28,8 +28,9 @@ static void count_plain(cs_counter *c, const char *text)
 }
 
 /* Merges n counters (terms 1, grams 2..3, window pairs) as the pipeline
- * does, keeping every gram; src[0]'s grams marked sorted when it is a
- * state, as the pipeline marks a state merged first. */
+ * does, keeping every gram; src[0]'s grams marked sorted, and its pairs
+ * taken as sorted, when it is a state, as the pipeline does with a state
+ * merged first. */
 static cs_merged *merge_as(cs_counter **src, int n, int first_is_state)
 {
     for (unsigned order = 2; order <= 3; order++)
@@ -56,10 +57,13 @@ static cs_merged *merge_as(cs_counter **src, int n, int first_is_state)
         for (int s = 0; s < n; s++)
             k += cs_pairs_part_n(src[s]->pairs, p);
         cs_pair *buf = malloc((2 * k + 2) * sizeof *buf);
-        size_t at = 0;
-        for (int s = 0; s < n; s++)
+        size_t at = 0, n_sorted = 0;
+        for (int s = 0; s < n; s++) {
             at += cs_pairs_part_get(src[s]->pairs, p, m->remap[s], buf + at, &disk);
-        cs_merge_pairs_part(m, p, buf, buf + k + 1, at);
+            if (s == 0 && first_is_state)
+                n_sorted = at;
+        }
+        cs_merge_pairs_part(m, p, buf, n_sorted, buf + k + 1, at);
         free(buf);
     }
     cs_buf_free(&disk);
