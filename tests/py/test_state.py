@@ -28,6 +28,14 @@ def _read(path):
         return f.read()
 
 
+def _left_as_it_was(state, out, state_bytes, out_tables):
+    """A refused or failed run: the state file and the tables as they were, nothing
+    beside them in the state folder."""
+    assert _read(os.path.join(state, "state.cst")) == state_bytes
+    assert tables(out) == out_tables
+    assert sorted(os.listdir(state)) == [".lock", "state.cst"]
+
+
 def _merge(states, out, *opts, rc=0):
     p = run(["merge", "-q", "-o", out, *opts, *states], check_rc=rc)
     return p.stderr.decode("utf-8", errors="replace")
@@ -188,8 +196,7 @@ def test_changed_or_vanished_shard_is_refused_and_nothing_changes():
             f.write(b"\x28\xb5\x2f\xfd")
         err = count([arch], out, "--state", state, rc=1)
         assert victim in err and "changed since the state counted it" in err, err
-        assert _read(os.path.join(state, "state.cst")) == before_state
-        assert tables(out) == before_tables
+        _left_as_it_was(state, out, before_state, before_tables)
         # Changed and not named on the command line: still checked.
         err = count([shards[0]], out + "-x", "--state", state, rc=1)
         assert victim in err and "changed" in err, err
@@ -197,9 +204,7 @@ def test_changed_or_vanished_shard_is_refused_and_nothing_changes():
         os.unlink(victim)
         err = count([arch], out, "--state", state, rc=1)
         assert victim in err and "vanished" in err, err
-        assert _read(os.path.join(state, "state.cst")) == before_state
-        assert tables(out) == before_tables
-        assert sorted(os.listdir(state)) == [".lock", "state.cst"]
+        _left_as_it_was(state, out, before_state, before_tables)
 
 
 def test_damaged_truncated_or_foreign_state_is_refused():
@@ -286,9 +291,7 @@ def test_state_that_cannot_be_read_back_in_the_merge():
         assert p.returncode == 1, (p.returncode, err)
         assert "cannot read back the file " + os.path.join(state, "state.cst") in err, err
         assert "Input/output error" in err, err
-        assert _read(os.path.join(state, "state.cst")) == before_state
-        assert tables(out) == before_tables
-        assert sorted(os.listdir(state)) == [".lock", "state.cst"]
+        _left_as_it_was(state, out, before_state, before_tables)
 
 
 def test_state_folder_inside_the_archive_or_beside_the_output():
