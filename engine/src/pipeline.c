@@ -1350,10 +1350,44 @@ static char *path_in(const char *dir, const char *name)
 /* --state DIR and -o OUT one inside the other (or the same) would lose one
  * of them: the output folder is replaced as a whole at the commit. staged:
  * the staging folder beside OUT (it exists: OUT's real parent). */
+/* p made absolute and free of links and dots, whether or not it exists:
+ * realpath(3) of its deepest existing folder, with the rest appended.
+ * Owned by the caller; NULL when even "." cannot be resolved. */
+static char *abs_path(const char *p)
+{
+    char *real = realpath(p, NULL);
+    if (real || !*p)
+        return real;
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        n--;
+    const char *slash = memrchr(p, '/', n);
+    char *parent = slash ? (slash == p ? cs_xstrdup("/") : strndup(p, (size_t)(slash - p)))
+                         : cs_xstrdup(".");
+    char *up = abs_path(parent);
+    free(parent);
+    if (!up)
+        return NULL;
+    const char *base = slash ? slash + 1 : p;
+    const size_t lb = n - (size_t)(base - p), lu = strlen(up);
+    char *out = cs_xmalloc(lu + lb + 2);
+    memcpy(out, up, lu);
+    size_t at = lu;
+    if (!(lb == 1 && base[0] == '.')) { /* (".." cannot be resolved without the folder) */
+        if (at == 0 || out[at - 1] != '/')
+            out[at++] = '/';
+        memcpy(out + at, base, lb);
+        at += lb;
+    }
+    out[at] = 0;
+    free(up);
+    return out;
+}
+
 static cs_status state_apart(const char *state_dir, const char *staged, const char *out,
                              cs_error *err)
 {
-    char *st = realpath(state_dir, NULL), *sp = realpath(staged, NULL);
+    char *st = abs_path(state_dir), *sp = realpath(staged, NULL);
     cs_status rc = CS_OK;
     if (st && sp) {
         const char *base = strrchr(out, '/');
@@ -1444,6 +1478,8 @@ static cs_status merge_open(run *r, cs_error *err)
     /* An input in two states would be counted twice: by its bytes (one
      * file copied to two machines) or by its path. */
     cs_strset *paths = cs_strset_new(), *bytes = cs_strset_new();
+    int *owner = NULL; /* [bytes index]: the state that holds those bytes */
+    size_t cap_owner = 0;
     cs_status st = CS_OK;
     for (int k = 0; k < r->n_states && st == CS_OK; k++) {
         const cs_state *a = r->states[k];
@@ -1459,7 +1495,16 @@ static cs_status merge_open(run *r, cs_error *err)
             const size_t n_paths = cs_strset_size(paths), n_bytes = cs_strset_size(bytes);
             uint32_t pi = cs_strset_add(paths, (const uint8_t *)in->path, strlen(in->path));
             uint32_t bi = cs_strset_add(bytes, (const uint8_t *)id, sizeof id);
-            if (pi < n_paths || bi < n_bytes) {
+            if (bi == n_bytes) {
+                if (bi >= cap_owner) {
+                    cap_owner = cap_owner ? 2 * cap_owner : 1024;
+                    owner = cs_xrealloc(owner, cap_owner * sizeof *owner);
+                }
+                owner[bi] = k;
+            }
+            /* (two files of one state with the same bytes were counted
+             * twice by one run, as a recount would count them) */
+            if (pi < n_paths || (bi < n_bytes && owner[bi] != k)) {
                 cs_error_set(err, CS_ERR_USAGE, in->path,
                              "is counted in %s and, %s, in an earlier state of the list: "
                              "states combine only when no input is in two of them",
@@ -1471,6 +1516,7 @@ static cs_status merge_open(run *r, cs_error *err)
     }
     cs_strset_free(paths);
     cs_strset_free(bytes);
+    free(owner);
     if (st == CS_OK && o->state_dir) {
         st = state_lock(r, err);
         char *file = path_in(o->state_dir, CS_STATE_FILE);
@@ -1556,9 +1602,15 @@ static cs_status state_open(run *r, cs_error *err)
     cs_strset_free(gone);
     /* The retracted files, counted last with sign -1. */
     if (st == CS_OK && n_ret) {
+        /* From their realpaths: never "-" or "@LIST", each one regular file
+         * (cs_state_retract). */
+        const char **paths = cs_xmalloc((n_ret + 1) * sizeof *paths);
+        for (size_t i = 0; i < n_ret; i++)
+            paths[i] = ret[i].path;
         cs_input_list more = {0};
-        cs_inputs_expand(o->retract, n_ret, o->format, NULL, 0, &more);
-        assert(more.n == n_ret); /* each a regular file (cs_state_retract) */
+        cs_inputs_expand(paths, n_ret, o->format, NULL, 0, &more);
+        free(paths);
+        assert(more.n == n_ret);
         r->inputs.v = cs_xrealloc(r->inputs.v, (k + n_ret + 1) * sizeof *r->inputs.v);
         r->first_retract = k;
         for (size_t i = 0; i < n_ret; i++) {
@@ -1580,20 +1632,17 @@ static cs_status state_open(run *r, cs_error *err)
     if (st != CS_OK)
         return st;
     /* The new inputs' fingerprints, before they are read: a file that
-     * changes while it is counted is caught after (state_add_inputs). */
-    int failed = -1;
+     * changes while it is counted is caught after (state_add_inputs). One
+     * that cannot be read is left without: the reading reports it as
+     * unreadable, and it stays out of the list. */
     const int nt = r->nt;
     cs_state_input *fresh = r->fresh;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(fresh, k) reduction(max : failed)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) shared(fresh, k)
     for (size_t i = 0; i < k; i++) /* (the retracted ones have theirs) */
-        if (fresh[i].path && cs_file_hash(fresh[i].path, &fresh[i].hash_lo, &fresh[i].hash_hi))
-            failed = (int)i > failed ? (int)i : failed;
-    if (failed >= 0) {
-        cs_error_set(err, CS_ERR_INPUT, r->inputs.v[failed].path,
-                     "cannot be read to fingerprint it for the state");
-        return CS_ERR_INPUT;
-    }
+        if (fresh[i].path && cs_file_hash(fresh[i].path, &fresh[i].hash_lo, &fresh[i].hash_hi)) {
+            free(fresh[i].path);
+            fresh[i].path = NULL;
+        }
     return CS_OK;
 }
 
@@ -1612,8 +1661,14 @@ static cs_status state_add_inputs(run *r, const cs_summary *sum, cs_error *err)
                          r->in[i].error);
             return CS_ERR_INPUT;
         }
-        if (!f->path || r->in[i].status == CS_IN_UNREADABLE)
+        if (r->in[i].status == CS_IN_UNREADABLE)
             continue;
+        if (!f->path) { /* not fingerprinted, yet read: it was not readable a moment ago */
+            cs_error_set(err, CS_ERR_INPUT, r->inputs.v[i].path,
+                         "could not be read to fingerprint it for the state, then was read: "
+                         "run again");
+            return CS_ERR_INPUT;
+        }
         if (stat(f->path, &sb) != 0 || !cs_state_input_same_stamp(f, &sb)) {
             cs_error_set(err, CS_ERR_INPUT, r->inputs.v[i].path,
                          "changed while it was being counted: the state cannot say which "
@@ -1627,7 +1682,9 @@ static cs_status state_add_inputs(run *r, const cs_summary *sum, cs_error *err)
         t->undecodable += (uint64_t)sign * (r->in[i].status == CS_IN_UNDECODABLE);
     }
     add_tok_stats(&t->tok, &sum->tok, 1);
-    t->bad_records += sum->bad_records;
+    for (size_t i = 0; i < r->inputs.n; i++)
+        t->bad_records += r->in[i].bad_records; /* (a retracted input's are negative) */
+    (void)sum;
     return CS_OK;
 }
 
@@ -1784,8 +1841,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         cs_strset_free(r.vocab);
         return st;
     }
-    if (opt->state_dir) {
-        (void)mkdir(opt->state_dir, 0777); /* (a failure is named by state_lock) */
+    if (opt->state_dir) { /* (nothing made yet: state_lock makes the folder) */
         st = state_apart(opt->state_dir, stage.path, stage.final, err);
         if (st != CS_OK)
             goto done;
@@ -1868,14 +1924,14 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     sum.state_already = r.already;
     sum.first_retract = r.first_retract;
     sum.cooc_terms = opt->cooc_terms_path ? cs_strset_size(r.vocab) : 0;
-    for (int t = 0; t < r.nt; t++) {
-        const worker *w = r.w[t];
-        add_tok_stats(&sum.tok, &w->st, 1);
-        sum.bad_records += w->bad_records;
-    }
+    for (int t = 0; t < r.nt; t++)
+        add_tok_stats(&sum.tok, &r.w[t]->st, 1);
     for (size_t i = 0; i < r.inputs.n; i++) {
         sum.bytes_on_disk += r.inputs.v[i].size;
         sum.bytes_decoded += r.in[i].decoded;
+        if (i >= r.first_retract)
+            continue; /* skips of inputs retracted: reported when they were counted */
+        sum.bad_records += r.in[i].bad_records;
         sum.undecodable += r.in[i].status == CS_IN_UNDECODABLE;
         sum.unreadable += r.in[i].status == CS_IN_UNREADABLE;
     }

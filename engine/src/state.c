@@ -312,6 +312,13 @@ cs_status cs_state_check_inputs(cs_state *s, const cs_input *v, size_t n, uint8_
             free(real);
             continue; /* reported as unreadable when it is opened */
         }
+        if (!S_ISREG(sb.st_mode)) { /* a FIFO would be read once, and block the hash */
+            cs_error_set(err, CS_ERR_USAGE, v[i].path,
+                         "not a regular file: --state lists files it can read again");
+            free(real);
+            st = CS_ERR_USAGE;
+            break;
+        }
         const size_t len = strlen(real);
         if (cs_strset_has(given, (const uint8_t *)real, len)) {
             cs_error_set(err, CS_ERR_USAGE, v[i].path,

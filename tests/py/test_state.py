@@ -337,6 +337,54 @@ def test_replaced_file_of_the_same_size_and_mtime_is_seen():
         assert "changed since the state counted it" in err, err
 
 
+def test_odd_names_and_doubles():
+    # A --retract of a file named "-" (not stdin); a state holding two files with the same
+    # bytes (counted twice, as a recount counts them) merges alone; a FIFO is refused
+    # (it could not be read again); a refused nesting makes no folder.
+    with tmpdir() as d:
+        shards = _shards(d, n=2, size="128K", seed=19)
+        dash, copy = os.path.join(d, "-"), os.path.join(d, "copy.txt.zst")
+        shutil.copy(shards[0], dash)
+        shutil.copy(shards[0], copy)
+        state = os.path.join(d, "state")
+        p = subprocess.run([os.path.abspath(ENGINE), "count", "-q", "-o", "o1", "--state", "state", "./-",
+                            copy, shards[1]], cwd=d, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        assert p.returncode == 0, p.stderr
+        _merge([state], os.path.join(d, "m"))
+        count([dash, copy, shards[1]], os.path.join(d, "full"))
+        assert tables(os.path.join(d, "m")) == tables(os.path.join(d, "full"))
+        p = subprocess.run([os.path.abspath(ENGINE), "count", "-q", "-o", "o2", "--state", "state",
+                            "--retract", "-"], cwd=d, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        assert p.returncode == 0, p.stderr
+        count([copy, shards[1]], os.path.join(d, "full2"))
+        assert tables(os.path.join(d, "o2")) == tables(os.path.join(d, "full2"))
+        fifo = os.path.join(d, "fifo")
+        os.mkfifo(fifo)
+        err = count([fifo], os.path.join(d, "o3"), "--state", state, rc=2)
+        assert "not a regular file" in err, err
+        err = count(shards, os.path.join(d, "new", "out"), "--state",
+                    os.path.join(d, "new", "out", "state"), rc=2)
+        assert "one inside the other" in err, err
+        assert not os.path.exists(os.path.join(d, "new", "out", "state"))
+
+
+def test_merge_of_doc_scope_states():
+    with tmpdir() as d:
+        shards = _shards(d, n=4, size="256K", seed=20)
+        terms = os.path.join(d, "terms.txt")
+        with open(terms, "w", encoding="utf-8") as f:
+            f.write("the\nof\nand\nin\nto\nsaid\nwas\nastana\n")
+        opts = ["--doc-sep", "blank", "--cooc", "doc", "--cooc-terms", terms]
+        a, b = os.path.join(d, "A"), os.path.join(d, "B")
+        count(shards[:2], os.path.join(d, "oa"), "--state", a, *opts)
+        count(shards[2:], os.path.join(d, "ob"), "-T", "1", "--state", b, *opts)
+        _merge([b, a], os.path.join(d, "m"))
+        count(shards, os.path.join(d, "full"), *opts)
+        assert tables(os.path.join(d, "m")) == tables(os.path.join(d, "full"))
+
+
 def test_usage_errors_and_a_state_in_use():
     with tmpdir() as d:
         shards = _shards(d, n=1, size="128K", seed=13)
