@@ -281,15 +281,6 @@ int cs_grams_part_valid(const uint8_t *q, size_t len, uint32_t n, unsigned p, un
     return q == end;
 }
 
-int cs_grams_run_valid(const cs_gram_run *r, unsigned order, const cs_partmap *parts)
-{
-    for (unsigned p = 0; r->pk.bytes && p < CS_N_PARTS; p++)
-        if (!cs_grams_part_valid(r->pk.bytes + r->pk.off[p], r->pk.off[p + 1] - r->pk.off[p],
-                                 r->pk.n[p], p, order, parts))
-            return 0;
-    return r->pk.bytes != NULL;
-}
-
 void cs_grams_add_run(cs_grams *g, cs_gram_run r)
 {
     push_run(g, r);

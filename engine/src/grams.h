@@ -131,13 +131,11 @@ uint8_t *cs_grams_pack_one(uint8_t *d, uint32_t *prev, const uint32_t *ids, unsi
  * newest run. */
 void cs_grams_add_run(cs_grams *g, cs_gram_run r);
 
-/* Whether run r (in memory) reads as a run of grams of `order` over the
- * ids of parts as cs_grams_pack_one writes it: every varint inside its
- * partition, no F or L flag, ids known and in order, a first id in its
- * partition, counts within 32 bits. For runs read from a file (a state):
- * the merge trusts what it unpacks. */
-int cs_grams_run_valid(const cs_gram_run *r, unsigned order, const cs_partmap *parts);
-/* The same for one partition p: n grams packed in q[0..len). */
+/* Whether q[0..len) reads as partition p of a run of n grams of `order`
+ * over the ids of parts as cs_grams_pack_one writes it: every varint
+ * inside it, no F or L flag, ids known and in order, a first id in
+ * partition p, counts within 32 bits. For runs read from a file (a
+ * state): the merge trusts what it unpacks. */
 int cs_grams_part_valid(const uint8_t *q, size_t len, uint32_t n, unsigned p, unsigned order,
                         const cs_partmap *parts);
 

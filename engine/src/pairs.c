@@ -339,15 +339,6 @@ int cs_pairs_part_valid(const uint8_t *q, size_t len, uint32_t n, unsigned p,
     return q == end;
 }
 
-int cs_pairs_run_valid(const cs_pack *r, const cs_partmap *parts)
-{
-    for (unsigned p = 0; r->bytes && p < CS_N_PARTS; p++)
-        if (!cs_pairs_part_valid(r->bytes + r->off[p], r->off[p + 1] - r->off[p], r->n[p], p,
-                                 parts))
-            return 0;
-    return r->bytes != NULL;
-}
-
 void cs_pairs_add_run(cs_pairs *s, cs_pack r)
 {
     push_run(s, r);

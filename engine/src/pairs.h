@@ -134,10 +134,9 @@ void cs_pairs_flush(cs_pairs *s);
  * run made elsewhere (a state file, state.c). */
 uint8_t *cs_pairs_pack_one(uint8_t *d, uint64_t *prev, uint64_t key, int64_t units);
 
-/* Whether r (in memory) reads as a run of pairs over the ids of parts
- * (as cs_grams_run_valid, for runs read from a file). */
-int cs_pairs_run_valid(const cs_pack *r, const cs_partmap *parts);
-/* The same for one partition p: n pairs packed in q[0..len). */
+/* Whether q[0..len) reads as partition p of a run of n pairs over the
+ * ids of parts, keys in order (as cs_grams_part_valid, for runs read from
+ * a file). */
 int cs_pairs_part_valid(const uint8_t *q, size_t len, uint32_t n, unsigned p,
                         const cs_partmap *parts);
 

@@ -126,7 +126,6 @@ typedef struct worker {
     cs_tok *tok_lines; /* line/blank documents */
     cs_buf scratch;    /* JSONL unescaping */
     cs_tok_stats st;
-    int64_t bad_records;
     diag *diags;
     size_t n_diags, cap_diags;
 } __attribute__((aligned(CS_CACHE_LINE))) worker;
@@ -354,7 +353,6 @@ static void count_jsonl(run *r, worker *w, const chunk *c)
             cs_tok_feed(w->tok_ext, text, text_len);
             cs_tok_doc_end(w->tok_ext);
         } else if (res == CS_JSONL_BAD) {
-            w->bad_records += c->sign;
             __atomic_add_fetch(&r->in[c->input].bad_records, c->sign, __ATOMIC_RELAXED);
             if (c->sign > 0 && input_sign(r, c->input) > 0) { /* (reported when counted) */
                 add_diag(w, c->input, line, off, CS_DIAG_BAD_RECORD, why);
@@ -530,7 +528,6 @@ static void long_record(run *r, size_t idx, uint64_t line, uint64_t off, int64_t
 {
     static const char why[] = "line longer than 1 GiB";
     worker *w = me(r);
-    w->bad_records += sign;
     __atomic_add_fetch(&r->in[idx].bad_records, sign, __ATOMIC_RELAXED);
     if (sign > 0 && input_sign(r, idx) > 0) {
         add_diag(w, idx, line, off, CS_DIAG_BAD_RECORD, why);
@@ -1240,12 +1237,10 @@ static cs_status second_pass(run *r, cs_error *err)
     }
     struct {
         cs_tok_stats st;
-        int64_t bad_records;
         size_t n_diags;
     } *saved = cs_xmalloc((size_t)r->nt * sizeof *saved);
     for (int t = 0; t < r->nt; t++) {
         saved[t].st = r->w[t]->st;
-        saved[t].bad_records = r->w[t]->bad_records;
         saved[t].n_diags = r->w[t]->n_diags;
         cs_counter_set_vocab(&r->w[t]->counter, r->vocab, 1);
     }
@@ -1268,7 +1263,6 @@ static cs_status second_pass(run *r, cs_error *err)
     for (int t = 0; t < r->nt; t++) { /* the first pass's stats and diagnostics */
         worker *w = r->w[t];
         w->st = saved[t].st;
-        w->bad_records = saved[t].bad_records;
         w->n_diags = saved[t].n_diags;
     }
     free(saved);
@@ -1684,7 +1678,6 @@ static cs_status state_add_inputs(run *r, const cs_summary *sum, cs_error *err)
     add_tok_stats(&t->tok, &sum->tok, 1);
     for (size_t i = 0; i < r->inputs.n; i++)
         t->bad_records += r->in[i].bad_records; /* (a retracted input's are negative) */
-    (void)sum;
     return CS_OK;
 }
 

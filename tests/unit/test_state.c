@@ -338,47 +338,29 @@ static void test_run_checks(void)
     cs_partmap_set(&parts, 2, 7);
     uint8_t bytes[256];
     const uint32_t grams[][2] = {{0, 1}, {0, 2}, {1, 1}, {1, 1}};
-    cs_gram_run r;
-    memset(&r, 0, sizeof r);
-    r.pk.bytes = bytes;
     uint32_t prev[2] = {0, 0};
     uint8_t *d = bytes;
     for (int i = 0; i < 4; i++)
         d = cs_grams_pack_one(d, prev, grams[i], 2, 7, 3);
-    for (unsigned p = 0; p <= CS_N_PARTS; p++)
-        r.pk.off[p] = p <= 5 ? 0 : (size_t)(d - bytes);
-    r.pk.n[5] = 4;
-    CHECK(cs_grams_run_valid(&r, 2, &parts));
-    CHECK(!cs_grams_run_valid(&r, 3, &parts)); /* read as trigrams */
-    r.pk.off[6]--;
-    for (unsigned p = 7; p <= CS_N_PARTS; p++)
-        r.pk.off[p]--;
-    CHECK(!cs_grams_run_valid(&r, 2, &parts)); /* cut short */
-    r.pk.off[6]++;
-    for (unsigned p = 7; p <= CS_N_PARTS; p++)
-        r.pk.off[p]++;
+    const size_t len = (size_t)(d - bytes);
+    CHECK(cs_grams_part_valid(bytes, len, 4, 5, 2, &parts));
+    CHECK(!cs_grams_part_valid(bytes, len, 4, 5, 3, &parts));     /* read as trigrams */
+    CHECK(!cs_grams_part_valid(bytes, len - 1, 4, 5, 2, &parts)); /* cut short */
     parts.n_ids = 2; /* id 2 unknown */
-    CHECK(!cs_grams_run_valid(&r, 2, &parts));
+    CHECK(!cs_grams_part_valid(bytes, len, 4, 5, 2, &parts));
     parts.n_ids = 3;
     parts.part[1] = 6; /* a first id outside its partition */
-    CHECK(!cs_grams_run_valid(&r, 2, &parts));
+    CHECK(!cs_grams_part_valid(bytes, len, 4, 5, 2, &parts));
     parts.part[1] = 5;
 
-    cs_pack pk;
-    memset(&pk, 0, sizeof pk);
-    pk.bytes = bytes;
     uint64_t pprev = 0;
     d = cs_pairs_pack_one(bytes, &pprev, (uint64_t)0 << 32 | 2, 4);
     d = cs_pairs_pack_one(d, &pprev, (uint64_t)1 << 32 | 0, -3);
-    for (unsigned p = 0; p <= CS_N_PARTS; p++)
-        pk.off[p] = p <= 5 ? 0 : (size_t)(d - bytes);
-    pk.n[5] = 2;
-    CHECK(cs_pairs_run_valid(&pk, &parts));
-    pk.n[5] = 3; /* more pairs than bytes */
-    CHECK(!cs_pairs_run_valid(&pk, &parts));
-    pk.n[5] = 2;
+    const size_t plen = (size_t)(d - bytes);
+    CHECK(cs_pairs_part_valid(bytes, plen, 2, 5, &parts));
+    CHECK(!cs_pairs_part_valid(bytes, plen, 3, 5, &parts)); /* more pairs than bytes */
     parts.n_ids = 2;
-    CHECK(!cs_pairs_run_valid(&pk, &parts));
+    CHECK(!cs_pairs_part_valid(bytes, plen, 2, 5, &parts));
     cs_partmap_free(&parts);
 }
 
