@@ -531,7 +531,7 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
     (sa < sa_end && (sb == sb_end || ids_cmp((const uint32_t *)sa, (const uint32_t *)sb, order) <= 0))
     /* Room for every item (there are fewer grams when runs share some);
      * only the entries written are touched. A second call finds room for
-     * what the first left out. */
+     * what the first left out; a smaller room the caller gave is grown. */
     if (!out->entries) {
         out->entries = cs_xhuge(n * out_stride);
         out->cap = (uint32_t)n;
@@ -567,7 +567,10 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
         }
         if ((!count && !docs) || (keep && !keep(ctx, first, count, docs)))
             continue;
-        assert(m < out->cap);
+        if (CS_UNLIKELY(m == out->cap)) { /* a room the caller gave (reduce.c: a cut) */
+            out->cap = out->cap < n / 2 ? 2 * out->cap : (uint32_t)n;
+            out->entries = cs_xrealloc(out->entries, (size_t)out->cap * out_stride);
+        }
         cs_gram *e = (cs_gram *)(out->entries + (size_t)m++ * out_stride);
         e->count = count;
         e->docs = docs;

@@ -164,8 +164,10 @@ typedef int (*cs_gram_keep)(void *ctx, const uint32_t *ids, int64_t count, int64
  * doc_count; a gram whose count and doc_count both sum to 0 is left out,
  * and so is one that keep (NULL: keep all) turns down. Into an empty out
  * the grams go in id order and out gets room for every item of the runs
- * (at least every gram); a second call on the same runs with another
- * keep appends those it keeps (grams the first left out). remap NULL keeps local
+ * (at least every gram), unless it has entries already (malloc'd: a room
+ * for a few, grown as needed when keep keeps few of them); a second call
+ * on the same runs with another keep appends those it keeps (grams the
+ * first left out). remap NULL keeps local
  * ids (one counter: tests). No two sources may share a document id
  * (cs_counter_init gives each thread its own). */
 void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const *remap, unsigned p,

@@ -46,8 +46,12 @@
  * one kind pass their part writes them to its file in a temporary folder
  * (spill.h), and the merge reads them back a partition at a time. A spill
  * that fails stops the reading (stopped_before) and the run (no table);
- * the folder is removed on every return (and by the CLI on a signal). The
- * term tables, the merge and the rows are not bounded yet.
+ * the folder is removed on every return (and by the CLI on a signal).
+ * When the merged n-gram tables would pass a quarter of the budget and
+ * --top or --min-count can cut them, the merge is lean (merge_grams_lean):
+ * it keeps only the grams that can be rows, at the cost of merging the
+ * runs two or three times. The term tables and the rows are not bounded
+ * yet.
  *
  * Co-occurrence: window pairs are counted with the terms into each
  * thread's packed runs (about 3 bytes a distinct pair of a buffer); after
@@ -159,6 +163,13 @@ typedef struct run {
     cs_spill *spill; /* the runs written to disk under --memory */
     uint64_t budget; /* --memory, in bytes */
     unsigned pair_levels; /* merges a pair goes through (merge_pair_runs) */
+    /* A lean gram merge (merge_grams_lean): the cut it made, [order], which
+     * write_tables takes as it is. */
+    int lean;
+    uint64_t cut_floor[CS_NGRAM_MAX + 1];
+    unsigned cut_tie[CS_NGRAM_MAX + 1];
+    unsigned order_passes[CS_NGRAM_MAX + 1]; /* merges of each order's gram runs */
+    unsigned gram_passes; /* the most of them */
     /* --state and corpusstat merge (state.h) */
     cs_options eff;    /* the options in force: the caller's, with a merge's
                           tables' kinds taken from its states */
@@ -830,20 +841,39 @@ static void tie_cuts(const cs_merged *m, const unsigned *order, int n_tabs, cons
     free(hist);
 }
 
-static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n, int once,
-                        const unsigned *once_max);
+static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
+                        const cs_gram_pick *pick, uint64_t *hist, int first);
 static void free_gram_runs(run *r);
 
-/* The first-two-bytes bucket that the `need` smallest of the grams counted
- * once reach, from the histogram of those the merge left out (all of
- * them): CS_TIE_ALL when they are fewer. */
-static unsigned once_cut(const uint64_t *once_hist, uint64_t need)
+/* The first-two-bytes bucket that the `need` smallest keys of a histogram
+ * by their first two bytes reach: CS_TIE_ALL when they are fewer. */
+static unsigned tie_bucket(const uint64_t *hist, uint64_t need)
 {
     uint64_t sum = 0;
     for (unsigned b = 0; b < CS_TIE_ALL; b++)
-        if ((sum += once_hist[b]) >= need)
+        if ((sum += hist[b]) >= need)
             return b;
     return CS_TIE_ALL;
+}
+
+/* Where --top K cuts a table whose count histogram (cs_count_hist_part) is
+ * hist, rows counted under min_count left out: the floor, the smallest
+ * count a row of the top can have. *need > 0 when more rows are counted
+ * exactly the floor than the top has room for: only the need smallest
+ * keys of those can be rows (cs_tie_hist_part). */
+static uint64_t top_floor(const uint64_t *hist, uint64_t top, uint64_t min_count, uint64_t *need)
+{
+    uint64_t floor = min_count, t = cs_top_threshold(hist, top), above = 0;
+    if (t > floor)
+        floor = t;
+    for (uint64_t c = floor + 1; c <= CS_HIST_MAX; c++)
+        above += hist[c];
+    *need = floor >= 1 && floor < CS_HIST_MAX &&
+                    above < top /* always, when the floor is the top's: a guard */ &&
+                    hist[floor] > top - above
+                ? top - above
+                : 0;
+    return floor;
 }
 
 /* The first error reading back a spilled run or a state's (their messages
@@ -883,41 +913,48 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     const int n_tasks = n_tabs * (int)CS_N_PARTS;
     int nt = r->nt;
     /* With --top, rows counted less than the top's smallest count need no
-     * sorting: find that count per table from a histogram of counts. */
+     * sorting: find that count per table from a histogram of counts. A lean
+     * merge has cut the gram tables already (merge_grams_lean). */
     uint64_t *floor = cs_xcalloc((size_t)n_tabs, sizeof *floor);
     unsigned *tie_max = cs_xcalloc((size_t)n_tabs, sizeof *tie_max);
     uint64_t *need = cs_xcalloc((size_t)n_tabs, sizeof *need);
+    int *cut = cs_xcalloc((size_t)n_tabs, sizeof *cut);
     for (int k = 0; k < n_tabs; k++) {
         floor[k] = o->min_count;
         tie_max[k] = CS_TIE_ALL;
+        if (r->lean && k != 0 && k != pair_tab) {
+            cut[k] = 1;
+            floor[k] = r->cut_floor[order[k]];
+            tie_max[k] = r->cut_tie[order[k]];
+        }
     }
     /* Grams counted once that the merge left out and the top reaches. */
-    unsigned add_orders[CS_NGRAM_MAX], add_max[CS_NGRAM_MAX];
+    unsigned add_orders[CS_NGRAM_MAX];
+    cs_gram_pick add[CS_NGRAM_MAX];
     int n_add = 0;
     if (o->top != UINT64_MAX) {
         uint64_t *hist = cs_xcalloc((size_t)n_tasks * (CS_HIST_MAX + 1), sizeof *hist);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(hist, m, order, n_tasks)
+    shared(hist, m, order, n_tasks, cut)
         for (int i = 0; i < n_tasks; i++)
-            cs_count_hist_part(m, order[i / (int)CS_N_PARTS], (unsigned)i % CS_N_PARTS,
-                               hist + (size_t)i * (CS_HIST_MAX + 1));
+            if (!cut[i / (int)CS_N_PARTS])
+                cs_count_hist_part(m, order[i / (int)CS_N_PARTS], (unsigned)i % CS_N_PARTS,
+                                   hist + (size_t)i * (CS_HIST_MAX + 1));
         for (int k = 0; k < n_tabs; k++) {
+            if (cut[k])
+                continue;
             uint64_t *sum_k = hist + (size_t)k * CS_N_PARTS * (CS_HIST_MAX + 1);
             for (unsigned p = 1; p < CS_N_PARTS; p++)
                 for (unsigned c = 0; c <= CS_HIST_MAX; c++)
                     sum_k[c] += sum_k[(size_t)p * (CS_HIST_MAX + 1) + c];
-            uint64_t t = cs_top_threshold(sum_k, o->top);
-            if (t > floor[k])
-                floor[k] = t;
-            /* More rows at the floor than the top has room for: cut them
-             * by their first two bytes (cs_tie_hist_part). Not pairs: a
-             * bucket of their histogram holds more than one count. */
-            uint64_t above = 0;
-            for (uint64_t c = floor[k] + 1; c <= CS_HIST_MAX; c++)
-                above += sum_k[c];
+            floor[k] = top_floor(sum_k, o->top, o->min_count, &need[k]);
+            /* Not pairs: a bucket of their histogram holds more than one
+             * count, so the tie cut cannot tell them apart. */
+            if (k == pair_tab)
+                need[k] = 0;
             uint64_t left = 0;
             for (unsigned p = 0; k != 0 && k != pair_tab && p < CS_N_PARTS; p++)
-                left += m->once_left[order[k]][p];
+                left += m->left[order[k]][p];
             if (left && m->once_hist[order[k]] && floor[k] <= 1) {
                 /* The top holds fewer than K rows counted twice or more:
                  * it reaches count 1, whose grams the merge left out. */
@@ -926,20 +963,19 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
                     above1 += sum_k[c];
                 assert(above1 < o->top);
                 add_orders[n_add] = order[k];
-                add_max[n_add++] = once_cut(m->once_hist[order[k]], o->top - above1);
+                add[n_add++] = (cs_gram_pick){CS_PICK_ADD, 1,
+                                              tie_bucket(m->once_hist[order[k]], o->top - above1),
+                                              NULL};
             }
-            if (k != pair_tab && floor[k] >= 1 && floor[k] < CS_HIST_MAX &&
-                above < o->top /* always, when the floor is the top's: a guard */ &&
-                sum_k[floor[k]] > o->top - above)
-                need[k] = o->top - above;
         }
         free(hist);
         if (n_add)
-            merge_grams(r, m, add_orders, n_add, CS_ONCE_ADD, add_max);
+            merge_grams(r, m, add_orders, n_add, add, NULL, 0);
         tie_cuts(m, order, n_tabs, floor, need, tie_max, nt);
     }
     free_gram_runs(r); /* kept for the grams counted once until now */
     free(need);
+    free(cut);
     if (read_error(r)) { /* the second merge could not read a run back */
         free(floor);
         free(tie_max);
@@ -1023,57 +1059,133 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     return st;
 }
 
-/* Merges every thread's gram runs of orders[0..n) into m (terms merged
- * first): a task per order and partition, each thread keeping its scratch
- * from task to task. once: CS_ONCE_* for every order (ADD: up to
- * once_max[k] for orders[k]); LEAVE with n == 1 also sums the threads'
- * histograms of what was left out into m->once_hist (512 KiB a thread).
- * The runs stay (free_gram_runs). */
-static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n, int once,
-                        const unsigned *once_max)
+/* The buckets of a pick's histogram (reduce.h). */
+static size_t pick_bins(int mode)
 {
-    enum { B = CS_TIE_ALL + 1 };
+    return mode == CS_PICK_HIST ? CS_HIST_MAX + 1 : CS_TIE_ALL + 1;
+}
+
+/* Merges every source's gram runs of orders[0..n) into m (terms merged
+ * first): a task per order and partition, each thread keeping its scratch
+ * from task to task. pick[k] says which grams of orders[k] stay (reduce.h);
+ * its histogram, when its mode has one and hist is not NULL, is summed over
+ * the threads into hist + k * bins (pick_bins; all orders' picks of one
+ * mode; each thread adds into its own: up to 512 KiB an order). first: the
+ * first merge of these runs, which the state being written sees. The runs
+ * stay (free_gram_runs). */
+static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
+                        const cs_gram_pick *pick, uint64_t *hist, int first)
+{
     const int nt = r->nt, n_tasks = n * (int)CS_N_PARTS, ns = n_sources(r);
+    const size_t bins = pick_bins(pick[0].mode);
     cs_grams ***src = cs_xcalloc((size_t)n, sizeof *src);
     for (int k = 0; k < n; k++) {
+        assert(pick[k].mode == pick[0].mode);
         src[k] = cs_xmalloc((size_t)ns * sizeof **src);
         for (int s = 0; s < ns; s++)
             src[k][s] = source(r, s)->grams[orders[k]];
+        if (r->gram_passes < ++r->order_passes[orders[k]])
+            r->gram_passes = r->order_passes[orders[k]];
     }
-    /* The state being written sees every gram of the first merge. */
-    cs_state_writer *sw = once == CS_ONCE_ADD ? NULL : r->sw;
-    /* [thread][k][bucket] */
-    uint64_t *hist = once == CS_ONCE_LEAVE && n == 1
-                         ? cs_xcalloc((size_t)nt * (size_t)n * B, sizeof *hist)
-                         : NULL;
-#pragma omp parallel num_threads(nt) default(none) shared(m, src, orders, n, n_tasks, once, \
-                                                         once_max, hist, sw)
+    cs_state_writer *sw = first ? r->sw : NULL;
+    /* [thread][k][bin] */
+    uint64_t *th = hist ? cs_xcalloc((size_t)nt * (size_t)n * bins, sizeof *th) : NULL;
+#pragma omp parallel num_threads(nt) default(none) shared(m, src, orders, n, n_tasks, pick, th, \
+                                                         bins, sw)
     {
         cs_grams_scratch scratch = {0};
 #pragma omp for schedule(dynamic, 1)
         for (int i = 0; i < n_tasks; i++) {
             const int k = i / (int)CS_N_PARTS;
-            uint64_t *h = hist ? hist + ((size_t)omp_get_thread_num() * (size_t)n + (size_t)k) * B
-                               : NULL;
-            cs_merge_grams_part(m, src[k], orders[k], (unsigned)i % CS_N_PARTS, &scratch, once,
-                                once_max ? once_max[k] : CS_TIE_ALL, h,
+            cs_gram_pick pk = pick[k];
+            pk.hist = th ? th + ((size_t)omp_get_thread_num() * (size_t)n + (size_t)k) * bins
+                         : NULL;
+            cs_merge_grams_part(m, src[k], orders[k], (unsigned)i % CS_N_PARTS, &scratch, &pk,
                                 sw ? cs_state_writer_gram : NULL, sw);
         }
         cs_grams_scratch_free(&scratch);
     }
-    for (int k = 0; hist && k < n; k++) {
-        assert(!m->once_hist[orders[k]]);
-        uint64_t *sum = m->once_hist[orders[k]] = cs_xcalloc(B, sizeof *sum);
+    for (int k = 0; th && k < n; k++)
         for (int t = 0; t < nt; t++)
-            for (unsigned b = 0; b < B; b++)
-                sum[b] += hist[((size_t)t * (size_t)n + (size_t)k) * B + b];
-    }
-    free(hist);
+            for (size_t b = 0; b < bins; b++)
+                hist[(size_t)k * bins + b] += th[((size_t)t * (size_t)n + (size_t)k) * bins + b];
+    free(th);
     for (int k = 0; k < n; k++)
         free(src[k]);
     free(src);
     for (int k = 0; sw && k < n; k++)
         cs_state_writer_grams_done(sw, orders[k]);
+}
+
+/* Whether the gram merge is lean (merge_grams_lean): a cut can keep fewer
+ * grams than all (--top, --min-count 2 and up), and the merged tables
+ * could pass a quarter of the budget (a gram merged takes an entry of its
+ * table's stride, and there are at most as many as the runs hold). */
+static int lean_merge(const run *r, const cs_merged *m, const unsigned *orders, int n)
+{
+    if (r->opt->top == UINT64_MAX && r->opt->min_count < 2)
+        return 0;
+    uint64_t bytes = 0;
+    for (int k = 0; k < n; k++)
+        for (int s = 0; s < n_sources(r); s++) {
+            const cs_grams *g = source(r, s)->grams[orders[k]];
+            for (size_t i = 0; i < g->n_runs; i++)
+                for (unsigned p = 0; p < CS_N_PARTS; p++)
+                    bytes += (uint64_t)g->runs[i].pk.n[p] * m->grams[orders[k]]->stride;
+        }
+    return bytes > r->budget / 4;
+}
+
+/* The gram merge under a budget its tables would not fit: rather than
+ * every gram, the merged tables keep those that can be rows, about --top
+ * an order. Which those are takes more merges of the runs (spilled runs
+ * are read again each time): one for each order's count histogram, with
+ * --top (HIST: the state being written sees it); one more for the orders
+ * whose top cuts through the grams of one count (TIE: the histogram of
+ * their first two bytes, as write_tables' tie_cuts); and the one that
+ * keeps them (CUT). The cut is write_tables' for those tables:
+ * r->cut_floor and r->cut_tie. The runs stay (free_gram_runs). */
+static void merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n)
+{
+    const cs_options *o = r->opt;
+    cs_gram_pick pick[CS_NGRAM_MAX];
+    uint64_t need[CS_NGRAM_MAX] = {0};
+    for (int k = 0; k < n; k++)
+        pick[k] = (cs_gram_pick){CS_PICK_CUT, o->min_count, CS_TIE_ALL, NULL};
+    int first = 1;
+    if (o->top != UINT64_MAX) {
+        const size_t hb = pick_bins(CS_PICK_HIST), tb = pick_bins(CS_PICK_TIE);
+        uint64_t *hist = cs_xcalloc((size_t)n * hb, sizeof *hist);
+        cs_gram_pick h[CS_NGRAM_MAX];
+        for (int k = 0; k < n; k++)
+            h[k] = (cs_gram_pick){CS_PICK_HIST, 0, CS_TIE_ALL, NULL};
+        merge_grams(r, m, orders, n, h, hist, 1);
+        first = 0;
+        unsigned tie_orders[CS_NGRAM_MAX];
+        int n_tie = 0, at[CS_NGRAM_MAX];
+        for (int k = 0; k < n; k++) {
+            pick[k].floor = top_floor(hist + (size_t)k * hb, o->top, o->min_count, &need[k]);
+            if (need[k]) {
+                at[n_tie] = k;
+                tie_orders[n_tie] = orders[k];
+                h[n_tie++] = (cs_gram_pick){CS_PICK_TIE, pick[k].floor, CS_TIE_ALL, NULL};
+            }
+        }
+        free(hist);
+        if (n_tie) {
+            uint64_t *tie = cs_xcalloc((size_t)n_tie * tb, sizeof *tie);
+            merge_grams(r, m, tie_orders, n_tie, h, tie, 0);
+            for (int j = 0; j < n_tie; j++)
+                pick[at[j]].tie_max = tie_bucket(tie + (size_t)j * tb, need[at[j]]);
+            free(tie);
+        }
+    }
+    merge_grams(r, m, orders, n, pick, NULL, first);
+    r->lean = 1;
+    for (int k = 0; k < n; k++) {
+        r->cut_floor[orders[k]] = pick[k].floor;
+        r->cut_tie[orders[k]] = pick[k].tie_max;
+    }
 }
 
 /* Frees every source's gram runs (the merge is done with them). */
@@ -1890,10 +2002,10 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
                                   rp->opt->weight == CS_WEIGHT_HARMONIC);
         else if (rp->vocab) /* --cooc-terms: the pairs are counted in the same pass */
             cs_counter_set_vocab(&w->counter, rp->vocab, 0);
-        /* What --memory bounds in this version (the term tables, the merge
-         * and the rows are not bounded yet): a thread's share of the budget
-         * goes a quarter to its n-gram and pair buffers and half to the runs
-         * it holds; past that they are spilled (spill.h). */
+        /* What --memory bounds while counting (the term tables are not
+         * bounded yet): a thread's share of the budget goes a quarter to its
+         * n-gram and pair buffers and half to the runs it holds; past that
+         * they are spilled (spill.h). */
         const size_t share = (size_t)(rp->budget / (uint64_t)nt);
         cs_counter_set_budget(&w->counter, share / 4, share / 2,
                               rp->opt->cooc == CS_COOC_DOC && !rp->vocab, rp->spill, t);
@@ -1995,14 +2107,24 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
              * runs, kept until then, and the histogram of what was left out:
              * an order at a time, for the histograms' memory). */
             const int may_add = opt->top != UINT64_MAX && opt->min_count <= 1;
-            if (may_add)
-                for (int k = 0; k < n; k++)
-                    merge_grams(&r, m, orders + k, 1, CS_ONCE_LEAVE, NULL);
-            else
-                merge_grams(&r, m, orders, n, opt->min_count >= 2 ? CS_ONCE_LEAVE : CS_ONCE_KEEP,
-                            NULL);
-            if (!may_add)
+            if (lean_merge(&r, m, orders, n)) {
+                merge_grams_lean(&r, m, orders, n);
                 free_gram_runs(&r);
+            } else if (may_add) {
+                for (int k = 0; k < n; k++) {
+                    uint64_t *h = m->once_hist[orders[k]] =
+                        cs_xcalloc(pick_bins(CS_PICK_LEAVE), sizeof *h);
+                    const cs_gram_pick leave = {CS_PICK_LEAVE, 0, CS_TIE_ALL, NULL};
+                    merge_grams(&r, m, orders + k, 1, &leave, h, 1);
+                }
+            } else {
+                cs_gram_pick pick[CS_NGRAM_MAX];
+                for (int k = 0; k < n; k++)
+                    pick[k] = (cs_gram_pick){opt->min_count >= 2 ? CS_PICK_LEAVE : CS_PICK_KEEP,
+                                             0, CS_TIE_ALL, NULL};
+                merge_grams(&r, m, orders, n, pick, NULL, 1);
+                free_gram_runs(&r);
+            }
         }
         free(terms);
         if (opt->cooc == CS_COOC_WINDOW)
@@ -2052,6 +2174,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     /* Merges a spilled key goes through: grams one (the threads'), pairs
      * as many as they had. */
     sum.spill_levels = !sum.spill.runs ? 0 : r.pair_levels > 1 ? r.pair_levels : 1;
+    sum.gram_merges = r.gram_passes;
     int e = cs_summary_write(stage.dirfd, &sum);
     if (e) {
         output_error(err, &r, "summary.json", "cannot write", e);

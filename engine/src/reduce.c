@@ -94,6 +94,13 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p)
             d->c.docs += e->c.docs;
             m->remap[s][e->id] = d->id;
         }
+        /* Merged: its entries are not read again, and would hold memory
+         * through the merge and the rows (its long keys stay, in its
+         * arena). */
+        cs_part *done = &src[s]->part[p];
+        free(done->slots);
+        free(done->entries);
+        memset(done, 0, sizeof *done);
     }
     return 0;
 }
@@ -114,52 +121,82 @@ static inline unsigned gram_prefix16(const cs_merged *m, uint32_t gid)
     return prefix16(cs_merged_term(m, gid), ' ');
 }
 
-typedef struct once_ctx {
+typedef struct pick_ctx {
     const cs_merged *m;
-    int once;
-    unsigned max;
-    uint64_t *hist;
-    uint64_t n; /* left out (LEAVE) or added (ADD) */
+    cs_gram_pick pick;
+    uint64_t n; /* left out (LEAVE, CUT) or added (ADD) */
     cs_gram_sink sink;
     void *sink_ctx;
     unsigned part, order;
-} once_ctx;
+} pick_ctx;
 
 static int keep_gram(void *ctx, const uint32_t *ids, int64_t count, int64_t docs)
 {
-    once_ctx *c = ctx;
+    pick_ctx *c = ctx;
+    const cs_gram_pick *k = &c->pick;
     if (c->sink)
         c->sink(c->sink_ctx, c->part, ids, c->order, count, docs);
-    if (c->once == CS_ONCE_KEEP)
+    switch (k->mode) {
+    case CS_PICK_KEEP:
         return 1;
-    if (c->once == CS_ONCE_LEAVE) {
+    case CS_PICK_LEAVE:
         if (count != 1)
             return 1;
-        if (c->hist) /* NULL: no second merge can want them */
-            c->hist[gram_prefix16(c->m, ids[0])]++;
+        if (k->hist) /* NULL: no second merge can want them */
+            k->hist[gram_prefix16(c->m, ids[0])]++;
+        c->n++;
+        return 0;
+    case CS_PICK_ADD:
+        if (count != 1 || gram_prefix16(c->m, ids[0]) > k->tie_max)
+            return 0;
+        c->n++;
+        return 1;
+    case CS_PICK_HIST:
+        if (count > 0)
+            k->hist[count < CS_HIST_MAX ? count : CS_HIST_MAX]++;
+        return 0;
+    case CS_PICK_TIE:
+        if (count == (int64_t)k->floor)
+            k->hist[gram_prefix16(c->m, ids[0])]++;
+        return 0;
+    default: /* CS_PICK_CUT */
+        if (count <= 0)
+            return 0; /* not a row, nor one of the table's types */
+        if ((uint64_t)count > k->floor ||
+            ((uint64_t)count == k->floor && gram_prefix16(c->m, ids[0]) <= k->tie_max))
+            return 1;
         c->n++;
         return 0;
     }
-    if (count != 1 || gram_prefix16(c->m, ids[0]) > c->max)
-        return 0;
-    c->n++;
-    return 1;
 }
 
 void cs_merge_grams_part(cs_merged *m, cs_grams *const *src, unsigned order, unsigned p,
-                         cs_grams_scratch *scratch, int once, unsigned once_max, uint64_t *hist,
-                         cs_gram_sink sink, void *sink_ctx)
+                         cs_grams_scratch *scratch, const cs_gram_pick *pick, cs_gram_sink sink,
+                         void *sink_ctx)
 {
+    static const cs_gram_pick keep_all = {CS_PICK_KEEP, 0, CS_TIE_ALL, NULL};
+    if (!pick)
+        pick = &keep_all;
     cs_table *mt = m->grams[order];
-    assert(!sink || once != CS_ONCE_ADD); /* the first merge saw them all */
-    once_ctx c = {m, once, once_max, hist, 0, sink, sink_ctx, p, order};
+    /* The first merge saw them all. */
+    assert(!sink || pick->mode == CS_PICK_KEEP || pick->mode == CS_PICK_LEAVE ||
+           pick->mode == CS_PICK_HIST || pick->mode == CS_PICK_CUT);
+    assert(pick->hist || (pick->mode != CS_PICK_HIST && pick->mode != CS_PICK_TIE));
+    /* A lean pick keeps few of the grams, or none: a room for every item,
+     * 2 MiB huge pages a partition, would hold far more memory than they
+     * need (reduce.h). */
+    if (pick->mode >= CS_PICK_HIST && !mt->part[p].entries) {
+        mt->part[p].cap = 64;
+        mt->part[p].entries = cs_xmalloc(64 * mt->stride);
+    }
+    pick_ctx c = {m, *pick, 0, sink, sink_ctx, p, order};
     cs_grams_merge_part(src, m->n_src, (const uint32_t *const *)m->remap, p, &mt->part[p],
-                        mt->stride, scratch, once == CS_ONCE_KEEP && !sink ? NULL : keep_gram,
-                        &c);
-    if (once == CS_ONCE_LEAVE)
-        m->once_left[order][p] = c.n;
-    else if (once == CS_ONCE_ADD)
-        m->once_left[order][p] -= c.n;
+                        mt->stride, scratch,
+                        pick->mode == CS_PICK_KEEP && !sink ? NULL : keep_gram, &c);
+    if (pick->mode == CS_PICK_LEAVE || pick->mode == CS_PICK_CUT)
+        m->left[order][p] = c.n;
+    else if (pick->mode == CS_PICK_ADD)
+        m->left[order][p] -= c.n;
 }
 
 void cs_merged_add_pairs(cs_merged *m, uint64_t unit)
@@ -528,7 +565,7 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
     if (out->n > top)
         out->n = (size_t)top;
     if (order >= 2)
-        out->types += m->once_left[order][p]; /* left out by the merge */
+        out->types += m->left[order][p]; /* left out by the merge */
     if (pairs) { /* measures of the rows kept only: the rest are never printed */
         out->measure = cs_xmalloc((out->n + 1) * 3 * sizeof *out->measure);
         for (size_t i = 0; i < out->n; i++) {
@@ -569,7 +606,7 @@ void cs_count_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t
             hist[c < CS_HIST_MAX ? c : CS_HIST_MAX]++;
     }
     if (order >= 2)
-        hist[1] += m->once_left[order][p]; /* left out by the merge */
+        hist[1] += m->left[order][p]; /* left out by the merge (LEAVE) */
 }
 
 uint64_t cs_top_threshold(const uint64_t *hist, uint64_t top)

@@ -26,10 +26,12 @@ typedef struct cs_merged {
     cs_table *terms;                   /* owned; bytes borrowed from the source tables */
     cs_table *grams[CS_NGRAM_MAX + 1]; /* owned; ids are global term ids (entries only:
                                           no slots are used, nothing is looked up) */
-    /* Grams counted once that the merge left out of grams[n] (CS_ONCE_LEAVE),
-     * [n][p], and [n]: how many of them have each first two key bytes
-     * (owned; CS_TIE_ALL + 1 buckets; NULL: none left out). */
-    uint64_t once_left[CS_NGRAM_MAX + 1][CS_N_PARTS];
+    /* Grams counted (count > 0) that the merge left out of grams[n], [n][p]:
+     * those counted once under CS_PICK_LEAVE, those below the cut under
+     * CS_PICK_CUT; and [n]: how many of those counted once have each first
+     * two key bytes (LEAVE; owned; CS_TIE_ALL + 1 buckets; NULL: none left
+     * out). */
+    uint64_t left[CS_NGRAM_MAX + 1][CS_N_PARTS];
     uint64_t *once_hist[CS_NGRAM_MAX + 1];
     uint32_t **remap;                  /* owned; [src][local id] = global id */
     /* Co-occurrence (cs_merged_add_pairs), else NULL. [p]: the pairs whose
@@ -52,8 +54,8 @@ static inline const cs_term *cs_merged_term(const cs_merged *m, uint32_t gid)
 }
 
 /* src: n_src term tables (borrowed; must outlive m, whose terms point into
- * their arenas). The merge functions empty the partitions they merge out of
- * src[0]: they become the merged ones. */
+ * their arenas). cs_merge_terms_part empties the partitions it merges:
+ * src[0]'s become the merged ones, the others' are freed. */
 cs_merged *cs_merged_new(cs_table *const *src, int n_src, int gram_min, int gram_max);
 void cs_merged_free(cs_merged *m); /* NULL is a no-op */
 
@@ -62,29 +64,48 @@ void cs_merged_free(cs_merged *m); /* NULL is a no-op */
  * Returns 0, or -1 when the partition outgrows the global id space. */
 int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p);
 
-/* What cs_merge_grams_part does with grams counted exactly once, most of
- * a large table's grams. With --top they rarely reach the top, and with
- * --min-count 2 never, so the merge can leave them out (LEAVE: counted in
- * m->once_left and the caller's histogram `hist` of their first two key
- * bytes, which the row phase's count histogram and tie cut need), and, if
- * the top turns out to reach count 1, add the ones it can reach in a
- * second call (ADD: those whose first two bytes are at most once_max). */
-enum { CS_ONCE_KEEP, CS_ONCE_LEAVE, CS_ONCE_ADD };
+/* Which summed grams cs_merge_grams_part keeps in m's table (pick.mode).
+ *
+ * Grams counted exactly once are most of a large table's grams. With --top
+ * they rarely reach the top, and with --min-count 2 never, so the merge
+ * can leave them out (LEAVE: counted in m->left and in pick.hist by their
+ * first two key bytes, which the row phase's count histogram and tie cut
+ * need), and, if the top turns out to reach count 1, add the ones it can
+ * reach in a second call (ADD: those whose first two bytes are at most
+ * pick.tie_max).
+ *
+ * A lean merge (pipeline.c: the merged tables would not fit the memory
+ * budget) keeps only the grams that can be rows, and merges the runs two
+ * or three times to learn which: HIST keeps none and adds every gram
+ * counted to pick.hist by its count (CS_HIST_MAX + 1 buckets, as
+ * cs_count_hist_part); TIE keeps none and adds the grams counted exactly
+ * pick.floor to pick.hist by their first two key bytes (as
+ * cs_tie_hist_part); CUT keeps the grams counted pick.floor or more (and
+ * at least once) but those counted pick.floor whose first two bytes are
+ * past pick.tie_max, and counts the rest in m->left. */
+enum { CS_PICK_KEEP, CS_PICK_LEAVE, CS_PICK_ADD, CS_PICK_HIST, CS_PICK_TIE, CS_PICK_CUT };
 
-/* Sees every summed gram of a merge (not with CS_ONCE_ADD), kept or left
- * out, with its global ids, in id order, from the one thread merging
- * partition p (a state writer: state.h). */
+typedef struct cs_gram_pick {
+    int mode;         /* CS_PICK_* */
+    uint64_t floor;   /* TIE, CUT */
+    unsigned tie_max; /* ADD, CUT */
+    uint64_t *hist;   /* LEAVE (may be NULL), HIST, TIE: the calling thread's */
+} cs_gram_pick;
+
+/* Sees every summed gram of a merge (not with CS_PICK_ADD, TIE or CUT
+ * after a HIST), kept or left out, with its global ids, in id order, from
+ * the one thread merging partition p (a state writer: state.h). */
 typedef void (*cs_gram_sink)(void *ctx, unsigned p, const uint32_t *ids, unsigned order,
                              int64_t count, int64_t docs);
 
 /* Sums partition p of the n_src gram counters of one order (flushed) into
- * m's gram table of that order (cs_grams_merge_part); `once` says what
- * happens to the grams counted once. Needs every term partition merged
- * first: ids are remapped through remap. scratch and hist: the calling
- * thread's; sink (NULL: none) sees every summed gram. */
+ * m's gram table of that order (cs_grams_merge_part); pick (NULL: keep
+ * all) says which grams stay. Needs every term partition merged first:
+ * ids are remapped through remap. scratch: the calling thread's; sink
+ * (NULL: none) sees every summed gram. */
 void cs_merge_grams_part(cs_merged *m, cs_grams *const *src, unsigned order, unsigned p,
-                         cs_grams_scratch *scratch, int once, unsigned once_max, uint64_t *hist,
-                         cs_gram_sink sink, void *sink_ctx);
+                         cs_grams_scratch *scratch, const cs_gram_pick *pick, cs_gram_sink sink,
+                         void *sink_ctx);
 
 /* Gives m (empty) merged pairs whose counts are in units of 1/unit. */
 void cs_merged_add_pairs(cs_merged *m, uint64_t unit);
@@ -149,7 +170,8 @@ void cs_rows_free(cs_rows *r);
 
 /* Histogram of the counts of partition p of table `order`: hist[c] rows
  * with count c for 1 <= c < CS_HIST_MAX, hist[CS_HIST_MAX] those above
- * (n-grams: hist[1] includes those the merge left out, m->once_left). */
+ * (n-grams: hist[1] includes those the merge left out, m->left, when it
+ * left out those counted once: not after a lean merge). */
 #define CS_HIST_MAX 1024
 void cs_count_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t *hist);
 
@@ -161,7 +183,7 @@ void cs_count_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t
  * the K - above smallest keys counted c can be in the top, and those lie
  * in the lowest buckets whose sum reaches K - above. The rest need no key
  * joined and no sort (tie_max of cs_rows_part). N-grams counted once that
- * the merge left out (CS_ONCE_LEAVE) are not seen here: it adds back only
+ * the merge left out (CS_PICK_LEAVE) are not seen here: it adds back only
  * those in the buckets the top reaches, so the lowest buckets agree. */
 void cs_tie_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t c, uint64_t *hist);
 

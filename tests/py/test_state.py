@@ -102,19 +102,29 @@ def test_jsonl_and_new_shards_given_alone():
 
 def test_state_under_a_memory_budget_that_spills():
     # Spilled runs and a state's runs in one merge (both read from files a partition at a
-    # time), with --top's second merge reading both again.
+    # time), merged lean: with --top the state is written by the first of three merges (the
+    # count histogram), with --min-count alone by the one merge that cuts.
     with tmpdir() as d:
         shards = _shards(d, n=3, size="512K", seed=17)
-        opts = ["--doc-sep", "blank", "--ngrams", "1-3", "--cooc", "window", "--top", "2000"]
-        state, tmp = os.path.join(d, "state"), os.path.join(d, "tmp")
-        os.makedirs(tmp)
-        count(shards[:2], os.path.join(d, "o1"), "--state", state, "--memory", "64K", "--tmp", tmp,
-              *opts)
-        out = os.path.join(d, "o2")
-        count(shards, out, "--state", state, "--memory", "64K", "--tmp", tmp, "-T", "2", *opts)
-        assert summary(out)["spill"]["spills"] >= 1 and os.listdir(tmp) == []
-        count(shards, os.path.join(d, "full"), *opts)
-        assert tables(out) == tables(os.path.join(d, "full"))
+        for i, (cut, merges) in enumerate(((["--top", "2000"], 3), (["--min-count", "3"], 1))):
+            opts = ["--doc-sep", "blank", "--ngrams", "1-3", "--cooc", "window", *cut]
+            state, tmp = os.path.join(d, f"state{i}"), os.path.join(d, "tmp")
+            os.makedirs(tmp, exist_ok=True)
+            count(shards[:2], os.path.join(d, "o1"), "--state", state, "--memory", "64K", "--tmp",
+                  tmp, *opts)
+            out = os.path.join(d, "o2")
+            count(shards, out, "--state", state, "--memory", "64K", "--tmp", tmp, "-T", "2", *opts)
+            sp = summary(out)["spill"]
+            assert sp["spills"] >= 1 and sp["gram_merges"] == merges and os.listdir(tmp) == [], sp
+            full = os.path.join(d, "full")
+            count(shards, full, *opts)
+            assert tables(out) == tables(full), cut
+            # and the state holds every gram, whatever the cut: counted on without one
+            again = os.path.join(d, "o3")
+            count(shards, again, "--state", state, "--top", "100000000", "--min-count", "1",
+                  *opts[:-2])
+            count(shards, full, *opts[:-2])
+            assert tables(again) == tables(full), cut
 
 
 def test_merge_of_states_counted_apart_equals_one_run():

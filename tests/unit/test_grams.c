@@ -359,8 +359,7 @@ static void test_merged(cs_tok_docs docs)
         cs_grams *src[2] = {c[0].grams[order], c[1].grams[order]};
         CHECK(src[0]->n_runs > 10 && src[1]->n_runs > 10);
         for (unsigned p = 0; p < CS_N_PARTS; p++) {
-            cs_merge_grams_part(m, src, order, p, &scratch, CS_ONCE_KEEP, CS_TIE_ALL, NULL, NULL,
-                                NULL);
+            cs_merge_grams_part(m, src, order, p, &scratch, NULL, NULL, NULL);
             take_part(&m->grams[order]->part[p], order, p, global_name, m, &got, &n_got, &in_part);
         }
     }

@@ -136,7 +136,7 @@ static void test_gram_tie(void)
     cs_grams *src = &g;
     cs_grams_scratch scratch = {0};
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_grams_part(m, &src, 2, p, &scratch, CS_ONCE_KEEP, CS_TIE_ALL, NULL, NULL, NULL);
+        cs_merge_grams_part(m, &src, 2, p, &scratch, NULL, NULL, NULL);
     cs_grams_scratch_free(&scratch);
     /* Each bigram is in the partition of its first term: rows from all. */
     static cs_rows rows[CS_N_PARTS];

@@ -47,7 +47,7 @@ static cs_merged *merge_as(cs_counter **src, int n, int first_is_state)
         for (int s = 0; s < n; s++)
             g[s] = src[s]->grams[order];
         for (unsigned p = 0; p < CS_N_PARTS; p++)
-            cs_merge_grams_part(m, g, order, p, &scratch, CS_ONCE_KEEP, CS_TIE_ALL, NULL, NULL, NULL);
+            cs_merge_grams_part(m, g, order, p, &scratch, NULL, NULL, NULL);
     }
     cs_grams_scratch_free(&scratch);
     cs_merged_add_pairs(m, 1);

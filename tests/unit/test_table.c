@@ -108,7 +108,7 @@ static void test_merge(void)
         CHECK(cs_merge_terms_part(m, terms, p) == 0);
     cs_grams_scratch scratch = {0};
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_grams_part(m, src, 2, p, &scratch, CS_ONCE_KEEP, CS_TIE_ALL, NULL, NULL, NULL);
+        cs_merge_grams_part(m, src, 2, p, &scratch, NULL, NULL, NULL);
     cs_grams_scratch_free(&scratch);
     CHECK(cs_table_size(m->terms) == 4);
     CHECK(cs_table_size(m->grams[2]) == 1);
