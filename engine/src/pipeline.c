@@ -47,11 +47,11 @@
  * (spill.h), and the merge reads them back a partition at a time. A spill
  * that fails stops the reading (stopped_before) and the run (no table);
  * the folder is removed on every return (and by the CLI on a signal).
- * When the merged n-gram tables would pass a quarter of the budget and
- * --top or --min-count can cut them, the merge is lean (merge_grams_lean):
- * it keeps only the grams that can be rows, at the cost of merging the
- * runs two or three times. The term tables and the rows are not bounded
- * yet.
+ * When the merged n-gram tables or window pairs would pass a quarter of
+ * the budget and --top or --min-count can cut them, their merge is lean
+ * (merge_grams_lean, merge_pairs): it keeps only the keys that can be
+ * rows, at the cost of merging the runs two or three times. The term
+ * tables and the rows are not bounded yet.
  *
  * Co-occurrence: window pairs are counted with the terms into each
  * thread's packed runs (about 3 bytes a distinct pair of a buffer); after
@@ -163,13 +163,15 @@ typedef struct run {
     cs_spill *spill; /* the runs written to disk under --memory */
     uint64_t budget; /* --memory, in bytes */
     unsigned pair_levels; /* merges a pair goes through (merge_pair_runs) */
-    /* A lean gram merge (merge_grams_lean): the cut it made, [order], which
-     * write_tables takes as it is. */
+    /* A lean merge (merge_grams_lean, merge_pairs): the cut it made, [order]
+     * and for the pairs, which write_tables takes as it is. */
     int lean;
     uint64_t cut_floor[CS_NGRAM_MAX + 1];
     unsigned cut_tie[CS_NGRAM_MAX + 1];
-    unsigned order_passes[CS_NGRAM_MAX + 1]; /* merges of each order's gram runs */
-    unsigned gram_passes; /* the most of them */
+    int lean_pairs;
+    uint64_t pair_floor;
+    unsigned order_passes[CS_NGRAM_MAX + 1], pair_passes; /* merges of each order's runs */
+    unsigned passes; /* the most of them */
     /* --state and corpusstat merge (state.h) */
     cs_options eff;    /* the options in force: the caller's, with a merge's
                           tables' kinds taken from its states */
@@ -926,6 +928,9 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
             cut[k] = 1;
             floor[k] = r->cut_floor[order[k]];
             tie_max[k] = r->cut_tie[order[k]];
+        } else if (r->lean_pairs && k == pair_tab) {
+            cut[k] = 1;
+            floor[k] = r->pair_floor;
         }
     }
     /* Grams counted once that the merge left out and the top reaches. */
@@ -1084,8 +1089,8 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
         src[k] = cs_xmalloc((size_t)ns * sizeof **src);
         for (int s = 0; s < ns; s++)
             src[k][s] = source(r, s)->grams[orders[k]];
-        if (r->gram_passes < ++r->order_passes[orders[k]])
-            r->gram_passes = r->order_passes[orders[k]];
+        if (r->passes < ++r->order_passes[orders[k]])
+            r->passes = r->order_passes[orders[k]];
     }
     cs_state_writer *sw = first ? r->sw : NULL;
     /* [thread][k][bin] */
@@ -1201,21 +1206,92 @@ static void free_gram_runs(run *r)
 /* ------------------------------------------------------------------ */
 /* co-occurrence                                                        */
 
-/* Merges every thread's pairs into m->pairs: a task per partition takes
- * that partition of every thread's runs, translated through remap[thread],
- * and sorts and sums them (in a buffer each thread keeps for its tasks). */
-static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap)
+/* What merge_pair_runs keeps of the summed pairs: all; none, but their
+ * count histogram and the terms' margins (a lean merge's first, merge_pairs);
+ * those counted the cut or more (its second). */
+enum { PAIRS_KEEP, PAIRS_HIST, PAIRS_CUT };
+
+/* Keeps of partition p's summed pairs those counted `floor` or more (in
+ * units: floor * unit), in a room their size; the rest counted are
+ * m->left[CS_PAIRS][p]. */
+static void cut_pairs(cs_merged *m, unsigned p, uint64_t floor)
 {
-    const int nt = r->nt, ns = n_sources(r);
+    cs_pair_run *pr = &m->pairs[p];
+    const cs_i128 min = (cs_i128)floor * (cs_i128)m->unit;
+    size_t kept = 0;
+    uint64_t left = 0;
+    for (size_t i = 0; i < pr->n; i++) {
+        const cs_i128 u = cs_pair_units(pr, i);
+        if (u > 0 && u >= min)
+            pr->v[kept++] = pr->v[i];
+        else
+            left += u > 0;
+    }
+    /* (the big list stays: it is looked up by key) */
+    cs_pair *v = cs_xmalloc((kept + 1) * sizeof *v);
+    memcpy(v, pr->v, kept * sizeof *v);
+    free(pr->v);
+    pr->v = v;
+    pr->n = kept;
+    m->left[CS_PAIRS][p] = left;
+}
+
+/* Sums the margins each of na threads added up (acc[t], n_terms each)
+ * into acc[0], which becomes m->margin; frees the others. Margins are sums
+ * of integers: the same at any thread count. */
+static void sum_margins(run *r, cs_merged *m, unsigned __int128 **acc, int na)
+{
+    const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
+    const int nt = r->nt;
+    unsigned __int128 total = 0;
+#pragma omp parallel for schedule(static) num_threads(nt) default(none) \
+    shared(acc, n_terms, na) reduction(+ : total)
+    for (size_t i = 0; i < n_terms; i++) {
+        for (int t = 1; t < na; t++)
+            if (acc[t])
+                acc[0][i] += acc[t][i];
+        total += acc[0][i];
+    }
+    for (int t = 1; t < na; t++)
+        free(acc[t]);
+    m->margin = acc[0];
+    m->total = total;
+}
+
+/* Merges every source's pairs into m->pairs: a task per partition takes
+ * that partition of every source's runs, translated through remap[source],
+ * and sorts and sums them (in a buffer each thread keeps for its tasks);
+ * `mode` says what stays (PAIRS_*). The first merge of the runs (KEEP,
+ * HIST) hands each summed partition to the state being written. HIST adds
+ * each partition's counts into hist (CS_HIST_MAX + 1 buckets) and its
+ * pairs into the margins, on at most MARGIN_THREADS threads (each sums
+ * into its own margins, 16 bytes a term), and leaves the runs; the others
+ * free them. */
+static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, int mode,
+                            uint64_t floor, uint64_t *hist)
+{
+    const int ns = n_sources(r);
+    const int nt = mode == PAIRS_HIST && r->nt > MARGIN_THREADS ? MARGIN_THREADS : r->nt;
     for (int s = 0; s < ns; s++) { /* merges a spilled pair goes through: a thread's, then this */
         const unsigned levels = 1 + cs_pairs_levels(source(r, s)->pairs);
         r->pair_levels = levels > r->pair_levels ? levels : r->pair_levels;
     }
-#pragma omp parallel num_threads(nt) default(none) shared(r, m, remap, ns)
+    if (r->passes < ++r->pair_passes)
+        r->passes = r->pair_passes;
+    cs_state_writer *sw = mode != PAIRS_CUT ? r->sw : NULL;
+    const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
+    unsigned __int128 **acc = mode == PAIRS_HIST ? cs_xcalloc((size_t)nt, sizeof *acc) : NULL;
+    uint64_t *th = mode == PAIRS_HIST ? cs_xcalloc((size_t)nt * (CS_HIST_MAX + 1), sizeof *th)
+                                      : NULL;
+#pragma omp parallel num_threads(nt) default(none) \
+    shared(r, m, remap, ns, mode, floor, sw, acc, th, n_terms)
     {
         cs_pair *buf = NULL;
         size_t cap = 0;
         cs_buf disk = {0};
+        const int t = omp_get_thread_num();
+        if (acc)
+            acc[t] = cs_xcalloc(n_terms + 1, sizeof **acc);
 #pragma omp for schedule(dynamic, 1)
         for (unsigned p = 0; p < CS_N_PARTS; p++) {
             size_t n = 0;
@@ -1235,27 +1311,75 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap)
                     n_sorted = n; /* a state merged first: in key order (source()) */
             }
             cs_merge_pairs_part(m, p, buf, n_sorted, buf + cap + 1, n);
+            if (sw)
+                cs_state_writer_pairs_part(sw, m, p);
+            if (mode == PAIRS_HIST) {
+                cs_count_hist_part(m, CS_PAIRS, p, th + (size_t)t * (CS_HIST_MAX + 1));
+                cs_pair_margins_part(m, p, acc[t]);
+                cs_pair_run_free(&m->pairs[p]);
+            } else if (mode == PAIRS_CUT) {
+                cut_pairs(m, p, floor);
+            }
         }
         free(buf);
         cs_buf_free(&disk);
 #pragma omp for schedule(static, 1)
         for (int s = 0; s < ns; s++)
-            cs_pairs_free(source(r, s)->pairs); /* the runs */
+            if (mode != PAIRS_HIST)
+                cs_pairs_free(source(r, s)->pairs); /* the runs */
     }
+    if (mode == PAIRS_HIST) {
+        for (int i = 0; i < nt; i++)
+            for (unsigned c = 0; c <= CS_HIST_MAX; c++)
+                hist[c] += th[(size_t)i * (CS_HIST_MAX + 1) + c];
+        sum_margins(r, m, acc, nt);
+        free(acc);
+    }
+    free(th);
 }
 
-/* Merges the threads' window pairs into m (terms merged first) and sums
- * each term's margin for the measures: a partition task per pair
- * partition, adding into its thread's own margins, then a sum per term
- * partition. Margins are sums of integers: the same at any thread count. */
+/* Whether the window pairs are merged lean (merge_pairs): a cut can keep
+ * fewer than all (--top, --min-count 2 and up), and the summed pairs could
+ * pass a quarter of the budget (16 bytes a pair, at most as many as the
+ * runs hold). */
+static int lean_pairs(const run *r)
+{
+    if (r->opt->top == UINT64_MAX && r->opt->min_count < 2)
+        return 0;
+    uint64_t bytes = 0;
+    for (int s = 0; s < n_sources(r); s++)
+        for (unsigned p = 0; source(r, s)->pairs && p < CS_N_PARTS; p++)
+            bytes += (uint64_t)cs_pairs_part_n(source(r, s)->pairs, p) * sizeof(cs_pair);
+    return bytes > r->budget / 4;
+}
+
+/* Merges the sources' window pairs into m (terms merged first) and sums
+ * each term's margin for the measures. Lean, as the grams (merge_grams_lean):
+ * a first merge for the count histogram and the margins, which need every
+ * pair, and a second that keeps those at write_tables' cut (r->pair_floor;
+ * no tie cut for pairs, whose histogram buckets hold many counts).
+ * Otherwise one merge, then a pass over the pairs for the margins: a task
+ * per pair partition, adding into its thread's own margins. */
 static void merge_pairs(run *r, cs_merged *m)
 {
     const cs_options *o = r->opt;
     const int nt = r->nt;
     cs_merged_add_pairs(m, o->weight == CS_WEIGHT_HARMONIC ? cs_harmonic_unit(o->window) : 1);
-    merge_pair_runs(r, m, (const uint32_t *const *)m->remap);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         m->term_base[p + 1] = m->term_base[p] + m->terms->part[p].n;
+    const uint32_t *const *remap = (const uint32_t *const *)m->remap;
+    if (lean_pairs(r)) {
+        uint64_t *hist = cs_xcalloc(CS_HIST_MAX + 1, sizeof *hist);
+        merge_pair_runs(r, m, remap, PAIRS_HIST, 0, hist);
+        uint64_t need;
+        r->pair_floor = o->top == UINT64_MAX ? o->min_count
+                                             : top_floor(hist, o->top, o->min_count, &need);
+        free(hist);
+        merge_pair_runs(r, m, remap, PAIRS_CUT, r->pair_floor, NULL);
+        r->lean_pairs = 1;
+        return;
+    }
+    merge_pair_runs(r, m, remap, PAIRS_KEEP, 0, NULL);
     const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
     /* 16 bytes a term per thread: a few threads are enough for a pass
      * over the pairs, and bound that memory on machines with many cores. */
@@ -1269,20 +1393,7 @@ static void merge_pairs(run *r, cs_merged *m)
         for (unsigned p = 0; p < CS_N_PARTS; p++)
             cs_pair_margins_part(m, p, mine);
     }
-    /* thread 0's margins become the sums */
-    unsigned __int128 total = 0;
-#pragma omp parallel for schedule(static) num_threads(nt) default(none) \
-    shared(acc, n_terms, na) reduction(+ : total)
-    for (size_t i = 0; i < n_terms; i++) {
-        for (int t = 1; t < na; t++)
-            if (acc[t])
-                acc[0][i] += acc[t][i];
-        total += acc[0][i];
-    }
-    for (int t = 1; t < na; t++)
-        free(acc[t]);
-    m->margin = acc[0];
-    m->total = total;
+    sum_margins(r, m, acc, na); /* thread 0's margins become the sums */
     free(acc);
 }
 
@@ -1435,7 +1546,7 @@ static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_er
     const uint32_t **remap = cs_xmalloc((size_t)n_sources(r) * sizeof *remap);
     for (int s = 0; s < n_sources(r); s++)
         remap[s] = s < r->n_states ? m->remap[s] : gid;
-    merge_pair_runs(r, m, remap);
+    merge_pair_runs(r, m, remap, PAIRS_KEEP, 0, NULL);
     free(remap);
     free(gid);
     return CS_OK;
@@ -2144,7 +2255,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     }
     if (r.sw) {
         if (m->pairs)
-            cs_state_writer_pairs(r.sw, m);
+            cs_state_writer_pairs_done(r.sw);
         int e = cs_state_writer_close(r.sw, &sum.state_bytes);
         r.sw = NULL;
         if (e) {
@@ -2174,7 +2285,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     /* Merges a spilled key goes through: grams one (the threads'), pairs
      * as many as they had. */
     sum.spill_levels = !sum.spill.runs ? 0 : r.pair_levels > 1 ? r.pair_levels : 1;
-    sum.gram_merges = r.gram_passes;
+    sum.merge_passes = r.passes;
     int e = cs_summary_write(stage.dirfd, &sum);
     if (e) {
         output_error(err, &r, "summary.json", "cannot write", e);

@@ -564,7 +564,7 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
     sort_rows(&s, out->v, out->n, 64);
     if (out->n > top)
         out->n = (size_t)top;
-    if (order >= 2)
+    if (order != 1)
         out->types += m->left[order][p]; /* left out by the merge */
     if (pairs) { /* measures of the rows kept only: the rest are never printed */
         out->measure = cs_xmalloc((out->n + 1) * 3 * sizeof *out->measure);

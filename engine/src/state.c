@@ -441,6 +441,7 @@ struct cs_state_writer {
     uint64_t base[CS_N_PARTS + 1]; /* the merged terms before each partition */
     uint32_t *local; /* owned; [base[p] + index]: state id; NULL: base + index */
     gram_part *grams[CS_NGRAM_MAX + 1]; /* owned; [order][partition] */
+    gram_part *pairs;                   /* owned; [partition] (prev unused) */
 };
 
 typedef struct cs_state_writer writer;
@@ -756,6 +757,7 @@ void cs_state_writer_terms(writer *w, const cs_merged *m)
     for (int n = 2; n <= CS_NGRAM_MAX; n++)
         if (m->grams[n])
             w->grams[n] = cs_xcalloc(CS_N_PARTS, sizeof *w->grams[n]);
+    w->pairs = cs_xcalloc(CS_N_PARTS, sizeof *w->pairs);
 }
 
 void cs_state_writer_grams_done(writer *w, unsigned order)
@@ -773,18 +775,23 @@ void cs_state_writer_grams_done(writer *w, unsigned order)
     w->grams[order] = NULL;
 }
 
-void cs_state_writer_pairs(writer *w, const cs_merged *m)
+void cs_state_writer_pairs_part(writer *w, const cs_merged *m, unsigned p)
 {
-    cs_buf *parts = cs_xcalloc(CS_N_PARTS, sizeof *parts);
+    assert(w->pairs && !w->pairs[p].b.len);
+    w->pairs[p].n = pack_pairs(&w->pairs[p].b, m, p, w->local, w->base);
+}
+
+void cs_state_writer_pairs_done(writer *w)
+{
+    cs_buf parts[CS_N_PARTS];
     uint32_t n[CS_N_PARTS];
-    const uint32_t *local = w->local;
-    const uint64_t *base = w->base;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(w->nt) default(none) \
-    shared(parts, n, m, local, base)
-    for (unsigned p = 0; p < CS_N_PARTS; p++)
-        n[p] = pack_pairs(&parts[p], m, p, local, base);
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        parts[p] = w->pairs[p].b;
+        n[p] = w->pairs[p].n;
+    }
     put_parts(w, SEC_PAIRS, 0, parts, n);
-    free(parts);
+    free(w->pairs);
+    w->pairs = NULL;
 }
 
 static void writer_free(writer *w)
@@ -797,6 +804,9 @@ static void writer_free(writer *w)
             cs_buf_free(&w->grams[n][p].b);
         free(w->grams[n]);
     }
+    for (unsigned p = 0; w->pairs && p < CS_N_PARTS; p++)
+        cs_buf_free(&w->pairs[p].b);
+    free(w->pairs);
     free(w->local);
     free(w->file);
     free(w);
@@ -850,8 +860,11 @@ int cs_state_write(const char *file, const cs_state *s, const cs_merged *m, int 
         if (t)
             cs_state_writer_grams_done(w, n);
     }
-    if (m->pairs)
-        cs_state_writer_pairs(w, m);
+    if (m->pairs) {
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            cs_state_writer_pairs_part(w, m, p);
+        cs_state_writer_pairs_done(w);
+    }
     return cs_state_writer_close(w, bytes);
 }
 

@@ -152,7 +152,8 @@ int cs_file_hash(const char *path, uint64_t *lo, uint64_t *hi);
  * partition is merged (it fixes the state ids) -> every summed gram of an
  * order as the merge sums it (cs_state_writer_gram, a cs_gram_sink; each
  * partition by one thread, in id order), then grams_done for that order,
- * orders ascending -> the pairs, once merged -> close. `file` must not
+ * orders ascending -> each partition of the pairs once the merge has
+ * summed it (pairs_part, by the thread that did), then pairs_done -> close. `file` must not
  * exist yet (the caller renames it into place once the tables are
  * committed). Errors are kept until close, which returns 0 or errno
  * (ENOSPC ...) with the file removed, and the file's size in *bytes;
@@ -165,7 +166,8 @@ void cs_state_writer_terms(cs_state_writer *w, const cs_merged *m);
 void cs_state_writer_gram(void *w, unsigned p, const uint32_t *gids, unsigned order,
                           int64_t count, int64_t docs);
 void cs_state_writer_grams_done(cs_state_writer *w, unsigned order);
-void cs_state_writer_pairs(cs_state_writer *w, const cs_merged *m);
+void cs_state_writer_pairs_part(cs_state_writer *w, const cs_merged *m, unsigned p);
+void cs_state_writer_pairs_done(cs_state_writer *w);
 int cs_state_writer_close(cs_state_writer *w, uint64_t *bytes);
 void cs_state_writer_abort(cs_state_writer *w); /* NULL is a no-op */
 

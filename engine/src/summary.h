@@ -38,7 +38,7 @@ typedef struct cs_summary {
     uint64_t memory;                         /* the budget, in bytes */
     cs_spill_stats spill;
     unsigned spill_levels;
-    unsigned gram_merges;                    /* times an order's gram runs were merged, the most */
+    unsigned merge_passes;                   /* times the runs of one table were merged, the most */
     int threads;
     size_t stopwords;
     size_t cooc_terms;                       /* terms read from --cooc-terms */

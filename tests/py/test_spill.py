@@ -86,34 +86,41 @@ def test_spills_in_huge_documents_and_every_table_kind():
 
 
 def test_lean_merge_cuts_the_same_rows():
-    # Under a budget the merged n-gram tables would not fit, the merge keeps only the grams
-    # that can be rows (--top, --min-count): it merges the runs once for the counts, once
-    # more where the top cuts through the grams of one count (their first two bytes), then
-    # keeps the cut. Cuts at count 1 and above, ties cut by bucket, a top of 1, and a cut
-    # that keeps everything: the same bytes as the whole tables, and the same types.
+    # Under a budget the merged tables would not fit, the merge keeps only the n-grams and
+    # pairs that can be rows (--top, --min-count): it merges the runs once for the counts
+    # (and the pairs' margins), once more where the top cuts through the n-grams of one count
+    # (their first two bytes), then keeps the cut. Cuts at count 1 and above, ties cut by
+    # bucket, a top of 1, cuts that keep everything (harmonic pairs counted less than 1
+    # included): the same bytes as the whole tables, and the same types.
     with tmpdir() as d:
         files = _corpus(d, size="768K", shards=3, seed=11)
-        cases = [  # options, gram merges of the lean run
-            (["--ngrams", "1-3", "--top", "300"], 3),
-            (["--ngrams", "2-4", "--top", "20000"], 3),
-            (["--ngrams", "2", "--top", "1"], 2),
-            (["--ngrams", "1-3", "--top", "10000000"], 2),
-            (["--ngrams", "1-3", "--min-count", "3"], 1),
-            (["--ngrams", "2-3", "--min-count", "2", "--top", "700"], 3),
+        cases = [  # options, merges of the runs of one table in the lean run, the most
+            (["--ngrams", "1-3", "--top", "300", "--cooc", "none"], 3),
+            (["--ngrams", "2-4", "--top", "20000", "--cooc", "none"], 3),
+            (["--ngrams", "2", "--top", "1", "--cooc", "none"], 2),
+            (["--ngrams", "1-3", "--top", "10000000", "--cooc", "none"], 2),
+            (["--ngrams", "1-3", "--min-count", "3", "--cooc", "none"], 1),
+            (["--ngrams", "2-3", "--min-count", "2", "--top", "700", "--cooc", "none"], 3),
+            (["--ngrams", "1", "--top", "3000", "--cooc", "window"], 2),
+            (["--ngrams", "1", "--min-count", "4", "--cooc", "window", "--window", "7"], 2),
+            (["--ngrams", "1", "--top", "10000000", "--cooc", "window", "--window", "9",
+              "--weight", "harmonic"], 2),
+            (["--ngrams", "1", "--top", "500", "--min-count", "2", "--cooc", "window",
+              "--weight", "harmonic"], 2),
         ]
         for i, (opts, merges) in enumerate(cases):
-            opts = ["--doc-sep", "blank", "--cooc", "none", *opts]
+            opts = ["--doc-sep", "blank", *opts]
             free = os.path.join(d, f"free{i}")
             count(files, free, "-T", "2", *opts)
-            assert summary(free)["spill"]["gram_merges"] <= 2  # LEAVE, then ADD at most
+            assert summary(free)["spill"]["merge_passes"] <= 2  # LEAVE, then ADD at most
             for threads in ("1", "2"):
                 out = os.path.join(d, f"lean{i}-{threads}")
                 sp = _bounded(files, out, os.path.join(d, "tmp"), "64K", "-T", threads, *opts)
-                assert sp["gram_merges"] == merges, (opts, sp)
+                assert sp["merge_passes"] == merges, (opts, sp)
                 assert tables(out) == tables(free), (opts, threads)
                 s, f = summary(out), summary(free)
-                for k in ("types", "ngram_types"):
-                    assert s[k] == f[k], (opts, k)
+                for k in ("types", "ngram_types", "cooc_pairs"):
+                    assert s.get(k) == f.get(k), (opts, k)
 
 
 def _limit_file_size(limit):
@@ -311,7 +318,7 @@ def test_memory_usage_errors():
         assert s["options"]["memory_bytes"] >= 64 << 20 and s["options"]["tmp"] is None
         assert s["spill"] == {"folder": None, "spills": 0, "runs": 0, "keys": 0, "files": 0,
                               "bytes_raw": 0, "bytes_disk": 0, "bytes_read": 0,
-                              "merge_levels": 0, "gram_merges": 1}
+                              "merge_levels": 0, "merge_passes": 1}
 
 
 if __name__ == "__main__":

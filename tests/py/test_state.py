@@ -102,11 +102,12 @@ def test_jsonl_and_new_shards_given_alone():
 
 def test_state_under_a_memory_budget_that_spills():
     # Spilled runs and a state's runs in one merge (both read from files a partition at a
-    # time), merged lean: with --top the state is written by the first of three merges (the
-    # count histogram), with --min-count alone by the one merge that cuts.
+    # time), merged lean: with --top the state is written by the first of three merges of
+    # the grams (the count histogram), with --min-count alone by the one merge that cuts;
+    # the pairs by the first of two (histogram and margins), whatever the cut.
     with tmpdir() as d:
         shards = _shards(d, n=3, size="512K", seed=17)
-        for i, (cut, merges) in enumerate(((["--top", "2000"], 3), (["--min-count", "3"], 1))):
+        for i, (cut, merges) in enumerate(((["--top", "2000"], 3), (["--min-count", "3"], 2))):
             opts = ["--doc-sep", "blank", "--ngrams", "1-3", "--cooc", "window", *cut]
             state, tmp = os.path.join(d, f"state{i}"), os.path.join(d, "tmp")
             os.makedirs(tmp, exist_ok=True)
@@ -115,7 +116,7 @@ def test_state_under_a_memory_budget_that_spills():
             out = os.path.join(d, "o2")
             count(shards, out, "--state", state, "--memory", "64K", "--tmp", tmp, "-T", "2", *opts)
             sp = summary(out)["spill"]
-            assert sp["spills"] >= 1 and sp["gram_merges"] == merges and os.listdir(tmp) == [], sp
+            assert sp["spills"] >= 1 and sp["merge_passes"] == merges and os.listdir(tmp) == [], sp
             full = os.path.join(d, "full")
             count(shards, full, *opts)
             assert tables(out) == tables(full), cut
