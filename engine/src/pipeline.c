@@ -50,8 +50,8 @@
  * When the merged n-gram tables or window pairs would pass a quarter of
  * the budget and --top or --min-count can cut them, their merge is lean
  * (merge_grams_lean, merge_pairs): it keeps only the keys that can be
- * rows, at the cost of merging the runs two or three times. The term
- * tables and the rows are not bounded yet.
+ * rows (grams: under a bar it raises as it goes; pairs: in a second
+ * merge). The term tables and the rows are not bounded yet.
  *
  * Co-occurrence: window pairs are counted with the terms into each
  * thread's packed runs (about 3 bytes a distinct pair of a buffer); after
@@ -140,6 +140,16 @@ typedef struct pbuf {
     uint8_t *data;
 } pbuf;
 
+/* A lean merge of one order's grams (merge_grams_lean). */
+typedef struct lean {
+    uint64_t bar;                   /* the rank a gram needs to be kept (cs_gram_rank) */
+    uint64_t hist[CS_HIST_MAX + 1]; /* the counts of every gram counted */
+    uint64_t kept_hist[CS_HIST_MAX + 1]; /* ... of those kept, in the partitions done */
+    uint64_t kept, next_raise;
+    uint8_t done[CS_N_PARTS];
+    unsigned n_done;
+} lean;
+
 typedef struct run {
     const cs_options *opt;
     cs_tok_config cfg_ext, cfg_lines;
@@ -163,11 +173,10 @@ typedef struct run {
     cs_spill *spill; /* the runs written to disk under --memory */
     uint64_t budget; /* --memory, in bytes */
     unsigned pair_levels; /* merges a pair goes through (merge_pair_runs) */
-    /* A lean merge (merge_grams_lean, merge_pairs): the cut it made, [order]
-     * and for the pairs, which write_tables takes as it is. */
-    int lean;
-    uint64_t cut_floor[CS_NGRAM_MAX + 1];
-    unsigned cut_tie[CS_NGRAM_MAX + 1];
+    /* A lean merge: of the grams, [order] (merge_grams_lean; owned), and of
+     * the pairs, the cut it made, which write_tables takes as it is
+     * (merge_pairs). */
+    struct lean *lean[CS_NGRAM_MAX + 1];
     int lean_pairs;
     uint64_t pair_floor;
     unsigned order_passes[CS_NGRAM_MAX + 1], pair_passes; /* merges of each order's runs */
@@ -915,23 +924,14 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     const int n_tasks = n_tabs * (int)CS_N_PARTS;
     int nt = r->nt;
     /* With --top, rows counted less than the top's smallest count need no
-     * sorting: find that count per table from a histogram of counts. A lean
-     * merge has cut the gram tables already (merge_grams_lean). */
+     * sorting: find that count per table from a histogram of counts (of a
+     * lean merge's grams: the merge's, of all it saw). */
     uint64_t *floor = cs_xcalloc((size_t)n_tabs, sizeof *floor);
     unsigned *tie_max = cs_xcalloc((size_t)n_tabs, sizeof *tie_max);
     uint64_t *need = cs_xcalloc((size_t)n_tabs, sizeof *need);
-    int *cut = cs_xcalloc((size_t)n_tabs, sizeof *cut);
     for (int k = 0; k < n_tabs; k++) {
-        floor[k] = o->min_count;
+        floor[k] = k == pair_tab && r->lean_pairs ? r->pair_floor : o->min_count;
         tie_max[k] = CS_TIE_ALL;
-        if (r->lean && k != 0 && k != pair_tab) {
-            cut[k] = 1;
-            floor[k] = r->cut_floor[order[k]];
-            tie_max[k] = r->cut_tie[order[k]];
-        } else if (r->lean_pairs && k == pair_tab) {
-            cut[k] = 1;
-            floor[k] = r->pair_floor;
-        }
     }
     /* Grams counted once that the merge left out and the top reaches. */
     unsigned add_orders[CS_NGRAM_MAX];
@@ -940,26 +940,29 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     if (o->top != UINT64_MAX) {
         uint64_t *hist = cs_xcalloc((size_t)n_tasks * (CS_HIST_MAX + 1), sizeof *hist);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(hist, m, order, n_tasks, cut)
+    shared(hist, m, order, n_tasks)
         for (int i = 0; i < n_tasks; i++)
-            if (!cut[i / (int)CS_N_PARTS])
-                cs_count_hist_part(m, order[i / (int)CS_N_PARTS], (unsigned)i % CS_N_PARTS,
-                                   hist + (size_t)i * (CS_HIST_MAX + 1));
+            cs_count_hist_part(m, order[i / (int)CS_N_PARTS], (unsigned)i % CS_N_PARTS,
+                               hist + (size_t)i * (CS_HIST_MAX + 1));
         for (int k = 0; k < n_tabs; k++) {
-            if (cut[k])
-                continue;
+            if (k == pair_tab && r->lean_pairs)
+                continue; /* cut by the merge (merge_pairs) */
             uint64_t *sum_k = hist + (size_t)k * CS_N_PARTS * (CS_HIST_MAX + 1);
-            for (unsigned p = 1; p < CS_N_PARTS; p++)
+            const lean *l = k != 0 && k != pair_tab ? r->lean[order[k]] : NULL;
+            if (l)
+                memcpy(sum_k, l->hist, sizeof l->hist);
+            for (unsigned p = 1; !l && p < CS_N_PARTS; p++)
                 for (unsigned c = 0; c <= CS_HIST_MAX; c++)
                     sum_k[c] += sum_k[(size_t)p * (CS_HIST_MAX + 1) + c];
+            uint64_t left = 0;
+            for (unsigned p = 0; !l && k != 0 && k != pair_tab && p < CS_N_PARTS; p++)
+                left += m->left[order[k]][p];
+            sum_k[1] += left; /* counted once, left out by the merge (CS_PICK_LEAVE) */
             floor[k] = top_floor(sum_k, o->top, o->min_count, &need[k]);
             /* Not pairs: a bucket of their histogram holds more than one
              * count, so the tie cut cannot tell them apart. */
             if (k == pair_tab)
                 need[k] = 0;
-            uint64_t left = 0;
-            for (unsigned p = 0; k != 0 && k != pair_tab && p < CS_N_PARTS; p++)
-                left += m->left[order[k]][p];
             if (left && m->once_hist[order[k]] && floor[k] <= 1) {
                 /* The top holds fewer than K rows counted twice or more:
                  * it reaches count 1, whose grams the merge left out. */
@@ -968,9 +971,9 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
                     above1 += sum_k[c];
                 assert(above1 < o->top);
                 add_orders[n_add] = order[k];
-                add[n_add++] = (cs_gram_pick){CS_PICK_ADD, 1,
+                add[n_add++] = (cs_gram_pick){CS_PICK_ADD,
                                               tie_bucket(m->once_hist[order[k]], o->top - above1),
-                                              NULL};
+                                              NULL, NULL};
             }
         }
         free(hist);
@@ -980,7 +983,6 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     }
     free_gram_runs(r); /* kept for the grams counted once until now */
     free(need);
-    free(cut);
     if (read_error(r)) { /* the second merge could not read a run back */
         free(floor);
         free(tie_max);
@@ -1067,8 +1069,10 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
 /* The buckets of a pick's histogram (reduce.h). */
 static size_t pick_bins(int mode)
 {
-    return mode == CS_PICK_HIST ? CS_HIST_MAX + 1 : CS_TIE_ALL + 1;
+    return mode == CS_PICK_TOP ? CS_HIST_MAX + 1 : CS_TIE_ALL + 1;
 }
+
+static void lean_part_done(run *r, cs_merged *m, unsigned order, unsigned p);
 
 /* Merges every source's gram runs of orders[0..n) into m (terms merged
  * first): a task per order and partition, each thread keeping its scratch
@@ -1095,8 +1099,8 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
     cs_state_writer *sw = first ? r->sw : NULL;
     /* [thread][k][bin] */
     uint64_t *th = hist ? cs_xcalloc((size_t)nt * (size_t)n * bins, sizeof *th) : NULL;
-#pragma omp parallel num_threads(nt) default(none) shared(m, src, orders, n, n_tasks, pick, th, \
-                                                         bins, sw)
+#pragma omp parallel num_threads(nt) default(none) shared(r, m, src, orders, n, n_tasks, pick, \
+                                                         th, bins, sw)
     {
         cs_grams_scratch scratch = {0};
 #pragma omp for schedule(dynamic, 1)
@@ -1107,6 +1111,8 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
                          : NULL;
             cs_merge_grams_part(m, src[k], orders[k], (unsigned)i % CS_N_PARTS, &scratch, &pk,
                                 sw ? cs_state_writer_gram : NULL, sw);
+            if (pk.mode == CS_PICK_TOP)
+                lean_part_done(r, m, orders[k], (unsigned)i % CS_N_PARTS);
         }
         cs_grams_scratch_free(&scratch);
     }
@@ -1143,53 +1149,92 @@ static int lean_merge(const run *r, const cs_merged *m, const unsigned *orders, 
 
 /* The gram merge under a budget its tables would not fit: rather than
  * every gram, the merged tables keep those that can be rows, about --top
- * an order. Which those are takes more merges of the runs (spilled runs
- * are read again each time): one for each order's count histogram, with
- * --top (HIST: the state being written sees it); one more for the orders
- * whose top cuts through the grams of one count (TIE: the histogram of
- * their first two bytes, as write_tables' tie_cuts); and the one that
- * keeps them (CUT). The cut is write_tables' for those tables:
- * r->cut_floor and r->cut_tie. The runs stay (free_gram_runs). */
+ * an order, in one merge of the runs. Each order has a bar (reduce.h,
+ * CS_PICK_TOP), at first --min-count; with --top, once the grams kept in
+ * the partitions done pass their cap, it rises to the rank of the K-th
+ * best of them (K = --top) and those partitions are pruned to it
+ * (lean_raise). A gram ranked below the K-th of a set of grams cannot be a
+ * row, and every gram the top could reach is still kept, so the counts'
+ * histogram of all grams (lean.hist) and the tie cut of write_tables,
+ * made on the grams kept, give the rows of the whole table. The runs stay
+ * (free_gram_runs). */
 static void merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n)
 {
     const cs_options *o = r->opt;
     cs_gram_pick pick[CS_NGRAM_MAX];
-    uint64_t need[CS_NGRAM_MAX] = {0};
+    for (int k = 0; k < n; k++) {
+        lean *l = r->lean[orders[k]] = cs_xcalloc(1, sizeof *l);
+        l->bar = cs_gram_rank(o->min_count, 0xFFFF);
+        /* A cap that holds the top and half as much again, or the quarter
+         * of the budget the orders share: raising the bar costs a pass
+         * over the grams kept, so each raise waits for them to grow by
+         * half. */
+        const uint64_t share = r->budget / 4 / (uint64_t)n / m->grams[orders[k]]->stride;
+        l->next_raise = o->top + o->top / 2 > share ? o->top + o->top / 2 : share;
+        pick[k] = (cs_gram_pick){CS_PICK_TOP, CS_TIE_ALL, NULL, &l->bar};
+    }
+    uint64_t *hist = cs_xcalloc((size_t)n * pick_bins(CS_PICK_TOP), sizeof *hist);
+    merge_grams(r, m, orders, n, pick, hist, 1);
     for (int k = 0; k < n; k++)
-        pick[k] = (cs_gram_pick){CS_PICK_CUT, o->min_count, CS_TIE_ALL, NULL};
-    int first = 1;
-    if (o->top != UINT64_MAX) {
-        const size_t hb = pick_bins(CS_PICK_HIST), tb = pick_bins(CS_PICK_TIE);
-        uint64_t *hist = cs_xcalloc((size_t)n * hb, sizeof *hist);
-        cs_gram_pick h[CS_NGRAM_MAX];
-        for (int k = 0; k < n; k++)
-            h[k] = (cs_gram_pick){CS_PICK_HIST, 0, CS_TIE_ALL, NULL};
-        merge_grams(r, m, orders, n, h, hist, 1);
-        first = 0;
-        unsigned tie_orders[CS_NGRAM_MAX];
-        int n_tie = 0, at[CS_NGRAM_MAX];
-        for (int k = 0; k < n; k++) {
-            pick[k].floor = top_floor(hist + (size_t)k * hb, o->top, o->min_count, &need[k]);
-            if (need[k]) {
-                at[n_tie] = k;
-                tie_orders[n_tie] = orders[k];
-                h[n_tie++] = (cs_gram_pick){CS_PICK_TIE, pick[k].floor, CS_TIE_ALL, NULL};
-            }
-        }
-        free(hist);
-        if (n_tie) {
-            uint64_t *tie = cs_xcalloc((size_t)n_tie * tb, sizeof *tie);
-            merge_grams(r, m, tie_orders, n_tie, h, tie, 0);
-            for (int j = 0; j < n_tie; j++)
-                pick[at[j]].tie_max = tie_bucket(tie + (size_t)j * tb, need[at[j]]);
-            free(tie);
+        memcpy(r->lean[orders[k]]->hist, hist + (size_t)k * pick_bins(CS_PICK_TOP),
+               sizeof r->lean[orders[k]]->hist);
+    free(hist);
+}
+
+/* Raises the bar of `order` to the rank of the K-th best gram kept in the
+ * partitions done, and prunes them to it (called by one thread at a time,
+ * while the others merge other partitions). */
+static void lean_raise(run *r, cs_merged *m, unsigned order)
+{
+    lean *l = r->lean[order];
+    const uint64_t top = r->opt->top;
+    uint64_t above = 0, c = CS_HIST_MAX;
+    for (; c >= 1 && above + l->kept_hist[c] < top; c--)
+        above += l->kept_hist[c];
+    unsigned b = 0xFFFF; /* counted CS_HIST_MAX or more: all that bucket */
+    if (c >= 1 && c < CS_HIST_MAX) { /* of those counted c, the top - above best */
+        enum { B = CS_TIE_ALL + 1 };
+        uint64_t *tie = cs_xcalloc(B, sizeof *tie);
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            if (l->done[p])
+                cs_tie_hist_part(m, order, p, c, tie);
+        b = tie_bucket(tie, top - above);
+        free(tie);
+    }
+    const uint64_t bar = c >= 1 ? cs_gram_rank(c, b) : 0;
+    if (bar > l->bar) {
+        __atomic_store_n(&l->bar, bar, __ATOMIC_RELAXED);
+        uint64_t removed[CS_HIST_MAX + 1] = {0};
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            if (l->done[p])
+                cs_prune_grams_part(m, order, p, bar, removed);
+        for (unsigned k = 0; k <= CS_HIST_MAX; k++) {
+            l->kept_hist[k] -= removed[k];
+            l->kept -= removed[k];
         }
     }
-    merge_grams(r, m, orders, n, pick, NULL, first);
-    r->lean = 1;
-    for (int k = 0; k < n; k++) {
-        r->cut_floor[orders[k]] = pick[k].floor;
-        r->cut_tie[orders[k]] = pick[k].tie_max;
+    if (l->next_raise < l->kept + l->kept / 2)
+        l->next_raise = l->kept + l->kept / 2;
+}
+
+/* A lean merge has merged partition p of `order`: its grams join those
+ * kept, and past the cap, the bar rises (lean_raise); after the last
+ * partition, it rises to the top's own cut, leaving about K grams. */
+static void lean_part_done(run *r, cs_merged *m, unsigned order, unsigned p)
+{
+    lean *l = r->lean[order];
+    uint64_t h[CS_HIST_MAX + 1] = {0};
+    cs_count_hist_part(m, order, p, h);
+#pragma omp critical(lean_bar)
+    {
+        l->done[p] = 1;
+        l->n_done++;
+        for (unsigned c = 0; c <= CS_HIST_MAX; c++) {
+            l->kept_hist[c] += h[c];
+            l->kept += h[c];
+        }
+        if (r->opt->top != UINT64_MAX && (l->kept > l->next_raise || l->n_done == CS_N_PARTS))
+            lean_raise(r, m, order);
     }
 }
 
@@ -2225,14 +2270,14 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
                 for (int k = 0; k < n; k++) {
                     uint64_t *h = m->once_hist[orders[k]] =
                         cs_xcalloc(pick_bins(CS_PICK_LEAVE), sizeof *h);
-                    const cs_gram_pick leave = {CS_PICK_LEAVE, 0, CS_TIE_ALL, NULL};
+                    const cs_gram_pick leave = {CS_PICK_LEAVE, CS_TIE_ALL, NULL, NULL};
                     merge_grams(&r, m, orders + k, 1, &leave, h, 1);
                 }
             } else {
                 cs_gram_pick pick[CS_NGRAM_MAX];
                 for (int k = 0; k < n; k++)
                     pick[k] = (cs_gram_pick){opt->min_count >= 2 ? CS_PICK_LEAVE : CS_PICK_KEEP,
-                                             0, CS_TIE_ALL, NULL};
+                                             CS_TIE_ALL, NULL, NULL};
                 merge_grams(&r, m, orders, n, pick, NULL, 1);
                 free_gram_runs(&r);
             }
@@ -2302,6 +2347,8 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
 done:
     cs_stage_abort(&stage);
     cs_merged_free(m);
+    for (int k = 0; k <= CS_NGRAM_MAX; k++)
+        free(r.lean[k]);
     cs_spill_free(r.spill); /* the temporary files, on every return */
     for (int t = 0; r.w && t < r.nt; t++) {
         worker *w = r.w[t];

@@ -124,7 +124,7 @@ static inline unsigned gram_prefix16(const cs_merged *m, uint32_t gid)
 typedef struct pick_ctx {
     const cs_merged *m;
     cs_gram_pick pick;
-    uint64_t n; /* left out (LEAVE, CUT) or added (ADD) */
+    uint64_t n; /* left out (LEAVE, TOP) or added (ADD) */
     cs_gram_sink sink;
     void *sink_ctx;
     unsigned part, order;
@@ -151,22 +151,43 @@ static int keep_gram(void *ctx, const uint32_t *ids, int64_t count, int64_t docs
             return 0;
         c->n++;
         return 1;
-    case CS_PICK_HIST:
-        if (count > 0)
-            k->hist[count < CS_HIST_MAX ? count : CS_HIST_MAX]++;
-        return 0;
-    case CS_PICK_TIE:
-        if (count == (int64_t)k->floor)
-            k->hist[gram_prefix16(c->m, ids[0])]++;
-        return 0;
-    default: /* CS_PICK_CUT */
+    default: { /* CS_PICK_TOP */
         if (count <= 0)
             return 0; /* not a row, nor one of the table's types */
-        if ((uint64_t)count > k->floor ||
-            ((uint64_t)count == k->floor && gram_prefix16(c->m, ids[0]) <= k->tie_max))
+        k->hist[count < CS_HIST_MAX ? count : CS_HIST_MAX]++;
+        const uint64_t bar = __atomic_load_n(k->bar, __ATOMIC_RELAXED), at = bar >> 16;
+        if ((uint64_t)count > at ||
+            ((uint64_t)count == at && cs_gram_rank(at, gram_prefix16(c->m, ids[0])) >= bar))
             return 1;
         c->n++;
         return 0;
+    }
+    }
+}
+
+void cs_prune_grams_part(cs_merged *m, unsigned order, unsigned p, uint64_t bar,
+                         uint64_t *removed)
+{
+    cs_part *part = &m->grams[order]->part[p];
+    const size_t stride = m->grams[order]->stride;
+    const uint64_t at = bar >> 16;
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < part->n; i++) {
+        const cs_gram *g = cs_part_entry(part, stride, i);
+        const uint64_t count = (uint64_t)g->count; /* > 0: kept by CS_PICK_TOP */
+        if (count > at || (count == at && cs_gram_rank(at, gram_prefix16(m, g->ids[0])) >= bar)) {
+            if (kept != i)
+                memcpy(cs_part_entry(part, stride, kept), g, stride);
+            kept++;
+        } else {
+            removed[count < CS_HIST_MAX ? count : CS_HIST_MAX]++;
+        }
+    }
+    m->left[order][p] += part->n - kept;
+    part->n = kept;
+    if (kept < part->cap / 2) { /* give the room back: the bar only rises */
+        part->cap = kept + 64;
+        part->entries = cs_xrealloc(part->entries, (size_t)part->cap * stride);
     }
 }
 
@@ -174,18 +195,15 @@ void cs_merge_grams_part(cs_merged *m, cs_grams *const *src, unsigned order, uns
                          cs_grams_scratch *scratch, const cs_gram_pick *pick, cs_gram_sink sink,
                          void *sink_ctx)
 {
-    static const cs_gram_pick keep_all = {CS_PICK_KEEP, 0, CS_TIE_ALL, NULL};
+    static const cs_gram_pick keep_all = {CS_PICK_KEEP, CS_TIE_ALL, NULL, NULL};
     if (!pick)
         pick = &keep_all;
     cs_table *mt = m->grams[order];
-    /* The first merge saw them all. */
-    assert(!sink || pick->mode == CS_PICK_KEEP || pick->mode == CS_PICK_LEAVE ||
-           pick->mode == CS_PICK_HIST || pick->mode == CS_PICK_CUT);
-    assert(pick->hist || (pick->mode != CS_PICK_HIST && pick->mode != CS_PICK_TIE));
-    /* A lean pick keeps few of the grams, or none: a room for every item,
-     * 2 MiB huge pages a partition, would hold far more memory than they
-     * need (reduce.h). */
-    if (pick->mode >= CS_PICK_HIST && !mt->part[p].entries) {
+    assert(!sink || pick->mode != CS_PICK_ADD); /* the first merge saw them all */
+    assert(pick->mode != CS_PICK_TOP || (pick->hist && pick->bar));
+    /* TOP keeps few of the grams: a room for every item, 2 MiB huge pages a
+     * partition, would hold far more memory than they need. */
+    if (pick->mode == CS_PICK_TOP && !mt->part[p].entries) {
         mt->part[p].cap = 64;
         mt->part[p].entries = cs_xmalloc(64 * mt->stride);
     }
@@ -193,7 +211,7 @@ void cs_merge_grams_part(cs_merged *m, cs_grams *const *src, unsigned order, uns
     cs_grams_merge_part(src, m->n_src, (const uint32_t *const *)m->remap, p, &mt->part[p],
                         mt->stride, scratch,
                         pick->mode == CS_PICK_KEEP && !sink ? NULL : keep_gram, &c);
-    if (pick->mode == CS_PICK_LEAVE || pick->mode == CS_PICK_CUT)
+    if (pick->mode == CS_PICK_LEAVE || pick->mode == CS_PICK_TOP)
         m->left[order][p] = c.n;
     else if (pick->mode == CS_PICK_ADD)
         m->left[order][p] -= c.n;
@@ -605,8 +623,6 @@ void cs_count_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t
         if (c > 0)
             hist[c < CS_HIST_MAX ? c : CS_HIST_MAX]++;
     }
-    if (order >= 2)
-        hist[1] += m->left[order][p]; /* left out by the merge (LEAVE) */
 }
 
 uint64_t cs_top_threshold(const uint64_t *hist, uint64_t top)

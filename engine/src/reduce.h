@@ -75,26 +75,39 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p);
  * pick.tie_max).
  *
  * A lean merge (pipeline.c: the merged tables would not fit the memory
- * budget) keeps only the grams that can be rows, and merges the runs two
- * or three times to learn which: HIST keeps none and adds every gram
- * counted to pick.hist by its count (CS_HIST_MAX + 1 buckets, as
- * cs_count_hist_part); TIE keeps none and adds the grams counted exactly
- * pick.floor to pick.hist by their first two key bytes (as
- * cs_tie_hist_part); CUT keeps the grams counted pick.floor or more (and
- * at least once) but those counted pick.floor whose first two bytes are
- * past pick.tie_max, and counts the rest in m->left. */
-enum { CS_PICK_KEEP, CS_PICK_LEAVE, CS_PICK_ADD, CS_PICK_HIST, CS_PICK_TIE, CS_PICK_CUT };
+ * budget) keeps only the grams that can be rows, in one merge. TOP adds
+ * every gram counted to pick.hist by its count (CS_HIST_MAX + 1 buckets,
+ * as cs_count_hist_part) and keeps those whose rank (cs_gram_rank) is at
+ * least *pick.bar, a bar the caller raises as it learns (reading it
+ * atomically here); the rest it counts in m->left. */
+enum { CS_PICK_KEEP, CS_PICK_LEAVE, CS_PICK_ADD, CS_PICK_TOP };
 
 typedef struct cs_gram_pick {
-    int mode;         /* CS_PICK_* */
-    uint64_t floor;   /* TIE, CUT */
-    unsigned tie_max; /* ADD, CUT */
-    uint64_t *hist;   /* LEAVE (may be NULL), HIST, TIE: the calling thread's */
+    int mode;            /* CS_PICK_* */
+    unsigned tie_max;    /* ADD */
+    uint64_t *hist;      /* LEAVE (may be NULL), TOP: the calling thread's */
+    const uint64_t *bar; /* TOP */
 } cs_gram_pick;
 
-/* Sees every summed gram of a merge (not with CS_PICK_ADD, TIE or CUT
- * after a HIST), kept or left out, with its global ids, in id order, from
- * the one thread merging partition p (a state writer: state.h). */
+/* A gram's rank in the row order: a higher count first, then a lower
+ * first-two-bytes bucket of its key (prefix16). A gram whose rank is below
+ * that of the K-th best of any set of grams has K better ones, so it
+ * cannot be a row of the top K; the tie cut of cs_tie_hist_part is the
+ * same bar. */
+static inline uint64_t cs_gram_rank(uint64_t count, unsigned prefix16)
+{
+    return count << 16 | (0xFFFFu - prefix16);
+}
+
+/* Removes from partition p of gram table `order` the grams ranked below
+ * bar, counting them in m->left and, by count, in removed (CS_HIST_MAX + 1
+ * buckets). */
+void cs_prune_grams_part(cs_merged *m, unsigned order, unsigned p, uint64_t bar,
+                         uint64_t *removed);
+
+/* Sees every summed gram of a merge (not with CS_PICK_ADD), kept or left
+ * out, with its global ids, in id order, from the one thread merging
+ * partition p (a state writer: state.h). */
 typedef void (*cs_gram_sink)(void *ctx, unsigned p, const uint32_t *ids, unsigned order,
                              int64_t count, int64_t docs);
 
@@ -170,8 +183,7 @@ void cs_rows_free(cs_rows *r);
 
 /* Histogram of the counts of partition p of table `order`: hist[c] rows
  * with count c for 1 <= c < CS_HIST_MAX, hist[CS_HIST_MAX] those above
- * (n-grams: hist[1] includes those the merge left out, m->left, when it
- * left out those counted once: not after a lean merge). */
+ * (not those the merge left out: m->left). */
 #define CS_HIST_MAX 1024
 void cs_count_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t *hist);
 

@@ -107,7 +107,7 @@ def test_state_under_a_memory_budget_that_spills():
     # the pairs by the first of two (histogram and margins), whatever the cut.
     with tmpdir() as d:
         shards = _shards(d, n=3, size="512K", seed=17)
-        for i, (cut, merges) in enumerate(((["--top", "2000"], 3), (["--min-count", "3"], 2))):
+        for i, (cut, merges) in enumerate(((["--top", "2000"], 2), (["--min-count", "3"], 2))):
             opts = ["--doc-sep", "blank", "--ngrams", "1-3", "--cooc", "window", *cut]
             state, tmp = os.path.join(d, f"state{i}"), os.path.join(d, "tmp")
             os.makedirs(tmp, exist_ok=True)
