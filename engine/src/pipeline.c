@@ -1112,6 +1112,8 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
                          : NULL;
             cs_merge_grams_part(m, src[k], orders[k], (unsigned)i % CS_N_PARTS, &scratch, &pk,
                                 sw ? cs_state_writer_gram : NULL, sw);
+            if (sw)
+                cs_state_writer_gram_part_done(sw, orders[k], (unsigned)i % CS_N_PARTS);
             if (pk.mode == CS_PICK_TOP)
                 lean_part_done(r, m, orders[k], (unsigned)i % CS_N_PARTS);
         }

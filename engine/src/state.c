@@ -424,10 +424,14 @@ cs_status cs_state_retract(cs_state *s, const char *path, cs_state_input *out, c
 /* writing                                                              */
 
 /* The grams of one partition of one order, packed as the merge sums them. */
+/* Partition p of a packed section as the merge makes it: its bytes, then,
+ * once the partition is done, its zstd frame in the writer's side file. */
 typedef struct gram_part {
     cs_buf b;
     uint32_t n;
     uint32_t prev[CS_NGRAM_MAX];
+    int parked;         /* its frame is in the side file: b is freed */
+    uint64_t at, comp, raw;
 } gram_part;
 
 struct cs_state_writer {
@@ -442,6 +446,12 @@ struct cs_state_writer {
     uint32_t *local; /* owned; [base[p] + index]: state id; NULL: base + index */
     gram_part *grams[CS_NGRAM_MAX + 1]; /* owned; [order][partition] */
     gram_part *pairs;                   /* owned; [partition] (prev unused) */
+    /* Frames of partitions done, waiting for their section: sections put
+     * the partitions in order, and the merge finishes them in any. An
+     * unlinked file beside `file`, so that a state being written costs
+     * disk, not memory (one order's packed grams can be most of it). */
+    int side;
+    uint64_t side_end; /* its bytes, appended to by any thread */
 };
 
 typedef struct cs_state_writer writer;
@@ -594,55 +604,88 @@ static uint32_t pack_pairs(cs_buf *b, const cs_merged *m, unsigned p, const uint
     return n;
 }
 
-/* A packed section from its partitions' bytes and entries: the index, then
- * the partitions compressed in parallel, a frame each; frees the bytes. */
-static void put_parts(writer *w, uint32_t kind, unsigned order, cs_buf *parts, const uint32_t *n)
+/* Keeps the first error of any thread. */
+static void fail(writer *w, int e)
 {
-    cs_buf *z = cs_xcalloc(CS_N_PARTS, sizeof *z);
-    size_t len[CS_N_PARTS];
-    for (unsigned p = 0; p < CS_N_PARTS; p++)
-        len[p] = parts[p].len;
-    int failed = 0;
-#pragma omp parallel num_threads(w->nt) default(none) shared(z, parts) reduction(| : failed)
-    {
-        ZSTD_CCtx *c = ZSTD_createCCtx();
-        ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 1);
-        ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
-#pragma omp for schedule(dynamic, 1)
-        for (unsigned p = 0; p < CS_N_PARTS; p++) {
-            if (!parts[p].len)
-                continue;
-            cs_buf_reserve(&z[p], ZSTD_compressBound(parts[p].len));
-            const size_t k = ZSTD_compress2(c, z[p].data, z[p].cap, parts[p].data, parts[p].len);
-            failed |= ZSTD_isError(k) != 0; /* cannot happen with a bound-sized buffer */
-            z[p].len = ZSTD_isError(k) ? 0 : k;
-            cs_buf_free(&parts[p]);
+    int none = 0;
+    __atomic_compare_exchange_n(&w->err, &none, e ? e : EIO, 0, __ATOMIC_RELAXED,
+                                __ATOMIC_RELAXED);
+}
+
+/* Compresses partition g's bytes into one frame at the end of the side
+ * file and frees them (the thread that made them, as soon as they are
+ * done). */
+static void park(writer *w, gram_part *g)
+{
+    if (g->parked)
+        return;
+    g->parked = 1;
+    g->raw = g->b.len;
+    if (!g->b.len)
+        return;
+    cs_buf z = {0};
+    cs_buf_reserve(&z, ZSTD_compressBound(g->b.len));
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 1);
+    ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+    const size_t k = c ? ZSTD_compress2(c, z.data, z.cap, g->b.data, g->b.len) : 0;
+    ZSTD_freeCCtx(c);
+    if (!c || ZSTD_isError(k)) {
+        fail(w, ENOMEM); /* the only way a bound-sized compression fails */
+    } else {
+        g->comp = k;
+        g->at = __atomic_fetch_add(&w->side_end, (uint64_t)k, __ATOMIC_RELAXED);
+        for (size_t done = 0; done < k;) {
+            const ssize_t got = pwrite(w->side, z.data + done, k - done, (off_t)(g->at + done));
+            if (got <= 0) {
+                fail(w, got < 0 ? errno : EIO);
+                break;
+            }
+            done += (size_t)got;
         }
-        ZSTD_freeCCtx(c);
     }
+    cs_buf_free(&z);
+    cs_buf_free(&g->b);
+}
+
+/* A packed section from its partitions: the index, then their frames, in
+ * partition order, from the side file (those not parked yet are parked
+ * first). */
+static void put_parts(writer *w, uint32_t kind, unsigned order, gram_part *g)
+{
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        park(w, &g[p]);
     uint8_t index[PACK_INDEX];
-    uint64_t raw = 0, comp = PACK_INDEX;
+    uint64_t raw = 0, comp = PACK_INDEX, most = 0;
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        put_u32(index + 20 * p, n[p]);
-        put_u64(index + 20 * p + 4, len[p]);
-        put_u64(index + 20 * p + 12, z[p].len);
-        raw += len[p];
-        comp += z[p].len;
+        put_u32(index + 20 * p, g[p].n);
+        put_u64(index + 20 * p + 4, g[p].raw);
+        put_u64(index + 20 * p + 12, g[p].comp);
+        raw += g[p].raw;
+        comp += g[p].comp;
+        most = g[p].comp > most ? g[p].comp : most;
     }
     uint8_t hdr[SECTION_HEADER];
     put_u32(hdr, kind);
     put_u32(hdr + 4, order);
     put_u64(hdr + 8, raw);
     put_u64(hdr + 16, comp);
-    if (failed && !w->err)
-        w->err = ENOMEM;
     put_bytes(w, hdr, sizeof hdr);
     put_bytes(w, index, sizeof index);
-    for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        put_bytes(w, z[p].data, z[p].len);
-        cs_buf_free(&z[p]);
+    uint8_t *buf = cs_xmalloc(most + 1);
+    for (unsigned p = 0; p < CS_N_PARTS && !w->err; p++) {
+        for (uint64_t done = 0; done < g[p].comp;) {
+            const ssize_t got = pread(w->side, buf + done, g[p].comp - done,
+                                      (off_t)(g[p].at + done));
+            if (got <= 0) {
+                fail(w, got < 0 ? errno : EIO);
+                break;
+            }
+            done += (uint64_t)got;
+        }
+        put_bytes(w, buf, g[p].comp);
     }
-    free(z);
+    free(buf);
 }
 
 writer *cs_state_writer_open(const char *file, const cs_state *s, int n_threads, int *err)
@@ -663,6 +706,17 @@ writer *cs_state_writer_open(const char *file, const cs_state *s, int n_threads,
     }
     w->file = cs_xstrdup(file);
     w->nt = n_threads;
+    w->side = -1;
+    const size_t flen = strlen(file);
+    char *side = cs_xmalloc(flen + 16);
+    memcpy(side, file, flen);
+    memcpy(side + flen, ".parts-XXXXXX", 14);
+    w->side = mkostemp(side, O_CLOEXEC);
+    if (w->side < 0)
+        w->err = errno;
+    else
+        unlink(side); /* gone with the last descriptor, whatever happens */
+    free(side);
     w->h = XXH3_createState();
     XXH3_64bits_reset(w->h);
     w->z = ZSTD_createCCtx();
@@ -760,36 +814,29 @@ void cs_state_writer_terms(writer *w, const cs_merged *m)
     w->pairs = cs_xcalloc(CS_N_PARTS, sizeof *w->pairs);
 }
 
+void cs_state_writer_gram_part_done(writer *w, unsigned order, unsigned p)
+{
+    park(w, &w->grams[order][p]);
+}
+
 void cs_state_writer_grams_done(writer *w, unsigned order)
 {
-    gram_part *g = w->grams[order];
-    assert(g);
-    cs_buf parts[CS_N_PARTS];
-    uint32_t n[CS_N_PARTS];
-    for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        parts[p] = g[p].b;
-        n[p] = g[p].n;
-    }
-    put_parts(w, SEC_GRAMS, order, parts, n);
-    free(g);
+    assert(w->grams[order]);
+    put_parts(w, SEC_GRAMS, order, w->grams[order]);
+    free(w->grams[order]);
     w->grams[order] = NULL;
 }
 
 void cs_state_writer_pairs_part(writer *w, const cs_merged *m, unsigned p)
 {
-    assert(w->pairs && !w->pairs[p].b.len);
+    assert(w->pairs && !w->pairs[p].b.len && !w->pairs[p].parked);
     w->pairs[p].n = pack_pairs(&w->pairs[p].b, m, p, w->local, w->base);
+    park(w, &w->pairs[p]);
 }
 
 void cs_state_writer_pairs_done(writer *w)
 {
-    cs_buf parts[CS_N_PARTS];
-    uint32_t n[CS_N_PARTS];
-    for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        parts[p] = w->pairs[p].b;
-        n[p] = w->pairs[p].n;
-    }
-    put_parts(w, SEC_PAIRS, 0, parts, n);
+    put_parts(w, SEC_PAIRS, 0, w->pairs);
     free(w->pairs);
     w->pairs = NULL;
 }
@@ -809,6 +856,8 @@ static void writer_free(writer *w)
     free(w->pairs);
     free(w->local);
     free(w->file);
+    if (w->side >= 0)
+        close(w->side);
     free(w);
 }
 
@@ -857,6 +906,8 @@ int cs_state_write(const char *file, const cs_state *s, const cs_merged *m, int 
                 const cs_gram *g = cs_part_entry(&t->part[p], t->stride, i);
                 cs_state_writer_gram(w, p, g->ids, n, g->count, g->docs);
             }
+        for (unsigned p = 0; t && p < CS_N_PARTS; p++)
+            cs_state_writer_gram_part_done(w, n, p);
         if (t)
             cs_state_writer_grams_done(w, n);
     }

@@ -151,9 +151,13 @@ int cs_file_hash(const char *path, uint64_t *lo, uint64_t *hi);
  * open (settings, shape, totals, inputs of s) -> terms, once every term
  * partition is merged (it fixes the state ids) -> every summed gram of an
  * order as the merge sums it (cs_state_writer_gram, a cs_gram_sink; each
- * partition by one thread, in id order), then grams_done for that order,
- * orders ascending -> each partition of the pairs once the merge has
- * summed it (pairs_part, by the thread that did), then pairs_done -> close. `file` must not
+ * partition by one thread, in id order, which then calls gram_part_done:
+ * the partition is compressed and parked on disk), then grams_done for
+ * that order, orders ascending -> each partition of the pairs once the
+ * merge has summed it (pairs_part, by the thread that did), then
+ * pairs_done -> close. Partitions wait for their section in an unlinked
+ * file beside `file`: the state costs disk while it is written, not
+ * memory. `file` must not
  * exist yet (the caller renames it into place once the tables are
  * committed). Errors are kept until close, which returns 0 or errno
  * (ENOSPC ...) with the file removed, and the file's size in *bytes;
@@ -165,6 +169,7 @@ cs_state_writer *cs_state_writer_open(const char *file, const cs_state *s, int n
 void cs_state_writer_terms(cs_state_writer *w, const cs_merged *m);
 void cs_state_writer_gram(void *w, unsigned p, const uint32_t *gids, unsigned order,
                           int64_t count, int64_t docs);
+void cs_state_writer_gram_part_done(cs_state_writer *w, unsigned order, unsigned p);
 void cs_state_writer_grams_done(cs_state_writer *w, unsigned order);
 void cs_state_writer_pairs_part(cs_state_writer *w, const cs_merged *m, unsigned p);
 void cs_state_writer_pairs_done(cs_state_writer *w);
