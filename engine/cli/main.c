@@ -379,8 +379,8 @@ int main(int argc, char **argv)
     /* A budget given is a bound the user wants: large blocks (1 MiB and
      * up: runs, buffers, tables) are then mapped on their own and go back
      * to the system when freed, where glibc would keep them in its heap
-     * for reuse. 10% of the time, 20% of the peak at 128 MiB, 1-3 grams,
-     * --memory 96M (bench/NOTES.md, 30). */
+     * for reuse. At 128 MiB, 1-3 grams, --memory 96M: 20% less at the
+     * peak for 10% more time (bench/NOTES.md, 30). */
     if (o.memory)
         mallopt(M_MMAP_THRESHOLD, 1 << 20);
     cs_error err;

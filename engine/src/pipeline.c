@@ -57,8 +57,9 @@
  * thread's packed runs (about 3 bytes a distinct pair of a buffer); after
  * the term merge each partition of all runs is sorted and summed
  * (merge_pair_runs: the runs are freed after the last partition, so the
- * peak holds the runs and the summed pairs, 16 bytes each, together), then
- * each term's margin is summed (merge_pairs). Document pairs
+ * peak holds the runs and the summed pairs, 16 bytes each, together; a
+ * lean merge keeps the runs through its two merges, and the pairs at its
+ * cut only), then each term's margin is summed (merge_pairs). Document pairs
  * need their vocabulary first: from --cooc-terms it is known before
  * counting; for --cooc-vocab the inputs are read a second time once the
  * terms are merged (second_pass), counting pairs and nothing else.
@@ -81,7 +82,7 @@
  * and with --top binned by their first two key bytes); with --top the
  * runs are kept (through the pair merge too) until write_tables knows
  * whether the top reaches count 1, and if it does, a second merge adds
- * those it can reach (reduce.h, CS_ONCE_*); its time counts as writing. Rows are sorted per
+ * those it can reach (reduce.h, CS_PICK_*); its time counts as writing. Rows are sorted per
  * partition in parallel and merged in order by the writer; terms.csv and
  * ngrams.csv are written side by side.
  */
@@ -111,7 +112,8 @@
 /* A JSONL record is parsed whole; longer lines are skipped as bad records.
  * TODO(issue 6): stream the text field so no line is too long. */
 #define MAX_RECORD ((size_t)1 << 30)
-/* Threads that sum pair margins, each into its own array (merge_pairs). */
+/* Sets of pair margins summed at once, 16 bytes a term each: the threads
+ * that sum them (merge_pairs), or share them (merge_pair_runs). */
 #define MARGIN_THREADS 4
 /* Bad records printed per input; the rest are counted and summarised. */
 #define DIAGS_PER_INPUT 100
@@ -149,6 +151,7 @@ typedef struct lean {
     uint64_t kept, next_raise;
     uint8_t done[CS_N_PARTS];
     unsigned n_done;
+    omp_lock_t lock;                /* over all of the above but bar's reads */
 } lean;
 
 typedef struct run {
@@ -940,16 +943,25 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     int n_add = 0;
     if (o->top != UINT64_MAX) {
         uint64_t *hist = cs_xcalloc((size_t)n_tasks * (CS_HIST_MAX + 1), sizeof *hist);
+        /* [k]: the lean merge of table k, NULL: none (its histogram is the
+         * merge's); pairs merged lean are cut already (merge_pairs). */
+        const lean *ln[CS_NGRAM_MAX + 2] = {NULL};
+        int skip[CS_NGRAM_MAX + 2] = {0};
+        for (int k = 0; k < n_tabs; k++) {
+            ln[k] = k != 0 && k != pair_tab ? r->lean[order[k]] : NULL;
+            skip[k] = ln[k] || (k == pair_tab && r->lean_pairs);
+        }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(hist, m, order, n_tasks)
+    shared(hist, m, order, n_tasks, skip)
         for (int i = 0; i < n_tasks; i++)
-            cs_count_hist_part(m, order[i / (int)CS_N_PARTS], (unsigned)i % CS_N_PARTS,
-                               hist + (size_t)i * (CS_HIST_MAX + 1));
+            if (!skip[i / (int)CS_N_PARTS])
+                cs_count_hist_part(m, order[i / (int)CS_N_PARTS], (unsigned)i % CS_N_PARTS,
+                                   hist + (size_t)i * (CS_HIST_MAX + 1));
         for (int k = 0; k < n_tabs; k++) {
             if (k == pair_tab && r->lean_pairs)
-                continue; /* cut by the merge (merge_pairs) */
+                continue;
             uint64_t *sum_k = hist + (size_t)k * CS_N_PARTS * (CS_HIST_MAX + 1);
-            const lean *l = k != 0 && k != pair_tab ? r->lean[order[k]] : NULL;
+            const lean *l = ln[k];
             if (l)
                 memcpy(sum_k, l->hist, sizeof l->hist);
             for (unsigned p = 1; !l && p < CS_N_PARTS; p++)
@@ -1131,14 +1143,19 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
         cs_state_writer_grams_done(sw, orders[k]);
 }
 
-/* Whether the gram merge is lean (merge_grams_lean): a cut can keep fewer
- * grams than all (--top, --min-count 2 and up), and the merged tables
- * could pass a quarter of the budget (a gram merged takes an entry of its
- * table's stride, and there are at most as many as the runs hold). */
-static int lean_merge(const run *r, const cs_merged *m, const unsigned *orders, int n)
+/* Whether a merged table of `bytes` at most goes lean: a cut can keep
+ * fewer keys than all (--top, --min-count 2 and up), and the table could
+ * pass a quarter of the budget. */
+static int goes_lean(const run *r, uint64_t bytes)
 {
-    if (r->opt->top == UINT64_MAX && r->opt->min_count < 2)
-        return 0;
+    return (r->opt->top != UINT64_MAX || r->opt->min_count >= 2) && bytes > r->budget / 4;
+}
+
+/* Whether the gram merge is lean (merge_grams_lean): goes_lean, with a
+ * gram merged taking an entry of its table's stride, and at most as many
+ * of them as the runs hold. */
+static int grams_go_lean(const run *r, const cs_merged *m, const unsigned *orders, int n)
+{
     uint64_t bytes = 0;
     for (int k = 0; k < n; k++)
         for (int s = 0; s < n_sources(r); s++) {
@@ -1147,7 +1164,7 @@ static int lean_merge(const run *r, const cs_merged *m, const unsigned *orders, 
                 for (unsigned p = 0; p < CS_N_PARTS; p++)
                     bytes += (uint64_t)g->runs[i].pk.n[p] * m->grams[orders[k]]->stride;
         }
-    return bytes > r->budget / 4;
+    return goes_lean(r, bytes);
 }
 
 /* The gram merge under a budget its tables would not fit: rather than
@@ -1167,20 +1184,24 @@ static void merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n
     cs_gram_pick pick[CS_NGRAM_MAX];
     for (int k = 0; k < n; k++) {
         lean *l = r->lean[orders[k]] = cs_xcalloc(1, sizeof *l);
+        omp_init_lock(&l->lock);
         l->bar = cs_gram_rank(o->min_count, 0xFFFF);
         /* A cap that holds the top and half as much again, or the quarter
          * of the budget the orders share: raising the bar costs a pass
          * over the grams kept, so each raise waits for them to grow by
          * half. */
         const uint64_t share = r->budget / 4 / (uint64_t)n / m->grams[orders[k]]->stride;
-        l->next_raise = o->top + o->top / 2 > share ? o->top + o->top / 2 : share;
+        const uint64_t cap = o->top > UINT64_MAX / 2 ? UINT64_MAX : o->top + o->top / 2;
+        l->next_raise = cap > share ? cap : share;
         pick[k] = (cs_gram_pick){CS_PICK_TOP, CS_TIE_ALL, NULL, &l->bar};
     }
     uint64_t *hist = cs_xcalloc((size_t)n * pick_bins(CS_PICK_TOP), sizeof *hist);
     merge_grams(r, m, orders, n, pick, hist, 1);
-    for (int k = 0; k < n; k++)
-        memcpy(r->lean[orders[k]]->hist, hist + (size_t)k * pick_bins(CS_PICK_TOP),
-               sizeof r->lean[orders[k]]->hist);
+    for (int k = 0; k < n; k++) {
+        lean *l = r->lean[orders[k]];
+        memcpy(l->hist, hist + (size_t)k * pick_bins(CS_PICK_TOP), sizeof l->hist);
+        omp_destroy_lock(&l->lock);
+    }
     free(hist);
 }
 
@@ -1228,17 +1249,16 @@ static void lean_part_done(run *r, cs_merged *m, unsigned order, unsigned p)
     lean *l = r->lean[order];
     uint64_t h[CS_HIST_MAX + 1] = {0};
     cs_count_hist_part(m, order, p, h);
-#pragma omp critical(lean_bar)
-    {
-        l->done[p] = 1;
-        l->n_done++;
-        for (unsigned c = 0; c <= CS_HIST_MAX; c++) {
-            l->kept_hist[c] += h[c];
-            l->kept += h[c];
-        }
-        if (r->opt->top != UINT64_MAX && (l->kept > l->next_raise || l->n_done == CS_N_PARTS))
-            lean_raise(r, m, order);
+    omp_set_lock(&l->lock);
+    l->done[p] = 1;
+    l->n_done++;
+    for (unsigned c = 0; c <= CS_HIST_MAX; c++) {
+        l->kept_hist[c] += h[c];
+        l->kept += h[c];
     }
+    if (r->opt->top != UINT64_MAX && (l->kept > l->next_raise || l->n_done == CS_N_PARTS))
+        lean_raise(r, m, order);
+    omp_unset_lock(&l->lock);
 }
 
 /* Frees every source's gram runs (the merge is done with them). */
@@ -1312,14 +1332,15 @@ static void sum_margins(run *r, cs_merged *m, unsigned __int128 **acc, int na)
  * `mode` says what stays (PAIRS_*). The first merge of the runs (KEEP,
  * HIST) hands each summed partition to the state being written. HIST adds
  * each partition's counts into hist (CS_HIST_MAX + 1 buckets) and its
- * pairs into the margins, on at most MARGIN_THREADS threads (each sums
- * into its own margins, 16 bytes a term), and leaves the runs; the others
- * free them. */
+ * pairs into the margins, and leaves the runs; the others free them. The
+ * margins take 16 bytes a term each: MARGIN_THREADS sets of them at most,
+ * thread t adding into set t % MARGIN_THREADS, under its lock when the
+ * threads are more. */
 static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, int mode,
                             uint64_t floor, uint64_t *hist)
 {
-    const int ns = n_sources(r);
-    const int nt = mode == PAIRS_HIST && r->nt > MARGIN_THREADS ? MARGIN_THREADS : r->nt;
+    const int ns = n_sources(r), nt = r->nt;
+    const int na = nt < MARGIN_THREADS ? nt : MARGIN_THREADS;
     for (int s = 0; s < ns; s++) { /* merges a spilled pair goes through: a thread's, then this */
         const unsigned levels = 1 + cs_pairs_levels(source(r, s)->pairs);
         r->pair_levels = levels > r->pair_levels ? levels : r->pair_levels;
@@ -1328,18 +1349,24 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
         r->passes = r->pair_passes;
     cs_state_writer *sw = mode != PAIRS_CUT ? r->sw : NULL;
     const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
-    unsigned __int128 **acc = mode == PAIRS_HIST ? cs_xcalloc((size_t)nt, sizeof *acc) : NULL;
-    uint64_t *th = mode == PAIRS_HIST ? cs_xcalloc((size_t)nt * (CS_HIST_MAX + 1), sizeof *th)
-                                      : NULL;
+    unsigned __int128 **acc = NULL;
+    omp_lock_t lock[MARGIN_THREADS];
+    uint64_t *th = NULL;
+    if (mode == PAIRS_HIST) {
+        acc = cs_xcalloc((size_t)na, sizeof *acc);
+        for (int a = 0; a < na; a++) {
+            acc[a] = cs_xcalloc(n_terms + 1, sizeof **acc);
+            omp_init_lock(&lock[a]);
+        }
+        th = cs_xcalloc((size_t)nt * (CS_HIST_MAX + 1), sizeof *th);
+    }
 #pragma omp parallel num_threads(nt) default(none) \
-    shared(r, m, remap, ns, mode, floor, sw, acc, th, n_terms)
+    shared(r, m, remap, ns, mode, floor, sw, acc, th, lock, nt, na)
     {
         cs_pair *buf = NULL;
         size_t cap = 0;
         cs_buf disk = {0};
         const int t = omp_get_thread_num();
-        if (acc)
-            acc[t] = cs_xcalloc(n_terms + 1, sizeof **acc);
 #pragma omp for schedule(dynamic, 1)
         for (unsigned p = 0; p < CS_N_PARTS; p++) {
             size_t n = 0;
@@ -1363,7 +1390,11 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
                 cs_state_writer_pairs_part(sw, m, p);
             if (mode == PAIRS_HIST) {
                 cs_count_hist_part(m, CS_PAIRS, p, th + (size_t)t * (CS_HIST_MAX + 1));
-                cs_pair_margins_part(m, p, acc[t]);
+                if (nt > na)
+                    omp_set_lock(&lock[t % na]);
+                cs_pair_margins_part(m, p, acc[t % na]);
+                if (nt > na)
+                    omp_unset_lock(&lock[t % na]);
                 cs_pair_run_free(&m->pairs[p]);
             } else if (mode == PAIRS_CUT) {
                 cut_pairs(m, p, floor);
@@ -1380,25 +1411,23 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
         for (int i = 0; i < nt; i++)
             for (unsigned c = 0; c <= CS_HIST_MAX; c++)
                 hist[c] += th[(size_t)i * (CS_HIST_MAX + 1) + c];
-        sum_margins(r, m, acc, nt);
+        for (int a = 0; a < na; a++)
+            omp_destroy_lock(&lock[a]);
+        sum_margins(r, m, acc, na);
         free(acc);
     }
     free(th);
 }
 
-/* Whether the window pairs are merged lean (merge_pairs): a cut can keep
- * fewer than all (--top, --min-count 2 and up), and the summed pairs could
- * pass a quarter of the budget (16 bytes a pair, at most as many as the
- * runs hold). */
-static int lean_pairs(const run *r)
+/* Whether the window pairs are merged lean (merge_pairs): goes_lean, with
+ * 16 bytes a summed pair, at most as many as the runs hold. */
+static int pairs_go_lean(const run *r)
 {
-    if (r->opt->top == UINT64_MAX && r->opt->min_count < 2)
-        return 0;
     uint64_t bytes = 0;
     for (int s = 0; s < n_sources(r); s++)
         for (unsigned p = 0; source(r, s)->pairs && p < CS_N_PARTS; p++)
             bytes += (uint64_t)cs_pairs_part_n(source(r, s)->pairs, p) * sizeof(cs_pair);
-    return bytes > r->budget / 4;
+    return goes_lean(r, bytes);
 }
 
 /* Merges the sources' window pairs into m (terms merged first) and sums
@@ -1416,7 +1445,7 @@ static void merge_pairs(run *r, cs_merged *m)
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         m->term_base[p + 1] = m->term_base[p] + m->terms->part[p].n;
     const uint32_t *const *remap = (const uint32_t *const *)m->remap;
-    if (lean_pairs(r)) {
+    if (pairs_go_lean(r)) {
         uint64_t *hist = cs_xcalloc(CS_HIST_MAX + 1, sizeof *hist);
         merge_pair_runs(r, m, remap, PAIRS_HIST, 0, hist);
         uint64_t need;
@@ -2277,7 +2306,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
              * runs, kept until then, and the histogram of what was left out:
              * an order at a time, for the histograms' memory). */
             const int may_add = opt->top != UINT64_MAX && opt->min_count <= 1;
-            if (lean_merge(&r, m, orders, n)) {
+            if (grams_go_lean(&r, m, orders, n)) {
                 merge_grams_lean(&r, m, orders, n);
                 free_gram_runs(&r);
             } else if (may_add) {

@@ -121,6 +121,15 @@ static inline unsigned gram_prefix16(const cs_merged *m, uint32_t gid)
     return prefix16(cs_merged_term(m, gid), ' ');
 }
 
+/* Whether a gram counted `count` (> 0), whose first term is `first`, is
+ * at or above the bar (cs_gram_rank): its first two bytes only looked up
+ * when its count is the bar's. */
+static inline int at_bar(const cs_merged *m, uint64_t count, uint32_t first, uint64_t bar)
+{
+    const uint64_t at = bar >> 16;
+    return count > at || (count == at && cs_gram_rank(at, gram_prefix16(m, first)) >= bar);
+}
+
 typedef struct pick_ctx {
     const cs_merged *m;
     cs_gram_pick pick;
@@ -155,9 +164,7 @@ static int keep_gram(void *ctx, const uint32_t *ids, int64_t count, int64_t docs
         if (count <= 0)
             return 0; /* not a row, nor one of the table's types */
         k->hist[count < CS_HIST_MAX ? count : CS_HIST_MAX]++;
-        const uint64_t bar = __atomic_load_n(k->bar, __ATOMIC_RELAXED), at = bar >> 16;
-        if ((uint64_t)count > at ||
-            ((uint64_t)count == at && cs_gram_rank(at, gram_prefix16(c->m, ids[0])) >= bar))
+        if (at_bar(c->m, (uint64_t)count, ids[0], __atomic_load_n(k->bar, __ATOMIC_RELAXED)))
             return 1;
         c->n++;
         return 0;
@@ -170,12 +177,11 @@ void cs_prune_grams_part(cs_merged *m, unsigned order, unsigned p, uint64_t bar,
 {
     cs_part *part = &m->grams[order]->part[p];
     const size_t stride = m->grams[order]->stride;
-    const uint64_t at = bar >> 16;
     uint32_t kept = 0;
     for (uint32_t i = 0; i < part->n; i++) {
         const cs_gram *g = cs_part_entry(part, stride, i);
         const uint64_t count = (uint64_t)g->count; /* > 0: kept by CS_PICK_TOP */
-        if (count > at || (count == at && cs_gram_rank(at, gram_prefix16(m, g->ids[0])) >= bar)) {
+        if (at_bar(m, count, g->ids[0], bar)) {
             if (kept != i)
                 memcpy(cs_part_entry(part, stride, kept), g, stride);
             kept++;

@@ -26,11 +26,12 @@ typedef struct cs_merged {
     cs_table *terms;                   /* owned; bytes borrowed from the source tables */
     cs_table *grams[CS_NGRAM_MAX + 1]; /* owned; ids are global term ids (entries only:
                                           no slots are used, nothing is looked up) */
-    /* Grams counted (count > 0) that the merge left out of grams[n], [n][p]:
-     * those counted once under CS_PICK_LEAVE, those below the cut under
-     * CS_PICK_CUT; and [n]: how many of those counted once have each first
-     * two key bytes (LEAVE; owned; CS_TIE_ALL + 1 buckets; NULL: none left
-     * out). */
+    /* Keys counted (count > 0) that the merge left out, [n][p]: grams
+     * counted once under CS_PICK_LEAVE, grams below the bar under
+     * CS_PICK_TOP, and, at [CS_PAIRS][p], pairs under a lean merge's cut
+     * (pipeline.c); once_hist[n]: how many of the grams counted once have
+     * each first two key bytes (LEAVE; owned; CS_TIE_ALL + 1 buckets;
+     * NULL: none left out). */
     uint64_t left[CS_NGRAM_MAX + 1][CS_N_PARTS];
     uint64_t *once_hist[CS_NGRAM_MAX + 1];
     uint32_t **remap;                  /* owned; [src][local id] = global id */
@@ -96,6 +97,8 @@ typedef struct cs_gram_pick {
  * same bar. */
 static inline uint64_t cs_gram_rank(uint64_t count, unsigned prefix16)
 {
+    if (count >= (uint64_t)1 << 48) /* (a --min-count that high: nothing reaches it) */
+        count = ((uint64_t)1 << 48) - 1;
     return count << 16 | (0xFFFFu - prefix16);
 }
 

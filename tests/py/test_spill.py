@@ -87,11 +87,12 @@ def test_spills_in_huge_documents_and_every_table_kind():
 
 def test_lean_merge_cuts_the_same_rows():
     # Under a budget the merged tables would not fit, the merge keeps only the n-grams and
-    # pairs that can be rows (--top, --min-count): it merges the runs once for the counts
-    # (and the pairs' margins), once more where the top cuts through the n-grams of one count
-    # (their first two bytes), then keeps the cut. Cuts at count 1 and above, ties cut by
-    # bucket, a top of 1, cuts that keep everything (harmonic pairs counted less than 1
-    # included): the same bytes as the whole tables, and the same types.
+    # pairs that can be rows (--top, --min-count): n-grams in one merge, under a bar that
+    # rises to the K-th best kept so far (at a count, by the first two bytes of the key);
+    # pairs in two (the counts and the margins, then the cut). Cuts at count 1 and above,
+    # ties cut by bucket, a top of 1, cuts that keep everything (harmonic pairs counted less
+    # than 1 included), more threads than sets of margins: the same bytes as the whole
+    # tables, and the same types.
     with tmpdir() as d:
         files = _corpus(d, size="768K", shards=3, seed=11)
         cases = [  # options, merges of the runs of one table in the lean run, the most
@@ -113,7 +114,7 @@ def test_lean_merge_cuts_the_same_rows():
             free = os.path.join(d, f"free{i}")
             count(files, free, "-T", "2", *opts)
             assert summary(free)["spill"]["merge_passes"] <= 2  # LEAVE, then ADD at most
-            for threads in ("1", "2"):
+            for threads in ("1", "2", "5"):
                 out = os.path.join(d, f"lean{i}-{threads}")
                 sp = _bounded(files, out, os.path.join(d, "tmp"), "64K", "-T", threads, *opts)
                 assert sp["merge_passes"] == merges, (opts, sp)

@@ -102,9 +102,9 @@ def test_jsonl_and_new_shards_given_alone():
 
 def test_state_under_a_memory_budget_that_spills():
     # Spilled runs and a state's runs in one merge (both read from files a partition at a
-    # time), merged lean: with --top the state is written by the first of three merges of
-    # the grams (the count histogram), with --min-count alone by the one merge that cuts;
-    # the pairs by the first of two (histogram and margins), whatever the cut.
+    # time), merged lean: the state is written by the one merge of the grams (which keeps
+    # only those over the bar) and by the first of the two of the pairs (histogram and
+    # margins), whatever the cut.
     with tmpdir() as d:
         shards = _shards(d, n=3, size="512K", seed=17)
         for i, (cut, merges) in enumerate(((["--top", "2000"], 2), (["--min-count", "3"], 2))):

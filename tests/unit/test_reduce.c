@@ -229,8 +229,108 @@ static void test_tie_cut(void)
     cs_table_free(t);
 }
 
+/* The first two bytes of the joined key "a b", the obvious way. */
+static unsigned key_prefix(const char *a)
+{
+    const char *key_b = strlen(a) >= 2 ? a + 1 : " ";
+    return (unsigned)(uint8_t)a[0] << 8 | (uint8_t)key_b[0];
+}
+
+/* CS_PICK_TOP keeps the grams at or above the bar (count, then the first
+ * two key bytes) and histograms every gram counted; cs_prune_grams_part
+ * raises the bar on what was kept. Checked gram by gram against the rank
+ * computed from the joined key. */
+static void test_pick_top(void)
+{
+    enum { W = 12, G = 200 };
+    const char *words[W] = {"a", "ab", "a!", "b", "ba", "zz", "\xc3\xa9", "c", "cd", "q", "qq", "x"};
+    int ones[W];
+    for (int i = 0; i < W; i++)
+        ones[i] = 1;
+    cs_table *t = terms_from(words, ones, W);
+    cs_partmap parts = {0};
+    for (uint32_t id = 0; id < W; id++)
+        cs_partmap_set(&parts, id, cs_part_of(XXH3_64bits(words[id], strlen(words[id]))));
+    /* Bigrams counted 1 to 5 times: G from a seeded walk, first words 4 on,
+     * and some on the bars' own buckets ("b" + ' ', "a" + ' ') and next to
+     * them. */
+    int count[W][W];
+    memset(count, 0, sizeof count);
+    cs_grams g;
+    cs_grams_init(&g, 2, &parts, 1 << 20);
+    uint64_t x = 7, doc = 1;
+    for (int k = 0; k < G + 5; k++) {
+        static const uint32_t fixed[5][3] = {{3, 11, 4}, {0, 9, 4}, {1, 7, 4}, {2, 7, 3}, {3, 7, 5}};
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        const uint32_t ids[2] = {k < G ? 4 + (uint32_t)(x >> 33) % (W - 4) : fixed[k - G][0],
+                                 k < G ? (uint32_t)(x >> 45) % W : fixed[k - G][1]};
+        const int times = k < G ? 1 + (int)((x >> 20) % 5) : (int)fixed[k - G][2];
+        for (int i = 0; i < times; i++, doc++)
+            cs_grams_add(&g, ids, doc);
+        count[ids[0]][ids[1]] += times;
+    }
+    cs_grams_flush(&g);
+    cs_merged *m = cs_merged_new(&t, 1, 2, 2);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        cs_merge_terms_part(m, &t, p);
+    const uint64_t bar = cs_gram_rank(4, 0x6220); /* 5 and up; 4 up to "b " */
+    static uint64_t hist[CS_HIST_MAX + 1];
+    cs_gram_pick pick = {CS_PICK_TOP, CS_TIE_ALL, hist, &bar};
+    cs_grams *src = &g;
+    cs_grams_scratch scratch = {0};
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        cs_merge_grams_part(m, &src, 2, p, &scratch, &pick, NULL, NULL);
+    cs_grams_scratch_free(&scratch);
+    /* what should be kept, and the histogram of all */
+    uint64_t want_hist[CS_HIST_MAX + 1] = {0}, want_kept = 0, want_left = 0, want_kept2 = 0;
+    for (int a = 0; a < W; a++)
+        for (int b = 0; b < W; b++) {
+            const int c = count[a][b];
+            if (!c)
+                continue;
+            want_hist[c < CS_HIST_MAX ? c : CS_HIST_MAX]++;
+            const int keep = c > 4 || (c == 4 && key_prefix(words[a]) <= 0x6220);
+            want_kept += keep;
+            want_left += !keep;
+            want_kept2 += c >= 5 || (c == 4 && key_prefix(words[a]) <= 0x6120);
+        }
+    CHECK(memcmp(hist, want_hist, sizeof hist) == 0);
+    uint64_t kept = 0, left = 0;
+    int ranked = 1;
+    const cs_table *mg = m->grams[2];
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        kept += mg->part[p].n;
+        left += m->left[2][p];
+        for (uint32_t i = 0; i < mg->part[p].n; i++) {
+            const cs_gram *e = cs_part_entry(&mg->part[p], mg->stride, i);
+            const cs_term *a = cs_merged_term(m, e->ids[0]);
+            char first[8] = {0};
+            memcpy(first, cs_term_bytes(a), a->len < 7 ? a->len : 7);
+            ranked &= e->count > 4 || (e->count == 4 && key_prefix(first) <= 0x6220);
+        }
+    }
+    CHECK(ranked && kept == want_kept && left == want_left);
+    CHECK(want_kept > want_kept2 && want_kept2 > 0); /* the prune below removes some */
+    /* the bar raised to "a " at 4: the grams between go, counted in left */
+    static uint64_t removed[CS_HIST_MAX + 1];
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        cs_prune_grams_part(m, 2, p, cs_gram_rank(4, 0x6120), removed);
+    uint64_t kept2 = 0, left2 = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        kept2 += mg->part[p].n;
+        left2 += m->left[2][p];
+    }
+    CHECK(kept2 == want_kept2 && left2 == want_left + (want_kept - want_kept2));
+    CHECK(removed[4] == want_kept - want_kept2);
+    cs_merged_free(m);
+    cs_grams_free(&g);
+    cs_partmap_free(&parts);
+    cs_table_free(t);
+}
+
 int main(void)
 {
+    test_pick_top();
     test_top_threshold();
     test_term_order();
     test_gram_tie();
