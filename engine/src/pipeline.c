@@ -2072,13 +2072,16 @@ static void report_diags(run *r)
     free(all);
 }
 
-/* Hands the memory a phase has freed (buffers, runs, merged term
- * partitions, the merge's scratch) back to the system before the next
- * phase grows: glibc keeps freed heap pages for reuse, and they would
- * count in the peak (bench/NOTES.md, 30). */
-static void give_back(void)
+/* Under a --memory given, hands the memory a phase has freed (buffers,
+ * runs, merged term partitions, the merge's scratch) back to the system
+ * before the next phase grows: glibc keeps freed heap pages for reuse, and
+ * they would count in the peak. It costs time (0.4 s at 128 MiB with
+ * window pairs, as the rows fault their pages in again): not without a
+ * budget asked for (bench/NOTES.md, 30). */
+static void give_back(const run *r)
 {
-    malloc_trim(0);
+    if (r->opt->memory)
+        malloc_trim(0);
 }
 
 static uint64_t peak_rss(void)
@@ -2213,7 +2216,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         count_inputs(rp);
     }
     double t1 = cs_now();
-    give_back();
+    give_back(&r);
 
     cs_summary sum;
     memset(&sum, 0, sizeof sum);
@@ -2291,7 +2294,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
             free(terms);
             goto done;
         }
-        give_back(); /* the threads' term partitions, merged */
+        give_back(&r); /* the threads' term partitions, merged */
         if (r.sw)
             cs_state_writer_terms(r.sw, m);
         int gmin = opt->ngram_min < 2 ? 2 : opt->ngram_min;
@@ -2337,7 +2340,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         }
     }
     double t2 = cs_now();
-    give_back();
+    give_back(&r);
     if (read_error(&r)) { /* a spilled run or a state's could not be read back */
         st = spill_failed(&r, err);
         goto done;
