@@ -126,10 +126,14 @@ static void budget_pairs(cs_counter *c, size_t buffer)
                        c->budget_runs / (size_t)c->budget_kinds);
 }
 
-void cs_counter_set_budget(cs_counter *c, size_t buffers, size_t runs, int pairs_later,
-                           cs_spill *sp, int thread)
+void cs_counter_set_budget(cs_counter *c, size_t terms, size_t buffers, size_t runs,
+                           int pairs_later, cs_spill *sp, int thread)
 {
     const int orders = n_orders(c);
+    char tname[64];
+    snprintf(tname, sizeof tname, "t%d-terms", thread);
+    c->budget_terms = terms;
+    c->terms_file = cs_spill_file_new(sp, tname);
     c->budget_buffers = buffers;
     c->budget_runs = runs;
     c->budget_kinds = orders + (c->pairs || pairs_later);
@@ -447,6 +451,10 @@ void cs_counter_consume(void *ctx, const cs_tok_batch *b)
                 doc_pairs(c);
             break;
         case CS_EV_DOC_BEGIN:
+            /* Between documents, a table past its share starts a new
+             * generation: no document's terms span two (table.h). */
+            if (c->budget_terms && cs_table_gen_bytes(c->terms) > c->budget_terms)
+                cs_table_new_generation(c->terms, c->terms_file);
             open_doc(c);
             break;
         }

@@ -53,6 +53,9 @@ typedef struct cs_counter {
     uint64_t tri_docs;                  /* documents added since the last move */
     /* cs_counter_set_budget's, for pairs made after it (second pass) */
     size_t budget_buffers, budget_runs;
+    size_t budget_terms;                /* its term table's: past it at a document's start,
+                                           a new generation (table.h); 0: none */
+    cs_spill_file *terms_file;          /* borrowed: where the generations go */
     int budget_kinds;                   /* orders, and 1 for pairs now or later */
     cs_spill *spill;                    /* borrowed; NULL: no budget */
     int thread;
@@ -60,16 +63,19 @@ typedef struct cs_counter {
 
 #define CS_NO_TERM UINT32_MAX
 
-/* A memory budget for c's n-grams and pairs (after cs_counter_set_window or
- * _set_vocab, before counting): their buffers take at most `buffers` bytes
+/* A memory budget for c's term table (`terms` bytes: past them, at the
+ * start of a document, the table's entries are spilled as a generation,
+ * "t<thread>-terms", and it starts empty: table.h), and for its n-grams
+ * and pairs (after cs_counter_set_window or _set_vocab, before counting):
+ * their buffers take at most `buffers` bytes
  * together (and no more than without a budget: 128 MiB for all orders, the
  * pairs' default), and the runs they hold at most `runs`, shared evenly by the
  * orders and the pairs (also when pairs_later: pairs that a second pass
  * will count, with cs_counter_set_vocab(.., 1), which gives them their
  * part); past that a kind's runs are written to its file in sp
  * ("t<thread>-grams<n>", "t<thread>-pairs"). */
-void cs_counter_set_budget(cs_counter *c, size_t buffers, size_t runs, int pairs_later,
-                           cs_spill *sp, int thread);
+void cs_counter_set_budget(cs_counter *c, size_t terms, size_t buffers, size_t runs,
+                           int pairs_later, cs_spill *sp, int thread);
 
 /* Document ids of this counter: first_doc, first_doc + doc_step, ...; give
  * each thread a distinct first_doc in 1..doc_step so no two counters share

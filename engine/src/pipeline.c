@@ -41,17 +41,19 @@
  * packed runs as they fill. When every task has run, each thread sorts
  * what its counter still holds, still inside the count phase.
  *
- * --memory: each thread's share of the budget goes a quarter to its gram
- * and pair buffers and half to the runs it holds; a counter whose runs of
- * one kind pass their part writes them to its file in a temporary folder
- * (spill.h), and the merge reads them back a partition at a time. A spill
+ * --memory: each thread's share of the budget goes a quarter to its term
+ * table, a quarter to its gram and pair buffers and half to the runs it
+ * holds; a counter whose runs of one kind pass their part writes them to
+ * its file in a temporary folder (spill.h), and the merge reads them back
+ * a partition at a time; a term table past its part is written there too,
+ * at the next document's start, and starts empty (table.h, generations). A spill
  * that fails stops the reading (stopped_before) and the run (no table);
  * the folder is removed on every return (and by the CLI on a signal).
  * When the merged n-gram tables or window pairs would pass a quarter of
  * the budget and --top or --min-count can cut them, their merge is lean
  * (merge_grams_lean, merge_pairs): it keeps only the keys that can be
  * rows (grams: under a bar it raises as it goes; pairs: in a second
- * merge). The term tables and the rows are not bounded yet.
+ * merge). The merged term table and the rows are not bounded yet.
  *
  * Co-occurrence: window pairs are counted with the terms into each
  * thread's packed runs (about 3 bytes a distinct pair of a buffer); after
@@ -2202,12 +2204,12 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
                                   rp->opt->weight == CS_WEIGHT_HARMONIC);
         else if (rp->vocab) /* --cooc-terms: the pairs are counted in the same pass */
             cs_counter_set_vocab(&w->counter, rp->vocab, 0);
-        /* What --memory bounds while counting (the term tables are not
-         * bounded yet): a thread's share of the budget goes a quarter to its
-         * n-gram and pair buffers and half to the runs it holds; past that
-         * they are spilled (spill.h). */
+        /* What --memory bounds while counting: a thread's share of the
+         * budget goes a quarter to its term table, a quarter to its n-gram
+         * and pair buffers and half to the runs it holds; past that they
+         * are spilled (table.h, spill.h). */
         const size_t share = (size_t)(rp->budget / (uint64_t)nt);
-        cs_counter_set_budget(&w->counter, share / 4, share / 2,
+        cs_counter_set_budget(&w->counter, share / 4, share / 4, share / 2,
                               rp->opt->cooc == CS_COOC_DOC && !rp->vocab, rp->spill, t);
         cs_tok_set_sink(w->tok_ext, cs_counter_consume, &w->counter);
         cs_tok_set_sink(w->tok_lines, cs_counter_consume, &w->counter);

@@ -23,6 +23,32 @@
 
 #include "measures.h"
 
+/* Long keys that come from a generation's pack (read into a buffer that
+ * does not last): a block list per partition, so that the thread merging
+ * it needs no lock. */
+typedef struct cs_key_block {
+    struct cs_key_block *next;
+    size_t used, cap;
+    uint8_t data[];
+} cs_key_block;
+
+static const uint8_t *keep_key(cs_merged *m, unsigned p, const uint8_t *key, size_t len)
+{
+    cs_key_block *b = m->keys[p];
+    if (!b || b->cap - b->used < len) {
+        const size_t cap = len > 65536 ? len : 65536;
+        cs_key_block *nb = cs_xmalloc(sizeof *nb + cap);
+        nb->next = b;
+        nb->used = 0;
+        nb->cap = cap;
+        m->keys[p] = b = nb;
+    }
+    uint8_t *d = b->data + b->used;
+    memcpy(d, key, len);
+    b->used += len;
+    return d;
+}
+
 cs_merged *cs_merged_new(cs_table *const *src, int n_src, int gram_min, int gram_max)
 {
     cs_merged *m = cs_xcalloc(1, sizeof *m);
@@ -52,6 +78,11 @@ void cs_merged_free(cs_merged *m)
     for (int s = 0; s < m->n_src; s++)
         free(m->remap[s]);
     free(m->remap);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        for (cs_key_block *b = m->keys[p], *next; b; b = next) {
+            next = b->next;
+            free(b);
+        }
     free(m);
 }
 
@@ -102,7 +133,44 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p)
         free(done->entries);
         memset(done, 0, sizeof *done);
     }
-    return 0;
+    /* Earlier generations of the sources' tables (table.h): no document
+     * spans two, so their counts and doc_counts simply add up. A new long
+     * key is copied (keep_key): it was read into buf. */
+    cs_buf buf = {0};
+    int failed = 0;
+    for (int s = 0; s < m->n_src && !failed; s++)
+        for (size_t g = 0; g < src[s]->n_gens && !failed; g++) {
+            const cs_pack *pk = &src[s]->gens[g];
+            if (!pk->n[p])
+                continue;
+            const uint8_t *q = cs_pack_part(pk, p, &buf);
+            if (!q) /* the spill keeps the error: no table is written */
+                break;
+            for (uint32_t i = 0; i < pk->n[p]; i++) {
+                uint64_t hash, len, count, docs, id;
+                memcpy(&hash, q, 8);
+                q = cs_get_varint(q + 8, &len);
+                const uint8_t *key = q;
+                q = cs_get_varint(q + len, &count);
+                q = cs_get_varint(q, &docs);
+                q = cs_get_varint(q, &id);
+                int is_new;
+                cs_term *d = cs_table_term(m->terms, hash, key, (uint32_t)len, 0, &is_new);
+                if (is_new && len > CS_TERM_INLINE) /* borrowed from buf: kept */
+                    d->key.ptr = keep_key(m, p, key, (size_t)len);
+                const uint32_t idx = (uint32_t)(((const uint8_t *)d - mp->entries) / sizeof(cs_term));
+                if (idx >= (1u << CS_ID_BITS)) {
+                    failed = 1;
+                    break;
+                }
+                d->id = (p << CS_ID_BITS) | idx;
+                d->c.count += cs_unzigzag(count);
+                d->c.docs += cs_unzigzag(docs);
+                m->remap[s][id] = d->id;
+            }
+        }
+    cs_buf_free(&buf);
+    return failed ? -1 : 0;
 }
 
 /* The first two bytes of a row key that starts with term e, big-endian:

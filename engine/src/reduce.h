@@ -35,6 +35,8 @@ typedef struct cs_merged {
     uint64_t left[CS_NGRAM_MAX + 1][CS_N_PARTS];
     uint64_t *once_hist[CS_NGRAM_MAX + 1];
     uint32_t **remap;                  /* owned; [src][local id] = global id */
+    struct cs_key_block *keys[CS_N_PARTS]; /* owned; [p]: the long keys of partition p
+                                              merged from a source's generations */
     /* Co-occurrence (cs_merged_add_pairs), else NULL. [p]: the pairs whose
      * first term is in term partition p, keys index_a << 32 | global b,
      * summed (cs_pairs_sum) and sorted by key. */

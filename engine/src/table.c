@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "spill.h"
+
 /* Terms longer than CS_TERM_INLINE are copied into 1 MiB blocks. */
 #define ARENA_BLOCK (1u << 20)
 /* First slot array of a partition: small, since most corpora leave many of
@@ -58,7 +60,54 @@ void cs_table_free(cs_table *t)
         free(b);
         b = next;
     }
+    for (size_t g = 0; g < t->n_gens; g++)
+        cs_pack_free(&t->gens[g]);
+    free(t->gens);
     free(t);
+}
+
+void cs_table_new_generation(cs_table *t, cs_spill_file *f)
+{
+    assert(t->order == 1);
+    cs_buf b = {0};
+    cs_pack pk;
+    memset(&pk, 0, sizeof pk);
+    for (unsigned i = 0; i < CS_N_PARTS; i++) {
+        cs_part *p = &t->part[i];
+        pk.off[i] = b.len;
+        pk.n[i] = p->n;
+        for (uint32_t k = 0; k < p->n; k++) {
+            const cs_term *e = cs_part_entry(p, sizeof(cs_term), k);
+            cs_buf_reserve(&b, (size_t)e->len + 8 + 4 * 10);
+            uint8_t *d = b.data + b.len;
+            memcpy(d, &e->hash, 8); /* the counter's hash: tests mask it */
+            d = cs_put_varint(d + 8, e->len);
+            memcpy(d, cs_term_bytes(e), e->len);
+            d = cs_put_varint(d + e->len, cs_zigzag(e->c.count));
+            d = cs_put_varint(d, cs_zigzag(e->c.docs));
+            d = cs_put_varint(d, e->id);
+            b.len = (size_t)(d - b.data);
+        }
+        free(p->slots);
+        free(p->entries);
+        memset(p, 0, sizeof *p);
+        p->mask = PART_INIT_SLOTS - 1;
+        p->slots = cs_xcalloc(PART_INIT_SLOTS, sizeof *p->slots);
+    }
+    pk.off[CS_N_PARTS] = b.len;
+    pk.bytes = b.len ? b.data : cs_xmalloc(1);
+    cs_arena_block *a = t->arena;
+    while (a) {
+        cs_arena_block *next = a->next;
+        free(a);
+        a = next;
+    }
+    t->arena = NULL;
+    t->gen_first_id = t->next_id;
+    if (f)
+        cs_spill_pack(f, &pk, 1);
+    t->gens = cs_xrealloc(t->gens, (t->n_gens + 1) * sizeof *t->gens);
+    t->gens[t->n_gens++] = pk;
 }
 
 static const uint8_t *arena_copy(cs_table *t, const uint8_t *p, uint32_t len)

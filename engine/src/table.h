@@ -144,6 +144,8 @@ typedef struct cs_part {
 } cs_part;
 
 typedef struct cs_arena_block cs_arena_block;
+struct cs_pack;       /* spill.h */
+struct cs_spill_file; /* spill.h */
 
 typedef struct cs_table {
     unsigned order;     /* 1: terms; n >= 2: grams of n ids */
@@ -151,10 +153,33 @@ typedef struct cs_table {
     uint32_t next_id;   /* terms: next local id */
     cs_part part[CS_N_PARTS];
     cs_arena_block *arena; /* term bytes; blocks never move */
+    /* A thread's term table past its share of the budget: its earlier
+     * generations, packed and spilled (cs_table_new_generation). */
+    struct cs_pack *gens; /* owned */
+    size_t n_gens;
+    uint32_t gen_first_id; /* the first id of the generation in the table */
 } cs_table;
 
 cs_table *cs_table_new(unsigned order);
 void cs_table_free(cs_table *t); /* NULL is a no-op */
+
+/* Term tables under a budget (count.c: at a document's start, so that no
+ * document has terms in two generations and doc_count needs no
+ * correction). Packs every entry of t (by partition: its hash, 8 bytes in
+ * the machine's order, varint length, the bytes, zigzag count and
+ * doc_count, varint local id), adds the pack to
+ * t->gens, spilled to f (a spill that fails keeps it in memory: f's
+ * cs_spill keeps the error), and empties t, whose ids go on from next_id:
+ * a term seen again gets a new id, and the merge sends both to its one
+ * global id (reduce.h). */
+void cs_table_new_generation(cs_table *t, struct cs_spill_file *f);
+
+/* Bytes of t's current generation, about: an entry, its share of the
+ * slots and of the room grown ahead (what a budget weighs). */
+static inline uint64_t cs_table_gen_bytes(const cs_table *t)
+{
+    return (uint64_t)(t->next_id - t->gen_first_id) * 112;
+}
 
 static inline void *cs_part_entry(const cs_part *p, size_t stride, uint32_t i)
 {

@@ -124,6 +124,34 @@ def test_lean_merge_cuts_the_same_rows():
                     assert s.get(k) == f.get(k), (opts, k)
 
 
+def test_term_tables_in_generations():
+    # A thread's term table past its share starts a new generation at the next document
+    # (its entries spilled, its ids going on): terms long enough to live outside their
+    # entries (over 24 bytes), in Latin and Cyrillic, seen again in later generations,
+    # with n-grams and pairs over them and a --top that cuts; one document per line.
+    import random
+    rnd = random.Random(5)
+    words = ["".join(rnd.choice("abcdefghij") for _ in range(rnd.randint(1, 40)))
+             for _ in range(400)]
+    words += ["привет" * rnd.randint(1, 8) for _ in range(40)]
+    with tmpdir() as d:
+        f = os.path.join(d, "long.txt")
+        with open(f, "w", encoding="utf-8") as fh:
+            for _ in range(3000):
+                fh.write(" ".join(rnd.choice(words) for _ in range(rnd.randint(1, 30))) + "\n")
+        opts = ["--doc-sep", "line", "--ngrams", "1-3", "--cooc", "window", "--top", "5000"]
+        free = os.path.join(d, "free")
+        count([f], free, "-T", "2", *opts)
+        want = tables(free)
+        for threads in ("1", "2"):
+            out = os.path.join(d, f"gen{threads}")
+            sp = _bounded([f], out, os.path.join(d, "tmp"), "64K", "-T", threads,
+                          "--chunk-size", "4096", *opts)
+            assert sp["files"] >= int(threads) * 4, sp  # 2 orders, pairs and terms a thread
+            assert tables(out) == want, threads
+            assert summary(out)["types"] == summary(free)["types"]
+
+
 def _limit_file_size(limit):
     def preexec():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

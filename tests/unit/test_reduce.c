@@ -328,8 +328,75 @@ static void test_pick_top(void)
     cs_table_free(t);
 }
 
+/* A term table cut into generations (table.h) merges into the counts of
+ * one table, with every local id of every generation remapped to its
+ * term's global id: keys inline and long, hashes that collide (masked, as
+ * tests do to the counter's), generations kept in memory and spilled. */
+static void test_generations(void)
+{
+    enum { N = 60, ROUNDS = 4 };
+    char words[N][48];
+    for (int i = 0; i < N; i++) /* i % 3 == 0: over 24 bytes, kept outside the entry */
+        snprintf(words[i], sizeof words[i], i % 3 ? "w%d" : "a-long-term-of-over-24-bytes-%d", i);
+    cs_spill *sp = cs_spill_new(NULL);
+    for (int spilled = 0; spilled < 2; spilled++) {
+        cs_table *t = cs_table_new(1), *ref = cs_table_new(1);
+        cs_spill_file *f = spilled ? cs_spill_file_new(sp, "t0-terms") : NULL;
+        static int word_of[N * ROUNDS]; /* [local id of t] */
+        uint64_t doc = 1;
+        for (int round = 0; round < ROUNDS; round++) {
+            for (int k = 0; k < 3 * N; k++, doc += (k % 7 == 0)) {
+                const int w = (k * 7 + round * 13) % N;
+                if ((w + round) % 4 == 0)
+                    continue; /* not every term in every generation */
+                const uint32_t len = (uint32_t)strlen(words[w]);
+                /* few distinct hashes: most lookups compare bytes */
+                const uint64_t h = XXH3_64bits(words[w], len) & 0xFF00000000000003ull;
+                int is_new;
+                cs_term *e = cs_table_term(t, h, (const uint8_t *)words[w], len, 1, &is_new);
+                if (is_new)
+                    word_of[e->id] = w;
+                cs_cnt_add(&e->c, 1, doc);
+                e = cs_table_term(ref, h, (const uint8_t *)words[w], len, 1, &is_new);
+                cs_cnt_add(&e->c, 1, doc);
+            }
+            doc++; /* a generation starts with a document */
+            if (round < ROUNDS - 1)
+                cs_table_new_generation(t, f);
+        }
+        CHECK(t->n_gens == ROUNDS - 1 && t->next_id > ref->next_id);
+        CHECK(!spilled || (t->gens[0].bytes == NULL && cs_spill_get_stats(sp).runs > 0));
+        cs_merged *m = cs_merged_new(&t, 1, 1, 1);
+        int ok = 1;
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            ok &= cs_merge_terms_part(m, &t, p) == 0;
+        CHECK(ok && cs_spill_error(sp) == NULL);
+        CHECK(cs_table_size(m->terms) == cs_table_size(ref));
+        int same = 1;
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            for (uint32_t i = 0; i < ref->part[p].n; i++) {
+                const cs_term *r = cs_part_entry(&ref->part[p], sizeof(cs_term), i);
+                const cs_term *e = cs_table_find_term(m->terms, r->hash, cs_term_bytes(r), r->len);
+                same &= e && e->c.count == r->c.count && e->c.docs == r->c.docs;
+            }
+        CHECK(same);
+        int mapped = 1;
+        for (uint32_t id = 0; id < t->next_id; id++) {
+            const cs_term *e = cs_merged_term(m, m->remap[0][id]);
+            mapped &= e->len == strlen(words[word_of[id]]) &&
+                      !memcmp(cs_term_bytes(e), words[word_of[id]], e->len);
+        }
+        CHECK(mapped);
+        cs_merged_free(m);
+        cs_table_free(t);
+        cs_table_free(ref);
+    }
+    cs_spill_free(sp);
+}
+
 int main(void)
 {
+    test_generations();
     test_pick_top();
     test_top_threshold();
     test_term_order();
