@@ -4,7 +4,9 @@
  * DESIGN
  * A term is hashed once (XXH3, inlined) and looked up once in the
  * thread's term table; its local id goes into the segment history, and the
- * partition its hash gives into the counter's cs_partmap. An n-gram
+ * partition its hash gives into the counter's cs_partmap. Under a budget
+ * the table starts a new generation between documents (table.h): a term
+ * then has one local id a generation. An n-gram
  * occurrence is the ids of its n terms and its document, sent to the
  * cs_grams of its order (grams.c), which counts by sorting; document ids
  * are never reused, and the pipeline never interleaves two documents on
@@ -453,7 +455,9 @@ void cs_counter_consume(void *ctx, const cs_tok_batch *b)
         case CS_EV_DOC_BEGIN:
             /* Between documents, a table past its share starts a new
              * generation: no document's terms span two (table.h). */
-            if (c->budget_terms && cs_table_gen_bytes(c->terms) > c->budget_terms)
+            if (c->budget_terms && cs_table_gen_bytes(c->terms) > c->budget_terms &&
+                c->terms->next_id - c->terms->gen_first_id >= CS_GEN_MIN_TERMS &&
+                c->terms->next_id < CS_GEN_MAX_ID)
                 cs_table_new_generation(c->terms, c->terms_file);
             open_doc(c);
             break;

@@ -2296,6 +2296,11 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
             free(terms);
             goto done;
         }
+        if (read_error(&r)) { /* a term generation could not be read back: remap has holes */
+            st = spill_failed(&r, err);
+            free(terms);
+            goto done;
+        }
         give_back(&r); /* the threads' term partitions, merged */
         if (r.sw)
             cs_state_writer_terms(r.sw, m);

@@ -144,7 +144,7 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p)
             if (!pk->n[p])
                 continue;
             const uint8_t *q = cs_pack_part(pk, p, &buf);
-            if (!q) /* the spill keeps the error: no table is written */
+            if (!q) /* the spill keeps the error: the caller stops (reduce.h) */
                 break;
             for (uint32_t i = 0; i < pk->n[p]; i++) {
                 uint64_t hash, len, count, docs, id;

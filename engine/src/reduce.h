@@ -58,13 +58,16 @@ static inline const cs_term *cs_merged_term(const cs_merged *m, uint32_t gid)
 
 /* src: n_src term tables (borrowed; must outlive m, whose terms point into
  * their arenas). cs_merge_terms_part empties the partitions it merges:
- * src[0]'s become the merged ones, the others' are freed. */
+ * src[0]'s become the merged ones, the others' are freed; and reads
+ * partition p of each earlier generation of a table (table.h) back. */
 cs_merged *cs_merged_new(cs_table *const *src, int n_src, int gram_min, int gram_max);
 void cs_merged_free(cs_merged *m); /* NULL is a no-op */
 
 /* Merges partition p of the source term tables (taking src[0]'s partition
- * over); fills remap for its terms.
- * Returns 0, or -1 when the partition outgrows the global id space. */
+ * over) and of their generations; fills remap for its terms. Returns 0,
+ * or -1 when the partition outgrows the global id space. A generation that
+ * cannot be read back leaves remap unfilled: its cs_spill keeps the error,
+ * which the caller must check before anything reads remap. */
 int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p);
 
 /* Which summed grams cs_merge_grams_part keeps in m's table (pick.mode).

@@ -10,7 +10,8 @@
  * its memory is freed. The reducer then reads partition p of a spilled run
  * alone: one pread and one decompression (cs_pack_part).
  *
- * A counter has one file a kind (an order of grams, its pairs) that all its
+ * A counter has one file a kind (an order of grams, its pairs, its term
+ * table's generations: table.h) that all its
  * spills append to, so a run holds threads x kinds files open whatever the
  * input's size: no fan-in to cap and no "too many open files" (GloVe's
  * cooccur opens a file a spill and dies of it).

@@ -103,6 +103,7 @@ void cs_table_new_generation(cs_table *t, cs_spill_file *f)
         a = next;
     }
     t->arena = NULL;
+    t->arena_bytes = 0;
     t->gen_first_id = t->next_id;
     if (f)
         cs_spill_pack(f, &pk, 1);
@@ -124,6 +125,7 @@ static const uint8_t *arena_copy(cs_table *t, const uint8_t *p, uint32_t len)
     uint8_t *d = b->data + b->used;
     memcpy(d, p, len);
     b->used += len;
+    t->arena_bytes += len;
     return d;
 }
 

@@ -158,6 +158,7 @@ typedef struct cs_table {
     struct cs_pack *gens; /* owned */
     size_t n_gens;
     uint32_t gen_first_id; /* the first id of the generation in the table */
+    uint64_t arena_bytes;  /* long keys copied into the arena, this generation */
 } cs_table;
 
 cs_table *cs_table_new(unsigned order);
@@ -175,11 +176,20 @@ void cs_table_free(cs_table *t); /* NULL is a no-op */
 void cs_table_new_generation(cs_table *t, struct cs_spill_file *f);
 
 /* Bytes of t's current generation, about: an entry, its share of the
- * slots and of the room grown ahead (what a budget weighs). */
+ * slots and of the room grown ahead, and the long keys (what a budget
+ * weighs). */
 static inline uint64_t cs_table_gen_bytes(const cs_table *t)
 {
-    return (uint64_t)(t->next_id - t->gen_first_id) * 112;
+    return (uint64_t)(t->next_id - t->gen_first_id) * 112 + t->arena_bytes;
 }
+
+/* A generation holds this many terms at least (whatever the budget says: a
+ * few kilobytes a generation stay in memory, its pack's offsets), and none
+ * starts past CS_GEN_MAX_ID: a term seen again takes a new id in each
+ * generation, and ids are 32 bits (UINT32_MAX is CS_NO_TERM). Past it, the
+ * table keeps growing. */
+#define CS_GEN_MIN_TERMS 1024u
+#define CS_GEN_MAX_ID (UINT32_MAX / 2)
 
 static inline void *cs_part_entry(const cs_part *p, size_t stride, uint32_t i)
 {

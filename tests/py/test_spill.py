@@ -132,8 +132,8 @@ def test_term_tables_in_generations():
     import random
     rnd = random.Random(5)
     words = ["".join(rnd.choice("abcdefghij") for _ in range(rnd.randint(1, 40)))
-             for _ in range(400)]
-    words += ["привет" * rnd.randint(1, 8) for _ in range(40)]
+             for _ in range(4000)]  # more than a generation's least (CS_GEN_MIN_TERMS)
+    words += ["привет" * rnd.randint(1, 8) + str(i) for i in range(400)]
     with tmpdir() as d:
         f = os.path.join(d, "long.txt")
         with open(f, "w", encoding="utf-8") as fh:
