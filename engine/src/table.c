@@ -88,11 +88,10 @@ void cs_table_new_generation(cs_table *t, cs_spill_file *f)
             d = cs_put_varint(d, e->id);
             b.len = (size_t)(d - b.data);
         }
-        free(p->slots);
-        free(p->entries);
-        memset(p, 0, sizeof *p);
-        p->mask = PART_INIT_SLOTS - 1;
-        p->slots = cs_xcalloc(PART_INIT_SLOTS, sizeof *p->slots);
+        /* The room stays: the next generation fills it again, and
+         * regrowing it from nothing would rehash every partition again. */
+        memset(p->slots, 0, ((size_t)p->mask + 1) * sizeof *p->slots);
+        p->n = 0;
     }
     pk.off[CS_N_PARTS] = b.len;
     pk.bytes = b.len ? b.data : cs_xmalloc(1);
