@@ -46,9 +46,10 @@
  * holds; a counter whose runs of one kind pass their part writes them to
  * its file in a temporary folder (spill.h), and the merge reads them back
  * a partition at a time; a term table past its part is written there too,
- * at the next document's start, and starts empty (table.h, generations). A spill
- * that fails stops the reading (stopped_before) and the run (no table);
- * the folder is removed on every return (and by the CLI on a signal).
+ * at the next document's start, and starts empty (table.h, generations).
+ * A spill that fails stops the reading (stopped_before) and the run (no
+ * table); the folder is removed on every return (and by the CLI on a
+ * signal).
  * When the merged n-gram tables or window pairs would pass a quarter of
  * the budget and --top or --min-count can cut them, their merge is lean
  * (merge_grams_lean, merge_pairs): it keeps only the keys that can be
