@@ -187,7 +187,6 @@ typedef struct run {
     int lean_pairs;
     uint64_t pair_floor;
     unsigned order_passes[CS_NGRAM_MAX + 1], pair_passes; /* merges of each order's runs */
-    unsigned passes; /* the most of them */
     /* --state and corpusstat merge (state.h) */
     cs_options eff;    /* the options in force: the caller's, with a merge's
                           tables' kinds taken from its states */
@@ -826,6 +825,17 @@ static void output_error(cs_error *err, const run *r, const char *name, const ch
     cs_error_set(err, CS_ERR_OUTPUT, path, "%s: %s", what, strerror_r(e, buf, sizeof buf));
 }
 
+/* The first-two-bytes bucket that the `need` smallest keys of a histogram
+ * by their first two bytes reach: CS_TIE_ALL when they are fewer. */
+static unsigned tie_bucket(const uint64_t *hist, uint64_t need)
+{
+    uint64_t sum = 0;
+    for (unsigned b = 0; b < CS_TIE_ALL; b++)
+        if ((sum += hist[b]) >= need)
+            return b;
+    return CS_TIE_ALL;
+}
+
 /* For each table k with need[k] > 0 (its top has room for only need[k] of
  * the rows counted floor[k], fewer than there are): the first-two-bytes
  * bucket that the need[k] smallest of them reach (cs_tie_hist_part), into
@@ -846,15 +856,10 @@ static void tie_cuts(const cs_merged *m, const unsigned *order, int n_tabs, cons
     shared(m, order, floor, hist, k)
         for (unsigned p = 0; p < CS_N_PARTS; p++)
             cs_tie_hist_part(m, order[k], p, floor[k], hist + (size_t)omp_get_thread_num() * B);
-        uint64_t sum = 0;
-        unsigned b = 0;
-        for (;; b++) {
-            for (int t = 0; t < nt; t++)
-                sum += hist[(size_t)t * B + b];
-            if (sum >= need[k] || b == CS_TIE_ALL)
-                break;
-        }
-        tie_max[k] = b;
+        for (int t = 1; t < nt; t++) /* the threads' into the first's */
+            for (unsigned b = 0; b < B; b++)
+                hist[b] += hist[(size_t)t * B + b];
+        tie_max[k] = tie_bucket(hist, need[k]);
     }
     free(hist);
 }
@@ -862,17 +867,6 @@ static void tie_cuts(const cs_merged *m, const unsigned *order, int n_tabs, cons
 static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
                         const cs_gram_pick *pick, uint64_t *hist, int first);
 static void free_gram_runs(run *r);
-
-/* The first-two-bytes bucket that the `need` smallest keys of a histogram
- * by their first two bytes reach: CS_TIE_ALL when they are fewer. */
-static unsigned tie_bucket(const uint64_t *hist, uint64_t need)
-{
-    uint64_t sum = 0;
-    for (unsigned b = 0; b < CS_TIE_ALL; b++)
-        if ((sum += hist[b]) >= need)
-            return b;
-    return CS_TIE_ALL;
-}
 
 /* Where --top K cuts a table whose count histogram (cs_count_hist_part) is
  * hist, rows counted under min_count left out: the floor, the smallest
@@ -1109,8 +1103,7 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
         src[k] = cs_xmalloc((size_t)ns * sizeof **src);
         for (int s = 0; s < ns; s++)
             src[k][s] = source(r, s)->grams[orders[k]];
-        if (r->passes < ++r->order_passes[orders[k]])
-            r->passes = r->order_passes[orders[k]];
+        r->order_passes[orders[k]]++;
     }
     cs_state_writer *sw = first ? r->sw : NULL;
     /* [thread][k][bin] */
@@ -1214,18 +1207,16 @@ static void merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n
 static void lean_raise(run *r, cs_merged *m, unsigned order)
 {
     lean *l = r->lean[order];
-    const uint64_t top = r->opt->top;
-    uint64_t above = 0, c = CS_HIST_MAX;
-    for (; c >= 1 && above + l->kept_hist[c] < top; c--)
-        above += l->kept_hist[c];
-    unsigned b = 0xFFFF; /* counted CS_HIST_MAX or more: all that bucket */
-    if (c >= 1 && c < CS_HIST_MAX) { /* of those counted c, the top - above best */
-        enum { B = CS_TIE_ALL + 1 };
-        uint64_t *tie = cs_xcalloc(B, sizeof *tie);
+    /* The top's cut of the grams kept, as write_tables makes it of all. */
+    uint64_t need;
+    const uint64_t c = top_floor(l->kept_hist, r->opt->top, 0, &need);
+    unsigned b = CS_TIE_ALL; /* all those counted c */
+    if (need) { /* of those counted c, only the `need` best */
+        uint64_t *tie = cs_xcalloc(CS_TIE_ALL + 1, sizeof *tie);
         for (unsigned p = 0; p < CS_N_PARTS; p++)
             if (l->done[p])
                 cs_tie_hist_part(m, order, p, c, tie);
-        b = tie_bucket(tie, top - above);
+        b = tie_bucket(tie, need);
         free(tie);
     }
     const uint64_t bar = c >= 1 ? cs_gram_rank(c, b) : 0;
@@ -1348,8 +1339,7 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
         const unsigned levels = 1 + cs_pairs_levels(source(r, s)->pairs);
         r->pair_levels = levels > r->pair_levels ? levels : r->pair_levels;
     }
-    if (r->passes < ++r->pair_passes)
-        r->passes = r->pair_passes;
+    r->pair_passes++;
     cs_state_writer *sw = mode != PAIRS_CUT ? r->sw : NULL;
     const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
     unsigned __int128 **acc = NULL;
@@ -2385,7 +2375,10 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     /* Merges a spilled key goes through: grams one (the threads'), pairs
      * as many as they had. */
     sum.spill_levels = !sum.spill.runs ? 0 : r.pair_levels > 1 ? r.pair_levels : 1;
-    sum.merge_passes = r.passes;
+    sum.merge_passes = r.pair_passes;
+    for (int k = 0; k <= CS_NGRAM_MAX; k++)
+        if (sum.merge_passes < r.order_passes[k])
+            sum.merge_passes = r.order_passes[k];
     int e = cs_summary_write(stage.dirfd, &sum);
     if (e) {
         output_error(err, &r, "summary.json", "cannot write", e);

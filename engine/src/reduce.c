@@ -96,6 +96,28 @@ static void steal_part(cs_part *dst, cs_part *src)
     memset(src, 0, sizeof *src);
 }
 
+/* Adds a source term (hash, key, counts) to partition p of the merged
+ * table and maps the source's local id to its global id. A new long key
+ * is borrowed (it lives in the source's arena), or, when `keep`, copied
+ * (keep_key). Returns 0, or -1 when the partition outgrows the ids. */
+static int add_term(cs_merged *m, unsigned p, int s, uint64_t hash, const uint8_t *key,
+                    uint32_t len, int64_t count, int64_t docs, uint32_t id, int keep)
+{
+    const cs_part *mp = &m->terms->part[p];
+    int is_new;
+    cs_term *d = cs_table_term(m->terms, hash, key, len, 0, &is_new);
+    if (keep && is_new && len > CS_TERM_INLINE)
+        d->key.ptr = keep_key(m, p, key, len);
+    const uint32_t idx = (uint32_t)(((const uint8_t *)d - mp->entries) / sizeof(cs_term));
+    if (idx >= (1u << CS_ID_BITS))
+        return -1;
+    d->id = (p << CS_ID_BITS) | idx;
+    d->c.count += count;
+    d->c.docs += docs;
+    m->remap[s][id] = d->id;
+    return 0;
+}
+
 int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p)
 {
     /* The first source's partition becomes the merged one as it is: with
@@ -115,15 +137,9 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p)
         const cs_part *sp = &src[s]->part[p];
         for (uint32_t i = 0; i < sp->n; i++) {
             const cs_term *e = cs_part_entry(sp, sizeof(cs_term), i);
-            int is_new;
-            cs_term *d = cs_table_term(m->terms, e->hash, cs_term_bytes(e), e->len, 0, &is_new);
-            uint32_t idx = (uint32_t)(((const uint8_t *)d - mp->entries) / sizeof(cs_term));
-            if (idx >= (1u << CS_ID_BITS))
+            if (add_term(m, p, s, e->hash, cs_term_bytes(e), e->len, e->c.count, e->c.docs,
+                         e->id, 0) != 0)
                 return -1;
-            d->id = (p << CS_ID_BITS) | idx;
-            d->c.count += e->c.count;
-            d->c.docs += e->c.docs;
-            m->remap[s][e->id] = d->id;
         }
         /* Merged: its entries are not read again, and would hold memory
          * through the merge and the rows (its long keys stay, in its
@@ -154,19 +170,12 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p)
                 q = cs_get_varint(q + len, &count);
                 q = cs_get_varint(q, &docs);
                 q = cs_get_varint(q, &id);
-                int is_new;
-                cs_term *d = cs_table_term(m->terms, hash, key, (uint32_t)len, 0, &is_new);
-                if (is_new && len > CS_TERM_INLINE) /* borrowed from buf: kept */
-                    d->key.ptr = keep_key(m, p, key, (size_t)len);
-                const uint32_t idx = (uint32_t)(((const uint8_t *)d - mp->entries) / sizeof(cs_term));
-                if (idx >= (1u << CS_ID_BITS)) {
+                /* the key is in buf: copied if new */
+                if (add_term(m, p, s, hash, key, (uint32_t)len, cs_unzigzag(count),
+                             cs_unzigzag(docs), (uint32_t)id, 1) != 0) {
                     failed = 1;
                     break;
                 }
-                d->id = (p << CS_ID_BITS) | idx;
-                d->c.count += cs_unzigzag(count);
-                d->c.docs += cs_unzigzag(docs);
-                m->remap[s][id] = d->id;
             }
         }
     cs_buf_free(&buf);

@@ -149,6 +149,19 @@ static void free_dump(char **v, size_t n)
     free(v);
 }
 
+static int same_dump(char **a, size_t na, char **b, size_t nb);
+
+/* Whether two merged tables hold the same keys and counts. */
+static int same_tables(const cs_merged *x, const cs_merged *y)
+{
+    size_t na, nb;
+    char **a = dump(x, &na), **b = dump(y, &nb);
+    const int same = same_dump(a, na, b, nb);
+    free_dump(a, na);
+    free_dump(b, nb);
+    return same;
+}
+
 static int same_dump(char **a, size_t na, char **b, size_t nb)
 {
     if (na != nb) {
@@ -298,22 +311,14 @@ static void test_two_states_merge_into_one_run(void)
     cs_state *s1 = write_read(m1, "s1.cst", sh), *s2 = write_read(m2, "s2.cst", sh);
     cs_counter *src[2] = {&s1->counter, &s2->counter};
     cs_merged *m = merge_states(src, 2);
-    size_t na0, nb0;
-    char **a0 = dump(mall, &na0), **b0 = dump(m, &nb0);
-    CHECK(same_dump(a0, na0, b0, nb0));
-    free_dump(a0, na0);
-    free_dump(b0, nb0);
+    CHECK(same_tables(mall, m));
     /* A state merged with a counter (the pipeline's --state run): the
      * state first, sorted; the counter's grams sorted by the merge. */
     cs_state *s1b = write_read(m1, "s1b.cst", sh);
     cs_counter *c2b = counter(half);
     cs_counter *src2[2] = {&s1b->counter, c2b};
     cs_merged *mix = merge_states(src2, 2);
-    size_t na, nb;
-    char **a = dump(mall, &na), **b = dump(mix, &nb);
-    CHECK(same_dump(a, na, b, nb));
-    free_dump(a, na);
-    free_dump(b, nb);
+    CHECK(same_tables(mall, mix));
     cs_merged_free(mix);
     cs_state_free(s1b);
     free_counter(c2b);
