@@ -162,6 +162,8 @@ typedef struct run {
     cs_tok_config cfg_ext, cfg_lines;
     cs_strset *stopwords;
     cs_strset *vocab;  /* --cooc doc: its terms (from --cooc-terms, or chosen after pass 1) */
+    uint32_t *vocab_gid; /* owned; [vocab index]: its global term id (UINT32_MAX: a listed
+                            term the corpus never held), once the terms are merged */
     struct stat *seen; /* owned; two passes: each input as it was before the first */
     const uint8_t *skip; /* [input]: not read again (the second pass of --cooc doc) */
     cs_input_list inputs;
@@ -1436,7 +1438,7 @@ static void merge_pairs(run *r, cs_merged *m)
     const int nt = r->nt;
     cs_merged_add_pairs(m, o->weight == CS_WEIGHT_HARMONIC ? cs_harmonic_unit(o->window) : 1);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        m->term_base[p + 1] = m->term_base[p] + m->terms->part[p].n;
+        m->term_base[p + 1] = m->term_base[p] + m->vocab[p].n;
     const uint32_t *const *remap = (const uint32_t *const *)m->remap;
     if (pairs_go_lean(r)) {
         uint64_t *hist = cs_xcalloc(CS_HIST_MAX + 1, sizeof *hist);
@@ -1584,11 +1586,12 @@ static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_er
         uint32_t n;
         uint32_t *gids = cs_top_terms_by_docs(m, r->opt->cooc_vocab, &n);
         r->vocab = cs_strset_new();
-        for (uint32_t i = 0; i < n; i++) {
-            const cs_term *e = cs_merged_term(m, gids[i]);
-            cs_strset_add(r->vocab, cs_term_bytes(e), e->len);
+        for (uint32_t i = 0; i < n; i++) { /* index i: gids[i] */
+            uint32_t len;
+            const uint8_t *key = cs_merged_bytes(m, gids[i], &len);
+            cs_strset_add(r->vocab, key, len);
         }
-        free(gids);
+        r->vocab_gid = gids;
         if (n >= 2) { /* else no pair: no need to read anything again */
             cs_status st = second_pass(r, err);
             if (st != CS_OK)
@@ -1602,23 +1605,13 @@ static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_er
         any |= source(r, s)->pairs != NULL;
     if (!any)
         return CS_OK; /* a vocabulary of fewer than two terms: no pair, no second pass */
-    /* Vocabulary index -> global term id, the same remap for every thread;
-     * a state's pairs hold its term ids. */
-    const cs_strset *v = r->vocab;
-    const size_t nv = v ? cs_strset_size(v) : 0;
-    uint32_t *gid = cs_xmalloc((nv + 1) * sizeof *gid);
-    for (uint32_t i = 0; i < nv; i++) {
-        uint32_t len;
-        const uint8_t *key = cs_strset_key(v, i, &len);
-        const cs_term *e = cs_table_find_term(m->terms, cs_strset_hash(v, i), key, len);
-        gid[i] = e ? e->id : UINT32_MAX; /* none: a listed term the corpus never held */
-    }
+    /* Vocabulary index -> global term id (r->vocab_gid), the same remap
+     * for every thread; a state's pairs hold its term ids. */
     const uint32_t **remap = cs_xmalloc((size_t)n_sources(r) * sizeof *remap);
     for (int s = 0; s < n_sources(r); s++)
-        remap[s] = s < r->n_states ? m->remap[s] : gid;
+        remap[s] = s < r->n_states ? m->remap[s] : r->vocab_gid;
     merge_pair_runs(r, m, remap, PAIRS_KEEP, 0, NULL);
     free(remap);
-    free(gid);
     return CS_OK;
 }
 
@@ -2276,12 +2269,23 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
             terms[s] = source(&r, s)->terms;
         m = cs_merged_new(terms, ns, opt->ngram_min, opt->ngram_max);
         int overflow = 0;
+        /* A fixed vocabulary (--cooc-terms) is looked up as the terms merge:
+         * the merged terms are packed right after, with no table to look
+         * up. */
+        const cs_strset *find = opt->cooc == CS_COOC_DOC ? r.vocab : NULL;
+        if (find) {
+            r.vocab_gid = cs_xmalloc((cs_strset_size(find) + 1) * sizeof *r.vocab_gid);
+            for (size_t i = 0; i < cs_strset_size(find); i++)
+                r.vocab_gid[i] = UINT32_MAX;
+        }
+        uint32_t *found = r.vocab_gid;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(m, terms) reduction(| : overflow)
+    shared(m, terms, find, found) reduction(| : overflow)
         for (unsigned p = 0; p < CS_N_PARTS; p++)
-            overflow |= cs_merge_terms_part(m, terms, p) != 0;
+            overflow |= cs_merge_terms_part(m, terms, p, find, found) != 0;
         if (overflow) {
-            cs_error_set(err, CS_ERR_INTERNAL, NULL, "more than %u distinct terms in one partition",
+            cs_error_set(err, CS_ERR_INTERNAL, NULL,
+                         "more than %u distinct terms, or 4 GB of their bytes, in one partition",
                          1u << CS_ID_BITS);
             st = CS_ERR_INTERNAL;
             free(terms);
@@ -2425,6 +2429,7 @@ done:
     cs_inputs_free(&r.inputs);
     cs_strset_free(r.stopwords);
     cs_strset_free(r.vocab);
+    free(r.vocab_gid);
     free(r.seen);
     cs_state_writer_abort(r.sw);
     if (r.state_tmp)

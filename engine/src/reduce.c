@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "measures.h"
+#include "tokenize.h"
 
 /* Long keys that come from a generation's pack (read into a buffer that
  * does not last): a block list per partition, so that the thread merging
@@ -49,6 +50,15 @@ static const uint8_t *keep_key(cs_merged *m, unsigned p, const uint8_t *key, siz
     return d;
 }
 
+static void free_keys(cs_merged *m, unsigned p)
+{
+    for (cs_key_block *b = m->keys[p], *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+    m->keys[p] = NULL;
+}
+
 cs_merged *cs_merged_new(cs_table *const *src, int n_src, int gram_min, int gram_max)
 {
     cs_merged *m = cs_xcalloc(1, sizeof *m);
@@ -67,6 +77,11 @@ void cs_merged_free(cs_merged *m)
     if (!m)
         return;
     cs_table_free(m->terms);
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        free(m->vocab[p].c);
+        free(m->vocab[p].off);
+        free(m->vocab[p].bytes);
+    }
     for (int n = 0; n <= CS_NGRAM_MAX; n++) {
         cs_table_free(m->grams[n]);
         free(m->once_hist[n]);
@@ -79,10 +94,7 @@ void cs_merged_free(cs_merged *m)
         free(m->remap[s]);
     free(m->remap);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        for (cs_key_block *b = m->keys[p], *next; b; b = next) {
-            next = b->next;
-            free(b);
-        }
+        free_keys(m, p);
     free(m);
 }
 
@@ -118,7 +130,39 @@ static int add_term(cs_merged *m, unsigned p, int s, uint64_t hash, const uint8_
     return 0;
 }
 
-int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p)
+/* Packs merged partition p into m->vocab[p] and frees its table (and the
+ * long keys it kept). */
+static int pack_part(cs_merged *m, unsigned p)
+{
+    cs_part *mp = &m->terms->part[p];
+    cs_vocab_part *v = &m->vocab[p];
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < mp->n; i++)
+        bytes += ((const cs_term *)cs_part_entry(mp, sizeof(cs_term), i))->len;
+    if (bytes > UINT32_MAX)
+        return -1;
+    v->n = mp->n;
+    v->c = cs_xmalloc(((size_t)mp->n + 1) * sizeof *v->c);
+    v->off = cs_xmalloc(((size_t)mp->n + 1) * sizeof *v->off);
+    v->bytes = cs_xmalloc(bytes + 1);
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < mp->n; i++) {
+        const cs_term *e = cs_part_entry(mp, sizeof(cs_term), i);
+        v->c[i] = (cs_vcnt){e->c.count, e->c.docs};
+        v->off[i] = at;
+        memcpy(v->bytes + at, cs_term_bytes(e), e->len);
+        at += e->len;
+    }
+    v->off[mp->n] = at;
+    free(mp->slots);
+    free(mp->entries);
+    memset(mp, 0, sizeof *mp);
+    free_keys(m, p);
+    return 0;
+}
+
+int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p, const cs_strset *find,
+                        uint32_t *found)
 {
     /* The first source's partition becomes the merged one as it is: with
      * one thread the merge is a pass over the entries, with T threads it
@@ -179,23 +223,48 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p)
             }
         }
     cs_buf_free(&buf);
-    return failed ? -1 : 0;
+    if (failed)
+        return -1;
+    const uint32_t n_find = find ? (uint32_t)cs_strset_size(find) : 0;
+    for (uint32_t i = 0; i < n_find; i++) {
+        const uint64_t hash = cs_strset_hash(find, i);
+        if (cs_part_of(hash) != p)
+            continue;
+        uint32_t len;
+        const uint8_t *key = cs_strset_key(find, i, &len);
+        const cs_term *e = cs_table_find_term(m->terms, hash, key, len);
+        found[i] = e ? e->id : UINT32_MAX;
+    }
+    return pack_part(m, p);
 }
 
-/* The first two bytes of a row key that starts with term e, big-endian:
+uint32_t cs_merged_find(const cs_merged *m, uint64_t hash, const uint8_t *key, uint32_t len)
+{
+    const unsigned p = cs_part_of(hash);
+    for (uint32_t i = 0; i < m->vocab[p].n; i++) {
+        uint32_t n;
+        const uint8_t *b = cs_merged_bytes(m, p << CS_ID_BITS | i, &n);
+        if (n == len && !memcmp(b, key, len))
+            return p << CS_ID_BITS | i;
+    }
+    return UINT32_MAX;
+}
+
+/* The first two bytes of a row key that starts with term gid, big-endian:
  * a one-byte term is followed by `next` (0, the row prefix's zero pad, for
  * a term row; the joining ' ' for an n-gram). */
-static inline unsigned prefix16(const cs_term *e, unsigned next)
+static inline unsigned prefix16(const cs_merged *m, uint32_t gid, unsigned next)
 {
-    const uint8_t *b = cs_term_bytes(e);
-    assert(e->len >= 1); /* a token holds a character at least */
-    return (unsigned)b[0] << 8 | (e->len >= 2 ? b[1] : next);
+    uint32_t len;
+    const uint8_t *b = cs_merged_bytes(m, gid, &len);
+    assert(len >= 1); /* a token holds a character at least */
+    return (unsigned)b[0] << 8 | (len >= 2 ? b[1] : next);
 }
 
 /* The first two bytes of the row key of a gram whose first term is gid. */
 static inline unsigned gram_prefix16(const cs_merged *m, uint32_t gid)
 {
-    return prefix16(cs_merged_term(m, gid), ' ');
+    return prefix16(m, gid, ' ');
 }
 
 /* Whether a gram counted `count` (> 0), whose first term is `first`, is
@@ -340,24 +409,25 @@ void cs_pair_margins_part(const cs_merged *m, unsigned p, unsigned __int128 *acc
 }
 
 /* Term bytes order of two merged terms: <0 when a's bytes come first. */
-static int term_cmp(const cs_term *a, const cs_term *b)
+static int term_cmp(const cs_merged *m, uint32_t a, uint32_t b)
 {
-    uint32_t n = a->len < b->len ? a->len : b->len;
-    int c = memcmp(cs_term_bytes(a), cs_term_bytes(b), n);
-    return c ? c : (a->len > b->len) - (a->len < b->len);
+    uint32_t la, lb;
+    const uint8_t *x = cs_merged_bytes(m, a, &la), *y = cs_merged_bytes(m, b, &lb);
+    int c = memcmp(x, y, la < lb ? la : lb);
+    return c ? c : (la > lb) - (la < lb);
 }
 
 typedef struct {
     int64_t docs;
-    const cs_term *term;
+    uint32_t gid;
 } ranked;
 
-static int ranked_cmp(const void *a, const void *b)
+static int ranked_cmp(const void *a, const void *b, void *m)
 {
     const ranked *x = a, *y = b;
     if (x->docs != y->docs)
         return x->docs > y->docs ? -1 : 1;
-    return term_cmp(x->term, y->term);
+    return term_cmp(m, x->gid, y->gid);
 }
 
 uint32_t *cs_top_terms_by_docs(const cs_merged *m, uint64_t k, uint32_t *n_out)
@@ -366,12 +436,10 @@ uint32_t *cs_top_terms_by_docs(const cs_merged *m, uint64_t k, uint32_t *n_out)
      * only the terms that can make the cut are sorted. */
     uint64_t *hist = cs_xcalloc(CS_HIST_MAX + 1, sizeof *hist);
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        const cs_part *part = &m->terms->part[p];
-        for (uint32_t i = 0; i < part->n; i++) {
-            const cs_term *e = cs_part_entry(part, sizeof(cs_term), i);
-            if (e->c.count > 0 && e->c.docs > 0)
-                hist[e->c.docs < CS_HIST_MAX ? e->c.docs : CS_HIST_MAX]++;
-        }
+        const cs_vocab_part *v = &m->vocab[p];
+        for (uint32_t i = 0; i < v->n; i++)
+            if (v->c[i].count > 0 && v->c[i].docs > 0)
+                hist[v->c[i].docs < CS_HIST_MAX ? v->c[i].docs : CS_HIST_MAX]++;
     }
     uint64_t floor = cs_top_threshold(hist, k);
     free(hist);
@@ -380,22 +448,21 @@ uint32_t *cs_top_terms_by_docs(const cs_merged *m, uint64_t k, uint32_t *n_out)
     size_t n = 0, cap = 1024;
     ranked *v = cs_xmalloc(cap * sizeof *v);
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        const cs_part *part = &m->terms->part[p];
-        for (uint32_t i = 0; i < part->n; i++) {
-            const cs_term *e = cs_part_entry(part, sizeof(cs_term), i);
-            if (e->c.count <= 0 || e->c.docs < (int64_t)floor)
+        const cs_vocab_part *vp = &m->vocab[p];
+        for (uint32_t i = 0; i < vp->n; i++) {
+            if (vp->c[i].count <= 0 || vp->c[i].docs < (int64_t)floor)
                 continue;
             if (n == cap)
                 v = cs_xrealloc(v, (cap *= 2) * sizeof *v);
-            v[n++] = (ranked){e->c.docs, e};
+            v[n++] = (ranked){vp->c[i].docs, p << CS_ID_BITS | i};
         }
     }
-    qsort(v, n, sizeof *v, ranked_cmp);
+    qsort_r(v, n, sizeof *v, ranked_cmp, (void *)m);
     if (n > k)
         n = (size_t)k;
     uint32_t *gids = cs_xmalloc((n + 1) * sizeof *gids);
     for (size_t i = 0; i < n; i++)
-        gids[i] = v[i].term->id;
+        gids[i] = v[i].gid;
     free(v);
     *n_out = (uint32_t)n;
     return gids;
@@ -405,13 +472,13 @@ unsigned __int128 cs_merged_margin(const cs_merged *m, uint32_t gid)
 {
     if (m->margin)
         return m->margin[term_index(m, gid)];
-    return (unsigned __int128)cs_merged_term(m, gid)->c.docs;
+    return (unsigned __int128)cs_merged_cnt(m, gid)->docs;
 }
 
 static const cs_table *table_of(const cs_merged *m, unsigned order)
 {
-    assert(order != CS_PAIRS);
-    return order == 1 ? m->terms : m->grams[order];
+    assert(order >= 2);
+    return m->grams[order];
 }
 
 static const uint32_t *gram_ids(const cs_merged *m, unsigned order, unsigned p, uint32_t i)
@@ -440,20 +507,22 @@ static inline cs_i128 key_count(const cs_merged *m, unsigned order, unsigned p, 
         *docs = 0;
         return cs_pair_units(&m->pairs[p], i);
     }
-    const cs_table *t = table_of(m, order);
-    const void *e = cs_part_entry(&t->part[p], t->stride, i);
     if (order == 1) {
-        *docs = ((const cs_term *)e)->c.docs;
-        return ((const cs_term *)e)->c.count;
+        *docs = m->vocab[p].c[i].docs;
+        return m->vocab[p].c[i].count;
     }
-    *docs = ((const cs_gram *)e)->docs;
-    return ((const cs_gram *)e)->count;
+    const cs_table *t = table_of(m, order);
+    const cs_gram *e = cs_part_entry(&t->part[p], t->stride, i);
+    *docs = e->docs;
+    return e->count;
 }
 
 /* Keys in partition p of table `order`. */
 static inline uint32_t keys_in(const cs_merged *m, unsigned order, unsigned p)
 {
-    return order == CS_PAIRS ? (uint32_t)m->pairs[p].n : table_of(m, order)->part[p].n;
+    return order == CS_PAIRS ? (uint32_t)m->pairs[p].n
+           : order == 1      ? m->vocab[p].n
+                             : table_of(m, order)->part[p].n;
 }
 
 int cs_row_tie(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
@@ -461,7 +530,7 @@ int cs_row_tie(const cs_merged *m, unsigned order, const cs_row *a, unsigned par
 {
     const uint32_t *ia = gram_ids(m, order, part_a, a->idx), *ib = gram_ids(m, order, part_b, b->idx);
     for (unsigned k = 0; k < order; k++) {
-        int c = term_cmp(cs_merged_term(m, ia[k]), cs_merged_term(m, ib[k]));
+        int c = term_cmp(m, ia[k], ib[k]);
         if (c)
             return c;
     }
@@ -546,16 +615,19 @@ static void sort_rows(const sortctx *s, cs_row *v, size_t n, int depth)
 
 
 /* The pair's terms as the row shows them: term_a < term_b bytewise. */
-static void pair_terms(const cs_merged *m, const uint32_t *ids, const cs_term **a,
-                       const cs_term **b)
+static void pair_terms(const cs_merged *m, const uint32_t *ids, uint32_t out[2])
 {
-    *a = cs_merged_term(m, ids[0]);
-    *b = cs_merged_term(m, ids[1]);
-    if (term_cmp(*a, *b) > 0) {
-        const cs_term *t = *a;
-        *a = *b;
-        *b = t;
-    }
+    const int swap = term_cmp(m, ids[0], ids[1]) > 0;
+    out[0] = ids[swap];
+    out[1] = ids[!swap];
+}
+
+/* Fetches term gid's bytes ahead of a read. */
+static inline void prefetch_term(const cs_merged *m, uint32_t gid)
+{
+    const cs_vocab_part *v = &m->vocab[gid >> CS_ID_BITS];
+    const uint32_t i = gid & ((1u << CS_ID_BITS) - 1);
+    __builtin_prefetch(&v->off[i]);
 }
 
 /* The first two bytes of key i's row key, big-endian and zero-padded (the
@@ -566,7 +638,7 @@ static inline unsigned key_prefix16(const cs_merged *m, unsigned order, unsigned
     assert(order != CS_PAIRS);
     if (order != 1)
         return gram_prefix16(m, gram_ids(m, order, p, i)[0]);
-    return prefix16(cs_part_entry(&m->terms->part[p], sizeof(cs_term), i), 0);
+    return prefix16(m, p << CS_ID_BITS | i, 0);
 }
 
 void cs_tie_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t c, uint64_t *hist)
@@ -600,7 +672,7 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
         if (order != 1 && i + 8 < n_keys && key_count(m, order, p, i + 8, &docs) >= min_units) {
             const uint32_t *ahead = key_ids(m, order, p, i + 8, buf);
             for (unsigned k = 0; k < n_ids; k++)
-                __builtin_prefetch(cs_merged_term(m, ahead[k]));
+                prefetch_term(m, ahead[k]);
         }
         const cs_i128 n = key_count(m, order, p, i, &docs);
         if (n <= 0)
@@ -620,14 +692,15 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
         }
         r->idx = i;
         if (order == 1) {
-            const cs_term *e = cs_part_entry(&m->terms->part[p], sizeof(cs_term), i);
-            r->key = cs_term_bytes(e);
-            r->len = e->len;
+            r->key = cs_merged_bytes(m, p << CS_ID_BITS | i, &r->len);
         } else {
             const uint32_t *ids = key_ids(m, order, p, i, buf);
             r->len = n_ids - 1; /* the separators */
-            for (unsigned k = 0; k < n_ids; k++)
-                r->len += cs_merged_term(m, ids[k])->len;
+            for (unsigned k = 0; k < n_ids; k++) {
+                const cs_vocab_part *v = &m->vocab[ids[k] >> CS_ID_BITS];
+                const uint32_t x = ids[k] & ((1u << CS_ID_BITS) - 1);
+                r->len += v->off[x + 1] - v->off[x];
+            }
             key_bytes += r->len;
         }
     }
@@ -637,20 +710,23 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
             if (i + 8 < out->n) { /* as above: the terms of a key 8 rows on */
                 const uint32_t *ahead = key_ids(m, order, p, out->v[i + 8].idx, buf);
                 for (unsigned k = 0; k < n_ids; k++)
-                    __builtin_prefetch(cs_merged_term(m, ahead[k]));
+                    prefetch_term(m, ahead[k]);
             }
             cs_row *r = &out->v[i];
             const uint32_t *ids = key_ids(m, order, p, r->idx, buf);
-            const cs_term *pair[2];
-            if (pairs)
-                pair_terms(m, ids, &pair[0], &pair[1]);
+            uint32_t pair[2];
+            if (pairs) {
+                pair_terms(m, ids, pair);
+                ids = pair;
+            }
             r->key = d;
             for (unsigned k = 0; k < n_ids; k++) {
-                const cs_term *e = pairs ? pair[k] : cs_merged_term(m, ids[k]);
+                uint32_t len;
+                const uint8_t *b = cs_merged_bytes(m, ids[k], &len);
                 if (k)
                     *d++ = pairs ? 0 : ' ';
-                memcpy(d, cs_term_bytes(e), e->len);
-                d += e->len;
+                memcpy(d, b, len);
+                d += len;
             }
         }
     }

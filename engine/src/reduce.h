@@ -21,9 +21,29 @@
  * (1 names the terms, 2..CS_NGRAM_MAX the n-grams). */
 #define CS_PAIRS 0u
 
+/* The merged terms of one partition, once it is merged
+ * (cs_merge_terms_part): a term's counts and bytes by its index, packed.
+ * The hash table the merge built (slots, 64-byte entries, keys borrowed
+ * from the sources) is freed then: nothing looks a merged term up by its
+ * bytes afterwards, and at 80 bytes a term it was the largest memory of
+ * the merge (440 MB for the 5.5 M terms of 1 GiB). */
+typedef struct cs_vcnt {
+    int64_t count, docs;
+} cs_vcnt;
+
+typedef struct cs_vocab_part {
+    uint32_t n;     /* terms */
+    cs_vcnt *c;     /* owned; [index] */
+    uint32_t *off;  /* owned; [index], n + 1: the bytes of index i are bytes[off[i] .. off[i + 1]) */
+    uint8_t *bytes; /* owned */
+} cs_vocab_part;
+
 typedef struct cs_merged {
     int n_src;
-    cs_table *terms;                   /* owned; bytes borrowed from the source tables */
+    cs_table *terms;                   /* owned; partition p while cs_merge_terms_part merges
+                                          it (bytes borrowed from the source tables), empty
+                                          after */
+    cs_vocab_part vocab[CS_N_PARTS];   /* the merged terms, from then on */
     cs_table *grams[CS_NGRAM_MAX + 1]; /* owned; ids are global term ids (entries only:
                                           no slots are used, nothing is looked up) */
     /* Keys counted (count > 0) that the merge left out, [n][p]: grams
@@ -36,7 +56,8 @@ typedef struct cs_merged {
     uint64_t *once_hist[CS_NGRAM_MAX + 1];
     uint32_t **remap;                  /* owned; [src][local id] = global id */
     struct cs_key_block *keys[CS_N_PARTS]; /* owned; [p]: the long keys of partition p
-                                              merged from a source's generations */
+                                              merged from a source's generations, until
+                                              it is packed */
     /* Co-occurrence (cs_merged_add_pairs), else NULL. [p]: the pairs whose
      * first term is in term partition p, keys index_a << 32 | global b,
      * summed (cs_pairs_sum) and sorted by key. */
@@ -49,26 +70,54 @@ typedef struct cs_merged {
     unsigned __int128 total;           /* window: sum of the margins; doc: documents */
 } cs_merged;
 
-/* Global term id: partition and index in the merged table. */
-static inline const cs_term *cs_merged_term(const cs_merged *m, uint32_t gid)
+/* A merged term by its global id (partition and index). */
+static inline const cs_vcnt *cs_merged_cnt(const cs_merged *m, uint32_t gid)
 {
-    const cs_part *p = &m->terms->part[gid >> CS_ID_BITS];
-    return (const cs_term *)cs_part_entry(p, sizeof(cs_term), gid & ((1u << CS_ID_BITS) - 1));
+    return &m->vocab[gid >> CS_ID_BITS].c[gid & ((1u << CS_ID_BITS) - 1)];
 }
 
-/* src: n_src term tables (borrowed; must outlive m, whose terms point into
- * their arenas). cs_merge_terms_part empties the partitions it merges:
- * src[0]'s become the merged ones, the others' are freed; and reads
- * partition p of each earlier generation of a table (table.h) back. */
+static inline const uint8_t *cs_merged_bytes(const cs_merged *m, uint32_t gid, uint32_t *len)
+{
+    const cs_vocab_part *v = &m->vocab[gid >> CS_ID_BITS];
+    const uint32_t i = gid & ((1u << CS_ID_BITS) - 1);
+    *len = v->off[i + 1] - v->off[i];
+    return v->bytes + v->off[i];
+}
+
+/* Merged terms in all partitions. */
+static inline uint64_t cs_merged_n_terms(const cs_merged *m)
+{
+    uint64_t n = 0;
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        n += m->vocab[p].n;
+    return n;
+}
+
+/* The global id of the merged term (hash, key, len), or UINT32_MAX: a scan
+ * of its partition (for tests; the merge looks terms up as it goes:
+ * cs_merge_terms_part). */
+uint32_t cs_merged_find(const cs_merged *m, uint64_t hash, const uint8_t *key, uint32_t len);
+
+/* src: n_src term tables (borrowed; must outlive m's term merge, whose
+ * table borrows their long keys until each partition is packed).
+ * cs_merge_terms_part empties the partitions it merges: src[0]'s become
+ * the merged ones, the others' are freed; and reads partition p of each
+ * earlier generation of a table (table.h) back. */
 cs_merged *cs_merged_new(cs_table *const *src, int n_src, int gram_min, int gram_max);
 void cs_merged_free(cs_merged *m); /* NULL is a no-op */
 
 /* Merges partition p of the source term tables (taking src[0]'s partition
- * over) and of their generations; fills remap for its terms. Returns 0,
- * or -1 when the partition outgrows the global id space. A generation that
- * cannot be read back leaves remap unfilled: its cs_spill keeps the error,
- * which the caller must check before anything reads remap. */
-int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p);
+ * over) and of their generations; fills remap for its terms; then packs
+ * the partition into m->vocab[p]. find (NULL: none), a set of terms
+ * looked up before the table goes: found[i] is the global id of find's
+ * term i if it is in partition p (untouched otherwise; UINT32_MAX for a
+ * term of p the corpus never held). Returns 0, or -1 when the partition
+ * outgrows the global id space or 4 GB of term bytes. A generation that
+ * cannot be read back leaves remap unfilled: its cs_spill keeps the
+ * error, which the caller must check before anything reads remap. */
+struct cs_strset; /* tokenize.h */
+int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p,
+                        const struct cs_strset *find, uint32_t *found);
 
 /* Which summed grams cs_merge_grams_part keeps in m's table (pick.mode).
  *

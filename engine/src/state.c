@@ -783,23 +783,23 @@ void cs_state_writer_terms(writer *w, const cs_merged *m)
      * left out (counted 0: every input holding it retracted). */
     w->base[0] = 0;
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        w->base[p + 1] = w->base[p] + m->terms->part[p].n;
+        w->base[p + 1] = w->base[p] + m->vocab[p].n;
     w->local = cs_xmalloc((w->base[CS_N_PARTS] + 1) * sizeof *w->local);
     uint32_t next = 0;
     cs_buf b = {0};
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        const cs_part *part = &m->terms->part[p];
-        for (uint32_t i = 0; i < part->n; i++) {
-            const cs_term *e = cs_part_entry(part, sizeof(cs_term), i);
-            if (!e->c.count && !e->c.docs) {
+        const cs_vocab_part *v = &m->vocab[p];
+        for (uint32_t i = 0; i < v->n; i++) {
+            if (!v->c[i].count && !v->c[i].docs) {
                 w->local[w->base[p] + i] = UINT32_MAX;
                 continue;
             }
             w->local[w->base[p] + i] = next++;
-            put_varint(&b, e->len);
-            cs_buf_append(&b, cs_term_bytes(e), e->len);
-            put_varint(&b, cs_zigzag(e->c.count));
-            put_varint(&b, cs_zigzag(e->c.docs));
+            const uint32_t len = v->off[i + 1] - v->off[i];
+            put_varint(&b, len);
+            cs_buf_append(&b, v->bytes + v->off[i], len);
+            put_varint(&b, cs_zigzag(v->c[i].count));
+            put_varint(&b, cs_zigzag(v->c[i].docs));
         }
     }
     put_section(w, SEC_TERMS, next, b.data, b.len);

@@ -313,10 +313,11 @@ static const char *global_name(const void *ctx, uint32_t gid, unsigned *part)
 {
     static char buf[2][65];
     static int which;
-    const cs_term *e = cs_merged_term(ctx, gid);
+    uint32_t len;
+    const uint8_t *b = cs_merged_bytes(ctx, gid, &len);
     char *s = buf[which ^= 1];
-    memcpy(s, cs_term_bytes(e), e->len);
-    s[e->len] = 0;
+    memcpy(s, b, len);
+    s[len] = 0;
     *part = gid >> CS_ID_BITS;
     return s;
 }
@@ -350,7 +351,7 @@ static void test_merged(cs_tok_docs docs)
     gram *exp = reference(&all, &n_exp, &gone);
     cs_merged *m = cs_merged_new(terms, 2, 1, ORDERS);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        CHECK(cs_merge_terms_part(m, terms, p) == 0);
+        CHECK(cs_merge_terms_part(m, terms, p, NULL, NULL) == 0);
     cs_grams_scratch scratch = {0};
     gram *got = NULL;
     size_t n_got = 0;

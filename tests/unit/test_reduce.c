@@ -8,6 +8,7 @@
 
 #include "reduce.h"
 #include "testhelp.h"
+#include "tokenize.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -62,7 +63,7 @@ static void test_term_order(void)
     cs_table *t = terms_from(words, counts, N);
     cs_merged *m = cs_merged_new(&t, 1, 2, 1);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        CHECK(cs_merge_terms_part(m, &t, p) == 0);
+        CHECK(cs_merge_terms_part(m, &t, p, NULL, NULL) == 0);
     qsort(want, N, sizeof *want, pair_cmp);
     /* every partition sorted; their union in order equals the plain sort */
     cs_rows rows[CS_N_PARTS];
@@ -132,7 +133,7 @@ static void test_gram_tie(void)
     cs_grams_flush(&g);
     cs_merged *m = cs_merged_new(&t, 1, 2, 2);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_terms_part(m, &t, p);
+        cs_merge_terms_part(m, &t, p, NULL, NULL);
     cs_grams *src = &g;
     cs_grams_scratch scratch = {0};
     for (unsigned p = 0; p < CS_N_PARTS; p++)
@@ -158,7 +159,9 @@ static void test_gram_tie(void)
         const cs_table *mg = m->grams[2];
         const cs_gram *g0 = cs_part_entry(&mg->part[part[0]], mg->stride, r[0]->idx);
         const int c = cs_row_cmp(m, 2, r[0], part[0], r[1], part[1]);
-        CHECK(cs_merged_term(m, g0->ids[0])->len == 1 ? c < 0 : c > 0);
+        uint32_t len0;
+        cs_merged_bytes(m, g0->ids[0], &len0);
+        CHECK(len0 == 1 ? c < 0 : c > 0);
     }
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         cs_rows_free(&rows[p]);
@@ -198,7 +201,7 @@ static void test_tie_cut(void)
     cs_table *t = terms_from(words, counts, 7);
     cs_merged *m = cs_merged_new(&t, 1, 2, 1);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_terms_part(m, &t, p);
+        cs_merge_terms_part(m, &t, p, NULL, NULL);
     static uint64_t hist[CS_TIE_ALL + 1];
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         cs_tie_hist_part(m, 1, p, 1, hist);
@@ -272,7 +275,7 @@ static void test_pick_top(void)
     cs_grams_flush(&g);
     cs_merged *m = cs_merged_new(&t, 1, 2, 2);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_terms_part(m, &t, p);
+        cs_merge_terms_part(m, &t, p, NULL, NULL);
     const uint64_t bar = cs_gram_rank(4, 0x6220); /* 5 and up; 4 up to "b " */
     static uint64_t hist[CS_HIST_MAX + 1];
     cs_gram_pick pick = {CS_PICK_TOP, CS_TIE_ALL, hist, &bar};
@@ -303,9 +306,10 @@ static void test_pick_top(void)
         left += m->left[2][p];
         for (uint32_t i = 0; i < mg->part[p].n; i++) {
             const cs_gram *e = cs_part_entry(&mg->part[p], mg->stride, i);
-            const cs_term *a = cs_merged_term(m, e->ids[0]);
+            uint32_t len;
+            const uint8_t *a = cs_merged_bytes(m, e->ids[0], &len);
             char first[8] = {0};
-            memcpy(first, cs_term_bytes(a), a->len < 7 ? a->len : 7);
+            memcpy(first, a, len < 7 ? len : 7);
             ranked &= e->count > 4 || (e->count == 4 && key_prefix(first) <= 0x6220);
         }
     }
@@ -369,22 +373,23 @@ static void test_generations(void)
         cs_merged *m = cs_merged_new(&t, 1, 1, 1);
         int ok = 1;
         for (unsigned p = 0; p < CS_N_PARTS; p++)
-            ok &= cs_merge_terms_part(m, &t, p) == 0;
+            ok &= cs_merge_terms_part(m, &t, p, NULL, NULL) == 0;
         CHECK(ok && cs_spill_error(sp) == NULL);
-        CHECK(cs_table_size(m->terms) == cs_table_size(ref));
+        CHECK(cs_merged_n_terms(m) == cs_table_size(ref));
         int same = 1;
         for (unsigned p = 0; p < CS_N_PARTS; p++)
             for (uint32_t i = 0; i < ref->part[p].n; i++) {
                 const cs_term *r = cs_part_entry(&ref->part[p], sizeof(cs_term), i);
-                const cs_term *e = cs_table_find_term(m->terms, r->hash, cs_term_bytes(r), r->len);
-                same &= e && e->c.count == r->c.count && e->c.docs == r->c.docs;
+                const uint32_t gid = cs_merged_find(m, r->hash, cs_term_bytes(r), r->len);
+                same &= gid != UINT32_MAX && cs_merged_cnt(m, gid)->count == r->c.count &&
+                        cs_merged_cnt(m, gid)->docs == r->c.docs;
             }
         CHECK(same);
         int mapped = 1;
         for (uint32_t id = 0; id < t->next_id; id++) {
-            const cs_term *e = cs_merged_term(m, m->remap[0][id]);
-            mapped &= e->len == strlen(words[word_of[id]]) &&
-                      !memcmp(cs_term_bytes(e), words[word_of[id]], e->len);
+            uint32_t len;
+            const uint8_t *b = cs_merged_bytes(m, m->remap[0][id], &len);
+            mapped &= len == strlen(words[word_of[id]]) && !memcmp(b, words[word_of[id]], len);
         }
         CHECK(mapped);
         cs_merged_free(m);
@@ -394,8 +399,56 @@ static void test_generations(void)
     cs_spill_free(sp);
 }
 
+/* The merged terms are packed (cs_vocab_part) and owe the sources nothing:
+ * with the source tables freed, every term's bytes and counts are there,
+ * long keys included; a set looked up during the merge (--cooc-terms)
+ * finds the ids of its terms, and UINT32_MAX for one never counted. */
+static void test_packed_terms(void)
+{
+    static const char *w0[] = {"alpha", "beta", "a-term-longer-than-the-inline-24-bytes", "\xD0\xB6"};
+    static const char *w1[] = {"beta", "gamma", "a-term-longer-than-the-inline-24-bytes", "z"};
+    static const int c0[] = {1, 2, 3, 4}, c1[] = {5, 6, 7, 8};
+    cs_table *t[2] = {terms_from(w0, c0, 4), terms_from(w1, c1, 4)};
+    cs_strset *find = cs_strset_new();
+    static const char *look[] = {"gamma", "missing", "a-term-longer-than-the-inline-24-bytes",
+                                 "alpha"};
+    for (int i = 0; i < 4; i++)
+        cs_strset_add(find, (const uint8_t *)look[i], strlen(look[i]));
+    uint32_t found[4] = {0, 0, 0, 0};
+    cs_merged *m = cs_merged_new(t, 2, 2, 1);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        CHECK(cs_merge_terms_part(m, t, p, find, found) == 0);
+    cs_table_free(t[0]);
+    cs_table_free(t[1]);
+    CHECK(cs_merged_n_terms(m) == 6);
+    static const char *all[] = {"alpha", "beta", "a-term-longer-than-the-inline-24-bytes",
+                                "\xD0\xB6", "gamma", "z"};
+    static const int want[] = {1, 7, 10, 4, 6, 8};
+    for (int i = 0; i < 6; i++) {
+        const uint32_t len = (uint32_t)strlen(all[i]);
+        const uint32_t gid = cs_merged_find(m, XXH3_64bits(all[i], len), (const uint8_t *)all[i], len);
+        uint32_t got_len = 0;
+        const uint8_t *b = gid != UINT32_MAX ? cs_merged_bytes(m, gid, &got_len) : NULL;
+        CHECK_MSG(b && got_len == len && !memcmp(b, all[i], len) &&
+                      cs_merged_cnt(m, gid)->count == want[i],
+                  "%s", all[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        uint32_t len = 0;
+        if (i == 1) {
+            CHECK(found[i] == UINT32_MAX);
+            continue;
+        }
+        const uint8_t *b = found[i] != UINT32_MAX ? cs_merged_bytes(m, found[i], &len) : NULL;
+        CHECK_MSG(b && len == strlen(look[i]) && !memcmp(b, look[i], len), "found %s", look[i]);
+    }
+    cs_strset_free(find);
+    cs_merged_free(m);
+}
+
 int main(void)
 {
+    test_packed_terms();
     test_generations();
     test_pick_top();
     test_top_threshold();

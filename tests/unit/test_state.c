@@ -40,7 +40,7 @@ static cs_merged *merge_as(cs_counter **src, int n, int first_is_state)
         terms[s] = src[s]->terms;
     cs_merged *m = cs_merged_new(terms, n, 1, 3);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        CHECK(cs_merge_terms_part(m, terms, p) == 0);
+        CHECK(cs_merge_terms_part(m, terms, p, NULL, NULL) == 0);
     cs_grams_scratch scratch = {0};
     for (unsigned order = 2; order <= 3; order++) {
         cs_grams *g[8];
@@ -100,13 +100,15 @@ static char **dump(const cs_merged *m, size_t *n_out)
         v[n++] = strdup(line);                                                                     \
     } while (0)
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        const cs_part *part = &m->terms->part[p];
-        for (uint32_t i = 0; i < part->n; i++) {
-            const cs_term *e = cs_part_entry(part, sizeof(cs_term), i);
-            if (!e->c.count)
+        for (uint32_t i = 0; i < m->vocab[p].n; i++) {
+            const uint32_t gid = p << CS_ID_BITS | i;
+            const cs_vcnt *c = cs_merged_cnt(m, gid);
+            if (!c->count)
                 continue;
-            snprintf(line, sizeof line, "t %.*s %lld %lld", (int)e->len, cs_term_bytes(e),
-                     (long long)e->c.count, (long long)e->c.docs);
+            uint32_t len;
+            const uint8_t *b = cs_merged_bytes(m, gid, &len);
+            snprintf(line, sizeof line, "t %.*s %lld %lld", (int)len, b, (long long)c->count,
+                     (long long)c->docs);
             PUSH();
         }
         for (unsigned order = 2; order <= 3; order++) {
@@ -115,9 +117,9 @@ static char **dump(const cs_merged *m, size_t *n_out)
                 const cs_gram *g = cs_part_entry(gp, m->grams[order]->stride, i);
                 int at = snprintf(line, sizeof line, "g%u", order);
                 for (unsigned k = 0; k < order; k++) {
-                    const cs_term *e = cs_merged_term(m, g->ids[k]);
-                    at += snprintf(line + at, sizeof line - (size_t)at, " %.*s", (int)e->len,
-                                   cs_term_bytes(e));
+                    uint32_t len;
+                    const uint8_t *b = cs_merged_bytes(m, g->ids[k], &len);
+                    at += snprintf(line + at, sizeof line - (size_t)at, " %.*s", (int)len, b);
                 }
                 snprintf(line + at, sizeof line - (size_t)at, " %lld %lld", (long long)g->count,
                          (long long)g->docs);
@@ -128,10 +130,11 @@ static char **dump(const cs_merged *m, size_t *n_out)
         for (size_t i = 0; i < r->n; i++) {
             const uint32_t a = (p << CS_ID_BITS) | (uint32_t)(r->v[i].key >> 32),
                            b = (uint32_t)r->v[i].key;
-            const cs_term *ea = cs_merged_term(m, a), *eb = cs_merged_term(m, b);
+            uint32_t la, lb;
+            const uint8_t *ea = cs_merged_bytes(m, a, &la), *eb = cs_merged_bytes(m, b, &lb);
             const unsigned __int128 u = (unsigned __int128)cs_pair_units(r, i);
-            snprintf(line, sizeof line, "p %.*s %.*s %llu:%llu", (int)ea->len, cs_term_bytes(ea),
-                     (int)eb->len, cs_term_bytes(eb), (unsigned long long)(uint64_t)(u >> 64),
+            snprintf(line, sizeof line, "p %.*s %.*s %llu:%llu", (int)la, ea, (int)lb, eb,
+                     (unsigned long long)(uint64_t)(u >> 64),
                      (unsigned long long)(uint64_t)u);
             PUSH();
         }
