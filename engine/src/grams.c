@@ -88,6 +88,7 @@ void cs_grams_free(cs_grams *g)
 void cs_grams_scratch_free(cs_grams_scratch *s)
 {
     free(s->buf);
+    free(s->first);
     cs_buf_free(&s->disk);
     memset(s, 0, sizeof *s);
 }
@@ -421,13 +422,62 @@ void cs_grams_flush(cs_grams *g)
 /* ------------------------------------------------------------------ */
 /* merging                                                              */
 
+/* A partition too large for the scratch (cs_grams_scratch.max_bytes) is
+ * merged in slices: ranges of slice_key, which grows with the ids in
+ * their order (the first id, then a bucket of the second), so that the
+ * slices, merged one after the other, give the grams in id order as one
+ * merge would. Each slice decodes every run of the partition again and
+ * keeps its own items. The ranges come from counting the items of each
+ * first id, and, for a first id with more items than a slice holds (a
+ * frequent first term: "the" heads a tenth of the bigrams of its
+ * partition), of each bucket of its second id. */
+#define SECOND_BUCKETS (CS_N_PARTS << 4)
+#define SLICE_MIN 4096 /* items: a heavy first id's buckets take 4 KB, n / SLICE_MIN at most */
+
+/* The bucket of a second id: its partition, then its index in 16 ranges
+ * of 8192 (indices past them share the last range). */
+static inline uint32_t second_bucket(uint32_t id)
+{
+    const uint32_t index = (id & ((1u << CS_ID_BITS) - 1)) >> 13;
+    return (id >> CS_ID_BITS) << 4 | (index < 15 ? index : 15);
+}
+
+static inline uint64_t slice_key(const uint32_t *ids)
+{
+    return (uint64_t)ids[0] << 32 | second_bucket(ids[1]);
+}
+
+enum { SLICE_ALL, SLICE_COUNT, SLICE_COUNT_HEAVY, SLICE_RANGE };
+
+typedef struct slicer {
+    int mode;
+    uint32_t base;     /* the first ids' smallest possible: counts are at [first - base] */
+    uint32_t **first;  /* COUNT: items by first id (grown here); *n_first entries */
+    size_t *n_first;
+    const uint32_t *heavy; /* COUNT_HEAVY: [first - base]: 1 + its row of `second`, or 0 */
+    uint32_t *second;  /* COUNT_HEAVY: [row * SECOND_BUCKETS + second_bucket] items */
+    uint64_t from, to; /* RANGE: the slice, [from, to) of slice_key */
+} slicer;
+
+static void count_first(const slicer *sl, uint32_t f)
+{
+    if (CS_UNLIKELY(f >= *sl->n_first)) {
+        const size_t was = *sl->n_first, now = f + 1 > 2 * was ? f + 1 : 2 * was;
+        *sl->first = cs_xrealloc(*sl->first, now * sizeof **sl->first);
+        memset(*sl->first + was, 0, (now - was) * sizeof **sl->first);
+        *sl->n_first = now;
+    }
+    (*sl->first)[f]++;
+}
+
 /* Unpacks partition p of run r (read back into disk if spilled) as merge
  * items (stride ist) at out, ids translated through remap (NULL: kept;
  * parts checks the partition), the run's number `run` in their tags; ORs
- * the ids' low and high bits into *lo and *hi. Returns how many. */
+ * the ids' low and high bits into *lo and *hi. Only the items of sl's
+ * range, or none when sl counts. Returns how many it wrote. */
 static size_t unpack(const cs_gram_run *r, unsigned p, unsigned order, const uint32_t *remap,
                      const cs_partmap *parts, uint32_t run, uint8_t *out, unsigned ist,
-                     uint32_t *lo, uint32_t *hi, cs_buf *disk)
+                     uint32_t *lo, uint32_t *hi, cs_buf *disk, const slicer *sl)
 {
     if (!r->pk.n[p])
         return 0;
@@ -436,6 +486,11 @@ static size_t unpack(const cs_gram_run *r, unsigned p, unsigned order, const uin
         return 0; /* cs_spill keeps the error; no table is written */
     uint32_t ids[CS_NGRAM_MAX] = {0};
     const uint32_t low = (1u << CS_ID_BITS) - 1;
+    /* A slice's first ids (the first of its last key may have items past
+     * it: they are told by the whole key). */
+    const uint32_t f_from = (uint32_t)(sl->from >> 32), f_to = (uint32_t)((sl->to - 1) >> 32);
+    uint32_t g[CS_NGRAM_MAX];
+    size_t n = 0;
     for (uint32_t i = 0; i < r->pk.n[p]; i++) {
         uint64_t x, z;
         q = cs_get_varint(q, &x);
@@ -447,27 +502,145 @@ static size_t unpack(const cs_gram_run *r, unsigned p, unsigned order, const uin
             q = cs_get_varint(q, &z);
             ids[j] = (uint32_t)z;
         }
-        uint32_t *w = (uint32_t *)(out + (size_t)i * ist);
-        for (unsigned j = 0; j < order; j++) {
-            const uint32_t id = remap ? remap[ids[j]] : ids[j];
-            assert(id != UINT32_MAX);
-            w[j] = id;
-            *lo |= id & low;
-            *hi |= id >> CS_ID_BITS;
-        }
-        assert(remap ? w[0] >> CS_ID_BITS == p : parts->part[w[0]] == p);
-        (void)parts;
-        w[order] = run << 2 | (uint32_t)(x & 3);
         q = cs_get_varint(q, &z);
         const int64_t count = cs_unzigzag(z);
         q = cs_get_varint(q, &z);
         const int64_t docs = count - cs_unzigzag(z);
+        /* The first id changes seldom (k = 0): it is translated then. A
+         * slice's items are translated whole; the others, and a count's,
+         * no further than they need: remap is read at random. */
+        if (k == 0 || i == 0) {
+            g[0] = remap ? remap[ids[0]] : ids[0];
+            assert(g[0] != UINT32_MAX);
+            assert(remap ? g[0] >> CS_ID_BITS == p : parts->part[g[0]] == p);
+        }
+        (void)parts;
+        if (sl->mode == SLICE_COUNT) {
+            count_first(sl, g[0] - sl->base);
+            continue;
+        }
+        if ((sl->mode == SLICE_RANGE && (g[0] < f_from || g[0] > f_to)) ||
+            (sl->mode == SLICE_COUNT_HEAVY && !sl->heavy[g[0] - sl->base]))
+            continue;
+        for (unsigned j = 1; j < order; j++) {
+            g[j] = remap ? remap[ids[j]] : ids[j];
+            assert(g[j] != UINT32_MAX);
+        }
+        if (sl->mode == SLICE_COUNT_HEAVY) {
+            const uint32_t row = sl->heavy[g[0] - sl->base] - 1;
+            sl->second[(size_t)row * SECOND_BUCKETS + second_bucket(g[1])]++;
+            continue;
+        }
+        if (sl->mode == SLICE_RANGE) {
+            const uint64_t key = slice_key(g);
+            if (key < sl->from || key >= sl->to)
+                continue;
+        }
+        uint32_t *w = (uint32_t *)(out + n++ * ist);
+        for (unsigned j = 0; j < order; j++) {
+            w[j] = g[j];
+            *lo |= g[j] & low;
+            *hi |= g[j] >> CS_ID_BITS;
+        }
+        w[order] = run << 2 | (uint32_t)(x & 3);
         w[order + 1] = (uint32_t)(int32_t)count;
         w[order + 2] = (uint32_t)(int32_t)docs;
     }
     assert(q == start + (r->pk.off[p + 1] - r->pk.off[p]));
     (void)start;
-    return r->pk.n[p];
+    return n;
+}
+
+/* Unpacks partition p of every run (as unpack, through sl) into a; the
+ * items of a sorted src[0] first, *n_sorted of them. Returns how many. */
+static size_t unpack_all(cs_grams *const *src, int n_src, const uint32_t *const *remap,
+                         unsigned p, unsigned order, unsigned ist, uint8_t *a, uint32_t *lo,
+                         uint32_t *hi, size_t *n_sorted, cs_buf *disk, const slicer *sl)
+{
+    uint32_t run = 0, lo0 = 0, hi0 = 0;
+    size_t at = 0;
+    *n_sorted = 0;
+    for (int s = 0; s < n_src; s++) {
+        /* The radix digits are sized to the ids of the items sorted: a
+         * sorted src[0]'s are left out (lo0, hi0: not used). */
+        const int sorted = s == 0 && src[0]->sorted;
+        for (size_t r = 0; r < src[s]->n_runs; r++, run++)
+            at += unpack(&src[s]->runs[r], p, order, remap ? remap[s] : NULL, src[s]->parts, run,
+                         a + at * ist, ist, sorted ? &lo0 : lo, sorted ? &hi0 : hi, disk, sl);
+        if (sorted)
+            *n_sorted = at; /* in id order already: only the rest is sorted */
+    }
+    return at;
+}
+
+/* Slice bounds as plan_slices makes them: c[0 .. n) so far (room for
+ * cap), the items of the slice open, the most of a slice closed. */
+typedef struct cutter {
+    uint64_t *c;
+    size_t n, cap, in, biggest, max;
+} cutter;
+
+/* Adds `items` at slice key `key` (keys in order): a cut before it if the
+ * slice open holds any and would pass max. */
+static void add_to_slice(cutter *t, size_t items, uint64_t key)
+{
+    if (t->in && t->in + items > t->max) {
+        if (t->n + 1 >= t->cap)
+            t->c = cs_xrealloc(t->c, (t->cap *= 2) * sizeof *t->c);
+        t->c[t->n++] = key;
+        t->biggest = t->in > t->biggest ? t->in : t->biggest;
+        t->in = 0;
+    }
+    t->in += items;
+}
+
+/* The slices of partition p when its n items pass max a slice: their
+ * bounds in (*cuts)[0 .. n_slices] (owned by the caller), so that each
+ * holds at most max items, but for one first id and bucket of its second
+ * that has more alone. *biggest: the most items in a slice. */
+static size_t plan_slices(cs_grams *const *src, int n_src, const uint32_t *const *remap,
+                          unsigned p, unsigned order, unsigned ist, size_t max,
+                          cs_grams_scratch *scratch, uint64_t **cuts, size_t *biggest)
+{
+    const uint32_t base = remap ? p << CS_ID_BITS : 0;
+    if (scratch->n_first)
+        memset(scratch->first, 0, scratch->n_first * sizeof *scratch->first);
+    slicer sl = {SLICE_COUNT, base, &scratch->first, &scratch->n_first, NULL, NULL, 0, 0};
+    uint32_t lo = 0, hi = 0;
+    size_t n_sorted;
+    unpack_all(src, n_src, remap, p, order, ist, NULL, &lo, &hi, &n_sorted, &scratch->disk, &sl);
+    const uint32_t *first = scratch->first;
+    const size_t nf = scratch->n_first;
+    uint32_t *heavy = cs_xcalloc(nf + 1, sizeof *heavy), n_heavy = 0;
+    for (size_t f = 0; f < nf; f++)
+        if (first[f] > max)
+            heavy[f] = ++n_heavy;
+    uint32_t *second = NULL;
+    if (n_heavy) {
+        second = cs_xcalloc((size_t)n_heavy * SECOND_BUCKETS, sizeof *second);
+        sl = (slicer){SLICE_COUNT_HEAVY, base, NULL, NULL, heavy, second, 0, 0};
+        unpack_all(src, n_src, remap, p, order, ist, NULL, &lo, &hi, &n_sorted, &scratch->disk,
+                   &sl);
+    }
+    uint64_t *c = cs_xmalloc(16 * sizeof *c);
+    c[0] = 0;
+    cutter ct = {c, 1, 16, 0, 0, max};
+    for (size_t f = 0; f < nf; f++) {
+        const uint64_t at = (uint64_t)(base + (uint32_t)f) << 32;
+        if (!heavy[f]) {
+            add_to_slice(&ct, first[f], at);
+            continue;
+        }
+        const uint32_t *h = second + (size_t)(heavy[f] - 1) * SECOND_BUCKETS;
+        for (uint32_t b = 0; b < SECOND_BUCKETS; b++)
+            add_to_slice(&ct, h[b], at | b);
+    }
+    *biggest = ct.in > ct.biggest ? ct.in : ct.biggest;
+    ct.c[ct.n] = UINT64_MAX;
+    free(heavy);
+    free(second);
+    *cuts = ct.c;
+    return ct.n;
 }
 
 void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const *remap, unsigned p,
@@ -486,49 +659,34 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
     if (!n)
         return;
     assert(n_runs < (1u << 30) && n <= UINT32_MAX);
-    const size_t need = (2 * n + 1) * ist;
+    /* One slice, or as many as the scratch's bound needs. */
+    size_t max = scratch->max_bytes ? scratch->max_bytes / (2 * ist) : SIZE_MAX;
+    const size_t least = scratch->min_slice ? scratch->min_slice : SLICE_MIN;
+    if (max < least)
+        max = least;
+    uint64_t whole[2] = {0, UINT64_MAX}, *cuts = whole;
+    size_t n_slices = 1, biggest = n;
+    if (n > max)
+        n_slices = plan_slices(src, n_src, remap, p, order, ist, max, scratch, &cuts, &biggest);
+    if (n_slices > 1)
+        scratch->slices += n_slices;
+    const size_t need = (2 * biggest + 1) * ist;
     if (need > scratch->cap) {
         free(scratch->buf);
         scratch->cap = need + need / 4;
         scratch->buf = cs_xhuge(scratch->cap);
     }
-    uint8_t *a = scratch->buf, *b = a + n * ist;
+    uint8_t *a = scratch->buf, *b = a + biggest * ist;
     /* bound[2 * run]: its first document, [2 * run + 1]: its last;
      * src_of[run]: its source. Runs are numbered source by source. */
     uint64_t *bound = cs_xmalloc(2 * n_runs * sizeof *bound);
     int *src_of = cs_xmalloc(n_runs * sizeof *src_of);
-    uint32_t lo = 0, hi = 0, run = 0, lo0 = 0, hi0 = 0;
-    size_t at = 0, n_sorted = 0;
-    for (int s = 0; s < n_src; s++) {
+    for (int s = 0, run = 0; s < n_src; s++)
         for (size_t r = 0; r < src[s]->n_runs; r++, run++) {
-            const cs_gram_run *gr = &src[s]->runs[r];
-            bound[2 * run] = gr->first_doc;
-            bound[2 * run + 1] = gr->last_doc;
+            bound[2 * run] = src[s]->runs[r].first_doc;
+            bound[2 * run + 1] = src[s]->runs[r].last_doc;
             src_of[run] = s;
-            /* The radix digits are sized to the ids of the items sorted:
-             * a sorted src[0]'s are left out (lo0, hi0: not used). */
-            at += unpack(gr, p, order, remap ? remap[s] : NULL, src[s]->parts, run, a + at * ist,
-                         ist, s == 0 && src[0]->sorted ? &lo0 : &lo,
-                         s == 0 && src[0]->sorted ? &hi0 : &hi, &scratch->disk);
         }
-        if (s == 0 && src[0]->sorted)
-            n_sorted = at; /* in id order already: only the rest is sorted */
-    }
-    /* Fewer when a spilled run could not be read back: cs_spill keeps the
-     * error, and no table is written. */
-    assert(at <= n && (!n_sorted || src[0]->n_runs == 1));
-    for (size_t i = 1; i < n_sorted; i++) /* the caller's promise (an assert: one compare) */
-        assert(ids_cmp(item(a, i - 1, ist), item(a, i, ist), order) <= 0);
-    digit d[MAX_DIGITS];
-    const unsigned nd = layout(d, order, lo, hi);
-    /* Two sequences in id order, read by merging them: sa (src[0]'s, when
-     * sorted; its items first on equal ids) and sb (the rest, sorted
-     * here, stably). */
-    const uint8_t *sa = a, *const sa_end = a + n_sorted * ist;
-    const uint8_t *sb = radix_sort(a + n_sorted * ist, b, at - n_sorted, ist, order, d, nd);
-    const uint8_t *const sb_end = sb + (at - n_sorted) * ist;
-#define FROM_A()                                                                                   \
-    (sa < sa_end && (sb == sb_end || ids_cmp((const uint32_t *)sa, (const uint32_t *)sb, order) <= 0))
     /* Room for every item (there are fewer grams when runs share some);
      * only the entries written are touched. A second call finds room for
      * what the first left out; a smaller room the caller gave is grown. */
@@ -537,46 +695,72 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
         out->cap = (uint32_t)n;
     }
     uint32_t m = out->n;
-    while (sa < sa_end || sb < sb_end) {
-        const uint32_t *first = (const uint32_t *)(FROM_A() ? sa : sb), *prev = NULL;
-        int64_t count = 0, docs = 0;
+    for (size_t sc = 0; sc < n_slices; sc++) {
+        const slicer sl = {n_slices > 1 ? SLICE_RANGE : SLICE_ALL, 0, NULL, NULL, NULL, NULL,
+                           cuts[sc], cuts[sc + 1]};
+        uint32_t lo = 0, hi = 0;
+        size_t n_sorted;
+        const size_t at = unpack_all(src, n_src, remap, p, order, ist, a, &lo, &hi, &n_sorted,
+                                     &scratch->disk, &sl);
+        /* Fewer when a spilled run could not be read back: cs_spill keeps
+         * the error, and no table is written. */
+        assert(at <= biggest && (!n_sorted || src[0]->n_runs == 1));
+        for (size_t i = 1; i < n_sorted; i++) /* the caller's promise (an assert: one compare) */
+            assert(ids_cmp(item(a, i - 1, ist), item(a, i, ist), order) <= 0);
+        digit d[MAX_DIGITS];
+        const unsigned nd = layout(d, order, lo, hi);
+        /* Two sequences in id order, read by merging them: sa (src[0]'s,
+         * when sorted; its items first on equal ids) and sb (the rest,
+         * sorted here, stably). */
+        const uint8_t *sa = a, *const sa_end = a + n_sorted * ist;
+        const uint8_t *sb = radix_sort(a + n_sorted * ist, b, at - n_sorted, ist, order, d, nd);
+        const uint8_t *const sb_end = sb + (at - n_sorted) * ist;
+#define FROM_A()                                                                                   \
+    (sa < sa_end && (sb == sb_end || ids_cmp((const uint32_t *)sa, (const uint32_t *)sb, order) <= 0))
         while (sa < sa_end || sb < sb_end) {
-            const int from_a = FROM_A(); /* (sa and sb can be the same address: one empty) */
-            const uint32_t *w = (const uint32_t *)(from_a ? sa : sb);
-            if (ids_cmp(w, first, order))
-                break;
-            if (from_a)
-                sa += ist;
-            else
-                sb += ist;
-            count += (int32_t)w[order + 1];
-            docs += (int32_t)w[order + 2];
-            /* The sort is stable: a counter's entries of this gram are in
-             * run order, so a document cut between two of its runs is in
-             * the entry before with L and in the next with F. (Threads
-             * never share document ids; states have none, 0 in every
-             * bound, and no F or L: the source test is what keeps two
-             * sources apart.) */
-            const uint32_t ra = prev ? prev[order] >> 2 : 0, rb = w[order] >> 2;
-            if (prev && (prev[order] & TAG_L) && (w[order] & TAG_F) && src_of[ra] == src_of[rb]) {
-                const uint64_t doc = bound[2 * ra + 1];
-                if (doc == bound[2 * rb])
-                    docs -= (doc & CS_DOC_NEG) ? -1 : 1;
+            const uint32_t *first = (const uint32_t *)(FROM_A() ? sa : sb), *prev = NULL;
+            int64_t count = 0, docs = 0;
+            while (sa < sa_end || sb < sb_end) {
+                const int from_a = FROM_A(); /* (sa and sb can be the same address: one empty) */
+                const uint32_t *w = (const uint32_t *)(from_a ? sa : sb);
+                if (ids_cmp(w, first, order))
+                    break;
+                if (from_a)
+                    sa += ist;
+                else
+                    sb += ist;
+                count += (int32_t)w[order + 1];
+                docs += (int32_t)w[order + 2];
+                /* The sort is stable: a counter's entries of this gram are
+                 * in run order, so a document cut between two of its runs
+                 * is in the entry before with L and in the next with F.
+                 * (Threads never share document ids; states have none, 0
+                 * in every bound, and no F or L: the source test is what
+                 * keeps two sources apart.) */
+                const uint32_t ra = prev ? prev[order] >> 2 : 0, rb = w[order] >> 2;
+                if (prev && (prev[order] & TAG_L) && (w[order] & TAG_F) &&
+                    src_of[ra] == src_of[rb]) {
+                    const uint64_t doc = bound[2 * ra + 1];
+                    if (doc == bound[2 * rb])
+                        docs -= (doc & CS_DOC_NEG) ? -1 : 1;
+                }
+                prev = w;
             }
-            prev = w;
+            if ((!count && !docs) || (keep && !keep(ctx, first, count, docs)))
+                continue;
+            if (CS_UNLIKELY(m == out->cap)) { /* a room the caller gave (reduce.c: a cut) */
+                out->cap = out->cap < n / 2 ? 2 * out->cap : (uint32_t)n;
+                out->entries = cs_xrealloc(out->entries, (size_t)out->cap * out_stride);
+            }
+            cs_gram *e = (cs_gram *)(out->entries + (size_t)m++ * out_stride);
+            e->count = count;
+            e->docs = docs;
+            memcpy(e->ids, first, order * sizeof *first);
         }
-        if ((!count && !docs) || (keep && !keep(ctx, first, count, docs)))
-            continue;
-        if (CS_UNLIKELY(m == out->cap)) { /* a room the caller gave (reduce.c: a cut) */
-            out->cap = out->cap < n / 2 ? 2 * out->cap : (uint32_t)n;
-            out->entries = cs_xrealloc(out->entries, (size_t)out->cap * out_stride);
-        }
-        cs_gram *e = (cs_gram *)(out->entries + (size_t)m++ * out_stride);
-        e->count = count;
-        e->docs = docs;
-        memcpy(e->ids, first, order * sizeof *first);
-    }
 #undef FROM_A
+    }
+    if (cuts != whole)
+        free(cuts);
     free(bound);
     free(src_of);
     out->n = m;

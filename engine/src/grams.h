@@ -145,7 +145,13 @@ int cs_grams_part_valid(const uint8_t *q, size_t len, uint32_t n, unsigned p, un
 typedef struct cs_grams_scratch {
     uint8_t *buf;
     size_t cap;
-    cs_buf disk; /* a spilled partition, read back */
+    cs_buf disk;      /* a spilled partition, read back */
+    size_t max_bytes; /* the caller's: buf's bound (0: none) */
+    size_t min_slice; /* items a slice may hold whatever max_bytes says (0: 4096; tests
+                         go lower) */
+    uint32_t *first;  /* items by first id, when a partition is sliced */
+    size_t n_first;
+    uint64_t slices;  /* the slices of the partitions merged in more than one */
 } cs_grams_scratch;
 
 void cs_grams_scratch_free(cs_grams_scratch *s);

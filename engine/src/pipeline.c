@@ -189,6 +189,7 @@ typedef struct run {
     int lean_pairs;
     uint64_t pair_floor;
     unsigned order_passes[CS_NGRAM_MAX + 1], pair_passes; /* merges of each order's runs */
+    uint64_t gram_slices; /* the slices of the gram partitions merged in slices (grams.c) */
     /* --state and corpusstat merge (state.h) */
     cs_options eff;    /* the options in force: the caller's, with a merge's
                           tables' kinds taken from its states */
@@ -1110,10 +1111,15 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
     cs_state_writer *sw = first ? r->sw : NULL;
     /* [thread][k][bin] */
     uint64_t *th = hist ? cs_xcalloc((size_t)nt * (size_t)n * bins, sizeof *th) : NULL;
+    /* A thread's merge scratch holds two copies of the items of a
+     * partition (or of a slice of it: grams.c) at most. */
+    const size_t scratch_bytes = (size_t)(r->budget / 4 / (uint64_t)nt);
+    uint64_t slices = 0;
 #pragma omp parallel num_threads(nt) default(none) shared(r, m, src, orders, n, n_tasks, pick, \
-                                                         th, bins, sw)
+                                                         th, bins, sw, scratch_bytes) \
+    reduction(+ : slices)
     {
-        cs_grams_scratch scratch = {0};
+        cs_grams_scratch scratch = {.max_bytes = scratch_bytes};
 #pragma omp for schedule(dynamic, 1)
         for (int i = 0; i < n_tasks; i++) {
             const int k = i / (int)CS_N_PARTS;
@@ -1127,8 +1133,10 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
             if (pk.mode == CS_PICK_TOP)
                 lean_part_done(r, m, orders[k], (unsigned)i % CS_N_PARTS);
         }
+        slices += scratch.slices;
         cs_grams_scratch_free(&scratch);
     }
+    r->gram_slices += slices;
     for (int k = 0; th && k < n; k++)
         for (int t = 0; t < nt; t++)
             for (size_t b = 0; b < bins; b++)
@@ -2380,6 +2388,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
      * as many as they had. */
     sum.spill_levels = !sum.spill.runs ? 0 : r.pair_levels > 1 ? r.pair_levels : 1;
     sum.merge_passes = r.pair_passes;
+    sum.merge_slices = r.gram_slices;
     for (int k = 0; k <= CS_NGRAM_MAX; k++)
         if (sum.merge_passes < r.order_passes[k])
             sum.merge_passes = r.order_passes[k];

@@ -190,7 +190,8 @@ int cs_summary_write(int dirfd, const cs_summary *s)
     num(&w, 4, "bytes_disk", (int64_t)s->spill.bytes_disk, 0);
     num(&w, 4, "bytes_read", (int64_t)s->spill.bytes_read, 0);
     num(&w, 4, "merge_levels", s->spill_levels, 0);
-    num(&w, 4, "merge_passes", s->merge_passes, 1);
+    num(&w, 4, "merge_passes", s->merge_passes, 0);
+    num(&w, 4, "merge_slices", (int64_t)s->merge_slices, 1);
     cs_csv_raw(&w, "  },\n", 5);
     /* --state and merge: counts and types above are those of every input
      * the state holds; the inputs below are those this run read. */

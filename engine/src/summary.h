@@ -39,6 +39,8 @@ typedef struct cs_summary {
     cs_spill_stats spill;
     unsigned spill_levels;
     unsigned merge_passes;                   /* times the runs of one table were merged, the most */
+    uint64_t merge_slices;                   /* the slices of the n-gram partitions merged in
+                                                more than one (grams.c) */
     int threads;
     size_t stopwords;
     size_t cooc_terms;                       /* terms read from --cooc-terms */

@@ -347,7 +347,7 @@ def test_memory_usage_errors():
         assert s["options"]["memory_bytes"] >= 64 << 20 and s["options"]["tmp"] is None
         assert s["spill"] == {"folder": None, "spills": 0, "runs": 0, "keys": 0, "files": 0,
                               "bytes_raw": 0, "bytes_disk": 0, "bytes_read": 0,
-                              "merge_levels": 0, "merge_passes": 1}
+                              "merge_levels": 0, "merge_passes": 1, "merge_slices": 0}
 
 
 if __name__ == "__main__":

@@ -322,7 +322,19 @@ static const char *global_name(const void *ctx, uint32_t gid, unsigned *part)
     return s;
 }
 
-static void test_merged(cs_tok_docs docs)
+/* a's ids before b's (a gram appears once in a merged partition). */
+static int ids_before(const uint32_t *a, const uint32_t *b, unsigned order)
+{
+    for (unsigned k = 0; k < order; k++)
+        if (a[k] != b[k])
+            return a[k] < b[k];
+    return 0;
+}
+
+/* Two counters through the reducer; min_slice > 0: the merge's scratch
+ * bounded, so that partitions merge in slices of about min_slice items
+ * (every first term is then "heavy", its items sliced by second term). */
+static void test_merged(cs_tok_docs docs, size_t min_slice)
 {
     size_t len[2];
     char *text[2] = {make_text(11, &len[0]), make_text(12, &len[1])};
@@ -352,21 +364,31 @@ static void test_merged(cs_tok_docs docs)
     cs_merged *m = cs_merged_new(terms, 2, 1, ORDERS);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         CHECK(cs_merge_terms_part(m, terms, p, NULL, NULL) == 0);
-    cs_grams_scratch scratch = {0};
+    cs_grams_scratch scratch = {.max_bytes = min_slice ? 1 : 0, .min_slice = min_slice};
     gram *got = NULL;
     size_t n_got = 0;
-    int in_part = 1;
+    int in_part = 1, in_order = 1;
     for (unsigned order = 2; order <= ORDERS; order++) {
         cs_grams *src[2] = {c[0].grams[order], c[1].grams[order]};
         CHECK(src[0]->n_runs > 10 && src[1]->n_runs > 10);
         for (unsigned p = 0; p < CS_N_PARTS; p++) {
             cs_merge_grams_part(m, src, order, p, &scratch, NULL, NULL, NULL);
-            take_part(&m->grams[order]->part[p], order, p, global_name, m, &got, &n_got, &in_part);
+            const cs_part *mp = &m->grams[order]->part[p];
+            for (uint32_t i = 1; i < mp->n; i++) { /* as one merge: the state writer needs it */
+                const cs_gram *a = cs_part_entry(mp, cs_gram_stride(order), i - 1),
+                              *b = cs_part_entry(mp, cs_gram_stride(order), i);
+                in_order &= ids_before(a->ids, b->ids, order);
+            }
+            take_part(mp, order, p, global_name, m, &got, &n_got, &in_part);
         }
     }
-    CHECK(in_part);
-    CHECK_MSG(same(exp, n_exp, got, n_got), "two counters merged, docs %d: %zu grams against %zu",
-              (int)docs, n_got, n_exp);
+    CHECK(in_part && in_order);
+    /* sliced: many partitions, in many slices */
+    CHECK_MSG(min_slice ? scratch.slices > CS_N_PARTS : scratch.slices == 0,
+              "%llu slices, slices of %zu", (unsigned long long)scratch.slices, min_slice);
+    CHECK_MSG(same(exp, n_exp, got, n_got),
+              "two counters merged, docs %d, slices of %zu: %zu grams against %zu", (int)docs,
+              min_slice, n_got, n_exp);
     cs_grams_scratch_free(&scratch);
     free_grams(exp, n_exp);
     free_grams(got, n_got);
@@ -390,8 +412,11 @@ int main(void)
         test_one(text, len, CS_TOK_DOCS_BLANK, sizes[k]); /* no blank line: one document */
     }
     test_keep(text, len);
-    test_merged(CS_TOK_DOCS_LINE);
-    test_merged(CS_TOK_DOCS_BLANK);
+    for (size_t k = 0; k < 3; k++) {
+        const size_t min_slice[] = {0, 16, 200};
+        test_merged(CS_TOK_DOCS_LINE, min_slice[k]);
+        test_merged(CS_TOK_DOCS_BLANK, min_slice[k]);
+    }
     free(text);
     return TEST_REPORT();
 }
