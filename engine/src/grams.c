@@ -484,67 +484,99 @@ static size_t unpack(const cs_gram_run *r, unsigned p, unsigned order, const uin
     const uint8_t *q = cs_pack_part(&r->pk, p, disk), *start = q;
     if (!q)
         return 0; /* cs_spill keeps the error; no table is written */
+    (void)parts;
     uint32_t ids[CS_NGRAM_MAX] = {0};
     const uint32_t low = (1u << CS_ID_BITS) - 1;
     /* A slice's first ids (the first of its last key may have items past
      * it: they are told by the whole key). */
     const uint32_t f_from = (uint32_t)(sl->from >> 32), f_to = (uint32_t)((sl->to - 1) >> 32);
-    uint32_t g[CS_NGRAM_MAX];
+    /* remap is read at random, far larger than the caches: its reads are
+     * what unpacking waits for. Items are decoded BATCH at a time, the
+     * reads of their first ids issued ahead (a first id changes only
+     * where k = 0), then those of the other ids of the items that stay
+     * (a slice's: the rest are never translated further). */
+    enum { BATCH = 32 };
+    struct {
+        uint32_t ids[CS_NGRAM_MAX];
+        uint32_t g0, tag;
+        int32_t count, docs;
+    } b[BATCH];
+    uint32_t g0 = 0;
     size_t n = 0;
-    for (uint32_t i = 0; i < r->pk.n[p]; i++) {
-        uint64_t x, z;
-        q = cs_get_varint(q, &x);
-        const unsigned k = (unsigned)(x >> 2);
-        assert(k < order);
-        q = cs_get_varint(q, &z);
-        ids[k] += (uint32_t)z;
-        for (unsigned j = k + 1; j < order; j++) {
+    for (uint32_t i0 = 0; i0 < r->pk.n[p]; i0 += BATCH) {
+        const unsigned nb = r->pk.n[p] - i0 < BATCH ? r->pk.n[p] - i0 : BATCH;
+        unsigned new_first = 0; /* bit t: item t has a new first id */
+        for (unsigned t = 0; t < nb; t++) {
+            uint64_t x, z;
+            q = cs_get_varint(q, &x);
+            const unsigned k = (unsigned)(x >> 2);
+            assert(k < order);
             q = cs_get_varint(q, &z);
-            ids[j] = (uint32_t)z;
+            ids[k] += (uint32_t)z;
+            for (unsigned j = k + 1; j < order; j++) {
+                q = cs_get_varint(q, &z);
+                ids[j] = (uint32_t)z;
+            }
+            memcpy(b[t].ids, ids, sizeof ids); /* all CS_NGRAM_MAX: a copy of `order` is a call */
+            b[t].tag = (uint32_t)(x & 3);
+            q = cs_get_varint(q, &z);
+            const int64_t count = cs_unzigzag(z);
+            q = cs_get_varint(q, &z);
+            b[t].count = (int32_t)count;
+            b[t].docs = (int32_t)(count - cs_unzigzag(z));
+            if (k == 0 || i0 + t == 0) {
+                new_first |= 1u << t;
+                if (remap)
+                    __builtin_prefetch(&remap[ids[0]]);
+            }
         }
-        q = cs_get_varint(q, &z);
-        const int64_t count = cs_unzigzag(z);
-        q = cs_get_varint(q, &z);
-        const int64_t docs = count - cs_unzigzag(z);
-        /* The first id changes seldom (k = 0): it is translated then. A
-         * slice's items are translated whole; the others, and a count's,
-         * no further than they need: remap is read at random. */
-        if (k == 0 || i == 0) {
-            g[0] = remap ? remap[ids[0]] : ids[0];
-            assert(g[0] != UINT32_MAX);
-            assert(remap ? g[0] >> CS_ID_BITS == p : parts->part[g[0]] == p);
-        }
-        (void)parts;
-        if (sl->mode == SLICE_COUNT) {
-            count_first(sl, g[0] - sl->base);
-            continue;
-        }
-        if ((sl->mode == SLICE_RANGE && (g[0] < f_from || g[0] > f_to)) ||
-            (sl->mode == SLICE_COUNT_HEAVY && !sl->heavy[g[0] - sl->base]))
-            continue;
-        for (unsigned j = 1; j < order; j++) {
-            g[j] = remap ? remap[ids[j]] : ids[j];
-            assert(g[j] != UINT32_MAX);
-        }
-        if (sl->mode == SLICE_COUNT_HEAVY) {
-            const uint32_t row = sl->heavy[g[0] - sl->base] - 1;
-            sl->second[(size_t)row * SECOND_BUCKETS + second_bucket(g[1])]++;
-            continue;
-        }
-        if (sl->mode == SLICE_RANGE) {
-            const uint64_t key = slice_key(g);
-            if (key < sl->from || key >= sl->to)
+        unsigned stay = 0; /* bit t: item t is unpacked */
+        for (unsigned t = 0; t < nb; t++) {
+            if (new_first >> t & 1) {
+                g0 = remap ? remap[b[t].ids[0]] : b[t].ids[0];
+                assert(g0 != UINT32_MAX);
+                assert(remap ? g0 >> CS_ID_BITS == p : parts->part[g0] == p);
+            }
+            b[t].g0 = g0;
+            if (sl->mode == SLICE_COUNT) {
+                count_first(sl, g0 - sl->base);
                 continue;
+            }
+            if ((sl->mode == SLICE_RANGE && (g0 < f_from || g0 > f_to)) ||
+                (sl->mode == SLICE_COUNT_HEAVY && !sl->heavy[g0 - sl->base]))
+                continue;
+            stay |= 1u << t;
+            for (unsigned j = 1; remap && j < order; j++)
+                __builtin_prefetch(&remap[b[t].ids[j]]);
         }
-        uint32_t *w = (uint32_t *)(out + n++ * ist);
-        for (unsigned j = 0; j < order; j++) {
-            w[j] = g[j];
-            *lo |= g[j] & low;
-            *hi |= g[j] >> CS_ID_BITS;
+        for (; stay; stay &= stay - 1) {
+            const unsigned t = (unsigned)__builtin_ctz(stay);
+            uint32_t g[CS_NGRAM_MAX];
+            g[0] = b[t].g0;
+            for (unsigned j = 1; j < order; j++) {
+                g[j] = remap ? remap[b[t].ids[j]] : b[t].ids[j];
+                assert(g[j] != UINT32_MAX);
+            }
+            if (sl->mode == SLICE_COUNT_HEAVY) {
+                const uint32_t row = sl->heavy[g[0] - sl->base] - 1;
+                sl->second[(size_t)row * SECOND_BUCKETS + second_bucket(g[1])]++;
+                continue;
+            }
+            if (sl->mode == SLICE_RANGE) {
+                const uint64_t key = slice_key(g);
+                if (key < sl->from || key >= sl->to)
+                    continue;
+            }
+            uint32_t *w = (uint32_t *)(out + n++ * ist);
+            for (unsigned j = 0; j < order; j++) {
+                w[j] = g[j];
+                *lo |= g[j] & low;
+                *hi |= g[j] >> CS_ID_BITS;
+            }
+            w[order] = run << 2 | b[t].tag;
+            w[order + 1] = (uint32_t)b[t].count;
+            w[order + 2] = (uint32_t)b[t].docs;
         }
-        w[order] = run << 2 | (uint32_t)(x & 3);
-        w[order + 1] = (uint32_t)(int32_t)count;
-        w[order + 2] = (uint32_t)(int32_t)docs;
     }
     assert(q == start + (r->pk.off[p + 1] - r->pk.off[p]));
     (void)start;
