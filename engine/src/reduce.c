@@ -4,7 +4,8 @@
  * DESIGN
  * Terms merge first: each source term is looked up by its bytes in the
  * merged partition (same hash everywhere), and its global id, (partition,
- * index), goes into the source's remap. Grams merge next, from the
+ * index), goes into the source's remap; the partition is then packed
+ * (cs_vocab_part) and its table freed. Grams merge next, from the
  * counters' runs (grams.c, cs_grams_merge_part), their ids translated
  * through remap.
  * Co-occurrence pairs come from the counters' packed runs (pairs.c),
