@@ -455,8 +455,10 @@ typedef struct slicer {
     uint32_t **first;  /* COUNT: items by first id (grown here); *n_first entries */
     size_t *n_first;
     const uint32_t *heavy; /* COUNT_HEAVY: [first - base]: 1 + its row of `second`, or 0 */
+    size_t n_heavy;        /* COUNT_HEAVY: heavy's entries */
     uint32_t *second;  /* COUNT_HEAVY: [row * SECOND_BUCKETS + second_bucket] items */
     uint64_t from, to; /* RANGE: the slice, [from, to) of slice_key */
+    size_t room;       /* ALL, RANGE: the items the buffer holds */
 } slicer;
 
 static void count_first(const slicer *sl, uint32_t f)
@@ -476,8 +478,8 @@ static void count_first(const slicer *sl, uint32_t f)
  * the ids' low and high bits into *lo and *hi. Only the items of sl's
  * range, or none when sl counts. Returns how many it wrote. */
 static size_t unpack(const cs_gram_run *r, unsigned p, unsigned order, const uint32_t *remap,
-                     const cs_partmap *parts, uint32_t run, uint8_t *out, unsigned ist,
-                     uint32_t *lo, uint32_t *hi, cs_buf *disk, const slicer *sl)
+                     const cs_partmap *parts, uint32_t run, uint8_t *out, size_t room,
+                     unsigned ist, uint32_t *lo, uint32_t *hi, cs_buf *disk, const slicer *sl)
 {
     if (!r->pk.n[p])
         return 0;
@@ -543,7 +545,8 @@ static size_t unpack(const cs_gram_run *r, unsigned p, unsigned order, const uin
                 continue;
             }
             if ((sl->mode == SLICE_RANGE && (g0 < f_from || g0 > f_to)) ||
-                (sl->mode == SLICE_COUNT_HEAVY && !sl->heavy[g0 - sl->base]))
+                (sl->mode == SLICE_COUNT_HEAVY &&
+                 (g0 - sl->base >= sl->n_heavy || !sl->heavy[g0 - sl->base])))
                 continue;
             stay |= 1u << t;
             for (unsigned j = 1; remap && j < order; j++)
@@ -567,6 +570,11 @@ static size_t unpack(const cs_gram_run *r, unsigned p, unsigned order, const uin
                 if (key < sl->from || key >= sl->to)
                     continue;
             }
+            /* More than planned only if a run read back now that could
+             * not be before (or the reverse): the spill keeps the error,
+             * and no table is written. */
+            if (CS_UNLIKELY(n == room))
+                continue;
             uint32_t *w = (uint32_t *)(out + n++ * ist);
             for (unsigned j = 0; j < order; j++) {
                 w[j] = g[j];
@@ -598,7 +606,8 @@ static size_t unpack_all(cs_grams *const *src, int n_src, const uint32_t *const 
         const int sorted = s == 0 && src[0]->sorted;
         for (size_t r = 0; r < src[s]->n_runs; r++, run++)
             at += unpack(&src[s]->runs[r], p, order, remap ? remap[s] : NULL, src[s]->parts, run,
-                         a + at * ist, ist, sorted ? &lo0 : lo, sorted ? &hi0 : hi, disk, sl);
+                         a ? a + at * ist : NULL, a ? sl->room - at : 0, ist, sorted ? &lo0 : lo,
+                         sorted ? &hi0 : hi, disk, sl);
         if (sorted)
             *n_sorted = at; /* in id order already: only the rest is sorted */
     }
@@ -616,7 +625,7 @@ typedef struct cutter {
  * slice open holds any and would pass max. */
 static void add_to_slice(cutter *t, size_t items, uint64_t key)
 {
-    if (t->in && t->in + items > t->max) {
+    if (t->in && items && t->in + items > t->max) { /* (no slice of no item at the end) */
         if (t->n + 1 >= t->cap)
             t->c = cs_xrealloc(t->c, (t->cap *= 2) * sizeof *t->c);
         t->c[t->n++] = key;
@@ -637,7 +646,8 @@ static size_t plan_slices(cs_grams *const *src, int n_src, const uint32_t *const
     const uint32_t base = remap ? p << CS_ID_BITS : 0;
     if (scratch->n_first)
         memset(scratch->first, 0, scratch->n_first * sizeof *scratch->first);
-    slicer sl = {SLICE_COUNT, base, &scratch->first, &scratch->n_first, NULL, NULL, 0, 0};
+    slicer sl = {.mode = SLICE_COUNT, .base = base, .first = &scratch->first,
+                 .n_first = &scratch->n_first};
     uint32_t lo = 0, hi = 0;
     size_t n_sorted;
     unpack_all(src, n_src, remap, p, order, ist, NULL, &lo, &hi, &n_sorted, &scratch->disk, &sl);
@@ -650,7 +660,8 @@ static size_t plan_slices(cs_grams *const *src, int n_src, const uint32_t *const
     uint32_t *second = NULL;
     if (n_heavy) {
         second = cs_xcalloc((size_t)n_heavy * SECOND_BUCKETS, sizeof *second);
-        sl = (slicer){SLICE_COUNT_HEAVY, base, NULL, NULL, heavy, second, 0, 0};
+        sl = (slicer){.mode = SLICE_COUNT_HEAVY, .base = base, .heavy = heavy, .n_heavy = nf,
+                      .second = second};
         unpack_all(src, n_src, remap, p, order, ist, NULL, &lo, &hi, &n_sorted, &scratch->disk,
                    &sl);
     }
@@ -728,8 +739,10 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
     }
     uint32_t m = out->n;
     for (size_t sc = 0; sc < n_slices; sc++) {
-        const slicer sl = {n_slices > 1 ? SLICE_RANGE : SLICE_ALL, 0, NULL, NULL, NULL, NULL,
-                           cuts[sc], cuts[sc + 1]};
+        const slicer sl = {.mode = n_slices > 1 ? SLICE_RANGE : SLICE_ALL,
+                           .from = cuts[sc],
+                           .to = cuts[sc + 1],
+                           .room = biggest};
         uint32_t lo = 0, hi = 0;
         size_t n_sorted;
         const size_t at = unpack_all(src, n_src, remap, p, order, ist, a, &lo, &hi, &n_sorted,

@@ -146,10 +146,12 @@ typedef struct cs_grams_scratch {
     uint8_t *buf;
     size_t cap;
     cs_buf disk;      /* a spilled partition, read back */
-    size_t max_bytes; /* the caller's: buf's bound (0: none) */
+    size_t max_bytes; /* the caller's: buf's bound (0: none), about: buf is grown a quarter
+                         past what a slice needs, and a slice holds at least min_slice items
+                         and all of one first id and bucket of its second (grams.c) */
     size_t min_slice; /* items a slice may hold whatever max_bytes says (0: 4096; tests
                          go lower) */
-    uint32_t *first;  /* items by first id, when a partition is sliced */
+    uint32_t *first;  /* owned; items by first id, when a partition is sliced */
     size_t n_first;
     uint64_t slices;  /* the slices of the partitions merged in more than one */
 } cs_grams_scratch;
@@ -163,7 +165,8 @@ void cs_grams_scratch_free(cs_grams_scratch *s);
 typedef int (*cs_gram_keep)(void *ctx, const uint32_t *ids, int64_t count, int64_t docs);
 
 /* Sums partition p of every run of src[0..n_src) (flushed; all of one
- * order) into out, a partition of a merged gram table (cs_gram entries of
+ * order) into out (in slices, each decoding the runs again, when the
+ * partition's items pass scratch->max_bytes: grams.c, plan_slices), a partition of a merged gram table (cs_gram entries of
  * out_stride bytes, as cs_table_new makes them for that order): each gram
  * once, its ids translated through remap[s] (remap[s][local id]: the
  * global id, of partition p for the first id), with its count and
