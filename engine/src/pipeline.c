@@ -54,7 +54,10 @@
  * the budget and --top or --min-count can cut them, their merge is lean
  * (merge_grams_lean, merge_pairs): it keeps only the keys that can be
  * rows (grams: under a bar it raises as it goes; pairs: in a second
- * merge). The merged term table and the rows are not bounded yet.
+ * merge). A gram partition past a thread's share of the budget is merged in
+ * slices (grams.c), and merged terms past a quarter of it go to disk but
+ * for their first two bytes (reduce.h). The map of term ids (remap) and
+ * the rows are not bounded yet.
  *
  * Co-occurrence: window pairs are counted with the terms into each
  * thread's packed runs (about 3 bytes a distinct pair of a buffer); after
@@ -909,6 +912,36 @@ static cs_status spill_failed(run *r, cs_error *err)
     return CS_ERR_OUTPUT;
 }
 
+/* Merged terms on disk: holds those the rows of the n-grams and pairs
+ * will need (their keys, their ties, the pairs' measures), as
+ * cs_rows_part will make them (floor, tie_max); the terms' own rows read
+ * their partition back whole. */
+static void hold_row_terms(run *r, cs_merged *m, const unsigned *order, int n_tabs,
+                           const uint64_t *floor, const unsigned *tie_max)
+{
+    uint64_t **want = cs_xmalloc(CS_N_PARTS * sizeof *want);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        want[p] = cs_xcalloc(((size_t)m->vocab[p].n + 63) / 64 + 1, sizeof **want);
+    const int n_tasks = (n_tabs - 1) * (int)CS_N_PARTS, nt = r->nt;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
+    shared(m, order, floor, tie_max, want, n_tasks)
+    for (int i = 0; i < n_tasks; i++) {
+        const int k = 1 + i / (int)CS_N_PARTS; /* [0]: the terms */
+        cs_rows_want_terms(m, order[k], (unsigned)i % CS_N_PARTS, floor[k], tie_max[k], want);
+    }
+#pragma omp parallel num_threads(nt) default(none) shared(m, want)
+    {
+        cs_buf buf = {0};
+#pragma omp for schedule(dynamic, 1)
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            cs_vocab_hold_part(m, p, want[p], &buf); /* an error: the spill keeps it */
+        cs_buf_free(&buf);
+    }
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        free(want[p]);
+    free(want);
+}
+
 static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, cs_error *err)
 {
     const cs_options *o = r->opt;
@@ -1002,6 +1035,8 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
         free(rows);
         return spill_failed(r, err);
     }
+    if (cs_vocab_on_disk(m))
+        hold_row_terms(r, m, order, n_tabs, floor, tie_max);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
     shared(rows, m, o, order, n_tasks, floor, tie_max)
     for (int i = 0; i < n_tasks; i++) {
@@ -1011,6 +1046,13 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     }
     free(floor);
     free(tie_max);
+    if (read_error(r)) { /* merged terms that could not be read back for the rows */
+        for (int k = 0; k < n_tabs; k++)
+            for (unsigned p = 0; p < CS_N_PARTS; p++)
+                cs_rows_free(&rows[k][p]);
+        free(rows);
+        return spill_failed(r, err);
+    }
     cs_status st = CS_OK;
     const uint8_t bom[3] = {0xEF, 0xBB, 0xBF};
     for (int k = 0; k < n_tabs; k++) {
@@ -2287,10 +2329,28 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
                 r.vocab_gid[i] = UINT32_MAX;
         }
         uint32_t *found = r.vocab_gid;
+        /* Merged terms that could pass a quarter of the budget go to disk as
+         * they are packed (reduce.h), a file a merging thread. (The most
+         * ids a source gave, about 34 bytes a merged term: a source's
+         * ids are at least its terms.) */
+        uint64_t most_ids = 0;
+        for (int s = 0; s < ns; s++)
+            most_ids = terms[s]->next_id > most_ids ? terms[s]->next_id : most_ids;
+        cs_spill_file **vf = NULL;
+        if (most_ids * 34 > r.budget / 4) {
+            vf = cs_xcalloc((size_t)nt, sizeof *vf);
+            for (int t = 0; t < nt; t++) {
+                char name[32];
+                snprintf(name, sizeof name, "m%d-terms", t);
+                vf[t] = cs_spill_file_new(r.spill, name);
+            }
+        }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(m, terms, find, found) reduction(| : overflow)
+    shared(m, terms, find, found, vf) reduction(| : overflow)
         for (unsigned p = 0; p < CS_N_PARTS; p++)
-            overflow |= cs_merge_terms_part(m, terms, p, find, found) != 0;
+            overflow |= cs_merge_terms_part(m, terms, p, find, found,
+                                            vf ? vf[omp_get_thread_num()] : NULL) != 0;
+        free(vf);
         if (overflow) {
             cs_error_set(err, CS_ERR_INTERNAL, NULL,
                          "more than %u distinct terms, or 4 GB of their bytes, in one partition",
@@ -2307,6 +2367,11 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         give_back(&r); /* the threads' term partitions, merged */
         if (r.sw)
             cs_state_writer_terms(r.sw, m);
+        if (read_error(&r)) { /* merged terms written out that cannot be read back */
+            st = spill_failed(&r, err);
+            free(terms);
+            goto done;
+        }
         int gmin = opt->ngram_min < 2 ? 2 : opt->ngram_min;
         if (opt->ngram_max >= gmin) {
             unsigned orders[CS_NGRAM_MAX];

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "measures.h"
+#include "spill.h"
 #include "tokenize.h"
 
 /* Long keys that come from a generation's pack (read into a buffer that
@@ -49,6 +50,21 @@ static const uint8_t *keep_key(cs_merged *m, unsigned p, const uint8_t *key, siz
     memcpy(d, key, len);
     b->used += len;
     return d;
+}
+
+/* Frees what v holds in memory (not pre, nor its frames on disk). */
+static void vocab_drop(cs_vocab_part *v)
+{
+    free(v->c);
+    free(v->off);
+    free(v->bytes);
+    free(v->bits);
+    free(v->rank);
+    v->c = NULL;
+    v->off = NULL;
+    v->bytes = NULL;
+    v->bits = NULL;
+    v->rank = NULL;
 }
 
 static void free_keys(cs_merged *m, unsigned p)
@@ -79,9 +95,12 @@ void cs_merged_free(cs_merged *m)
         return;
     cs_table_free(m->terms);
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        free(m->vocab[p].c);
-        free(m->vocab[p].off);
-        free(m->vocab[p].bytes);
+        cs_vocab_part *v = &m->vocab[p];
+        vocab_drop(v);
+        free(v->pre);
+        if (v->disk)
+            cs_pack_free(v->disk);
+        free(v->disk);
     }
     for (int n = 0; n <= CS_NGRAM_MAX; n++) {
         cs_table_free(m->grams[n]);
@@ -131,9 +150,39 @@ static int add_term(cs_merged *m, unsigned p, int s, uint64_t hash, const uint8_
     return 0;
 }
 
-/* Packs merged partition p into m->vocab[p] and frees its table (and the
- * long keys it kept). */
-static int pack_part(cs_merged *m, unsigned p)
+/* Writes merged partition p to f, a zstd frame (each term's varint
+ * length, bytes, zigzag count and doc_count), and keeps the first two
+ * bytes of each term. A write that fails leaves the frame in memory: the
+ * spill keeps the error, and the run stops. */
+static void pack_to_disk(cs_merged *m, unsigned p, cs_spill_file *f)
+{
+    const cs_part *mp = &m->terms->part[p];
+    cs_vocab_part *v = &m->vocab[p];
+    cs_buf b = {0};
+    v->n = mp->n;
+    v->pre = cs_xmalloc(((size_t)mp->n + 1) * sizeof *v->pre);
+    for (uint32_t i = 0; i < mp->n; i++) {
+        const cs_term *e = cs_part_entry(mp, sizeof(cs_term), i);
+        const uint8_t *key = cs_term_bytes(e);
+        v->pre[i] = (uint16_t)(key[0] << 8 | (e->len >= 2 ? key[1] : 0));
+        cs_buf_reserve(&b, (size_t)e->len + 3 * 10);
+        uint8_t *d = cs_put_varint(b.data + b.len, e->len);
+        memcpy(d, key, e->len);
+        d = cs_put_varint(d + e->len, cs_zigzag(e->c.count));
+        d = cs_put_varint(d, cs_zigzag(e->c.docs));
+        b.len = (size_t)(d - b.data);
+    }
+    cs_pack *pk = v->disk = cs_xcalloc(1, sizeof *pk);
+    for (unsigned q = p + 1; q <= CS_N_PARTS; q++)
+        pk->off[q] = b.len;
+    pk->n[p] = mp->n;
+    pk->bytes = b.len ? b.data : cs_xmalloc(1);
+    cs_spill_pack(f, pk, cs_spill_file_fd(f) < 0); /* a thread's first: one spill */
+}
+
+/* Packs merged partition p into m->vocab[p] (in memory, or on disk to f)
+ * and frees its table (and the long keys it kept). */
+static int pack_part(cs_merged *m, unsigned p, cs_spill_file *f)
 {
     cs_part *mp = &m->terms->part[p];
     cs_vocab_part *v = &m->vocab[p];
@@ -142,6 +191,14 @@ static int pack_part(cs_merged *m, unsigned p)
         bytes += ((const cs_term *)cs_part_entry(mp, sizeof(cs_term), i))->len;
     if (bytes > UINT32_MAX)
         return -1;
+    if (f && mp->n) {
+        pack_to_disk(m, p, f);
+        free(mp->slots);
+        free(mp->entries);
+        memset(mp, 0, sizeof *mp);
+        free_keys(m, p);
+        return 0;
+    }
     v->n = mp->n;
     v->c = cs_xmalloc(((size_t)mp->n + 1) * sizeof *v->c);
     v->off = cs_xmalloc(((size_t)mp->n + 1) * sizeof *v->off);
@@ -163,7 +220,7 @@ static int pack_part(cs_merged *m, unsigned p)
 }
 
 int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p, const cs_strset *find,
-                        uint32_t *found)
+                        uint32_t *found, cs_spill_file *f)
 {
     /* The first source's partition becomes the merged one as it is: with
      * one thread the merge is a pass over the entries, with T threads it
@@ -236,12 +293,117 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p, const cs
         const cs_term *e = cs_table_find_term(m->terms, hash, key, len);
         found[i] = e ? e->id : UINT32_MAX;
     }
-    return pack_part(m, p);
+    return pack_part(m, p, f);
+}
+
+/* Reads term partition p back from disk into v (c, off, bytes): every
+ * term, or those of want (bits and rank set). Returns 0, or -1 when it
+ * cannot (the spill keeps the error; v holds nothing). */
+static int vocab_read(const cs_vocab_part *from, unsigned p, const uint64_t *want,
+                      cs_vocab_part *v, cs_buf *buf)
+{
+    memset(v, 0, sizeof *v);
+    v->n = from->n;
+    const uint32_t n = from->n, words = (n + 63) / 64;
+    uint32_t held = n;
+    if (want) {
+        v->bits = cs_xmalloc(((size_t)words + 1) * sizeof *v->bits);
+        v->rank = cs_xmalloc(((size_t)words + 1) * sizeof *v->rank);
+        held = 0;
+        for (uint32_t w = 0; w < words; w++) {
+            v->bits[w] = want[w];
+            v->rank[w] = held;
+            held += (uint32_t)__builtin_popcountll(want[w]);
+        }
+    }
+    const uint8_t *q = n ? cs_pack_part(from->disk, p, buf) : NULL;
+    if (n && !q) {
+        vocab_drop(v);
+        return -1;
+    }
+    v->c = cs_xmalloc(((size_t)held + 1) * sizeof *v->c);
+    v->off = cs_xmalloc(((size_t)held + 1) * sizeof *v->off);
+    size_t cap = 4096, at = 0;
+    v->bytes = cs_xmalloc(cap);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t len, count, docs;
+        q = cs_get_varint(q, &len);
+        const uint8_t *key = q;
+        q = cs_get_varint(q + len, &count);
+        q = cs_get_varint(q, &docs);
+        if (want && !(want[i >> 6] >> (i & 63) & 1))
+            continue;
+        if (at + len > cap) {
+            while (at + len > cap)
+                cap *= 2;
+            v->bytes = cs_xrealloc(v->bytes, cap);
+        }
+        memcpy(v->bytes + at, key, len);
+        v->c[k] = (cs_vcnt){cs_unzigzag(count), cs_unzigzag(docs)};
+        v->off[k++] = (uint32_t)at;
+        at += len;
+    }
+    v->off[k] = (uint32_t)at;
+    return 0;
+}
+
+int cs_vocab_hold_part(cs_merged *m, unsigned p, const uint64_t *want, cs_buf *buf)
+{
+    cs_vocab_part *v = &m->vocab[p];
+    assert(v->disk || !v->n);
+    vocab_drop(v);
+    if (!want || !v->n)
+        return 0;
+    cs_vocab_part h;
+    if (vocab_read(v, p, want, &h, buf) != 0)
+        return -1;
+    v->c = h.c;
+    v->off = h.off;
+    v->bytes = h.bytes;
+    v->bits = h.bits;
+    v->rank = h.rank;
+    return 0;
+}
+
+const cs_vocab_part *cs_vocab_whole(const cs_merged *m, unsigned p, cs_vocab_part *tmp)
+{
+    const cs_vocab_part *v = &m->vocab[p];
+    if (!v->disk || !v->n)
+        return v;
+    cs_buf buf = {0};
+    const int e = vocab_read(v, p, NULL, tmp, &buf);
+    cs_buf_free(&buf);
+    return e ? NULL : tmp;
+}
+
+void cs_vocab_part_free(cs_vocab_part *v)
+{
+    vocab_drop(v);
+}
+
+/* m, with term partition p whole in memory: m itself, or a shallow copy in
+ * *tmp whose partition p is read back from disk (free it with
+ * whole_done). NULL when it cannot be read back. */
+static const cs_merged *whole_part(const cs_merged *m, unsigned p, cs_merged *tmp)
+{
+    const cs_vocab_part *v = &m->vocab[p];
+    if (!v->disk || !v->n)
+        return m;
+    *tmp = *m;
+    return cs_vocab_whole(m, p, &tmp->vocab[p]) ? tmp : NULL;
+}
+
+static void whole_done(const cs_merged *got, cs_merged *tmp, unsigned p)
+{
+    if (got == tmp)
+        vocab_drop(&tmp->vocab[p]);
 }
 
 uint32_t cs_merged_find(const cs_merged *m, uint64_t hash, const uint8_t *key, uint32_t len)
 {
     const unsigned p = cs_part_of(hash);
+    assert(!m->vocab[p].bits); /* every term in memory */
     for (uint32_t i = 0; i < m->vocab[p].n; i++) {
         uint32_t n;
         const uint8_t *b = cs_merged_bytes(m, p << CS_ID_BITS | i, &n);
@@ -256,6 +418,11 @@ uint32_t cs_merged_find(const cs_merged *m, uint64_t hash, const uint8_t *key, u
  * a term row; the joining ' ' for an n-gram). */
 static inline unsigned prefix16(const cs_merged *m, uint32_t gid, unsigned next)
 {
+    const cs_vocab_part *v = &m->vocab[gid >> CS_ID_BITS];
+    if (v->pre) {
+        const unsigned pre = v->pre[gid & ((1u << CS_ID_BITS) - 1)];
+        return pre & 0xFF ? pre : pre | next;
+    }
     uint32_t len;
     const uint8_t *b = cs_merged_bytes(m, gid, &len);
     assert(len >= 1); /* a token holds a character at least */
@@ -431,16 +598,19 @@ static int ranked_cmp(const void *a, const void *b, void *m)
     return term_cmp(m, x->gid, y->gid);
 }
 
-uint32_t *cs_top_terms_by_docs(const cs_merged *m, uint64_t k, uint32_t *n_out)
+uint32_t *cs_top_terms_by_docs(cs_merged *m, uint64_t k, uint32_t *n_out)
 {
     /* The doc_count the K-th term has at least, from a histogram, so that
      * only the terms that can make the cut are sorted. */
     uint64_t *hist = cs_xcalloc(CS_HIST_MAX + 1, sizeof *hist);
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        const cs_vocab_part *v = &m->vocab[p];
-        for (uint32_t i = 0; i < v->n; i++)
+        cs_merged tmp;
+        const cs_merged *w = whole_part(m, p, &tmp);
+        const cs_vocab_part *v = w ? &w->vocab[p] : NULL;
+        for (uint32_t i = 0; v && i < v->n; i++)
             if (v->c[i].count > 0 && v->c[i].docs > 0)
                 hist[v->c[i].docs < CS_HIST_MAX ? v->c[i].docs : CS_HIST_MAX]++;
+        whole_done(w, &tmp, p);
     }
     uint64_t floor = cs_top_threshold(hist, k);
     free(hist);
@@ -448,14 +618,27 @@ uint32_t *cs_top_terms_by_docs(const cs_merged *m, uint64_t k, uint32_t *n_out)
         floor = 1;
     size_t n = 0, cap = 1024;
     ranked *v = cs_xmalloc(cap * sizeof *v);
+    const int on_disk = cs_vocab_on_disk(m);
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        const cs_vocab_part *vp = &m->vocab[p];
-        for (uint32_t i = 0; i < vp->n; i++) {
+        cs_merged tmp;
+        const cs_merged *w = whole_part(m, p, &tmp);
+        const cs_vocab_part *vp = w ? &w->vocab[p] : NULL;
+        uint64_t *want = on_disk ? cs_xcalloc(((size_t)m->vocab[p].n + 63) / 64 + 1, 8) : NULL;
+        for (uint32_t i = 0; vp && i < vp->n; i++) {
             if (vp->c[i].count <= 0 || vp->c[i].docs < (int64_t)floor)
                 continue;
             if (n == cap)
                 v = cs_xrealloc(v, (cap *= 2) * sizeof *v);
             v[n++] = (ranked){vp->c[i].docs, p << CS_ID_BITS | i};
+            if (want)
+                want[i >> 6] |= UINT64_C(1) << (i & 63);
+        }
+        whole_done(w, &tmp, p);
+        if (want) { /* the candidates' bytes, for the sort and the caller */
+            cs_buf buf = {0};
+            cs_vocab_hold_part(m, p, want, &buf);
+            cs_buf_free(&buf);
+            free(want);
         }
     }
     qsort_r(v, n, sizeof *v, ranked_cmp, (void *)m);
@@ -623,12 +806,12 @@ static void pair_terms(const cs_merged *m, const uint32_t *ids, uint32_t out[2])
     out[1] = ids[!swap];
 }
 
-/* Fetches term gid's bytes ahead of a read. */
+/* Fetches the offset of term gid's bytes ahead of a read (the bytes
+ * themselves are a second, dependent miss). */
 static inline void prefetch_term(const cs_merged *m, uint32_t gid)
 {
     const cs_vocab_part *v = &m->vocab[gid >> CS_ID_BITS];
-    const uint32_t i = gid & ((1u << CS_ID_BITS) - 1);
-    __builtin_prefetch(&v->off[i]);
+    __builtin_prefetch(&v->off[cs_vocab_at(v, gid & ((1u << CS_ID_BITS) - 1))]);
 }
 
 /* The first two bytes of key i's row key, big-endian and zero-padded (the
@@ -642,7 +825,17 @@ static inline unsigned key_prefix16(const cs_merged *m, unsigned order, unsigned
     return prefix16(m, p << CS_ID_BITS | i, 0);
 }
 
-void cs_tie_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t c, uint64_t *hist)
+/* Whether key i (counted n > 0) of partition p of table `order` is a row
+ * of cs_rows_part's at min_units and tie_max. */
+static inline int is_row(const cs_merged *m, unsigned order, unsigned p, uint32_t i, cs_i128 n,
+                         cs_i128 min_units, unsigned tie_max)
+{
+    /* of those counted min_count, the tie cut's (cs_tie_hist_part) */
+    return n >= min_units &&
+           (tie_max == CS_TIE_ALL || n != min_units || key_prefix16(m, order, p, i) <= tie_max);
+}
+
+static void tie_hist(const cs_merged *m, unsigned order, unsigned p, uint64_t c, uint64_t *hist)
 {
     const uint32_t n_keys = keys_in(m, order, p);
     for (uint32_t i = 0; i < n_keys; i++) {
@@ -652,8 +845,66 @@ void cs_tie_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t c
     }
 }
 
+void cs_tie_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t c, uint64_t *hist)
+{
+    cs_merged tmp;
+    const cs_merged *w = order == 1 ? whole_part(m, p, &tmp) : m;
+    if (w) /* (NULL: the spill keeps the error, and no table is written) */
+        tie_hist(w, order, p, c, hist);
+    whole_done(w, &tmp, p);
+}
+
+void cs_rows_want_terms(const cs_merged *m, unsigned order, unsigned p, uint64_t min_count,
+                        unsigned tie_max, uint64_t *const *want)
+{
+    assert(order != 1);
+    const uint32_t n_keys = keys_in(m, order, p);
+    const cs_i128 min_units = (cs_i128)min_count * (order == CS_PAIRS ? m->unit : 1);
+    const unsigned n_ids = order == CS_PAIRS ? 2 : order;
+    uint32_t buf[2];
+    for (uint32_t i = 0; i < n_keys; i++) {
+        int64_t docs;
+        const cs_i128 n = key_count(m, order, p, i, &docs);
+        if (n <= 0 || !is_row(m, order, p, i, n, min_units, tie_max))
+            continue;
+        const uint32_t *ids = key_ids(m, order, p, i, buf);
+        for (unsigned k = 0; k < n_ids; k++) {
+            const uint32_t x = ids[k] & ((1u << CS_ID_BITS) - 1);
+            __atomic_fetch_or(&want[ids[k] >> CS_ID_BITS][x >> 6], UINT64_C(1) << (x & 63),
+                              __ATOMIC_RELAXED);
+        }
+    }
+}
+
+static void rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_count,
+                      unsigned tie_max, uint64_t top, cs_rows *out);
+
 void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_count,
                   unsigned tie_max, uint64_t top, cs_rows *out)
+{
+    cs_merged tmp;
+    const cs_merged *w = order == 1 ? whole_part(m, p, &tmp) : m;
+    if (!w) { /* the spill keeps the error, and no table is written */
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    rows_part(w, order, p, min_count, tie_max, top, out);
+    if (w == &tmp) { /* the keys of the rows kept (--top: few) into their own arena */
+        size_t bytes = 0;
+        for (size_t i = 0; i < out->n; i++)
+            bytes += out->v[i].len;
+        uint8_t *d = out->arena = cs_xmalloc(bytes + 1);
+        for (size_t i = 0; i < out->n; i++) {
+            memcpy(d, out->v[i].key, out->v[i].len);
+            out->v[i].key = d;
+            d += out->v[i].len;
+        }
+    }
+    whole_done(w, &tmp, p);
+}
+
+static void rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_count,
+                      unsigned tie_max, uint64_t top, cs_rows *out)
 {
     assert(tie_max == CS_TIE_ALL || order != CS_PAIRS);
     const int pairs = order == CS_PAIRS;
@@ -679,10 +930,8 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
         if (n <= 0)
             continue; /* a key whose shard was taken back */
         out->types++;
-        if (n < min_units)
+        if (!is_row(m, order, p, i, n, min_units, tie_max))
             continue;
-        if (tie_max != CS_TIE_ALL && n == min_units && key_prefix16(m, order, p, i) > tie_max)
-            continue; /* past the top: cs_tie_hist_part */
         cs_row *r = &out->v[out->n++];
         if (pairs) {
             r->count = (int64_t)(n >> 64);
@@ -698,9 +947,9 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
             const uint32_t *ids = key_ids(m, order, p, i, buf);
             r->len = n_ids - 1; /* the separators */
             for (unsigned k = 0; k < n_ids; k++) {
-                const cs_vocab_part *v = &m->vocab[ids[k] >> CS_ID_BITS];
-                const uint32_t x = ids[k] & ((1u << CS_ID_BITS) - 1);
-                r->len += v->off[x + 1] - v->off[x];
+                uint32_t len;
+                cs_merged_bytes(m, ids[k], &len);
+                r->len += len;
             }
             key_bytes += r->len;
         }
@@ -770,7 +1019,18 @@ void cs_rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t min_c
     }
 }
 
+static void count_hist(const cs_merged *m, unsigned order, unsigned p, uint64_t *hist);
+
 void cs_count_hist_part(const cs_merged *m, unsigned order, unsigned p, uint64_t *hist)
+{
+    cs_merged tmp;
+    const cs_merged *w = order == 1 ? whole_part(m, p, &tmp) : m;
+    if (w) /* (NULL: the spill keeps the error, and no table is written) */
+        count_hist(w, order, p, hist);
+    whole_done(w, &tmp, p);
+}
+
+static void count_hist(const cs_merged *m, unsigned order, unsigned p, uint64_t *hist)
 {
     const uint32_t n_keys = keys_in(m, order, p);
     for (uint32_t i = 0; i < n_keys; i++) {

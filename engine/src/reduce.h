@@ -31,12 +31,37 @@ typedef struct cs_vcnt {
     int64_t count, docs;
 } cs_vcnt;
 
+/*
+ * Under a budget the merged terms would not fit (cs_merge_terms_part given
+ * a spill file), their counts and bytes go to disk, a partition a zstd
+ * frame (disk), and only pre stays: the first two bytes of each term,
+ * which the bar of a lean merge and the tie cut need for any term. The
+ * rows read a partition back whole (terms) or hold the terms they need
+ * (cs_vocab_hold_part: n-grams, pairs); c, off and bytes then hold those,
+ * and bits says which: term i is held at the rank of bit i.
+ */
 typedef struct cs_vocab_part {
     uint32_t n;     /* terms */
-    cs_vcnt *c;     /* owned; [index] */
-    uint32_t *off;  /* owned; [index], n + 1: the bytes of index i are bytes[off[i] .. off[i + 1]) */
+    cs_vcnt *c;     /* owned; [index], or [rank] under bits */
+    uint32_t *off;  /* owned; [index] (n + 1 of them; under bits, [rank]): the bytes of index
+                       i are bytes[off[i] .. off[i + 1]) */
     uint8_t *bytes; /* owned */
+    uint64_t *bits; /* owned; NULL: every term is held; else (n + 63) / 64 words */
+    uint32_t *rank; /* owned; with bits: [w] terms held before word w */
+    uint16_t *pre;  /* owned; on disk: [index] the term's first byte << 8 | its second (0 for
+                       a one-byte term: no term holds NUL) */
+    struct cs_pack *disk; /* owned; on disk: its partition p holds each term's varint length,
+                             bytes, zigzag count and doc_count */
 } cs_vocab_part;
+
+/* The index in v's arrays of term index i (held: bits). */
+static inline uint32_t cs_vocab_at(const cs_vocab_part *v, uint32_t i)
+{
+    if (!v->bits)
+        return i;
+    const uint64_t w = v->bits[i >> 6];
+    return v->rank[i >> 6] + (uint32_t)__builtin_popcountll(w & ((UINT64_C(1) << (i & 63)) - 1));
+}
 
 typedef struct cs_merged {
     int n_src;
@@ -71,18 +96,48 @@ typedef struct cs_merged {
 } cs_merged;
 
 /* A merged term by its global id (partition and index). */
+/* A merged term by its global id (partition and index): in memory, or
+ * held (cs_vocab_hold_part). */
 static inline const cs_vcnt *cs_merged_cnt(const cs_merged *m, uint32_t gid)
 {
-    return &m->vocab[gid >> CS_ID_BITS].c[gid & ((1u << CS_ID_BITS) - 1)];
+    const cs_vocab_part *v = &m->vocab[gid >> CS_ID_BITS];
+    return &v->c[cs_vocab_at(v, gid & ((1u << CS_ID_BITS) - 1))];
 }
 
 static inline const uint8_t *cs_merged_bytes(const cs_merged *m, uint32_t gid, uint32_t *len)
 {
     const cs_vocab_part *v = &m->vocab[gid >> CS_ID_BITS];
-    const uint32_t i = gid & ((1u << CS_ID_BITS) - 1);
+    const uint32_t i = cs_vocab_at(v, gid & ((1u << CS_ID_BITS) - 1));
     *len = v->off[i + 1] - v->off[i];
     return v->bytes + v->off[i];
 }
+
+/* Whether the merged terms are on disk (cs_merge_terms_part given a file). */
+static inline int cs_vocab_on_disk(const cs_merged *m)
+{
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        if (m->vocab[p].disk)
+            return 1;
+    return 0;
+}
+
+/* Term partition p on disk: holds the terms whose bit is set in want
+ * ((n + 63) / 64 words; NULL: none, freeing what was held). Returns 0, or
+ * -1 when it cannot be read back (the spill keeps the error). */
+int cs_vocab_hold_part(cs_merged *m, unsigned p, const uint64_t *want, cs_buf *buf);
+
+/* Term partition p whole: m's, or read back from disk into *tmp (free it
+ * with cs_vocab_part_free). NULL when it cannot be read back (the spill
+ * keeps the error). */
+const cs_vocab_part *cs_vocab_whole(const cs_merged *m, unsigned p, cs_vocab_part *tmp);
+void cs_vocab_part_free(cs_vocab_part *v);
+
+/* Sets in want[p'] the bits of the terms of the rows cs_rows_part would
+ * make of partition p of table `order` (n-grams or pairs) with these
+ * min_count and tie_max: the terms the rows need held. Atomic: tasks of
+ * other partitions set bits of the same words. */
+void cs_rows_want_terms(const cs_merged *m, unsigned order, unsigned p, uint64_t min_count,
+                        unsigned tie_max, uint64_t *const *want);
 
 /* Merged terms in all partitions. */
 static inline uint64_t cs_merged_n_terms(const cs_merged *m)
@@ -108,7 +163,8 @@ void cs_merged_free(cs_merged *m); /* NULL is a no-op */
 
 /* Merges partition p of the source term tables (taking src[0]'s partition
  * over) and of their generations; fills remap for its terms; then packs
- * the partition into m->vocab[p]. find (NULL: none), a set of terms
+ * the partition into m->vocab[p]: in memory, or, f given (one thread a
+ * file), on disk. find (NULL: none), a set of terms
  * looked up before the table goes: found[i] is the global id of find's
  * term i if it is in partition p (untouched otherwise; UINT32_MAX for a
  * term of p the corpus never held). Returns 0, or -1 when the partition
@@ -116,8 +172,9 @@ void cs_merged_free(cs_merged *m); /* NULL is a no-op */
  * cannot be read back leaves remap unfilled: its cs_spill keeps the
  * error, which the caller must check before anything reads remap. */
 struct cs_strset; /* tokenize.h */
+struct cs_spill_file; /* spill.h */
 int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p,
-                        const struct cs_strset *find, uint32_t *found);
+                        const struct cs_strset *find, uint32_t *found, struct cs_spill_file *f);
 
 /* Which summed grams cs_merge_grams_part keeps in m's table (pick.mode).
  *
@@ -189,8 +246,9 @@ void cs_merge_pairs_part(cs_merged *m, unsigned p, cs_pair *v, size_t n_sorted, 
 
 /* The global ids of the (at most) k terms of highest doc_count, ties by
  * term bytes, among the terms counted (count > 0); *n their number. Owned
- * by the caller. */
-uint32_t *cs_top_terms_by_docs(const cs_merged *m, uint64_t k, uint32_t *n);
+ * by the caller. Terms on disk: leaves held the candidates (those at the
+ * K-th term's doc_count and above), so the caller can read their bytes. */
+uint32_t *cs_top_terms_by_docs(cs_merged *m, uint64_t k, uint32_t *n);
 
 /* Window scope: adds each pair of partition p to the margins of its two
  * terms in acc[term_base[q] + index] (acc: one per thread, summed into

@@ -788,7 +788,13 @@ void cs_state_writer_terms(writer *w, const cs_merged *m)
     uint32_t next = 0;
     cs_buf b = {0};
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        const cs_vocab_part *v = &m->vocab[p];
+        cs_vocab_part tmp = {0};
+        const cs_vocab_part *v = cs_vocab_whole(m, p, &tmp);
+        if (!v) { /* the spill keeps the error: the run stops before the state is kept */
+            for (uint32_t i = 0; i < m->vocab[p].n; i++)
+                w->local[w->base[p] + i] = UINT32_MAX;
+            continue;
+        }
         for (uint32_t i = 0; i < v->n; i++) {
             if (!v->c[i].count && !v->c[i].docs) {
                 w->local[w->base[p] + i] = UINT32_MAX;
@@ -801,6 +807,7 @@ void cs_state_writer_terms(writer *w, const cs_merged *m)
             put_varint(&b, cs_zigzag(v->c[i].count));
             put_varint(&b, cs_zigzag(v->c[i].docs));
         }
+        cs_vocab_part_free(&tmp);
     }
     put_section(w, SEC_TERMS, next, b.data, b.len);
     cs_buf_free(&b);

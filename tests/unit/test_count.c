@@ -199,7 +199,7 @@ static void test_merged_pairs(void)
     gpair *exp = malloc((n_exp + 1) * sizeof *exp), *got = NULL;
     cs_merged *m = cs_merged_new(terms, 2, 2, 1);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        CHECK(cs_merge_terms_part(m, terms, p, NULL, NULL) == 0);
+        CHECK(cs_merge_terms_part(m, terms, p, NULL, NULL, NULL) == 0);
     size_t at = 0;
     for (int k = 0; k < 2; k++) {
         const cs_pair_run *r = &c[k].pairs->summed; /* cs_pairs_finish's, local ids */

@@ -363,7 +363,7 @@ static void test_merged(cs_tok_docs docs, size_t min_slice)
     gram *exp = reference(&all, &n_exp, &gone);
     cs_merged *m = cs_merged_new(terms, 2, 1, ORDERS);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        CHECK(cs_merge_terms_part(m, terms, p, NULL, NULL) == 0);
+        CHECK(cs_merge_terms_part(m, terms, p, NULL, NULL, NULL) == 0);
     cs_grams_scratch scratch = {.max_bytes = min_slice ? 1 : 0, .min_slice = min_slice};
     gram *got = NULL;
     size_t n_got = 0;

@@ -63,7 +63,7 @@ static void test_term_order(void)
     cs_table *t = terms_from(words, counts, N);
     cs_merged *m = cs_merged_new(&t, 1, 2, 1);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        CHECK(cs_merge_terms_part(m, &t, p, NULL, NULL) == 0);
+        CHECK(cs_merge_terms_part(m, &t, p, NULL, NULL, NULL) == 0);
     qsort(want, N, sizeof *want, pair_cmp);
     /* every partition sorted; their union in order equals the plain sort */
     cs_rows rows[CS_N_PARTS];
@@ -133,7 +133,7 @@ static void test_gram_tie(void)
     cs_grams_flush(&g);
     cs_merged *m = cs_merged_new(&t, 1, 2, 2);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_terms_part(m, &t, p, NULL, NULL);
+        cs_merge_terms_part(m, &t, p, NULL, NULL, NULL);
     cs_grams *src = &g;
     cs_grams_scratch scratch = {0};
     for (unsigned p = 0; p < CS_N_PARTS; p++)
@@ -201,7 +201,7 @@ static void test_tie_cut(void)
     cs_table *t = terms_from(words, counts, 7);
     cs_merged *m = cs_merged_new(&t, 1, 2, 1);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_terms_part(m, &t, p, NULL, NULL);
+        cs_merge_terms_part(m, &t, p, NULL, NULL, NULL);
     static uint64_t hist[CS_TIE_ALL + 1];
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         cs_tie_hist_part(m, 1, p, 1, hist);
@@ -275,7 +275,7 @@ static void test_pick_top(void)
     cs_grams_flush(&g);
     cs_merged *m = cs_merged_new(&t, 1, 2, 2);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_terms_part(m, &t, p, NULL, NULL);
+        cs_merge_terms_part(m, &t, p, NULL, NULL, NULL);
     const uint64_t bar = cs_gram_rank(4, 0x6220); /* 5 and up; 4 up to "b " */
     static uint64_t hist[CS_HIST_MAX + 1];
     cs_gram_pick pick = {CS_PICK_TOP, CS_TIE_ALL, hist, &bar};
@@ -373,7 +373,7 @@ static void test_generations(void)
         cs_merged *m = cs_merged_new(&t, 1, 1, 1);
         int ok = 1;
         for (unsigned p = 0; p < CS_N_PARTS; p++)
-            ok &= cs_merge_terms_part(m, &t, p, NULL, NULL) == 0;
+            ok &= cs_merge_terms_part(m, &t, p, NULL, NULL, NULL) == 0;
         CHECK(ok && cs_spill_error(sp) == NULL);
         CHECK(cs_merged_n_terms(m) == cs_table_size(ref));
         int same = 1;
@@ -417,7 +417,7 @@ static void test_packed_terms(void)
     uint32_t found[4] = {0, 0, 0, 0};
     cs_merged *m = cs_merged_new(t, 2, 2, 1);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        CHECK(cs_merge_terms_part(m, t, p, find, found) == 0);
+        CHECK(cs_merge_terms_part(m, t, p, find, found, NULL) == 0);
     cs_table_free(t[0]);
     cs_table_free(t[1]);
     CHECK(cs_merged_n_terms(m) == 6);
@@ -446,8 +446,88 @@ static void test_packed_terms(void)
     cs_merged_free(m);
 }
 
+/* Merged terms on disk (cs_merge_terms_part given a file) give the same
+ * term rows, tie histograms and top terms by doc_count as in memory, and
+ * hold exactly the terms asked for, with their counts. */
+static void test_terms_on_disk(void)
+{
+    enum { N = 3000 };
+    static char buf[N][40];
+    const char *words[N];
+    int counts[N];
+    for (int i = 0; i < N; i++) { /* one-byte terms, Cyrillic, and long ones among them */
+        if (i < 26)
+            snprintf(buf[i], sizeof buf[i], "%c", 'a' + i);
+        else
+            snprintf(buf[i], sizeof buf[i], i % 5 ? "\xD0\xB6%d" : "a-term-of-more-than-24-bytes-%d",
+                     i);
+        words[i] = buf[i];
+        counts[i] = 1 + (i * 7919) % 9;
+    }
+    cs_spill *sp = cs_spill_new(NULL);
+    cs_merged *m[2];
+    for (int k = 0; k < 2; k++) {
+        cs_table *t = terms_from(words, counts, N);
+        m[k] = cs_merged_new(&t, 1, 2, 2);
+        cs_spill_file *f = k ? cs_spill_file_new(sp, "m0-terms") : NULL;
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            CHECK(cs_merge_terms_part(m[k], &t, p, NULL, NULL, f) == 0);
+        cs_table_free(t); /* nothing of it is borrowed any more */
+    }
+    CHECK(!cs_vocab_on_disk(m[0]) && cs_vocab_on_disk(m[1]) && cs_spill_error(sp) == NULL);
+    int same_rows = 1, same_ties = 1;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        cs_rows r[2];
+        static uint64_t tie[2][CS_TIE_ALL + 1];
+        for (int k = 0; k < 2; k++) {
+            cs_rows_part(m[k], 1, p, 2, CS_TIE_ALL, 50, &r[k]);
+            memset(tie[k], 0, sizeof tie[k]);
+            cs_tie_hist_part(m[k], 1, p, 3, tie[k]);
+        }
+        same_rows &= r[0].n == r[1].n && r[0].types == r[1].types;
+        for (size_t i = 0; same_rows && i < r[0].n; i++)
+            same_rows &= r[0].v[i].count == r[1].v[i].count && r[0].v[i].docs == r[1].v[i].docs &&
+                         r[0].v[i].len == r[1].v[i].len &&
+                         !memcmp(r[0].v[i].key, r[1].v[i].key, r[0].v[i].len);
+        same_ties &= !memcmp(tie[0], tie[1], sizeof tie[0]);
+        cs_rows_free(&r[0]);
+        cs_rows_free(&r[1]);
+    }
+    CHECK(same_rows && same_ties);
+    uint32_t n[2];
+    uint32_t *top[2] = {cs_top_terms_by_docs(m[0], 100, &n[0]), cs_top_terms_by_docs(m[1], 100, &n[1])};
+    CHECK(n[0] == 100 && n[0] == n[1] && !memcmp(top[0], top[1], n[0] * sizeof *top[0]));
+    free(top[0]);
+    free(top[1]);
+    /* hold every third term: those are readable, with their counts */
+    cs_buf b = {0};
+    int held = 1;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        const uint32_t nt = m[1]->vocab[p].n;
+        uint64_t *want = calloc((nt + 63) / 64 + 1, 8);
+        for (uint32_t i = 0; i < nt; i += 3)
+            want[i >> 6] |= UINT64_C(1) << (i & 63);
+        held &= cs_vocab_hold_part(m[1], p, want, &b) == 0;
+        for (uint32_t i = 0; i < nt; i += 3) {
+            const uint32_t gid = p << CS_ID_BITS | i;
+            uint32_t la, lb;
+            const uint8_t *a = cs_merged_bytes(m[0], gid, &la), *c = cs_merged_bytes(m[1], gid, &lb);
+            held &= la == lb && !memcmp(a, c, la) &&
+                    cs_merged_cnt(m[0], gid)->count == cs_merged_cnt(m[1], gid)->count &&
+                    cs_merged_cnt(m[0], gid)->docs == cs_merged_cnt(m[1], gid)->docs;
+        }
+        free(want);
+    }
+    CHECK(held);
+    cs_buf_free(&b);
+    cs_merged_free(m[0]);
+    cs_merged_free(m[1]);
+    cs_spill_free(sp);
+}
+
 int main(void)
 {
+    test_terms_on_disk();
     test_packed_terms();
     test_generations();
     test_pick_top();

@@ -40,7 +40,7 @@ static cs_merged *merge_as(cs_counter **src, int n, int first_is_state)
         terms[s] = src[s]->terms;
     cs_merged *m = cs_merged_new(terms, n, 1, 3);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        CHECK(cs_merge_terms_part(m, terms, p, NULL, NULL) == 0);
+        CHECK(cs_merge_terms_part(m, terms, p, NULL, NULL, NULL) == 0);
     cs_grams_scratch scratch = {0};
     for (unsigned order = 2; order <= 3; order++) {
         cs_grams *g[8];

@@ -56,7 +56,7 @@ static void test_inline_limit(void)
     }
     cs_merged *m = cs_merged_new(t, 2, 1, 1);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        CHECK(cs_merge_terms_part(m, t, p, NULL, NULL) == 0);
+        CHECK(cs_merge_terms_part(m, t, p, NULL, NULL, NULL) == 0);
     CHECK(cs_merged_n_terms(m) == 80);
     for (int s = 0; s < 2; s++)
         for (uint32_t len = 1; len <= 40; len++) {
@@ -105,7 +105,7 @@ static void test_merge(void)
         cs_grams_flush(src[s]);
     cs_merged *m = cs_merged_new(terms, 2, 2, 2);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        CHECK(cs_merge_terms_part(m, terms, p, NULL, NULL) == 0);
+        CHECK(cs_merge_terms_part(m, terms, p, NULL, NULL, NULL) == 0);
     cs_grams_scratch scratch = {0};
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         cs_merge_grams_part(m, src, 2, p, &scratch, NULL, NULL, NULL);
