@@ -854,9 +854,10 @@ NOTES = [
     "ratio = MB/s over that row's, the spills and the disk they took (zstd; `packed`: the "
     "runs' own varint bytes), and the peak RSS over the budget. This version bounds the "
     "n-gram and pair runs that counting holds and, under --top or --min-count, the merged "
-    "tables (a lean merge keeps only the keys that can be rows), and the term tables while "
-    "counting; not yet the merged vocabulary or the rows: the "
-    "peak RSS can be above the budget.",
+    "tables (a lean merge keeps only the keys that can be rows), the term tables while "
+    "counting, the n-gram merge's scratch (partitions merged in slices) and the merged "
+    "terms (on disk but for their first two bytes); not yet the map of term ids, the pair "
+    "merge's scratch or the rows: the peak RSS can be above the budget.",
     "--state rows (issue 5): `first`: the whole corpus counted into an empty --state folder; "
     "`add1`: the last shard added to a state of the others, made before each timed run "
     "(untimed); ratio = wall time over the full recount without a state (row "
