@@ -403,7 +403,7 @@ static void whole_done(const cs_merged *got, cs_merged *tmp, unsigned p)
 uint32_t cs_merged_find(const cs_merged *m, uint64_t hash, const uint8_t *key, uint32_t len)
 {
     const unsigned p = cs_part_of(hash);
-    assert(!m->vocab[p].bits); /* every term in memory */
+    assert(!m->vocab[p].disk); /* every term in memory */
     for (uint32_t i = 0; i < m->vocab[p].n; i++) {
         uint32_t n;
         const uint8_t *b = cs_merged_bytes(m, p << CS_ID_BITS | i, &n);

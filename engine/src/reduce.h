@@ -9,6 +9,7 @@
 #ifndef CS_REDUCE_H
 #define CS_REDUCE_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -57,9 +58,11 @@ typedef struct cs_vocab_part {
 /* The index in v's arrays of term index i (held: bits). */
 static inline uint32_t cs_vocab_at(const cs_vocab_part *v, uint32_t i)
 {
+    assert(v->off && i < v->n); /* on disk: only terms held are read */
     if (!v->bits)
         return i;
     const uint64_t w = v->bits[i >> 6];
+    assert(w >> (i & 63) & 1);
     return v->rank[i >> 6] + (uint32_t)__builtin_popcountll(w & ((UINT64_C(1) << (i & 63)) - 1));
 }
 
