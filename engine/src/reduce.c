@@ -811,7 +811,10 @@ static void pair_terms(const cs_merged *m, const uint32_t *ids, uint32_t out[2])
 static inline void prefetch_term(const cs_merged *m, uint32_t gid)
 {
     const cs_vocab_part *v = &m->vocab[gid >> CS_ID_BITS];
-    __builtin_prefetch(&v->off[cs_vocab_at(v, gid & ((1u << CS_ID_BITS) - 1))]);
+    const uint32_t i = gid & ((1u << CS_ID_BITS) - 1);
+    if (v->bits && !(v->bits[i >> 6] >> (i & 63) & 1))
+        return; /* not held: a key ahead that the tie cut leaves out */
+    __builtin_prefetch(&v->off[cs_vocab_at(v, i)]);
 }
 
 /* The first two bytes of key i's row key, big-endian and zero-padded (the
