@@ -1029,12 +1029,6 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     }
     free_gram_runs(r); /* kept for the grams counted once until now */
     free(need);
-    if (read_error(r)) { /* the second merge could not read a run back */
-        free(floor);
-        free(tie_max);
-        free(rows);
-        return spill_failed(r, err);
-    }
     if (cs_vocab_on_disk(m))
         hold_row_terms(r, m, order, n_tabs, floor, tie_max);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
@@ -1046,14 +1040,11 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     }
     free(floor);
     free(tie_max);
-    if (read_error(r)) { /* merged terms that could not be read back for the rows */
-        for (int k = 0; k < n_tabs; k++)
-            for (unsigned p = 0; p < CS_N_PARTS; p++)
-                cs_rows_free(&rows[k][p]);
-        free(rows);
-        return spill_failed(r, err);
-    }
-    cs_status st = CS_OK;
+    /* A run the second merge could not read back, or merged terms the
+     * rows could not: no table. */
+    cs_status st = read_error(r) ? spill_failed(r, err) : CS_OK;
+    if (st != CS_OK)
+        goto done;
     const uint8_t bom[3] = {0xEF, 0xBB, 0xBF};
     for (int k = 0; k < n_tabs; k++) {
         uint64_t types = 0;
@@ -1114,6 +1105,7 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
             *err = ferr[i];
             st = CS_ERR_OUTPUT;
         }
+done:
     for (int k = 0; k < n_tabs; k++)
         for (unsigned p = 0; p < CS_N_PARTS; p++)
             cs_rows_free(&rows[k][p]);

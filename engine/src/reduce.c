@@ -52,8 +52,7 @@ static const uint8_t *keep_key(cs_merged *m, unsigned p, const uint8_t *key, siz
     return d;
 }
 
-/* Frees what v holds in memory (not pre, nor its frames on disk). */
-static void vocab_drop(cs_vocab_part *v)
+void cs_vocab_part_free(cs_vocab_part *v)
 {
     free(v->c);
     free(v->off);
@@ -96,7 +95,7 @@ void cs_merged_free(cs_merged *m)
     cs_table_free(m->terms);
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
         cs_vocab_part *v = &m->vocab[p];
-        vocab_drop(v);
+        cs_vocab_part_free(v);
         free(v->pre);
         if (v->disk)
             cs_pack_free(v->disk);
@@ -154,7 +153,7 @@ static int add_term(cs_merged *m, unsigned p, int s, uint64_t hash, const uint8_
  * length, bytes, zigzag count and doc_count), and keeps the first two
  * bytes of each term. A write that fails leaves the frame in memory: the
  * spill keeps the error, and the run stops. */
-static void pack_to_disk(cs_merged *m, unsigned p, cs_spill_file *f)
+static void pack_on_disk(cs_merged *m, unsigned p, cs_spill_file *f)
 {
     const cs_part *mp = &m->terms->part[p];
     cs_vocab_part *v = &m->vocab[p];
@@ -180,25 +179,12 @@ static void pack_to_disk(cs_merged *m, unsigned p, cs_spill_file *f)
     cs_spill_pack(f, pk, cs_spill_file_fd(f) < 0); /* a thread's first: one spill */
 }
 
-/* Packs merged partition p into m->vocab[p] (in memory, or on disk to f)
- * and frees its table (and the long keys it kept). */
-static int pack_part(cs_merged *m, unsigned p, cs_spill_file *f)
+/* Packs merged partition p, of `bytes` term bytes, into m->vocab[p] in
+ * memory. */
+static void pack_in_memory(cs_merged *m, unsigned p, uint64_t bytes)
 {
-    cs_part *mp = &m->terms->part[p];
+    const cs_part *mp = &m->terms->part[p];
     cs_vocab_part *v = &m->vocab[p];
-    uint64_t bytes = 0;
-    for (uint32_t i = 0; i < mp->n; i++)
-        bytes += ((const cs_term *)cs_part_entry(mp, sizeof(cs_term), i))->len;
-    if (bytes > UINT32_MAX)
-        return -1;
-    if (f && mp->n) {
-        pack_to_disk(m, p, f);
-        free(mp->slots);
-        free(mp->entries);
-        memset(mp, 0, sizeof *mp);
-        free_keys(m, p);
-        return 0;
-    }
     v->n = mp->n;
     v->c = cs_xmalloc(((size_t)mp->n + 1) * sizeof *v->c);
     v->off = cs_xmalloc(((size_t)mp->n + 1) * sizeof *v->off);
@@ -212,6 +198,22 @@ static int pack_part(cs_merged *m, unsigned p, cs_spill_file *f)
         at += e->len;
     }
     v->off[mp->n] = at;
+}
+
+/* Packs merged partition p into m->vocab[p] (in memory, or on disk to f)
+ * and frees its table (and the long keys it kept). */
+static int pack_part(cs_merged *m, unsigned p, cs_spill_file *f)
+{
+    cs_part *mp = &m->terms->part[p];
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < mp->n; i++)
+        bytes += ((const cs_term *)cs_part_entry(mp, sizeof(cs_term), i))->len;
+    if (bytes > UINT32_MAX)
+        return -1;
+    if (f && mp->n)
+        pack_on_disk(m, p, f);
+    else
+        pack_in_memory(m, p, bytes);
     free(mp->slots);
     free(mp->entries);
     memset(mp, 0, sizeof *mp);
@@ -318,7 +320,7 @@ static int vocab_read(const cs_vocab_part *from, unsigned p, const uint64_t *wan
     }
     const uint8_t *q = n ? cs_pack_part(from->disk, p, buf) : NULL;
     if (n && !q) {
-        vocab_drop(v);
+        cs_vocab_part_free(v);
         return -1;
     }
     v->c = cs_xmalloc(((size_t)held + 1) * sizeof *v->c);
@@ -352,7 +354,7 @@ int cs_vocab_hold_part(cs_merged *m, unsigned p, const uint64_t *want, cs_buf *b
 {
     cs_vocab_part *v = &m->vocab[p];
     assert(v->disk || !v->n);
-    vocab_drop(v);
+    cs_vocab_part_free(v);
     if (!want || !v->n)
         return 0;
     cs_vocab_part h;
@@ -377,11 +379,6 @@ const cs_vocab_part *cs_vocab_whole(const cs_merged *m, unsigned p, cs_vocab_par
     return e ? NULL : tmp;
 }
 
-void cs_vocab_part_free(cs_vocab_part *v)
-{
-    vocab_drop(v);
-}
-
 /* m, with term partition p whole in memory: m itself, or a shallow copy in
  * *tmp whose partition p is read back from disk (free it with
  * whole_done). NULL when it cannot be read back. */
@@ -397,7 +394,7 @@ static const cs_merged *whole_part(const cs_merged *m, unsigned p, cs_merged *tm
 static void whole_done(const cs_merged *got, cs_merged *tmp, unsigned p)
 {
     if (got == tmp)
-        vocab_drop(&tmp->vocab[p]);
+        cs_vocab_part_free(&tmp->vocab[p]);
 }
 
 uint32_t cs_merged_find(const cs_merged *m, uint64_t hash, const uint8_t *key, uint32_t len)

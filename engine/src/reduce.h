@@ -133,6 +133,7 @@ int cs_vocab_hold_part(cs_merged *m, unsigned p, const uint64_t *want, cs_buf *b
  * with cs_vocab_part_free). NULL when it cannot be read back (the spill
  * keeps the error). */
 const cs_vocab_part *cs_vocab_whole(const cs_merged *m, unsigned p, cs_vocab_part *tmp);
+/* Frees what v holds in memory (not pre, nor its frames on disk). */
 void cs_vocab_part_free(cs_vocab_part *v);
 
 /* Sets in want[p'] the bits of the terms of the rows cs_rows_part would
