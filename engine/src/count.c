@@ -261,6 +261,11 @@ void cs_counter_flush(cs_counter *c)
         cs_pairs_flush(c->pairs);
 }
 
+void cs_counter_drop_parts(cs_counter *c)
+{
+    cs_partmap_free(c->parts);
+}
+
 /* Whether term `a` comes before term `b` (local ids, two different terms
  * with one hash h) in bytes order. Both lie on h's probe chain in the term
  * table. Two terms sharing a 64-bit hash is a 2^-64 event per pair: this

@@ -109,4 +109,9 @@ void cs_counter_consume(void *ctx, const cs_tok_batch *b);
  * the runs are read. */
 void cs_counter_flush(cs_counter *c);
 
+/* Frees the partition of each term id (c->parts) once no term will be
+ * counted and no run made: the merge translates ids through its remap
+ * (reduce.h), and a byte a local id is a quarter of that again. */
+void cs_counter_drop_parts(cs_counter *c);
+
 #endif

@@ -716,7 +716,9 @@ void cs_grams_merge_part(cs_grams *const *src, int n_src, const uint32_t *const 
     const size_t need = (2 * biggest + 1) * ist;
     if (need > scratch->cap) {
         free(scratch->buf);
-        scratch->cap = need + need / 4;
+        scratch->cap = need + need / 4; /* room to grow, within the bound */
+        if (scratch->max_bytes && scratch->cap > scratch->max_bytes)
+            scratch->cap = need > scratch->max_bytes ? need : scratch->max_bytes;
         scratch->buf = cs_xhuge(scratch->cap);
     }
     uint8_t *a = scratch->buf, *b = a + biggest * ist;

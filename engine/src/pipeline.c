@@ -56,8 +56,11 @@
  * rows (grams: under a bar it raises as it goes; pairs: in a second
  * merge). A gram partition past a thread's share of the budget is merged in
  * slices (grams.c), and merged terms past a quarter of it go to disk but
- * for their first two bytes (reduce.h). The map of term ids (remap) and
- * the rows are not bounded yet.
+ * for their first two bytes (reduce.h). Before the gram and pair merges,
+ * the runs still in memory are written out when they would crowd the
+ * merge (spill_for_merge), and the gram merge's scratch takes what the
+ * budget leaves beside the map of term ids (remap: 4 bytes a local id)
+ * and the grams kept (merge_scratch). The rows are not bounded yet.
  *
  * Co-occurrence: window pairs are counted with the terms into each
  * thread's packed runs (about 3 bytes a distinct pair of a buffer); after
@@ -225,6 +228,31 @@ typedef struct chunk {
 
 /* ------------------------------------------------------------------ */
 /* small shared state                                                   */
+
+/* CORPUSSTAT_TRACE set: a line on stderr at each step of the run, with
+ * the time since the start, the resident set now and at its peak, and the
+ * heap in use (what malloc holds for the program, not what it keeps
+ * freed): to see where a budget's memory goes (bench/NOTES.md). */
+static void trace(const run *r, const char *what)
+{
+    static int on = -1;
+    if (on < 0)
+        on = getenv("CORPUSSTAT_TRACE") != NULL;
+    if (!on)
+        return;
+    long rss = 0, hwm = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[128];
+    while (f && fgets(line, sizeof line, f)) {
+        sscanf(line, "VmRSS: %ld", &rss);
+        sscanf(line, "VmHWM: %ld", &hwm);
+    }
+    if (f)
+        fclose(f);
+    const struct mallinfo2 mi = mallinfo2();
+    fprintf(stderr, "trace %8.2f s  rss %6ld MB  peak %6ld MB  heap %6zu MB  %s\n",
+            cs_now() - r->t0, rss >> 10, hwm >> 10, (mi.uordblks + mi.hblkhd) >> 20, what);
+}
 
 static pbuf *pool_get(run *r, int force)
 {
@@ -871,7 +899,7 @@ static void tie_cuts(const cs_merged *m, const unsigned *order, int n_tabs, cons
 }
 
 static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
-                        const cs_gram_pick *pick, uint64_t *hist, int first);
+                        const cs_gram_pick *pick, uint64_t *hist, uint64_t *once, int first);
 static void free_gram_runs(run *r);
 
 /* Where --top K cuts a table whose count histogram (cs_count_hist_part) is
@@ -1000,10 +1028,15 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
             for (unsigned p = 1; !l && p < CS_N_PARTS; p++)
                 for (unsigned c = 0; c <= CS_HIST_MAX; c++)
                     sum_k[c] += sum_k[(size_t)p * (CS_HIST_MAX + 1) + c];
+            /* Grams counted once, left out by the merge (CS_PICK_LEAVE; a
+             * lean merge's, in its histogram already, may leave them out
+             * too: m->once_hist). */
             uint64_t left = 0;
             for (unsigned p = 0; !l && k != 0 && k != pair_tab && p < CS_N_PARTS; p++)
                 left += m->left[order[k]][p];
-            sum_k[1] += left; /* counted once, left out by the merge (CS_PICK_LEAVE) */
+            sum_k[1] += left;
+            for (unsigned b = 0; l && m->once_hist[order[k]] && b <= CS_TIE_ALL; b++)
+                left += m->once_hist[order[k]][b];
             floor[k] = top_floor(sum_k, o->top, o->min_count, &need[k]);
             /* Not pairs: a bucket of their histogram holds more than one
              * count, so the tie cut cannot tell them apart. */
@@ -1017,31 +1050,37 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
                     above1 += sum_k[c];
                 assert(above1 < o->top);
                 add_orders[n_add] = order[k];
-                add[n_add++] = (cs_gram_pick){CS_PICK_ADD,
-                                              tie_bucket(m->once_hist[order[k]], o->top - above1),
-                                              NULL, NULL};
+                add[n_add++] = (cs_gram_pick){
+                    .mode = CS_PICK_ADD,
+                    .tie_max = tie_bucket(m->once_hist[order[k]], o->top - above1)};
             }
         }
         free(hist);
         if (n_add)
-            merge_grams(r, m, add_orders, n_add, add, NULL, 0);
+            merge_grams(r, m, add_orders, n_add, add, NULL, NULL, 0);
         tie_cuts(m, order, n_tabs, floor, need, tie_max, nt);
     }
+    trace(r, "top's cut found");
     free_gram_runs(r); /* kept for the grams counted once until now */
+    cs_merged_drop_remap(m); /* every run is merged */
     free(need);
     if (cs_vocab_on_disk(m))
         hold_row_terms(r, m, order, n_tabs, floor, tie_max);
+    trace(r, "row terms held");
+    /* A run the second merge could not read back, or merged terms the rows
+     * would need: no rows (their terms are not held), and no table. */
+    const int n_rows = read_error(r) ? 0 : n_tasks;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(rows, m, o, order, n_tasks, floor, tie_max)
-    for (int i = 0; i < n_tasks; i++) {
+    shared(rows, m, o, order, n_rows, floor, tie_max)
+    for (int i = 0; i < n_rows; i++) {
         int k = i / (int)CS_N_PARTS;
         cs_rows_part(m, order[k], (unsigned)i % CS_N_PARTS, floor[k], tie_max[k], o->top,
                      &rows[k][i % CS_N_PARTS]);
     }
     free(floor);
     free(tie_max);
-    /* A run the second merge could not read back, or merged terms the
-     * rows could not: no table. */
+    trace(r, "rows made");
+    /* The term rows' partitions not read back: no table either. */
     cs_status st = read_error(r) ? spill_failed(r, err) : CS_OK;
     if (st != CS_OK)
         goto done;
@@ -1121,16 +1160,38 @@ static size_t pick_bins(int mode)
 
 static void lean_part_done(run *r, cs_merged *m, unsigned order, unsigned p);
 
+/* The merge scratch of all threads (merge_grams): a quarter of the
+ * budget, or what is left of it beside what the merge holds, when that is
+ * less: the terms (the remap, above all: 4 bytes a local id, and a term
+ * seen in many generations has an id in each), the grams a lean merge
+ * keeps (up to its cap an order) or a quarter of the budget for the
+ * merged tables, and a sixteenth for the rest. At least a 64th: past
+ * that, the budget is too small for the terms alone. */
+static uint64_t merge_scratch(const run *r, const cs_merged *m, const unsigned *orders, int n)
+{
+    uint64_t kept = 0;
+    for (int k = 0; k < n; k++)
+        if (r->lean[orders[k]])
+            kept += r->lean[orders[k]]->next_raise * m->grams[orders[k]]->stride;
+    if (kept < r->budget / 4)
+        kept = r->budget / 4;
+    const uint64_t held = cs_merged_term_bytes(m) + kept + r->budget / 16;
+    const uint64_t left = held < r->budget ? r->budget - held : 0;
+    return left > r->budget / 4 ? r->budget / 4 : left < r->budget / 64 ? r->budget / 64 : left;
+}
+
 /* Merges every source's gram runs of orders[0..n) into m (terms merged
  * first): a task per order and partition, each thread keeping its scratch
  * from task to task. pick[k] says which grams of orders[k] stay (reduce.h);
  * its histogram, when its mode has one and hist is not NULL, is summed over
  * the threads into hist + k * bins (pick_bins; all orders' picks of one
- * mode; each thread adds into its own: up to 512 KiB an order). first: the
+ * mode; each thread adds into its own: up to 512 KiB an order); so is the
+ * histogram of the grams counted once a TOP pick leaves out, into
+ * once + k * (CS_TIE_ALL + 1), when once is not NULL. first: the
  * first merge of these runs, which the state being written sees. The runs
  * stay (free_gram_runs). */
 static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
-                        const cs_gram_pick *pick, uint64_t *hist, int first)
+                        const cs_gram_pick *pick, uint64_t *hist, uint64_t *once, int first)
 {
     const int nt = r->nt, n_tasks = n * (int)CS_N_PARTS, ns = n_sources(r);
     const size_t bins = pick_bins(pick[0].mode);
@@ -1145,27 +1206,32 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
     cs_state_writer *sw = first ? r->sw : NULL;
     /* [thread][k][bin] */
     uint64_t *th = hist ? cs_xcalloc((size_t)nt * (size_t)n * bins, sizeof *th) : NULL;
+    const size_t once_bins = CS_TIE_ALL + 1;
+    uint64_t *th1 = once ? cs_xcalloc((size_t)nt * (size_t)n * once_bins, sizeof *th1) : NULL;
     /* A thread's merge scratch holds two copies of the items of a
      * partition (or of a slice of it: grams.c) at most. */
-    const size_t scratch_bytes = (size_t)(r->budget / 4 / (uint64_t)nt);
+    const size_t scratch_bytes = (size_t)(merge_scratch(r, m, orders, n) / (uint64_t)nt);
     uint64_t slices = 0;
 #pragma omp parallel num_threads(nt) default(none) shared(r, m, src, orders, n, n_tasks, pick, \
-                                                         th, bins, sw, scratch_bytes) \
-    reduction(+ : slices)
+                                                         th, bins, th1, once_bins, sw, \
+                                                         scratch_bytes) reduction(+ : slices)
     {
         cs_grams_scratch scratch = {.max_bytes = scratch_bytes};
 #pragma omp for schedule(dynamic, 1)
         for (int i = 0; i < n_tasks; i++) {
             const int k = i / (int)CS_N_PARTS;
             cs_gram_pick pk = pick[k];
-            pk.hist = th ? th + ((size_t)omp_get_thread_num() * (size_t)n + (size_t)k) * bins
-                         : NULL;
+            const size_t at = (size_t)omp_get_thread_num() * (size_t)n + (size_t)k;
+            pk.hist = th ? th + at * bins : NULL;
+            pk.once = th1 ? th1 + at * once_bins : NULL;
             cs_merge_grams_part(m, src[k], orders[k], (unsigned)i % CS_N_PARTS, &scratch, &pk,
                                 sw ? cs_state_writer_gram : NULL, sw);
             if (sw)
                 cs_state_writer_gram_part_done(sw, orders[k], (unsigned)i % CS_N_PARTS);
             if (pk.mode == CS_PICK_TOP)
                 lean_part_done(r, m, orders[k], (unsigned)i % CS_N_PARTS);
+            if ((unsigned)i % CS_N_PARTS == CS_N_PARTS - 1)
+                trace(r, "an order's last partition merged");
         }
         slices += scratch.slices;
         cs_grams_scratch_free(&scratch);
@@ -1176,11 +1242,56 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
             for (size_t b = 0; b < bins; b++)
                 hist[(size_t)k * bins + b] += th[((size_t)t * (size_t)n + (size_t)k) * bins + b];
     free(th);
+    for (int k = 0; th1 && k < n; k++)
+        for (int t = 0; t < nt; t++)
+            for (size_t b = 0; b < once_bins; b++)
+                once[(size_t)k * once_bins + b] +=
+                    th1[((size_t)t * (size_t)n + (size_t)k) * once_bins + b];
+    free(th1);
     for (int k = 0; k < n; k++)
         free(src[k]);
     free(src);
     for (int k = 0; sw && k < n; k++)
         cs_state_writer_grams_done(sw, orders[k]);
+}
+
+/* Before the gram and pair merges, the threads' counters drop the
+ * partition of each term id (count.h), and the runs they still hold in
+ * memory (the last of each kind, under its share) are written out when
+ * they and the map of term ids would pass half the budget: the merge's
+ * scratch takes a quarter (merge_grams) and the keys a lean merge keeps
+ * about a quarter more. Each merged partition then reads them back as it
+ * reads the others. */
+static void spill_for_merge(run *r, const cs_merged *m)
+{
+    const int ns = n_sources(r);
+    for (int t = 0; t < r->nt; t++)
+        cs_counter_drop_parts(&r->w[t]->counter);
+    uint64_t held = m->remap_bytes;
+    for (int s = 0; s < ns; s++) {
+        const cs_counter *c = source(r, s);
+        for (int g = 0; g <= CS_NGRAM_MAX; g++)
+            for (size_t i = 0; c->grams[g] && i < c->grams[g]->n_runs; i++) {
+                const cs_pack *pk = &c->grams[g]->runs[i].pk;
+                held += pk->bytes ? pk->off[CS_N_PARTS] : 0;
+            }
+        for (size_t i = 0; c->pairs && i < c->pairs->n_runs; i++)
+            held += c->pairs->runs[i].bytes ? c->pairs->runs[i].off[CS_N_PARTS] : 0;
+    }
+    if (held <= r->budget / 2)
+        return;
+    /* A counter's files are its own: one thread each. */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(r->nt) default(none) shared(r, ns)
+    for (int s = 0; s < ns; s++) {
+        cs_counter *c = source(r, s);
+        for (int g = 0; g <= CS_NGRAM_MAX; g++)
+            if (c->grams[g] && c->grams[g]->n_runs)
+                cs_spill_when_over(c->grams[g]->spill, &c->grams[g]->runs[0].pk,
+                                   c->grams[g]->n_runs, sizeof *c->grams[g]->runs, 0);
+        if (c->pairs)
+            cs_spill_when_over(c->pairs->spill, c->pairs->runs, c->pairs->n_runs,
+                               sizeof *c->pairs->runs, 0);
+    }
 }
 
 /* Whether a merged table of `bytes` at most goes lean: a cut can keep
@@ -1216,9 +1327,11 @@ static int grams_go_lean(const run *r, const cs_merged *m, const unsigned *order
  * (lean_raise). A gram ranked below the K-th of a set of grams cannot be a
  * row, and every gram the top could reach is still kept, so the counts'
  * histogram of all grams (lean.hist) and the tie cut of write_tables,
- * made on the grams kept, give the rows of the whole table. The runs stay
+ * made on the grams kept, give the rows of the whole table. may_add: the
+ * grams counted once are left out, and counted in m->once_hist, for
+ * write_tables to add those the top reaches (CS_PICK_ADD). The runs stay
  * (free_gram_runs). */
-static void merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n)
+static void merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n, int may_add)
 {
     const cs_options *o = r->opt;
     cs_gram_pick pick[CS_NGRAM_MAX];
@@ -1233,15 +1346,21 @@ static void merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n
         const uint64_t share = r->budget / 4 / (uint64_t)n / m->grams[orders[k]]->stride;
         const uint64_t cap = o->top > UINT64_MAX / 2 ? UINT64_MAX : o->top + o->top / 2;
         l->next_raise = cap > share ? cap : share;
-        pick[k] = (cs_gram_pick){CS_PICK_TOP, CS_TIE_ALL, NULL, &l->bar};
+        pick[k] = (cs_gram_pick){.mode = CS_PICK_TOP, .tie_max = CS_TIE_ALL, .bar = &l->bar};
     }
     uint64_t *hist = cs_xcalloc((size_t)n * pick_bins(CS_PICK_TOP), sizeof *hist);
-    merge_grams(r, m, orders, n, pick, hist, 1);
+    uint64_t *once = may_add ? cs_xcalloc((size_t)n * (CS_TIE_ALL + 1), sizeof *once) : NULL;
+    merge_grams(r, m, orders, n, pick, hist, once, 1);
     for (int k = 0; k < n; k++) {
         lean *l = r->lean[orders[k]];
         memcpy(l->hist, hist + (size_t)k * pick_bins(CS_PICK_TOP), sizeof l->hist);
         omp_destroy_lock(&l->lock);
+        if (once) {
+            uint64_t *h = m->once_hist[orders[k]] = cs_xmalloc((CS_TIE_ALL + 1) * sizeof *h);
+            memcpy(h, once + (size_t)k * (CS_TIE_ALL + 1), (CS_TIE_ALL + 1) * sizeof *h);
+        }
     }
+    free(once);
     free(hist);
 }
 
@@ -1264,6 +1383,7 @@ static void lean_raise(run *r, cs_merged *m, unsigned order)
         free(tie);
     }
     const uint64_t bar = c >= 1 ? cs_gram_rank(c, b) : 0;
+    trace(r, "raising a lean merge's bar");
     if (bar > l->bar) {
         __atomic_store_n(&l->bar, bar, __ATOMIC_RELAXED);
         uint64_t removed[CS_HIST_MAX + 1] = {0};
@@ -2244,6 +2364,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         count_inputs(rp);
     }
     double t1 = cs_now();
+    trace(&r, "counted");
     give_back(&r);
 
     cs_summary sum;
@@ -2357,6 +2478,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
             goto done;
         }
         give_back(&r); /* the threads' term partitions, merged */
+        trace(&r, "terms merged");
         if (r.sw)
             cs_state_writer_terms(r.sw, m);
         if (read_error(&r)) { /* merged terms written out that cannot be read back */
@@ -2364,6 +2486,8 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
             free(terms);
             goto done;
         }
+        spill_for_merge(&r, m);
+        trace(&r, "runs spilled for the merge");
         int gmin = opt->ngram_min < 2 ? 2 : opt->ngram_min;
         if (opt->ngram_max >= gmin) {
             unsigned orders[CS_NGRAM_MAX];
@@ -2377,21 +2501,24 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
              * an order at a time, for the histograms' memory). */
             const int may_add = opt->top != UINT64_MAX && opt->min_count <= 1;
             if (grams_go_lean(&r, m, orders, n)) {
-                merge_grams_lean(&r, m, orders, n);
-                free_gram_runs(&r);
+                merge_grams_lean(&r, m, orders, n, may_add);
+                if (!may_add)
+                    free_gram_runs(&r);
+                trace(&r, "grams merged lean");
             } else if (may_add) {
                 for (int k = 0; k < n; k++) {
                     uint64_t *h = m->once_hist[orders[k]] =
                         cs_xcalloc(pick_bins(CS_PICK_LEAVE), sizeof *h);
-                    const cs_gram_pick leave = {CS_PICK_LEAVE, CS_TIE_ALL, NULL, NULL};
-                    merge_grams(&r, m, orders + k, 1, &leave, h, 1);
+                    const cs_gram_pick leave = {.mode = CS_PICK_LEAVE, .tie_max = CS_TIE_ALL};
+                    merge_grams(&r, m, orders + k, 1, &leave, h, NULL, 1);
                 }
             } else {
                 cs_gram_pick pick[CS_NGRAM_MAX];
                 for (int k = 0; k < n; k++)
-                    pick[k] = (cs_gram_pick){opt->min_count >= 2 ? CS_PICK_LEAVE : CS_PICK_KEEP,
-                                             CS_TIE_ALL, NULL, NULL};
-                merge_grams(&r, m, orders, n, pick, NULL, 1);
+                    pick[k] = (cs_gram_pick){
+                        .mode = opt->min_count >= 2 ? CS_PICK_LEAVE : CS_PICK_KEEP,
+                        .tie_max = CS_TIE_ALL};
+                merge_grams(&r, m, orders, n, pick, NULL, NULL, 1);
                 free_gram_runs(&r);
             }
         }
@@ -2408,6 +2535,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     }
     double t2 = cs_now();
     give_back(&r);
+    trace(&r, "merged");
     if (read_error(&r)) { /* a spilled run or a state's could not be read back */
         st = spill_failed(&r, err);
         goto done;
@@ -2426,6 +2554,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     if (st != CS_OK)
         goto done;
     double t3 = cs_now();
+    trace(&r, "tables written");
     sum.t_count = t1 - t0 + t_second;
     sum.t_merge = t2 - t1 - t_second;
     sum.t_write = t3 - t2;

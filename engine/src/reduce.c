@@ -83,8 +83,10 @@ cs_merged *cs_merged_new(cs_table *const *src, int n_src, int gram_min, int gram
     for (int n = gram_min < 2 ? 2 : gram_min; n <= gram_max; n++)
         m->grams[n] = cs_table_new((unsigned)n);
     m->remap = cs_xcalloc((size_t)n_src, sizeof *m->remap);
-    for (int s = 0; s < n_src; s++)
+    for (int s = 0; s < n_src; s++) {
         m->remap[s] = cs_xmalloc(((size_t)src[s]->next_id + 1) * sizeof **m->remap);
+        m->remap_bytes += ((uint64_t)src[s]->next_id + 1) * sizeof **m->remap;
+    }
     return m;
 }
 
@@ -109,12 +111,39 @@ void cs_merged_free(cs_merged *m)
         cs_pair_run_free(&m->pairs[p]);
     free(m->pairs);
     free(m->margin);
-    for (int s = 0; s < m->n_src; s++)
-        free(m->remap[s]);
-    free(m->remap);
+    cs_merged_drop_remap(m);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         free_keys(m, p);
     free(m);
+}
+
+void cs_merged_drop_remap(cs_merged *m)
+{
+    for (int s = 0; m->remap && s < m->n_src; s++)
+        free(m->remap[s]);
+    free(m->remap);
+    m->remap = NULL;
+    m->remap_bytes = 0;
+}
+
+uint64_t cs_merged_term_bytes(const cs_merged *m)
+{
+    uint64_t bytes = m->remap_bytes;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        const cs_vocab_part *v = &m->vocab[p];
+        if (v->pre)
+            bytes += (uint64_t)v->n * sizeof *v->pre;
+        if (!v->off)
+            continue; /* on disk, none held */
+        uint64_t held = v->n;
+        if (v->bits) {
+            const uint32_t w = (v->n + 63) / 64;
+            held = w ? v->rank[w - 1] + (uint64_t)__builtin_popcountll(v->bits[w - 1]) : 0;
+            bytes += w * (sizeof *v->bits + sizeof *v->rank);
+        }
+        bytes += held * (sizeof *v->c + sizeof *v->off) + v->off[held];
+    }
+    return bytes;
 }
 
 /* Moves partition p of src into dst (an empty partition of the same
@@ -475,7 +504,9 @@ static int keep_gram(void *ctx, const uint32_t *ids, int64_t count, int64_t docs
         if (count <= 0)
             return 0; /* not a row, nor one of the table's types */
         k->hist[count < CS_HIST_MAX ? count : CS_HIST_MAX]++;
-        if (at_bar(c->m, (uint64_t)count, ids[0], __atomic_load_n(k->bar, __ATOMIC_RELAXED)))
+        if (count == 1 && k->once)
+            k->once[gram_prefix16(c->m, ids[0])]++;
+        else if (at_bar(c->m, (uint64_t)count, ids[0], __atomic_load_n(k->bar, __ATOMIC_RELAXED)))
             return 1;
         c->n++;
         return 0;
@@ -512,7 +543,7 @@ void cs_merge_grams_part(cs_merged *m, cs_grams *const *src, unsigned order, uns
                          cs_grams_scratch *scratch, const cs_gram_pick *pick, cs_gram_sink sink,
                          void *sink_ctx)
 {
-    static const cs_gram_pick keep_all = {CS_PICK_KEEP, CS_TIE_ALL, NULL, NULL};
+    static const cs_gram_pick keep_all = {.mode = CS_PICK_KEEP, .tie_max = CS_TIE_ALL};
     if (!pick)
         pick = &keep_all;
     cs_table *mt = m->grams[order];

@@ -82,7 +82,10 @@ typedef struct cs_merged {
      * NULL: none left out). */
     uint64_t left[CS_NGRAM_MAX + 1][CS_N_PARTS];
     uint64_t *once_hist[CS_NGRAM_MAX + 1];
-    uint32_t **remap;                  /* owned; [src][local id] = global id */
+    uint32_t **remap;                  /* owned; [src][local id] = global id, until the
+                                          merges of the sources' runs are done
+                                          (cs_merged_drop_remap) */
+    uint64_t remap_bytes;
     struct cs_key_block *keys[CS_N_PARTS]; /* owned; [p]: the long keys of partition p
                                               merged from a source's generations, until
                                               it is packed */
@@ -165,6 +168,15 @@ uint32_t cs_merged_find(const cs_merged *m, uint64_t hash, const uint8_t *key, u
 cs_merged *cs_merged_new(cs_table *const *src, int n_src, int gram_min, int gram_max);
 void cs_merged_free(cs_merged *m); /* NULL is a no-op */
 
+/* Frees m's remap: no source's run is merged after (its memory goes to
+ * the rows). */
+void cs_merged_drop_remap(cs_merged *m);
+
+/* The bytes m holds for its terms while the grams and pairs merge: the
+ * remap and the merged terms (packed, or their first two bytes when on
+ * disk). */
+uint64_t cs_merged_term_bytes(const cs_merged *m);
+
 /* Merges partition p of the source term tables (taking src[0]'s partition
  * over) and of their generations; fills remap for its terms; then packs
  * the partition into m->vocab[p]: in memory, or, f given (one thread a
@@ -195,7 +207,11 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p,
  * every gram counted to pick.hist by its count (CS_HIST_MAX + 1 buckets,
  * as cs_count_hist_part) and keeps those whose rank (cs_gram_rank) is at
  * least *pick.bar, a bar the caller raises as it learns (reading it
- * atomically here); the rest it counts in m->left. */
+ * atomically here); the rest it counts in m->left. With pick.once, it
+ * leaves out the grams counted once as LEAVE does, whatever the bar, and
+ * counts them there by their first two bytes: the bar rises only as the
+ * grams kept pass --top, and until then, the first partitions merged
+ * would keep all their grams, most of them counted once. */
 enum { CS_PICK_KEEP, CS_PICK_LEAVE, CS_PICK_ADD, CS_PICK_TOP };
 
 typedef struct cs_gram_pick {
@@ -203,6 +219,7 @@ typedef struct cs_gram_pick {
     unsigned tie_max;    /* ADD */
     uint64_t *hist;      /* LEAVE (may be NULL), TOP: the calling thread's */
     const uint64_t *bar; /* TOP */
+    uint64_t *once;      /* TOP: NULL, or the calling thread's (CS_TIE_ALL + 1 buckets) */
 } cs_gram_pick;
 
 /* A gram's rank in the row order: a higher count first, then a lower

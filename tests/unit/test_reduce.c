@@ -278,7 +278,7 @@ static void test_pick_top(void)
         cs_merge_terms_part(m, &t, p, NULL, NULL, NULL);
     const uint64_t bar = cs_gram_rank(4, 0x6220); /* 5 and up; 4 up to "b " */
     static uint64_t hist[CS_HIST_MAX + 1];
-    cs_gram_pick pick = {CS_PICK_TOP, CS_TIE_ALL, hist, &bar};
+    cs_gram_pick pick = {.mode = CS_PICK_TOP, .tie_max = CS_TIE_ALL, .hist = hist, .bar = &bar};
     cs_grams *src = &g;
     cs_grams_scratch scratch = {0};
     for (unsigned p = 0; p < CS_N_PARTS; p++)
