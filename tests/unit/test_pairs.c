@@ -4,7 +4,8 @@
  * occurrence, so thousands of runs, merged level by level), the run is the
  * same; weights that cancel leave no pair; sums past 64 bits are exact; the
  * radix sort sees ids in every digit it is given; and partition p of the
- * runs, translated by a remap and summed, holds that partition's pairs. */
+ * runs, translated by a remap and summed, holds that partition's pairs;
+ * under a budget, runs whose merge would pass it are left unmerged. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,6 +217,37 @@ static void test_parts(void)
     free(v);
 }
 
+/* Thousands of runs (a buffer of one occurrence) spilled under a budget:
+ * merged FAN_IN at a time when the merge fits the runs' share, left to the
+ * reducer when it would not (levels 0); the same pairs either way. */
+static void test_merge_under_budget(void)
+{
+    const size_t n = 30000;
+    occ *v = make_occ(99, n, 5000, 7), *ref = malloc(n * sizeof *ref);
+    if (!ref)
+        abort();
+    memcpy(ref, v, n * sizeof *v);
+    const size_t n_ref = reference(ref, n);
+    cs_spill *sp = cs_spill_new(NULL);
+    const size_t over[] = {(size_t)1 << 40, 256};
+    for (int k = 0; k < 2; k++) {
+        cs_pairs s;
+        init_pairs(&s, 5000, 1);
+        cs_pairs_set_spill(&s, cs_spill_file_new(sp, k ? "t1-pairs" : "t0-pairs"), over[k]);
+        for (size_t i = 0; i < n; i++)
+            cs_pairs_add(&s, (uint32_t)(v[i].key >> 32), (uint32_t)v[i].key, (int64_t)v[i].units);
+        cs_pairs_flush(&s);
+        const unsigned levels = cs_pairs_levels(&s);
+        CHECK_MSG(k ? levels == 0 : levels >= 1, "over %zu: %u levels", over[k], levels);
+        CHECK_MSG(same_run(cs_pairs_finish(&s), ref, n_ref), "over %zu", over[k]);
+        cs_pairs_free(&s);
+    }
+    CHECK(!cs_spill_error(sp));
+    cs_spill_free(sp);
+    free(v);
+    free(ref);
+}
+
 int main(void)
 {
     test_against_reference(100, 1);
@@ -225,6 +257,7 @@ int main(void)
     test_cancel();
     test_carry();
     test_parts();
+    test_merge_under_budget();
     cs_partmap_free(&parts);
     return TEST_REPORT();
 }
