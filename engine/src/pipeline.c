@@ -1160,24 +1160,40 @@ static size_t pick_bins(int mode)
 
 static void lean_part_done(run *r, cs_merged *m, unsigned order, unsigned p);
 
+/* The most the grams kept by the lean merges of orders[0..n) hold: each
+ * order's cap (merge_grams_lean), up to the budget (0: none lean). */
+static uint64_t lean_bytes(const run *r, const cs_merged *m, const unsigned *orders, int n)
+{
+    uint64_t kept = 0;
+    for (int k = 0; k < n; k++) {
+        const lean *l = r->lean[orders[k]];
+        const uint64_t stride = m->grams[orders[k]]->stride;
+        if (l)
+            kept += l->next_raise > r->budget / stride ? r->budget : l->next_raise * stride;
+    }
+    return kept < r->budget ? kept : r->budget;
+}
+
 /* The merge scratch of all threads (merge_grams): a quarter of the
  * budget, or what is left of it beside what the merge holds, when that is
  * less: the terms (the remap, above all: 4 bytes a local id, and a term
  * seen in many generations has an id in each), the grams a lean merge
  * keeps (up to its cap an order) or a quarter of the budget for the
- * merged tables, and a sixteenth for the rest. At least a 64th: past
- * that, the budget is too small for the terms alone. */
+ * merged tables, and a sixteenth for the rest; at least a sixteenth. When
+ * what the merge holds passes the budget on its own (a --top whose grams
+ * alone pass it), a quarter still: each slice reads every run's partition
+ * again, and a smaller scratch would make the merge many times slower for
+ * a bound it cannot keep (at 128 MiB, --top 1000000 and --memory 32M, a
+ * 64th of the budget took the run from 12 s to 75). */
 static uint64_t merge_scratch(const run *r, const cs_merged *m, const unsigned *orders, int n)
 {
-    uint64_t kept = 0;
-    for (int k = 0; k < n; k++)
-        if (r->lean[orders[k]])
-            kept += r->lean[orders[k]]->next_raise * m->grams[orders[k]]->stride;
-    if (kept < r->budget / 4)
-        kept = r->budget / 4;
-    const uint64_t held = cs_merged_term_bytes(m) + kept + r->budget / 16;
-    const uint64_t left = held < r->budget ? r->budget - held : 0;
-    return left > r->budget / 4 ? r->budget / 4 : left < r->budget / 64 ? r->budget / 64 : left;
+    const uint64_t kept = lean_bytes(r, m, orders, n);
+    const uint64_t held = cs_merged_term_bytes(m) + (kept > r->budget / 4 ? kept : r->budget / 4) +
+                          r->budget / 16;
+    if (held >= r->budget)
+        return r->budget / 4;
+    const uint64_t left = r->budget - held;
+    return left > r->budget / 4 ? r->budget / 4 : left < r->budget / 16 ? r->budget / 16 : left;
 }
 
 /* Merges every source's gram runs of orders[0..n) into m (terms merged
@@ -1328,10 +1344,13 @@ static int grams_go_lean(const run *r, const cs_merged *m, const unsigned *order
  * row, and every gram the top could reach is still kept, so the counts'
  * histogram of all grams (lean.hist) and the tie cut of write_tables,
  * made on the grams kept, give the rows of the whole table. may_add: the
- * grams counted once are left out, and counted in m->once_hist, for
- * write_tables to add those the top reaches (CS_PICK_ADD). The runs stay
+ * top may reach count 1. Then, if the grams kept can fit half the budget,
+ * the grams counted once are left out (their caps: else the budget cannot
+ * hold the top's grams anyway, and one merge is cheaper than two), and
+ * counted in m->once_hist, for write_tables to add those the top reaches
+ * (CS_PICK_ADD); returns whether it left them out. The runs stay
  * (free_gram_runs). */
-static void merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n, int may_add)
+static int merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n, int may_add)
 {
     const cs_options *o = r->opt;
     cs_gram_pick pick[CS_NGRAM_MAX];
@@ -1349,7 +1368,8 @@ static void merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n
         pick[k] = (cs_gram_pick){.mode = CS_PICK_TOP, .tie_max = CS_TIE_ALL, .bar = &l->bar};
     }
     uint64_t *hist = cs_xcalloc((size_t)n * pick_bins(CS_PICK_TOP), sizeof *hist);
-    uint64_t *once = may_add ? cs_xcalloc((size_t)n * (CS_TIE_ALL + 1), sizeof *once) : NULL;
+    const int leave = may_add && lean_bytes(r, m, orders, n) <= r->budget / 2;
+    uint64_t *once = leave ? cs_xcalloc((size_t)n * (CS_TIE_ALL + 1), sizeof *once) : NULL;
     merge_grams(r, m, orders, n, pick, hist, once, 1);
     for (int k = 0; k < n; k++) {
         lean *l = r->lean[orders[k]];
@@ -1362,6 +1382,7 @@ static void merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n
     }
     free(once);
     free(hist);
+    return leave;
 }
 
 /* Raises the bar of `order` to the rank of the K-th best gram kept in the
@@ -2501,8 +2522,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
              * an order at a time, for the histograms' memory). */
             const int may_add = opt->top != UINT64_MAX && opt->min_count <= 1;
             if (grams_go_lean(&r, m, orders, n)) {
-                merge_grams_lean(&r, m, orders, n, may_add);
-                if (!may_add)
+                if (!merge_grams_lean(&r, m, orders, n, may_add))
                     free_gram_runs(&r);
                 trace(&r, "grams merged lean");
             } else if (may_add) {
