@@ -189,9 +189,38 @@ static uint8_t *pack(uint8_t *d, const cs_pair *v, size_t n)
     return d;
 }
 
+/* Decodes the pair at q, after the pair (*a, *b) (local ids; updated),
+ * into *out, translated through remap (NULL: local ids kept, key
+ * a << 32 | b; else index of a in partition p << 32 | global b); returns
+ * where the next pair starts. */
+static inline const uint8_t *decode(const uint8_t *q, uint32_t *a, uint32_t *b,
+                                    const uint32_t *remap, unsigned p, cs_pair *out)
+{
+    uint64_t x, z;
+    q = cs_get_varint(q, &x);
+    if (x & 1) {
+        *a += (uint32_t)(x >> 1);
+        q = cs_get_varint(q, &z);
+        *b = (uint32_t)z;
+    } else {
+        *b += (uint32_t)(x >> 1);
+    }
+    q = cs_get_varint(q, &z);
+    out->units = cs_unzigzag(z);
+    if (remap) {
+        const uint32_t ga = remap[*a], gb = remap[*b];
+        /* doc scope: a vocabulary term never counted would be UINT32_MAX */
+        assert(ga != UINT32_MAX && gb != UINT32_MAX && ga >> CS_ID_BITS == p);
+        (void)p;
+        out->key = (uint64_t)(ga & ((1u << CS_ID_BITS) - 1)) << 32 | gb;
+    } else {
+        out->key = (uint64_t)*a << 32 | *b;
+    }
+    return q;
+}
+
 /* Unpacks partition p of run r (read back into disk if spilled) into out,
- * translated through remap (NULL: local ids kept, keys a << 32 | b);
- * returns how many. */
+ * translated through remap (decode); returns how many. */
 static size_t unpack(const cs_pack *r, unsigned p, const uint32_t *remap, cs_pair *out,
                      cs_buf *disk)
 {
@@ -201,28 +230,8 @@ static size_t unpack(const cs_pack *r, unsigned p, const uint32_t *remap, cs_pai
     if (!q)
         return 0; /* cs_spill keeps the error; no table is written */
     uint32_t a = 0, b = 0;
-    const uint32_t index_mask = (1u << CS_ID_BITS) - 1;
-    for (uint32_t i = 0; i < r->n[p]; i++) {
-        uint64_t x, z;
-        q = cs_get_varint(q, &x);
-        if (x & 1) {
-            a += (uint32_t)(x >> 1);
-            q = cs_get_varint(q, &z);
-            b = (uint32_t)z;
-        } else {
-            b += (uint32_t)(x >> 1);
-        }
-        q = cs_get_varint(q, &z);
-        out[i].units = cs_unzigzag(z);
-        if (remap) {
-            const uint32_t ga = remap[a], gb = remap[b];
-            /* doc scope: a vocabulary term never counted would be UINT32_MAX */
-            assert(ga != UINT32_MAX && gb != UINT32_MAX && ga >> CS_ID_BITS == p);
-            out[i].key = (uint64_t)(ga & index_mask) << 32 | gb;
-        } else {
-            out[i].key = (uint64_t)a << 32 | b;
-        }
-    }
+    for (uint32_t i = 0; i < r->n[p]; i++)
+        q = decode(q, &a, &b, remap, p, &out[i]);
     assert(q == start + (r->off[p + 1] - r->off[p]));
     (void)start;
     return r->n[p];
@@ -463,6 +472,55 @@ size_t cs_pairs_part_get(const cs_pairs *s, unsigned p, const uint32_t *remap, c
     for (size_t i = 0; i < s->n_runs; i++)
         n += unpack(&s->runs[i], p, remap, out + n, disk);
     return n;
+}
+
+void cs_pairs_decode_part(const uint8_t *q, uint32_t n, unsigned p, const uint32_t *remap,
+                          cs_pair_each each, void *ctx)
+{
+    enum { CHUNK = 256 };
+    cs_pair v[CHUNK];
+    uint32_t a = 0, b = 0;
+    for (uint32_t done = 0; done < n;) {
+        const uint32_t k = n - done < CHUNK ? n - done : CHUNK;
+        for (uint32_t i = 0; i < k; i++)
+            q = decode(q, &a, &b, remap, p, &v[i]);
+        each(ctx, v, k);
+        done += k;
+    }
+}
+
+void cs_pairs_part_each(const cs_pairs *s, unsigned p, const uint32_t *remap, cs_buf *disk,
+                        cs_pair_each each, void *ctx)
+{
+    assert(!s->n); /* flushed */
+    for (size_t i = 0; i < s->n_runs; i++) {
+        const cs_pack *r = &s->runs[i];
+        if (!r->n[p])
+            continue;
+        const uint8_t *q = cs_pack_part(r, p, disk);
+        if (!q)
+            return; /* cs_spill keeps the error; no table is written */
+        cs_pairs_decode_part(q, r->n[p], p, remap, each, ctx);
+    }
+}
+
+void cs_pair_run_append(cs_pair_run *dst, cs_pair_run *src)
+{
+    assert(!dst->n || !src->n || dst->v[dst->n - 1].key < src->v[0].key);
+    if (!dst->v) {
+        *dst = *src;
+        memset(src, 0, sizeof *src);
+        return;
+    }
+    dst->v = cs_xrealloc(dst->v, (dst->n + src->n + 1) * sizeof *dst->v);
+    memcpy(dst->v + dst->n, src->v, src->n * sizeof *src->v);
+    dst->n += src->n;
+    if (src->n_big) {
+        dst->big = cs_xrealloc(dst->big, (dst->n_big + src->n_big) * sizeof *dst->big);
+        memcpy(dst->big + dst->n_big, src->big, src->n_big * sizeof *src->big);
+        dst->n_big += src->n_big;
+    }
+    cs_pair_run_free(src);
 }
 
 /* The pairs of two sequences sorted by key, a[0..na) and b[0..nb), summed

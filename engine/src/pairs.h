@@ -159,6 +159,25 @@ size_t cs_pairs_part_n(const cs_pairs *s, unsigned p);
 size_t cs_pairs_part_get(const cs_pairs *s, unsigned p, const uint32_t *remap, cs_pair *out,
                          cs_buf *disk);
 
+/* Partition p of s's runs (flushed), translated as cs_pairs_part_get does,
+ * a few pairs at a time (each sees them run after run, in no order): for
+ * a merge in slices, which keeps the pairs of one range of keys each time
+ * (pipeline.c). disk: as cs_pairs_part_get's. */
+typedef void (*cs_pair_each)(void *ctx, const cs_pair *v, size_t n);
+void cs_pairs_part_each(const cs_pairs *s, unsigned p, const uint32_t *remap, cs_buf *disk,
+                        cs_pair_each each, void *ctx);
+
+/* The n pairs of one run's partition p at q (as cs_pack_part gives it),
+ * as cs_pairs_part_each gives them: for a caller that holds the bytes of
+ * every run's partition read back, to decode them more than once. */
+void cs_pairs_decode_part(const uint8_t *q, uint32_t n, unsigned p, const uint32_t *remap,
+                          cs_pair_each each, void *ctx);
+
+/* Moves src's pairs (and big sums) after dst's, every key of src after
+ * every key of dst's (slices of one partition, in order); src is left
+ * empty. dst empty: takes src over. */
+void cs_pair_run_append(cs_pair_run *dst, cs_pair_run *src);
+
 /* Sorts v[0..n) (through tmp, room for n; both are overwritten) and sums
  * it into a summed run (new arrays, owned by the caller), without the
  * keys that sum to 0. */

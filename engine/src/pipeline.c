@@ -60,7 +60,9 @@
  * the runs still in memory are written out when they would crowd the
  * merge (spill_for_merge), and the gram merge's scratch takes what the
  * budget leaves beside the map of term ids (remap: 4 bytes a local id)
- * and the grams kept (merge_scratch). The rows are not bounded yet.
+ * and the grams kept (merge_scratch); so does the merge of pairs, whose
+ * partitions past it are merged in slices too (merge_pair_runs). The rows
+ * are not bounded yet.
  *
  * Co-occurrence: window pairs are counted with the terms into each
  * thread's packed runs (about 3 bytes a distinct pair of a buffer); after
@@ -1458,13 +1460,10 @@ static void free_gram_runs(run *r)
  * those counted the cut or more (its second). */
 enum { PAIRS_KEEP, PAIRS_HIST, PAIRS_CUT };
 
-/* Keeps of partition p's summed pairs those counted `floor` or more (in
- * units: floor * unit), in a room their size; the rest counted are
- * m->left[CS_PAIRS][p]. */
-static void cut_pairs(cs_merged *m, unsigned p, uint64_t floor)
+/* Keeps of the summed pairs of pr those counted `min` units or more, in a
+ * room their size; returns how many others are counted (> 0). */
+static uint64_t cut_pairs(cs_pair_run *pr, cs_i128 min)
 {
-    cs_pair_run *pr = &m->pairs[p];
-    const cs_i128 min = (cs_i128)floor * (cs_i128)m->unit;
     size_t kept = 0;
     uint64_t left = 0;
     for (size_t i = 0; i < pr->n; i++) {
@@ -1480,7 +1479,7 @@ static void cut_pairs(cs_merged *m, unsigned p, uint64_t floor)
     free(pr->v);
     pr->v = v;
     pr->n = kept;
-    m->left[CS_PAIRS][p] = left;
+    return left;
 }
 
 /* Sums the margins each of na threads added up (acc[t], n_terms each)
@@ -1505,28 +1504,242 @@ static void sum_margins(run *r, cs_merged *m, unsigned __int128 **acc, int na)
     m->total = total;
 }
 
+/* Slices of a pair partition too large for a thread's share of the
+ * budget: ranges of the merged key (index of a << 32 | global b), cut
+ * between a's, and for an a with more pairs than a slice holds, between
+ * buckets of b (its partition and 16 ranges of its index, as grams.c cuts
+ * a gram's second id): pair_bucket grows with b, and pair_bucket_start(k)
+ * is the least b of bucket k. */
+#define PAIR_BUCKETS (CS_N_PARTS * 16)
+
+static inline unsigned pair_bucket(uint32_t gb)
+{
+    const uint32_t i = (gb & ((1u << CS_ID_BITS) - 1)) >> 13;
+    return (gb >> CS_ID_BITS) << 4 | (i < 15 ? i : 15);
+}
+
+static inline uint32_t pair_bucket_start(unsigned k)
+{
+    return (uint32_t)(k >> 4) << CS_ID_BITS | (uint32_t)(k & 15) << 13;
+}
+
+/* Pairs counted by the index of a (first pass), then, for the a's past a
+ * slice (heavy[a] >= 0: their row), by the bucket of b (second pass). */
+typedef struct pair_census {
+    uint64_t *per_a;
+    const int32_t *heavy; /* NULL in the first pass */
+    uint64_t *per_b;      /* [row * PAIR_BUCKETS + bucket] */
+} pair_census;
+
+static void census_pairs(void *ctx, const cs_pair *v, size_t n)
+{
+    pair_census *c = ctx;
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t a = (uint32_t)(v[i].key >> 32);
+        if (!c->heavy)
+            c->per_a[a]++;
+        else if (c->heavy[a] >= 0)
+            c->per_b[(size_t)c->heavy[a] * PAIR_BUCKETS + pair_bucket((uint32_t)v[i].key)]++;
+    }
+}
+
+typedef struct pair_slice {
+    uint64_t from, to; /* keys in [from, to) */
+    cs_pair *v;
+    size_t n, room;
+} pair_slice;
+
+static void gather_pairs(void *ctx, const cs_pair *v, size_t n)
+{
+    pair_slice *s = ctx;
+    for (size_t i = 0; i < n; i++)
+        if (v[i].key >= s->from && v[i].key < s->to) {
+            /* as many as the census counted: a run read back then reads
+             * back now (a read error is kept: none reads after it) */
+            assert(s->n < s->room);
+            if (s->n < s->room)
+                s->v[s->n++] = v[i];
+        }
+}
+
+/* Partition p of every source's runs, as one slice after another reads
+ * it: read back once and held, packed (a few bytes a pair), when that
+ * fits a slice's scratch; else read back for each slice. */
+typedef struct held_part {
+    cs_buf packed; /* the spilled runs' partition p, one after another */
+    struct held_run {
+        int src;
+        uint32_t n;
+        const uint8_t *q; /* a run in memory; NULL: at `at` in packed */
+        size_t at;
+    } *run;
+    size_t n_runs, cap_runs;
+    int held; /* 0: read back each time */
+} held_part;
+
+/* The packed bytes of partition p of the sources' spilled runs. */
+static size_t spilled_part_bytes(run *r, unsigned p)
+{
+    size_t bytes = 0;
+    for (int s = 0; s < n_sources(r); s++)
+        for (size_t i = 0; source(r, s)->pairs && i < source(r, s)->pairs->n_runs; i++) {
+            const cs_pack *pk = &source(r, s)->pairs->runs[i];
+            bytes += pk->bytes ? 0 : pk->off[p + 1] - pk->off[p];
+        }
+    return bytes;
+}
+
+/* Reads partition p of the sources' runs back into h when `hold`, else
+ * leaves them to be read for each slice. */
+static void hold_part(run *r, unsigned p, int hold, cs_buf *disk, held_part *h)
+{
+    h->n_runs = 0;
+    h->packed.len = 0;
+    h->held = hold;
+    for (int s = 0; h->held && s < n_sources(r); s++)
+        for (size_t i = 0; source(r, s)->pairs && i < source(r, s)->pairs->n_runs; i++) {
+            const cs_pack *pk = &source(r, s)->pairs->runs[i];
+            if (!pk->n[p])
+                continue;
+            if (h->n_runs == h->cap_runs) {
+                h->cap_runs = h->cap_runs ? 2 * h->cap_runs : 64;
+                h->run = cs_xrealloc(h->run, h->cap_runs * sizeof *h->run);
+            }
+            struct held_run *hr = &h->run[h->n_runs++];
+            *hr = (struct held_run){s, pk->n[p], pk->bytes ? pk->bytes + pk->off[p] : NULL, 0};
+            if (pk->bytes)
+                continue;
+            const uint8_t *q = cs_pack_part(pk, p, disk);
+            const size_t len = pk->off[p + 1] - pk->off[p];
+            if (!q) { /* cs_spill keeps the error; no table is written */
+                h->n_runs--;
+                continue;
+            }
+            cs_buf_reserve(&h->packed, len);
+            memcpy(h->packed.data + h->packed.len, q, len);
+            hr->at = h->packed.len;
+            h->packed.len += len;
+        }
+}
+
+static void each_pair(run *r, const uint32_t *const *remap, unsigned p, cs_buf *disk,
+                      const held_part *h, cs_pair_each each, void *ctx)
+{
+    if (!h->held) {
+        for (int s = 0; s < n_sources(r); s++)
+            if (source(r, s)->pairs)
+                cs_pairs_part_each(source(r, s)->pairs, p, remap[s], disk, each, ctx);
+        return;
+    }
+    for (size_t i = 0; i < h->n_runs; i++) {
+        const struct held_run *hr = &h->run[i];
+        cs_pairs_decode_part(hr->q ? hr->q : h->packed.data + hr->at, hr->n, p, remap[hr->src],
+                             each, ctx);
+    }
+}
+
+/* Cuts partition p of the pairs into slices of `max` pairs at most (but
+ * an a, or an a and a bucket of b, with more): *cuts (malloc'd) gets
+ * 0 = cuts[0] < ... < cuts[n] = UINT64_MAX, *biggest the most pairs in one
+ * slice; returns n. Two passes over the runs' partition p. */
+static size_t plan_pair_slices(run *r, const cs_merged *m, const uint32_t *const *remap,
+                               unsigned p, size_t max, cs_buf *disk, const held_part *h,
+                               uint64_t **cuts, size_t *biggest)
+{
+    const uint32_t n_a = m->vocab[p].n;
+    pair_census c = {cs_xcalloc((size_t)n_a + 1, sizeof *c.per_a), NULL, NULL};
+    each_pair(r, remap, p, disk, h, census_pairs, &c);
+    int32_t *heavy = cs_xmalloc(((size_t)n_a + 1) * sizeof *heavy);
+    int32_t n_heavy = 0;
+    for (uint32_t a = 0; a < n_a; a++)
+        heavy[a] = c.per_a[a] > max ? n_heavy++ : -1;
+    if (n_heavy) {
+        c.heavy = heavy;
+        c.per_b = cs_xcalloc((size_t)n_heavy * PAIR_BUCKETS, sizeof *c.per_b);
+        each_pair(r, remap, p, disk, h, census_pairs, &c);
+    }
+    size_t n = 0, cap = 16, acc = 0;
+    uint64_t *cut = cs_xmalloc(cap * sizeof *cut);
+    cut[n++] = 0;
+    *biggest = 0;
+#define CUT_AT(key, count)                                                                         \
+    do {                                                                                           \
+        if (acc && acc + (count) > max) {                                                          \
+            if (n + 2 > cap)                                                                       \
+                cut = cs_xrealloc(cut, (cap *= 2) * sizeof *cut);                                  \
+            cut[n++] = (key);                                                                      \
+            *biggest = acc > *biggest ? acc : *biggest;                                            \
+            acc = 0;                                                                               \
+        }                                                                                          \
+        acc += (count);                                                                            \
+    } while (0)
+    for (uint32_t a = 0; a < n_a; a++) {
+        if (heavy[a] < 0) {
+            if (c.per_a[a])
+                CUT_AT((uint64_t)a << 32, c.per_a[a]);
+            continue;
+        }
+        for (unsigned k = 0; k < PAIR_BUCKETS; k++) {
+            const uint64_t cb = c.per_b[(size_t)heavy[a] * PAIR_BUCKETS + k];
+            if (cb)
+                CUT_AT((uint64_t)a << 32 | pair_bucket_start(k), cb);
+        }
+    }
+#undef CUT_AT
+    *biggest = acc > *biggest ? acc : *biggest;
+    cut[n] = UINT64_MAX;
+    free(c.per_a);
+    free(c.per_b);
+    free(heavy);
+    *cuts = cut;
+    return n;
+}
+
+/* A thread's share of the budget for a slice of pairs, in bytes: the
+ * slice, the sort's second copy and the summed pairs, 16 bytes each (and
+ * as much again for the partition's packed bytes, when they are held). Of
+ * the budget, as the grams' (merge_scratch): what is left beside the
+ * terms' memory (the remap, above all), the margins, the pairs a cut keeps
+ * (kept) and a sixteenth for the rest, at most a quarter, at least a
+ * sixteenth; a quarter when what the merge holds passes the budget on its
+ * own; over the threads. A slice holds at least PAIR_SLICE_MIN pairs: each
+ * slice decodes the runs again. */
+#define PAIR_SLICE_MIN 4096
+
+static size_t pair_share(const run *r, const cs_merged *m, int n_margins, uint64_t kept)
+{
+    const uint64_t margins = (uint64_t)n_margins * m->term_base[CS_N_PARTS] * 16;
+    const uint64_t held = cs_merged_term_bytes(m) + margins + kept + r->budget / 16;
+    uint64_t left = held < r->budget ? r->budget - held : r->budget / 4;
+    left = left > r->budget / 4 ? r->budget / 4 : left < r->budget / 16 ? r->budget / 16 : left;
+    return (size_t)(left / (uint64_t)r->nt);
+}
+
 /* Merges every source's pairs into m->pairs: a task per partition takes
  * that partition of every source's runs, translated through remap[source],
  * and sorts and sums them (in a buffer each thread keeps for its tasks);
- * `mode` says what stays (PAIRS_*). The first merge of the runs (KEEP,
- * HIST) hands each summed partition to the state being written. HIST adds
- * each partition's counts into hist (CS_HIST_MAX + 1 buckets) and its
- * pairs into the margins, and leaves the runs; the others free them. The
- * margins take 16 bytes a term each: MARGIN_THREADS sets of them at most,
- * thread t adding into set t % MARGIN_THREADS, under its lock when the
- * threads are more. */
+ * a partition past a thread's share of the budget (pair_share) in
+ * slices, each reading the runs again (plan_pair_slices). `mode` says what
+ * stays (PAIRS_*). The first merge of the runs (KEEP, HIST) hands each
+ * summed slice to the state being written. HIST adds each slice's counts
+ * into hist (CS_HIST_MAX + 1 buckets) and its pairs into the margins, and
+ * leaves the runs; the others free them. The margins take 16 bytes a term
+ * each: MARGIN_THREADS sets of them at most (one when the budget is
+ * tight), thread t adding into set t % na, under its lock when the threads
+ * are more. */
 static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, int mode,
                             uint64_t floor, uint64_t *hist)
 {
     const int ns = n_sources(r), nt = r->nt;
-    const int na = nt < MARGIN_THREADS ? nt : MARGIN_THREADS;
+    const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
+    const int tight = (uint64_t)nt * n_terms * 16 > r->budget / 4;
+    const int na = tight ? 1 : nt < MARGIN_THREADS ? nt : MARGIN_THREADS;
     for (int s = 0; s < ns; s++) { /* merges a spilled pair goes through: a thread's, then this */
         const unsigned levels = 1 + cs_pairs_levels(source(r, s)->pairs);
         r->pair_levels = levels > r->pair_levels ? levels : r->pair_levels;
     }
     r->pair_passes++;
     cs_state_writer *sw = mode != PAIRS_CUT ? r->sw : NULL;
-    const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
     unsigned __int128 **acc = NULL;
     omp_lock_t lock[MARGIN_THREADS];
     uint64_t *th = NULL;
@@ -1538,53 +1751,95 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
         }
         th = cs_xcalloc((size_t)nt * (CS_HIST_MAX + 1), sizeof *th);
     }
+    const size_t share = pair_share(r, m, mode == PAIRS_HIST ? na : m->margin != NULL,
+                                    r->budget / 4);
+    const size_t per_pair = 3 * sizeof(cs_pair);
+    const cs_i128 min = (cs_i128)floor * (cs_i128)m->unit;
+    uint64_t slices = 0;
 #pragma omp parallel num_threads(nt) default(none) \
-    shared(r, m, remap, ns, mode, floor, sw, acc, th, lock, nt, na)
+    shared(r, m, remap, ns, mode, min, sw, acc, th, lock, nt, na, share, per_pair) \
+    reduction(+ : slices)
     {
         cs_pair *buf = NULL;
         size_t cap = 0;
         cs_buf disk = {0};
+        held_part held = {0};
         const int t = omp_get_thread_num();
 #pragma omp for schedule(dynamic, 1)
         for (unsigned p = 0; p < CS_N_PARTS; p++) {
             size_t n = 0;
             for (int s = 0; s < ns; s++) /* no pairs: a merge's threads count nothing */
                 n += source(r, s)->pairs ? cs_pairs_part_n(source(r, s)->pairs, p) : 0;
-            if (!buf || n > cap) {
+            uint64_t whole[2] = {0, UINT64_MAX}, *cuts = whole;
+            size_t n_slices = 1, biggest = n;
+            if (n > share / per_pair) {
+                /* the partition read back once and held, packed, when that
+                 * takes the share at most: each slice then decodes it again,
+                 * rather than reading back and decompressing every run */
+                size_t max = share / per_pair;
+                max = max < PAIR_SLICE_MIN ? PAIR_SLICE_MIN : max;
+                hold_part(r, p, spilled_part_bytes(r, p) <= share, &disk, &held);
+                n_slices = plan_pair_slices(r, m, remap, p, max, &disk, &held, &cuts, &biggest);
+            }
+            slices += n_slices > 1 ? n_slices : 0;
+            if (!buf || biggest > cap) {
                 free(buf);
-                cap = n + n / 4;
+                cap = n_slices > 1 ? biggest : biggest + biggest / 4;
                 buf = cs_xhuge((2 * cap + 2) * sizeof *buf);
             }
-            n = 0;
-            size_t n_sorted = 0;
-            for (int s = 0; s < ns; s++) {
-                if (source(r, s)->pairs)
-                    n += cs_pairs_part_get(source(r, s)->pairs, p, remap[s], buf + n, &disk);
-                if (s == 0 && r->n_states)
-                    n_sorted = n; /* a state merged first: in key order (source()) */
+            uint64_t left = 0;
+            for (size_t sc = 0; sc < n_slices; sc++) {
+                size_t got = 0, n_sorted = 0;
+                if (n_slices == 1) {
+                    for (int s = 0; s < ns; s++) {
+                        if (source(r, s)->pairs)
+                            got += cs_pairs_part_get(source(r, s)->pairs, p, remap[s], buf + got,
+                                                     &disk);
+                        if (s == 0 && r->n_states)
+                            n_sorted = got; /* a state merged first: in key order (source()) */
+                    }
+                } else {
+                    pair_slice ps = {cuts[sc], cuts[sc + 1], buf, 0, biggest};
+                    each_pair(r, remap, p, &disk, &held, gather_pairs, &ps);
+                    got = ps.n;
+                }
+                cs_pair_run piece = cs_pairs_sum_from(buf, n_sorted, buf + cap + 1, got);
+                assert(piece.n < UINT32_MAX); /* row indices are 32-bit */
+                if (sw)
+                    cs_state_writer_pairs_piece(sw, p, &piece);
+                if (mode == PAIRS_HIST) {
+                    m->pairs[p] = piece; /* what the histogram and the margins read */
+                    cs_count_hist_part(m, CS_PAIRS, p, th + (size_t)t * (CS_HIST_MAX + 1));
+                    if (nt > na)
+                        omp_set_lock(&lock[t % na]);
+                    cs_pair_margins_part(m, p, acc[t % na]);
+                    if (nt > na)
+                        omp_unset_lock(&lock[t % na]);
+                    cs_pair_run_free(&m->pairs[p]);
+                } else {
+                    if (mode == PAIRS_CUT)
+                        left += cut_pairs(&piece, min);
+                    cs_pair_run_append(&m->pairs[p], &piece);
+                }
             }
-            cs_merge_pairs_part(m, p, buf, n_sorted, buf + cap + 1, n);
+            assert(m->pairs[p].n < UINT32_MAX);
+            if (mode == PAIRS_CUT)
+                m->left[CS_PAIRS][p] = left;
             if (sw)
-                cs_state_writer_pairs_part(sw, m, p);
-            if (mode == PAIRS_HIST) {
-                cs_count_hist_part(m, CS_PAIRS, p, th + (size_t)t * (CS_HIST_MAX + 1));
-                if (nt > na)
-                    omp_set_lock(&lock[t % na]);
-                cs_pair_margins_part(m, p, acc[t % na]);
-                if (nt > na)
-                    omp_unset_lock(&lock[t % na]);
-                cs_pair_run_free(&m->pairs[p]);
-            } else if (mode == PAIRS_CUT) {
-                cut_pairs(m, p, floor);
-            }
+                cs_state_writer_pairs_part_done(sw, p);
+            if (cuts != whole)
+                free(cuts);
         }
         free(buf);
         cs_buf_free(&disk);
+        cs_buf_free(&held.packed);
+        free(held.run);
 #pragma omp for schedule(static, 1)
         for (int s = 0; s < ns; s++)
             if (mode != PAIRS_HIST)
                 cs_pairs_free(source(r, s)->pairs); /* the runs */
     }
+    r->gram_slices += slices; /* summary.json's merge_slices: n-grams' and pairs' */
     if (mode == PAIRS_HIST) {
         for (int i = 0; i < nt; i++)
             for (unsigned c = 0; c <= CS_HIST_MAX; c++)

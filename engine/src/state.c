@@ -430,6 +430,7 @@ typedef struct gram_part {
     cs_buf b;
     uint32_t n;
     uint32_t prev[CS_NGRAM_MAX];
+    uint64_t prev_pair; /* pairs: the last key packed, for the next piece */
     int parked;         /* its frame is in the side file: b is freed */
     uint64_t at, comp, raw;
 } gram_part;
@@ -577,11 +578,9 @@ void cs_state_writer_gram(void *ctx, unsigned p, const uint32_t *gids, unsigned 
 /* Partition p of the merged pairs (keys index_a << 32 | global b), to
  * state ids, packed into b; a sum past int64 in pieces. Returns the
  * entries. */
-static uint32_t pack_pairs(cs_buf *b, const cs_merged *m, unsigned p, const uint32_t *local,
-                           const uint64_t *base)
+static uint32_t pack_pairs(cs_buf *b, uint64_t *prev, const cs_pair_run *r, unsigned p,
+                           const uint32_t *local, const uint64_t *base)
 {
-    const cs_pair_run *r = &m->pairs[p];
-    uint64_t prev = 0;
     uint32_t n = 0;
     cs_buf_reserve(b, r->n * CS_PAIR_PACKED_MAX);
     for (size_t i = 0; i < r->n; i++) {
@@ -596,7 +595,7 @@ static uint32_t pack_pairs(cs_buf *b, const cs_merged *m, unsigned p, const uint
                               : units < -INT64_MAX ? -INT64_MAX
                                                    : (int64_t)units;
             cs_buf_reserve(b, CS_PAIR_PACKED_MAX); /* (pieces: more entries than pairs) */
-            b->len = (size_t)(cs_pairs_pack_one(b->data + b->len, &prev, key, u) - b->data);
+            b->len = (size_t)(cs_pairs_pack_one(b->data + b->len, prev, key, u) - b->data);
             n++;
             units -= u;
         }
@@ -834,10 +833,15 @@ void cs_state_writer_grams_done(writer *w, unsigned order)
     w->grams[order] = NULL;
 }
 
-void cs_state_writer_pairs_part(writer *w, const cs_merged *m, unsigned p)
+void cs_state_writer_pairs_piece(writer *w, unsigned p, const cs_pair_run *piece)
 {
-    assert(w->pairs && !w->pairs[p].b.len && !w->pairs[p].parked);
-    w->pairs[p].n = pack_pairs(&w->pairs[p].b, m, p, w->local, w->base);
+    assert(w->pairs && !w->pairs[p].parked);
+    w->pairs[p].n += pack_pairs(&w->pairs[p].b, &w->pairs[p].prev_pair, piece, p, w->local,
+                                w->base);
+}
+
+void cs_state_writer_pairs_part_done(writer *w, unsigned p)
+{
     park(w, &w->pairs[p]);
 }
 
@@ -919,8 +923,10 @@ int cs_state_write(const char *file, const cs_state *s, const cs_merged *m, int 
             cs_state_writer_grams_done(w, n);
     }
     if (m->pairs) {
-        for (unsigned p = 0; p < CS_N_PARTS; p++)
-            cs_state_writer_pairs_part(w, m, p);
+        for (unsigned p = 0; p < CS_N_PARTS; p++) {
+            cs_state_writer_pairs_piece(w, p, &m->pairs[p]);
+            cs_state_writer_pairs_part_done(w, p);
+        }
         cs_state_writer_pairs_done(w);
     }
     return cs_state_writer_close(w, bytes);

@@ -153,9 +153,10 @@ int cs_file_hash(const char *path, uint64_t *lo, uint64_t *hi);
  * order as the merge sums it (cs_state_writer_gram, a cs_gram_sink; each
  * partition by one thread, in id order, which then calls gram_part_done:
  * the partition is compressed and parked on disk), then grams_done for
- * that order, orders ascending -> each partition of the pairs once the
- * merge has summed it (pairs_part, by the thread that did), then
- * pairs_done -> close. Partitions wait for their section in an unlinked
+ * that order, orders ascending -> each partition of the pairs as the
+ * merge sums it (pairs_piece: the summed pairs of partition p, all of
+ * them or a slice, slices in key order; then pairs_part_done, by the
+ * thread that summed them), then pairs_done -> close. Partitions wait for their section in an unlinked
  * file beside `file`: the state costs disk while it is written, not
  * memory. `file` must not
  * exist yet (the caller renames it into place once the tables are
@@ -171,7 +172,8 @@ void cs_state_writer_gram(void *w, unsigned p, const uint32_t *gids, unsigned or
                           int64_t count, int64_t docs);
 void cs_state_writer_gram_part_done(cs_state_writer *w, unsigned order, unsigned p);
 void cs_state_writer_grams_done(cs_state_writer *w, unsigned order);
-void cs_state_writer_pairs_part(cs_state_writer *w, const cs_merged *m, unsigned p);
+void cs_state_writer_pairs_piece(cs_state_writer *w, unsigned p, const cs_pair_run *piece);
+void cs_state_writer_pairs_part_done(cs_state_writer *w, unsigned p);
 void cs_state_writer_pairs_done(cs_state_writer *w);
 int cs_state_writer_close(cs_state_writer *w, uint64_t *bytes);
 void cs_state_writer_abort(cs_state_writer *w); /* NULL is a no-op */

@@ -168,9 +168,23 @@ static void test_carry(void)
     }
 }
 
+typedef struct {
+    cs_pair *v;
+    size_t n;
+} collected;
+
+static void collect(void *ctx, const cs_pair *v, size_t n)
+{
+    collected *c = ctx;
+    memcpy(c->v + c->n, v, n * sizeof *v);
+    c->n += n;
+}
+
 /* A partition of every run, translated through a remap that agrees with
  * the partitions (ids in partition id % 64, as global ids say), then summed:
- * each partition's pairs, in the order of their translated keys. */
+ * each partition's pairs, in the order of their translated keys. Read a
+ * few at a time (cs_pairs_part_each), the same pairs; summed in two slices
+ * of keys and appended (cs_pair_run_append), the same run. */
 static void test_parts(void)
 {
     const uint32_t n_ids = 1000;
@@ -203,7 +217,32 @@ static void test_parts(void)
             abort();
         const size_t got = cs_pairs_part_get(&s, p, remap, buf, NULL);
         ok = ok && got == n;
+        collected c = {malloc((n + 1) * sizeof *c.v), 0};
+        if (!c.v)
+            abort();
+        cs_pairs_part_each(&s, p, remap, NULL, collect, &c);
+        ok = ok && c.n == n && !memcmp(c.v, buf, n * sizeof *buf);
+        /* two slices: keys below the median key, and the rest */
+        const uint64_t mid = n ? buf[n / 2].key : 0;
+        size_t lo = 0;
+        for (size_t i = 0; i < n; i++)
+            if (c.v[i].key < mid) {
+                const cs_pair swap = c.v[lo];
+                c.v[lo++] = c.v[i];
+                c.v[i] = swap;
+            }
+        cs_pair *tmp = malloc((n + 1) * sizeof *tmp);
+        if (!tmp)
+            abort();
+        cs_pair_run first = cs_pairs_sum(c.v, tmp, lo), rest = cs_pairs_sum(c.v + lo, tmp, n - lo);
+        cs_pair_run_append(&first, &rest);
         cs_pair_run sum = cs_pairs_sum(buf, buf + n + 1, got);
+        ok = ok && first.n == sum.n && rest.n == 0 && !rest.v;
+        for (size_t i = 0; ok && i < sum.n; i++)
+            ok = first.v[i].key == sum.v[i].key && cs_pair_units(&first, i) == cs_pair_units(&sum, i);
+        cs_pair_run_free(&first);
+        free(tmp);
+        free(c.v);
         for (size_t i = 0; ok && i < sum.n; i++, at++)
             ok = at < n_ref && v[at].key == ((uint64_t)p << 58 | sum.v[i].key) &&
                  cs_pair_units(&sum, i) == v[at].units;
