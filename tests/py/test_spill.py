@@ -133,6 +133,32 @@ def test_lean_merge_cuts_the_same_rows():
                     assert s.get(k) == f.get(k), (opts, k)
 
 
+def test_pairs_merged_in_slices():
+    # Pair partitions past a thread's share of the budget are merged in slices of their
+    # keys (--ngrams 1: every slice counted is a pair slice): every pair kept (no cut), the
+    # lean merge's two, doc pairs of a vocabulary found in a first pass, harmonic weights;
+    # the same bytes as unbounded, at 1 and 3 threads.
+    with tmpdir() as d:
+        files = _corpus(d, size="512K", shards=3, seed=21)
+        cases = [
+            ["--doc-sep", "blank", "--ngrams", "1", "--cooc", "window", "--window", "3"],
+            ["--doc-sep", "blank", "--ngrams", "1", "--cooc", "window", "--top", "2000"],
+            ["--doc-sep", "line", "--ngrams", "1", "--cooc", "window", "--window", "6",
+             "--weight", "harmonic", "--min-count", "2"],
+            ["--doc-sep", "blank", "--ngrams", "1", "--cooc", "doc", "--cooc-vocab", "1500"],
+        ]
+        for i, opts in enumerate(cases):
+            free = os.path.join(d, f"free{i}")
+            count(files, free, "-T", "2", *opts)
+            assert summary(free)["spill"]["merge_slices"] == 0
+            for threads in ("1", "3"):
+                out = os.path.join(d, f"s{i}-{threads}")
+                sp = _bounded(files, out, os.path.join(d, "tmp"), "64K", "-T", threads, *opts)
+                assert sp["merge_slices"] >= 10, (opts, sp)
+                assert tables(out) == tables(free), (opts, threads)
+                assert summary(out)["cooc_pairs"] == summary(free)["cooc_pairs"], opts
+
+
 def test_term_tables_in_generations():
     # A thread's term table past its share starts a new generation at the next document
     # (its entries spilled, its ids going on): terms long enough to live outside their
