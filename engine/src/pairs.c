@@ -36,9 +36,10 @@
 
 /* Runs merge FAN_IN at a time: a new run has level 0, and whenever the
  * newest FAN_IN runs share a level they merge into one run of the next
- * level (unless that would pass a budget: merge_fits), so a pair is merged
- * again only every FAN_IN-fold growth (work O(n log n), at most FAN_IN - 1
- * runs a level). Merging is a loss where it
+ * level, so a pair is merged again only every FAN_IN-fold growth (work
+ * O(n log n), at most FAN_IN - 1 runs a level). Under a budget, once such
+ * a merge would pass it (merge_fits), no run is merged again: the runs
+ * stay as they are for the reducer. Merging is a loss where it
  * was measured: the reducer sorts a partition of all runs of all threads
  * at once anyway, and different buffers share few pairs, so a merge writes
  * nearly everything again (1 GiB, 70 runs a thread: 37.5 s merging 32 at a
@@ -386,10 +387,12 @@ static void push_run(cs_pairs *s, cs_pack r)
     s->runs[s->n_runs++] = r;
     /* Levels fall from the oldest run to the newest: the newest FAN_IN
      * share one when the first of them has the newest's. */
-    if (s->n_runs >= FAN_IN && s->runs[s->n_runs - FAN_IN].level == r.level &&
-        merge_fits(s, s->n_runs - FAN_IN)) {
-        merge_runs(s, s->n_runs - FAN_IN, r.level + 1);
-        return; /* which pushed the merged run, and spilled what it had to */
+    if (s->n_runs >= FAN_IN && !s->unmerged && s->runs[s->n_runs - FAN_IN].level == r.level) {
+        s->unmerged = !merge_fits(s, s->n_runs - FAN_IN);
+        if (!s->unmerged) {
+            merge_runs(s, s->n_runs - FAN_IN, r.level + 1);
+            return; /* which pushed the merged run, and spilled what it had to */
+        }
     }
     cs_spill_when_over(s->spill, s->runs, s->n_runs, sizeof *s->runs, s->spill_over);
 }
@@ -498,9 +501,8 @@ void cs_pairs_part_each(const cs_pairs *s, unsigned p, const uint32_t *remap, cs
         if (!r->n[p])
             continue;
         const uint8_t *q = cs_pack_part(r, p, disk);
-        if (!q)
-            return; /* cs_spill keeps the error; no table is written */
-        cs_pairs_decode_part(q, r->n[p], p, remap, each, ctx);
+        if (q) /* (NULL: cs_spill keeps the error; no table is written) */
+            cs_pairs_decode_part(q, r->n[p], p, remap, each, ctx);
     }
 }
 

@@ -88,6 +88,8 @@ typedef struct cs_pairs {
     size_t n_runs, cap_runs;
     cs_spill_file *spill;   /* borrowed; NULL: runs stay in memory */
     size_t spill_over;      /* runs in memory past these bytes are spilled */
+    int unmerged;           /* a merge of runs would have passed the budget: none is
+                               made from then on (pairs.c, merge_fits) */
     cs_pair_run summed;     /* owned; cs_pairs_finish's */
 } cs_pairs;
 

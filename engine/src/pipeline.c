@@ -197,7 +197,7 @@ typedef struct run {
     int lean_pairs;
     uint64_t pair_floor;
     unsigned order_passes[CS_NGRAM_MAX + 1], pair_passes; /* merges of each order's runs */
-    uint64_t gram_slices; /* the slices of the gram partitions merged in slices (grams.c) */
+    uint64_t merge_slices; /* the slices of gram and pair partitions merged in slices */
     /* --state and corpusstat merge (state.h) */
     cs_options eff;    /* the options in force: the caller's, with a merge's
                           tables' kinds taken from its states */
@@ -1037,14 +1037,15 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
             for (unsigned p = 0; !l && k != 0 && k != pair_tab && p < CS_N_PARTS; p++)
                 left += m->left[order[k]][p];
             sum_k[1] += left;
+            uint64_t lean_once = 0;
             for (unsigned b = 0; l && m->once_hist[order[k]] && b <= CS_TIE_ALL; b++)
-                left += m->once_hist[order[k]][b];
+                lean_once += m->once_hist[order[k]][b];
             floor[k] = top_floor(sum_k, o->top, o->min_count, &need[k]);
             /* Not pairs: a bucket of their histogram holds more than one
              * count, so the tie cut cannot tell them apart. */
             if (k == pair_tab)
                 need[k] = 0;
-            if (left && m->once_hist[order[k]] && floor[k] <= 1) {
+            if (left + lean_once && m->once_hist[order[k]] && floor[k] <= 1) {
                 /* The top holds fewer than K rows counted twice or more:
                  * it reaches count 1, whose grams the merge left out. */
                 uint64_t above1 = 0;
@@ -1058,7 +1059,7 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
             }
         }
         free(hist);
-        if (n_add)
+        if (n_add && !read_error(r)) /* (a read error: no table, below) */
             merge_grams(r, m, add_orders, n_add, add, NULL, NULL, 0);
         tie_cuts(m, order, n_tabs, floor, need, tie_max, nt);
     }
@@ -1249,12 +1250,12 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
             if (pk.mode == CS_PICK_TOP)
                 lean_part_done(r, m, orders[k], (unsigned)i % CS_N_PARTS);
             if ((unsigned)i % CS_N_PARTS == CS_N_PARTS - 1)
-                trace(r, "an order's last partition merged");
+                trace(r, "partition 63 of an order merged");
         }
         slices += scratch.slices;
         cs_grams_scratch_free(&scratch);
     }
-    r->gram_slices += slices;
+    r->merge_slices += slices;
     for (int k = 0; th && k < n; k++)
         for (int t = 0; t < nt; t++)
             for (size_t b = 0; b < bins; b++)
@@ -1350,8 +1351,8 @@ static int grams_go_lean(const run *r, const cs_merged *m, const unsigned *order
  * the grams counted once are left out (their caps: else the budget cannot
  * hold the top's grams anyway, and one merge is cheaper than two), and
  * counted in m->once_hist, for write_tables to add those the top reaches
- * (CS_PICK_ADD); returns whether it left them out. The runs stay
- * (free_gram_runs). */
+ * (CS_PICK_ADD); returns whether it left out some that the top reaches,
+ * which write_tables then reads the runs again for (free_gram_runs). */
 static int merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n, int may_add)
 {
     const cs_options *o = r->opt;
@@ -1370,7 +1371,10 @@ static int merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n,
         pick[k] = (cs_gram_pick){.mode = CS_PICK_TOP, .tie_max = CS_TIE_ALL, .bar = &l->bar};
     }
     uint64_t *hist = cs_xcalloc((size_t)n * pick_bins(CS_PICK_TOP), sizeof *hist);
-    const int leave = may_add && lean_bytes(r, m, orders, n) <= r->budget / 2;
+    /* (the histograms of the grams counted once: one a thread and order,
+     * and their sums) */
+    const uint64_t once_bytes = (uint64_t)(r->nt + 1) * (uint64_t)n * (CS_TIE_ALL + 1) * 8;
+    const int leave = may_add && lean_bytes(r, m, orders, n) + once_bytes <= r->budget / 2;
     uint64_t *once = leave ? cs_xcalloc((size_t)n * (CS_TIE_ALL + 1), sizeof *once) : NULL;
     merge_grams(r, m, orders, n, pick, hist, once, 1);
     for (int k = 0; k < n; k++) {
@@ -1384,7 +1388,14 @@ static int merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n,
     }
     free(once);
     free(hist);
-    return leave;
+    /* The grams counted once are wanted again only when the top of some
+     * order reaches count 1 (write_tables); else the runs can go now. */
+    int reach = 0;
+    for (int k = 0; leave && k < n; k++) {
+        uint64_t need;
+        reach |= top_floor(r->lean[orders[k]]->hist, o->top, o->min_count, &need) <= 1;
+    }
+    return reach;
 }
 
 /* Raises the bar of `order` to the rank of the K-th best gram kept in the
@@ -1512,7 +1523,7 @@ static void sum_margins(run *r, cs_merged *m, unsigned __int128 **acc, int na)
  * is the least b of bucket k. */
 #define PAIR_BUCKETS (CS_N_PARTS * 16)
 
-static inline unsigned pair_bucket(uint32_t gb)
+static inline unsigned pair_bucket(uint32_t gb) /* 15 ranges of 8,192 ids, and the rest */
 {
     const uint32_t i = (gb & ((1u << CS_ID_BITS) - 1)) >> 13;
     return (gb >> CS_ID_BITS) << 4 | (i < 15 ? i : 15);
@@ -1553,13 +1564,10 @@ static void gather_pairs(void *ctx, const cs_pair *v, size_t n)
 {
     pair_slice *s = ctx;
     for (size_t i = 0; i < n; i++)
-        if (v[i].key >= s->from && v[i].key < s->to) {
-            /* as many as the census counted: a run read back then reads
-             * back now (a read error is kept: none reads after it) */
-            assert(s->n < s->room);
-            if (s->n < s->room)
-                s->v[s->n++] = v[i];
-        }
+        /* (more than the census counted only when a run it could not
+         * read back reads now: the spill keeps the error, no table) */
+        if (v[i].key >= s->from && v[i].key < s->to && s->n < s->room)
+            s->v[s->n++] = v[i];
 }
 
 /* Partition p of every source's runs, as one slice after another reads
@@ -1696,20 +1704,23 @@ static size_t plan_pair_slices(run *r, const cs_merged *m, const uint32_t *const
 }
 
 /* A thread's share of the budget for a slice of pairs, in bytes: the
- * slice, the sort's second copy and the summed pairs, 16 bytes each (and
- * as much again for the partition's packed bytes, when they are held). Of
- * the budget, as the grams' (merge_scratch): what is left beside the
- * terms' memory (the remap, above all), the margins, the pairs a cut keeps
- * (kept) and a sixteenth for the rest, at most a quarter, at least a
- * sixteenth; a quarter when what the merge holds passes the budget on its
- * own; over the threads. A slice holds at least PAIR_SLICE_MIN pairs: each
- * slice decodes the runs again. */
+ * slice, the sort's second copy and the summed pairs, 16 bytes each; and
+ * as much again, at most, for the partition's packed bytes when they are
+ * held (so the pair merge's scratch can reach twice its share: holding
+ * them spares a read of every run a slice, which made the merge three
+ * times slower at 1 GiB). Of the budget, as the grams' (merge_scratch):
+ * what is left beside the terms' memory (the remap, above all), the
+ * margins, the merged pairs (a quarter) and a sixteenth for the rest, at
+ * most a quarter, at least a sixteenth, over the threads; a quarter when
+ * what the merge holds passes the budget on its own (a smaller share
+ * would only make more slices, each reading every run again, for a bound
+ * the run cannot keep). A slice holds at least PAIR_SLICE_MIN pairs. */
 #define PAIR_SLICE_MIN 4096
 
-static size_t pair_share(const run *r, const cs_merged *m, int n_margins, uint64_t kept)
+static size_t pair_share(const run *r, const cs_merged *m, int n_margins)
 {
     const uint64_t margins = (uint64_t)n_margins * m->term_base[CS_N_PARTS] * 16;
-    const uint64_t held = cs_merged_term_bytes(m) + margins + kept + r->budget / 16;
+    const uint64_t held = cs_merged_term_bytes(m) + margins + r->budget / 4 + r->budget / 16;
     uint64_t left = held < r->budget ? r->budget - held : r->budget / 4;
     left = left > r->budget / 4 ? r->budget / 4 : left < r->budget / 16 ? r->budget / 16 : left;
     return (size_t)(left / (uint64_t)r->nt);
@@ -1751,13 +1762,13 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
         }
         th = cs_xcalloc((size_t)nt * (CS_HIST_MAX + 1), sizeof *th);
     }
-    const size_t share = pair_share(r, m, mode == PAIRS_HIST ? na : m->margin != NULL,
-                                    r->budget / 4);
-    const size_t per_pair = 3 * sizeof(cs_pair);
+    const size_t share = pair_share(r, m, mode == PAIRS_HIST ? na : m->margin != NULL);
+    size_t max = share / (3 * sizeof(cs_pair));
+    max = max < PAIR_SLICE_MIN ? PAIR_SLICE_MIN : max;
     const cs_i128 min = (cs_i128)floor * (cs_i128)m->unit;
     uint64_t slices = 0;
 #pragma omp parallel num_threads(nt) default(none) \
-    shared(r, m, remap, ns, mode, min, sw, acc, th, lock, nt, na, share, per_pair) \
+    shared(r, m, remap, ns, mode, min, sw, acc, th, lock, nt, na, share, max) \
     reduction(+ : slices)
     {
         cs_pair *buf = NULL;
@@ -1772,14 +1783,14 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
                 n += source(r, s)->pairs ? cs_pairs_part_n(source(r, s)->pairs, p) : 0;
             uint64_t whole[2] = {0, UINT64_MAX}, *cuts = whole;
             size_t n_slices = 1, biggest = n;
-            if (n > share / per_pair) {
+            if (n > max) {
                 /* the partition read back once and held, packed, when that
                  * takes the share at most: each slice then decodes it again,
                  * rather than reading back and decompressing every run */
-                size_t max = share / per_pair;
-                max = max < PAIR_SLICE_MIN ? PAIR_SLICE_MIN : max;
                 hold_part(r, p, spilled_part_bytes(r, p) <= share, &disk, &held);
                 n_slices = plan_pair_slices(r, m, remap, p, max, &disk, &held, &cuts, &biggest);
+                if (n_slices == 1)
+                    biggest = n; /* read whole below, every run (a read may fail) */
             }
             slices += n_slices > 1 ? n_slices : 0;
             if (!buf || biggest > cap) {
@@ -1839,7 +1850,7 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
             if (mode != PAIRS_HIST)
                 cs_pairs_free(source(r, s)->pairs); /* the runs */
     }
-    r->gram_slices += slices; /* summary.json's merge_slices: n-grams' and pairs' */
+    r->merge_slices += slices;
     if (mode == PAIRS_HIST) {
         for (int i = 0; i < nt; i++)
             for (unsigned c = 0; c <= CS_HIST_MAX; c++)
@@ -2849,7 +2860,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
      * as many as they had. */
     sum.spill_levels = !sum.spill.runs ? 0 : r.pair_levels > 1 ? r.pair_levels : 1;
     sum.merge_passes = r.pair_passes;
-    sum.merge_slices = r.gram_slices;
+    sum.merge_slices = r.merge_slices;
     for (int k = 0; k <= CS_NGRAM_MAX; k++)
         if (sum.merge_passes < r.order_passes[k])
             sum.merge_passes = r.order_passes[k];

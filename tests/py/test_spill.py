@@ -89,22 +89,17 @@ def test_spills_in_huge_documents_and_every_table_kind():
 def test_lean_merge_cuts_the_same_rows():
     # Under a budget the merged tables would not fit, the merge keeps only the n-grams and
     # pairs that can be rows (--top, --min-count): n-grams in one merge, under a bar that
-    # rises to the K-th best kept so far (at a count, by the first two bytes of the key),
-    # when the grams it keeps fit half the budget leaving out the grams counted once, and in
-    # a second that adds those of them the top reaches when it reaches count 1; pairs in two
-    # (the counts and the margins, then the cut). Cuts at count 1 and above,
+    # rises to the K-th best kept so far (at a count, by the first two bytes of the key);
+    # pairs in two (the counts and the margins, then the cut). Cuts at count 1 and above,
     # ties cut by bucket, a top of 1, cuts that keep everything (harmonic pairs counted less
     # than 1 included), more threads than sets of margins: the same bytes as the whole
     # tables, and the same types.
     with tmpdir() as d:
         files = _corpus(d, size="768K", shards=3, seed=11)
-        # options, merges of the runs of one table in the lean run, the most ("once": the
-        # top's grams fit half the budget, so the grams counted once are left out, and a
-        # second merge adds them when a row counted 1 shows that the top reached count 1)
-        cases = [
-            (["--ngrams", "1-3", "--top", "300", "--cooc", "none"], "once"),
+        cases = [  # options, merges of the runs of one table in the lean run, the most
+            (["--ngrams", "1-3", "--top", "300", "--cooc", "none"], 1),
             (["--ngrams", "2-4", "--top", "20000", "--cooc", "none"], 1),
-            (["--ngrams", "2", "--top", "1", "--cooc", "none"], "once"),
+            (["--ngrams", "2", "--top", "1", "--cooc", "none"], 1),
             (["--ngrams", "1-3", "--top", "10000000", "--cooc", "none"], 1),
             (["--ngrams", "1-3", "--min-count", "3", "--cooc", "none"], 1),
             (["--ngrams", "2-3", "--min-count", "2", "--top", "700", "--cooc", "none"], 1),
@@ -120,9 +115,6 @@ def test_lean_merge_cuts_the_same_rows():
             free = os.path.join(d, f"free{i}")
             count(files, free, "-T", "2", *opts)
             assert summary(free)["spill"]["merge_passes"] <= 2  # LEAVE, then ADD at most
-            if merges == "once":
-                with open(os.path.join(free, "ngrams.csv"), newline="", encoding="utf-8") as f:
-                    merges = 2 if any(r["count"] == "1" for r in csv.DictReader(f)) else 1
             for threads in ("1", "2", "5"):
                 out = os.path.join(d, f"lean{i}-{threads}")
                 sp = _bounded(files, out, os.path.join(d, "tmp"), "64K", "-T", threads, *opts)
@@ -131,6 +123,28 @@ def test_lean_merge_cuts_the_same_rows():
                 s, f = summary(out), summary(free)
                 for k in ("types", "ngram_types", "cooc_pairs"):
                     assert s.get(k) == f.get(k), (opts, k)
+
+
+def test_lean_merge_leaves_grams_counted_once():
+    # When the grams a lean merge keeps fit half the budget, it leaves the grams counted
+    # once out (the first partitions merged would keep them all before the bar rises), and
+    # a second merge adds those the top reaches when it reaches count 1: a top of 30000
+    # does here (12 K bigrams and 1.4 K trigrams are counted twice or more), 300 does not.
+    with tmpdir() as d:
+        files = _corpus(d, size="2M", shards=2, seed=31)
+        for top, merges in (("300", 1), ("30000", 2)):
+            opts = ["--doc-sep", "blank", "--ngrams", "1-3", "--cooc", "none", "--top", top]
+            free = os.path.join(d, f"free{top}")
+            count(files, free, "-T", "2", *opts)
+            with open(os.path.join(free, "ngrams.csv"), newline="", encoding="utf-8") as f:
+                ones = sum(r["count"] == "1" for r in csv.DictReader(f))
+            assert (ones > 0) == (merges == 2), (top, ones)
+            for threads in ("1", "2", "5"):
+                out = os.path.join(d, f"once{top}-{threads}")
+                sp = _bounded(files, out, os.path.join(d, "tmp"), "24M", "-T", threads, *opts)
+                assert sp["spills"] >= 1 and sp["merge_passes"] == merges, (top, threads, sp)
+                assert tables(out) == tables(free), (top, threads)
+                assert summary(out)["ngram_types"] == summary(free)["ngram_types"], top
 
 
 def test_pairs_merged_in_slices():
@@ -314,6 +328,21 @@ def test_run_that_cannot_be_read_back_writes_no_table():
             err = p.stderr.decode()
             assert p.returncode == 1, (first_failing, p.returncode, err)
             assert "cannot read back the temporary file " + tmp + "/corpusstat-" in err, err
+            assert "Input/output error" in err, err
+            assert os.listdir(tmp) == [] and tables(out) == before
+        # Window pairs merged in slices (each slice reads the runs again, or the partition
+        # held), in the two merges of a lean run: reads failing from anywhere in them.
+        pairs = ["count", "-q", "-T", "2", "-o", out, "--memory", "64K", "--tmp", tmp,
+                 "--ngrams", "1", "--cooc", "window", "--top", "3000", *files]
+        p = _run_shim(so, pairs, FAIL_PREAD_LOG="1")
+        assert p.returncode == 0, p.stderr
+        calls = int(p.stderr.decode().split("failpread: ")[1].split()[0])
+        assert summary(out)["spill"]["merge_slices"] > 0
+        count(files, out, "--ngrams", "1")
+        for first_failing in (1, calls // 4, calls // 2, calls * 3 // 4, calls):
+            p = _run_shim(so, pairs, FAIL_PREAD_FROM=str(first_failing))
+            err = p.stderr.decode()
+            assert p.returncode == 1, (first_failing, p.returncode, err)
             assert "Input/output error" in err, err
             assert os.listdir(tmp) == [] and tables(out) == before
 
