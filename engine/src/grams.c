@@ -431,20 +431,11 @@ void cs_grams_flush(cs_grams *g)
  * first id, and, for a first id with more items than a slice holds (a
  * frequent first term: "the" heads a tenth of the bigrams of its
  * partition), of each bucket of its second id. */
-#define SECOND_BUCKETS (CS_N_PARTS << 4)
 #define SLICE_MIN 4096 /* items: a heavy first id's buckets take 4 KB, n / SLICE_MIN at most */
-
-/* The bucket of a second id: its partition, then its index in 16 ranges
- * of 8192 (indices past them share the last range). */
-static inline uint32_t second_bucket(uint32_t id)
-{
-    const uint32_t index = (id & ((1u << CS_ID_BITS) - 1)) >> 13;
-    return (id >> CS_ID_BITS) << 4 | (index < 15 ? index : 15);
-}
 
 static inline uint64_t slice_key(const uint32_t *ids)
 {
-    return (uint64_t)ids[0] << 32 | second_bucket(ids[1]);
+    return (uint64_t)ids[0] << 32 | cs_id_bucket(ids[1]);
 }
 
 enum { SLICE_ALL, SLICE_COUNT, SLICE_COUNT_HEAVY, SLICE_RANGE };
@@ -456,7 +447,7 @@ typedef struct slicer {
     size_t *n_first;
     const uint32_t *heavy; /* COUNT_HEAVY: [first - base]: 1 + its row of `second`, or 0 */
     size_t n_heavy;        /* COUNT_HEAVY: heavy's entries */
-    uint32_t *second;  /* COUNT_HEAVY: [row * SECOND_BUCKETS + second_bucket] items */
+    uint32_t *second;  /* COUNT_HEAVY: [row * CS_ID_BUCKETS + cs_id_bucket] items */
     uint64_t from, to; /* RANGE: the slice, [from, to) of slice_key */
     size_t room;       /* ALL, RANGE: the items the buffer holds */
 } slicer;
@@ -562,7 +553,7 @@ static size_t unpack(const cs_gram_run *r, unsigned p, unsigned order, const uin
             }
             if (sl->mode == SLICE_COUNT_HEAVY) {
                 const uint32_t row = sl->heavy[g[0] - sl->base] - 1;
-                sl->second[(size_t)row * SECOND_BUCKETS + second_bucket(g[1])]++;
+                sl->second[(size_t)row * CS_ID_BUCKETS + cs_id_bucket(g[1])]++;
                 continue;
             }
             if (sl->mode == SLICE_RANGE) {
@@ -659,7 +650,7 @@ static size_t plan_slices(cs_grams *const *src, int n_src, const uint32_t *const
             heavy[f] = ++n_heavy;
     uint32_t *second = NULL;
     if (n_heavy) {
-        second = cs_xcalloc((size_t)n_heavy * SECOND_BUCKETS, sizeof *second);
+        second = cs_xcalloc((size_t)n_heavy * CS_ID_BUCKETS, sizeof *second);
         sl = (slicer){.mode = SLICE_COUNT_HEAVY, .base = base, .heavy = heavy, .n_heavy = nf,
                       .second = second};
         unpack_all(src, n_src, remap, p, order, ist, NULL, &lo, &hi, &n_sorted, &scratch->disk,
@@ -674,8 +665,8 @@ static size_t plan_slices(cs_grams *const *src, int n_src, const uint32_t *const
             add_to_slice(&ct, first[f], at);
             continue;
         }
-        const uint32_t *h = second + (size_t)(heavy[f] - 1) * SECOND_BUCKETS;
-        for (uint32_t b = 0; b < SECOND_BUCKETS; b++)
+        const uint32_t *h = second + (size_t)(heavy[f] - 1) * CS_ID_BUCKETS;
+        for (uint32_t b = 0; b < CS_ID_BUCKETS; b++)
             add_to_slice(&ct, h[b], at | b);
     }
     *biggest = ct.in > ct.biggest ? ct.in : ct.biggest;

@@ -1518,28 +1518,15 @@ static void sum_margins(run *r, cs_merged *m, unsigned __int128 **acc, int na)
 /* Slices of a pair partition too large for a thread's share of the
  * budget: ranges of the merged key (index of a << 32 | global b), cut
  * between a's, and for an a with more pairs than a slice holds, between
- * buckets of b (its partition and 16 ranges of its index, as grams.c cuts
- * a gram's second id): pair_bucket grows with b, and pair_bucket_start(k)
- * is the least b of bucket k. */
-#define PAIR_BUCKETS (CS_N_PARTS * 16)
-
-static inline unsigned pair_bucket(uint32_t gb) /* 15 ranges of 8,192 ids, and the rest */
-{
-    const uint32_t i = (gb & ((1u << CS_ID_BITS) - 1)) >> 13;
-    return (gb >> CS_ID_BITS) << 4 | (i < 15 ? i : 15);
-}
-
-static inline uint32_t pair_bucket_start(unsigned k)
-{
-    return (uint32_t)(k >> 4) << CS_ID_BITS | (uint32_t)(k & 15) << 13;
-}
+ * buckets of b (table.h, cs_id_bucket, as grams.c cuts a gram's second
+ * id). */
 
 /* Pairs counted by the index of a (first pass), then, for the a's past a
  * slice (heavy[a] >= 0: their row), by the bucket of b (second pass). */
 typedef struct pair_census {
     uint64_t *per_a;
     const int32_t *heavy; /* NULL in the first pass */
-    uint64_t *per_b;      /* [row * PAIR_BUCKETS + bucket] */
+    uint64_t *per_b;      /* [row * CS_ID_BUCKETS + bucket] */
 } pair_census;
 
 static void census_pairs(void *ctx, const cs_pair *v, size_t n)
@@ -1550,7 +1537,7 @@ static void census_pairs(void *ctx, const cs_pair *v, size_t n)
         if (!c->heavy)
             c->per_a[a]++;
         else if (c->heavy[a] >= 0)
-            c->per_b[(size_t)c->heavy[a] * PAIR_BUCKETS + pair_bucket((uint32_t)v[i].key)]++;
+            c->per_b[(size_t)c->heavy[a] * CS_ID_BUCKETS + cs_id_bucket((uint32_t)v[i].key)]++;
     }
 }
 
@@ -1663,7 +1650,7 @@ static size_t plan_pair_slices(run *r, const cs_merged *m, const uint32_t *const
         heavy[a] = c.per_a[a] > max ? n_heavy++ : -1;
     if (n_heavy) {
         c.heavy = heavy;
-        c.per_b = cs_xcalloc((size_t)n_heavy * PAIR_BUCKETS, sizeof *c.per_b);
+        c.per_b = cs_xcalloc((size_t)n_heavy * CS_ID_BUCKETS, sizeof *c.per_b);
         each_pair(r, remap, p, disk, h, census_pairs, &c);
     }
     size_t n = 0, cap = 16, acc = 0;
@@ -1687,10 +1674,10 @@ static size_t plan_pair_slices(run *r, const cs_merged *m, const uint32_t *const
                 CUT_AT((uint64_t)a << 32, c.per_a[a]);
             continue;
         }
-        for (unsigned k = 0; k < PAIR_BUCKETS; k++) {
-            const uint64_t cb = c.per_b[(size_t)heavy[a] * PAIR_BUCKETS + k];
+        for (unsigned k = 0; k < CS_ID_BUCKETS; k++) {
+            const uint64_t cb = c.per_b[(size_t)heavy[a] * CS_ID_BUCKETS + k];
             if (cb)
-                CUT_AT((uint64_t)a << 32 | pair_bucket_start(k), cb);
+                CUT_AT((uint64_t)a << 32 | cs_id_bucket_start(k), cb);
         }
     }
 #undef CUT_AT

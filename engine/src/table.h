@@ -36,6 +36,23 @@
 /* A merged term's global id is (partition << CS_ID_BITS) | index. */
 #define CS_ID_BITS 26
 
+/* The bucket of a global id, for merges cut into slices by a key's second
+ * id (grams.c, pipeline.c): its partition, then its index in 16 ranges of
+ * 8192 (indices past them share the last range). It grows with the id,
+ * and cs_id_bucket_start(k) is the least id of bucket k. */
+#define CS_ID_BUCKETS (CS_N_PARTS << 4)
+
+static inline uint32_t cs_id_bucket(uint32_t gid)
+{
+    const uint32_t index = (gid & ((1u << CS_ID_BITS) - 1)) >> 13;
+    return (gid >> CS_ID_BITS) << 4 | (index < 15 ? index : 15);
+}
+
+static inline uint32_t cs_id_bucket_start(uint32_t k)
+{
+    return (k >> 4) << CS_ID_BITS | (k & 15) << 13;
+}
+
 static inline unsigned cs_part_of(uint64_t hash)
 {
     return (unsigned)(hash >> (64 - CS_PART_BITS));
