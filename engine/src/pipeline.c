@@ -1177,26 +1177,32 @@ static uint64_t lean_bytes(const run *r, const cs_merged *m, const unsigned *ord
     return kept < r->budget ? kept : r->budget;
 }
 
-/* The merge scratch of all threads (merge_grams): a quarter of the
- * budget, or what is left of it beside what the merge holds, when that is
- * less: the terms (the remap, above all: 4 bytes a local id, and a term
- * seen in many generations has an id in each), the grams a lean merge
- * keeps (up to its cap an order) or a quarter of the budget for the
- * merged tables, and a sixteenth for the rest; at least a sixteenth. When
- * what the merge holds passes the budget on its own (a --top whose grams
- * alone pass it), a quarter still: each slice reads every run's partition
- * again, and a smaller scratch would make the merge many times slower for
- * a bound it cannot keep (at 128 MiB, --top 1000000 and --memory 32M, a
- * 64th of the budget took the run from 12 s to 75). */
-static uint64_t merge_scratch(const run *r, const cs_merged *m, const unsigned *orders, int n)
+/* The scratch of a merge's threads, all together, beside what the merge
+ * holds (`held`: the terms, the remap above all, 4 bytes a local id, a
+ * term seen in many generations having an id in each; and the merged
+ * tables): what the budget leaves beside it and a sixteenth for the rest,
+ * at most a quarter, at least a sixteenth. When `held` passes the budget
+ * on its own (a --top whose keys alone pass it), a quarter still: each
+ * slice reads every run's partition again, and a smaller scratch would
+ * make the merge many times slower for a bound it cannot keep (at 128 MiB,
+ * --top 1000000 and --memory 32M, a 64th of the budget took the run from
+ * 12 s to 75). */
+static uint64_t merge_share(const run *r, uint64_t held)
 {
-    const uint64_t kept = lean_bytes(r, m, orders, n);
-    const uint64_t held = cs_merged_term_bytes(m) + (kept > r->budget / 4 ? kept : r->budget / 4) +
-                          r->budget / 16;
+    held += r->budget / 16;
     if (held >= r->budget)
         return r->budget / 4;
     const uint64_t left = r->budget - held;
     return left > r->budget / 4 ? r->budget / 4 : left < r->budget / 16 ? r->budget / 16 : left;
+}
+
+/* The gram merge's scratch (merge_grams), all threads: merge_share beside
+ * the terms and the grams a lean merge keeps (up to its cap an order) or a
+ * quarter of the budget for the merged tables. */
+static uint64_t merge_scratch(const run *r, const cs_merged *m, const unsigned *orders, int n)
+{
+    const uint64_t kept = lean_bytes(r, m, orders, n);
+    return merge_share(r, cs_merged_term_bytes(m) + (kept > r->budget / 4 ? kept : r->budget / 4));
 }
 
 /* Merges every source's gram runs of orders[0..n) into m (terms merged
@@ -1695,22 +1701,16 @@ static size_t plan_pair_slices(run *r, const cs_merged *m, const uint32_t *const
  * as much again, at most, for the partition's packed bytes when they are
  * held (so the pair merge's scratch can reach twice its share: holding
  * them spares a read of every run a slice, which made the merge three
- * times slower at 1 GiB). Of the budget, as the grams' (merge_scratch):
- * what is left beside the terms' memory (the remap, above all), the
- * margins, the merged pairs (a quarter) and a sixteenth for the rest, at
- * most a quarter, at least a sixteenth, over the threads; a quarter when
- * what the merge holds passes the budget on its own (a smaller share
- * would only make more slices, each reading every run again, for a bound
- * the run cannot keep). A slice holds at least PAIR_SLICE_MIN pairs. */
+ * times slower at 1 GiB). merge_share over the threads, beside the terms,
+ * the margins and a quarter of the budget for the merged pairs. A slice
+ * holds at least PAIR_SLICE_MIN pairs. */
 #define PAIR_SLICE_MIN 4096
 
 static size_t pair_share(const run *r, const cs_merged *m, int n_margins)
 {
     const uint64_t margins = (uint64_t)n_margins * m->term_base[CS_N_PARTS] * 16;
-    const uint64_t held = cs_merged_term_bytes(m) + margins + r->budget / 4 + r->budget / 16;
-    uint64_t left = held < r->budget ? r->budget - held : r->budget / 4;
-    left = left > r->budget / 4 ? r->budget / 4 : left < r->budget / 16 ? r->budget / 16 : left;
-    return (size_t)(left / (uint64_t)r->nt);
+    return (size_t)(merge_share(r, cs_merged_term_bytes(m) + margins + r->budget / 4) /
+                    (uint64_t)r->nt);
 }
 
 /* Merges every source's pairs into m->pairs: a task per partition takes
