@@ -293,9 +293,9 @@ static void push_run(cs_pairs *s, cs_pack r);
 
 /* s's runs from `from` on, merged into one of level `level`, a partition
  * at a time. */
-static void merge_runs(cs_pairs *s, size_t from, unsigned level)
+/* The most pairs one partition holds over s's runs from `from` on. */
+static size_t largest_part(const cs_pairs *s, size_t from)
 {
-    assert(s->n_runs - from >= 2);
     size_t most = 0;
     for (unsigned p = 0; p < CS_N_PARTS; p++) {
         size_t n = 0;
@@ -303,6 +303,13 @@ static void merge_runs(cs_pairs *s, size_t from, unsigned level)
             n += s->runs[i].n[p];
         most = n > most ? n : most;
     }
+    return most;
+}
+
+static void merge_runs(cs_pairs *s, size_t from, unsigned level)
+{
+    assert(s->n_runs - from >= 2);
+    const size_t most = largest_part(s, from);
     cs_pair *a = cs_xhuge((2 * most + 2) * sizeof *a), *b = a + most + 1;
     const unsigned bits = cs_partmap_bits(s->parts);
     cs_pack r;
@@ -366,16 +373,10 @@ static int merge_fits(const cs_pairs *s, size_t from)
 {
     if (!s->spill)
         return 1;
-    size_t most = 0, packed = 0;
-    for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        size_t n = 0;
-        for (size_t i = from; i < s->n_runs; i++)
-            n += s->runs[i].n[p];
-        most = n > most ? n : most;
-    }
+    size_t packed = 0;
     for (size_t i = from; i < s->n_runs; i++)
         packed += s->runs[i].off[CS_N_PARTS];
-    return 2 * most * sizeof(cs_pair) + packed <= s->spill_over;
+    return 2 * largest_part(s, from) * sizeof(cs_pair) + packed <= s->spill_over;
 }
 
 static void push_run(cs_pairs *s, cs_pack r)
