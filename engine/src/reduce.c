@@ -571,14 +571,6 @@ void cs_merged_add_pairs(cs_merged *m, uint64_t unit)
     m->unit = unit;
 }
 
-void cs_merge_pairs_part(cs_merged *m, unsigned p, cs_pair *v, size_t n_sorted, cs_pair *tmp,
-                         size_t n)
-{
-    assert(!m->pairs[p].v);
-    m->pairs[p] = cs_pairs_sum_from(v, n_sorted, tmp, n);
-    assert(m->pairs[p].n < UINT32_MAX); /* row indices are 32-bit */
-}
-
 static inline uint64_t term_index(const cs_merged *m, uint32_t gid)
 {
     return m->term_base[gid >> CS_ID_BITS] + (gid & ((1u << CS_ID_BITS) - 1));

@@ -258,13 +258,6 @@ void cs_merge_grams_part(cs_merged *m, cs_grams *const *src, unsigned order, uns
 /* Gives m (empty) merged pairs whose counts are in units of 1/unit. */
 void cs_merged_add_pairs(cs_merged *m, uint64_t unit);
 
-/* Sums v[0..n), the pairs of partition p of every counter translated to
- * global ids (cs_pairs_part_get), into m->pairs[p]; v and tmp (room for n)
- * are overwritten; v[0..n_sorted) is in key order already
- * (cs_pairs_sum_from). */
-void cs_merge_pairs_part(cs_merged *m, unsigned p, cs_pair *v, size_t n_sorted, cs_pair *tmp,
-                         size_t n);
-
 /* The global ids of the (at most) k terms of highest doc_count, ties by
  * term bytes, among the terms counted (count > 0); *n their number. Owned
  * by the caller. Terms on disk: leaves held the candidates (those at the

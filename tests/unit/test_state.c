@@ -63,7 +63,7 @@ static cs_merged *merge_as(cs_counter **src, int n, int first_is_state)
             if (s == 0 && first_is_state)
                 n_sorted = at;
         }
-        cs_merge_pairs_part(m, p, buf, n_sorted, buf + k + 1, at);
+        m->pairs[p] = cs_pairs_sum_from(buf, n_sorted, buf + k + 1, at);
         free(buf);
     }
     cs_buf_free(&disk);
