@@ -372,3 +372,22 @@ def test_mapped_file_fed_in_pieces_and_given_back():
             # cut at every 4 MiB boundary too)
             count(["-"], b, *opts, "--chunk-size", str(64 << 20), input=data)
             assert tables(a) == tables(b), mode
+
+
+def test_peak_rss_is_the_runs_own():
+    """summary.json's peak_rss_bytes is the program's own peak (VmHWM), not what a
+    large parent held when it started it: getrusage's ru_maxrss carries the parent's
+    peak across fork and exec on Linux, and a run started by a test runner holding
+    480 MB reported 480 MB."""
+    with tmpdir() as d:
+        path = os.path.join(d, "a.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(gen_text(seed=3, n_words=5000))
+        held = bytearray(768 << 20)
+        for i in range(0, len(held), 4096):  # touched: resident in this process
+            held[i] = 1
+        out = os.path.join(d, "out")
+        count([path], out, "--ngrams", "1-3")
+        peak = summary(out)["peak_rss_bytes"]
+        del held
+        assert 0 < peak < 384 << 20, peak
