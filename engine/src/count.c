@@ -103,6 +103,14 @@ static inline uint64_t tri_cells(uint64_t n)
     return n * (n - 1) / 2;
 }
 
+/* Whether n terms' triangle is used: within TRI_MAX_BYTES, and under a
+ * budget, within the runs' share (what the pairs would take otherwise). */
+static int tri_fits(const cs_counter *c, uint64_t n)
+{
+    const uint64_t bytes = n >= 2 ? tri_cells(n) * sizeof *c->tri : UINT64_MAX;
+    return bytes <= TRI_MAX_BYTES && (!c->spill || bytes <= c->budget_runs);
+}
+
 /* Cell of pair (i, j), i < j < n: rows of the upper triangle one after the other. */
 static inline uint64_t tri_row(uint64_t n, uint64_t i)
 {
@@ -155,6 +163,10 @@ void cs_counter_set_budget(cs_counter *c, size_t terms, size_t buffers, size_t r
     }
     if (c->pairs)
         budget_pairs(c, orders ? buffers / 2 : buffers);
+    if (c->tri && !tri_fits(c, cs_strset_size(c->vocab))) { /* set before the budget */
+        free(c->tri);
+        c->tri = NULL;
+    }
 }
 
 void cs_counter_set_vocab(cs_counter *c, const cs_strset *v, int pairs_only)
@@ -171,7 +183,7 @@ void cs_counter_set_vocab(cs_counter *c, const cs_strset *v, int pairs_only)
     c->seen_in = cs_xcalloc(n + 1, sizeof *c->seen_in);
     for (uint64_t i = 0; i < n; i++)
         cs_partmap_set(c->vocab_parts, (uint32_t)i, cs_part_of(cs_strset_hash(v, (uint32_t)i)));
-    if (n >= 2 && tri_cells(n) * sizeof *c->tri <= TRI_MAX_BYTES)
+    if (tri_fits(c, n))
         c->tri = cs_xcalloc((size_t)tri_cells(n), sizeof *c->tri); /* pages zeroed as touched */
     /* The pairs of a second pass: the gram buffers are gone (flushed),
      * and the runs' share was cut for them (pairs_later). */

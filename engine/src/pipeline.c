@@ -56,7 +56,7 @@
  * rows (grams: under a bar it raises as it goes; pairs: in a second
  * merge). A gram partition past a thread's share of the budget is merged in
  * slices (grams.c), and merged terms past a quarter of it go to disk but
- * for their first two bytes (reduce.h). Before the gram and pair merges,
+ * for their first two bytes (reduce.h). Before the term merge,
  * the runs still in memory are written out when they would crowd the
  * merge (spill_for_merge), and the gram merge's scratch takes what the
  * budget leaves beside the map of term ids (remap: 4 bytes a local id)
@@ -1280,7 +1280,7 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
         cs_state_writer_grams_done(sw, orders[k]);
 }
 
-/* Before the gram and pair merges, the threads' counters drop the
+/* Before the merges (of terms first), the threads' counters drop the
  * partition of each term id (count.h), and the runs they still hold in
  * memory (the last of each kind, under its share) are written out when
  * they and the map of term ids would pass half the budget: the merge's
@@ -2719,6 +2719,10 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
         for (int s = 0; s < ns; s++)
             terms[s] = source(&r, s)->terms;
         m = cs_merged_new(terms, ns, opt->ngram_min, opt->ngram_max);
+        /* before the term merge, which holds the sources' terms and the
+         * merged ones at once: the runs still in memory would come on top */
+        spill_for_merge(&r, m);
+        trace(&r, "runs spilled for the merge");
         int overflow = 0;
         /* A fixed vocabulary (--cooc-terms) is looked up as the terms merge:
          * the merged terms are packed right after, with no table to look
@@ -2774,8 +2778,6 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
             free(terms);
             goto done;
         }
-        spill_for_merge(&r, m);
-        trace(&r, "runs spilled for the merge");
         int gmin = opt->ngram_min < 2 ? 2 : opt->ngram_min;
         if (opt->ngram_max >= gmin) {
             unsigned orders[CS_NGRAM_MAX];
