@@ -478,8 +478,10 @@ size_t cs_pairs_part_get(const cs_pairs *s, unsigned p, const uint32_t *remap, c
     return n;
 }
 
-void cs_pairs_decode_part(const uint8_t *q, uint32_t n, unsigned p, const uint32_t *remap,
-                          cs_pair_each each, void *ctx)
+/* The n pairs of one run's partition p at q (as cs_pack_part gives it),
+ * as cs_pairs_part_each gives them. */
+static void decode_part(const uint8_t *q, uint32_t n, unsigned p, const uint32_t *remap,
+                        cs_pair_each each, void *ctx)
 {
     enum { CHUNK = 256 };
     cs_pair v[CHUNK];
@@ -503,7 +505,31 @@ void cs_pairs_part_each(const cs_pairs *s, unsigned p, const uint32_t *remap, cs
             continue;
         const uint8_t *q = cs_pack_part(r, p, disk);
         if (q) /* (NULL: cs_spill keeps the error; no table is written) */
-            cs_pairs_decode_part(q, r->n[p], p, remap, each, ctx);
+            decode_part(q, r->n[p], p, remap, each, ctx);
+    }
+}
+
+void cs_pairs_put_each(const uint8_t *q, size_t n, cs_pair_each each, void *ctx)
+{
+    enum { CHUNK = 256 };
+    cs_pair v[CHUNK];
+    uint32_t a = CS_PAIR_NO_A;
+    for (size_t done = 0; done < n;) {
+        const size_t k = n - done < CHUNK ? n - done : CHUNK;
+        for (size_t i = 0; i < k; i++) {
+            uint64_t x, z;
+            q = cs_get_varint(q, &x);
+            if (x & 1) {
+                a = (uint32_t)(x >> 1);
+                q = cs_get_varint(q, &x);
+                x <<= 1;
+            }
+            q = cs_get_varint(q, &z);
+            v[i].key = (uint64_t)a << 32 | (uint32_t)(x >> 1);
+            v[i].units = cs_unzigzag(z);
+        }
+        each(ctx, v, k);
+        done += k;
     }
 }
 

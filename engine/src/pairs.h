@@ -169,11 +169,30 @@ typedef void (*cs_pair_each)(void *ctx, const cs_pair *v, size_t n);
 void cs_pairs_part_each(const cs_pairs *s, unsigned p, const uint32_t *remap, cs_buf *disk,
                         cs_pair_each each, void *ctx);
 
-/* The n pairs of one run's partition p at q (as cs_pack_part gives it),
- * as cs_pairs_part_each gives them: for a caller that holds the bytes of
- * every run's partition read back, to decode them more than once. */
-void cs_pairs_decode_part(const uint8_t *q, uint32_t n, unsigned p, const uint32_t *remap,
-                          cs_pair_each each, void *ctx);
+/* Translated pairs (keys index of a << 32 | global b) in no order, packed
+ * for a while: the pair merge sorts a partition too large for its share
+ * into slices with them, a pass over the runs (pipeline.c). A pair with
+ * the previous pair's a stores b << 1 (a varint); one with a new a stores
+ * a << 1 | 1 and b; then the units, zigzag-coded. A run's pairs come a
+ * by a, so most store only b: about 5 bytes a pair. *prev_a starts at
+ * CS_PAIR_NO_A (a stream's first pair has a new a). */
+#define CS_PAIR_NO_A UINT32_MAX
+#define CS_PAIR_PUT_MAX 20 /* bytes a pair at most */
+static inline uint8_t *cs_pair_put(uint8_t *d, uint32_t *prev_a, const cs_pair *x)
+{
+    const uint32_t a = (uint32_t)(x->key >> 32), b = (uint32_t)x->key;
+    if (a == *prev_a) {
+        d = cs_put_varint(d, (uint64_t)b << 1);
+    } else {
+        d = cs_put_varint(d, (uint64_t)a << 1 | 1);
+        d = cs_put_varint(d, b);
+        *prev_a = a;
+    }
+    return cs_put_varint(d, cs_zigzag(x->units));
+}
+
+/* The n pairs cs_pair_put wrote from q on, a few at a time. */
+void cs_pairs_put_each(const uint8_t *q, size_t n, cs_pair_each each, void *ctx);
 
 /* Moves src's pairs (and big sums) after dst's, every key of src after
  * every key of dst's (slices of one partition, in order); src is left

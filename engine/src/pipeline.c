@@ -100,6 +100,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <malloc.h>
 #include <omp.h>
 #include <stdio.h>
@@ -123,7 +124,7 @@
 /* A JSONL record is parsed whole; longer lines are skipped as bad records.
  * TODO(issue 6): stream the text field so no line is too long. */
 #define MAX_RECORD ((size_t)1 << 30)
-/* Sets of pair margins summed at once, 16 bytes a term each: the threads
+/* Sets of pair margins summed at once, 8 bytes a term each: the threads
  * that sum them (merge_pairs), or share them (merge_pair_runs). */
 #define MARGIN_THREADS 4
 /* Bad records printed per input; the rest are counted and summarised. */
@@ -1499,26 +1500,17 @@ static uint64_t cut_pairs(cs_pair_run *pr, cs_i128 min)
     return left;
 }
 
-/* Sums the margins each of na threads added up (acc[t], n_terms each)
- * into acc[0], which becomes m->margin; frees the others. Margins are sums
- * of integers: the same at any thread count. */
-static void sum_margins(run *r, cs_merged *m, unsigned __int128 **acc, int na)
+/* Sums the margins each of na threads added up (acc[t]) into acc[0],
+ * which becomes m->margin; frees the others. Margins are sums of integers:
+ * the same at any thread count. (One pass of adds a set: a few ms for
+ * millions of terms.) */
+static void sum_margins(cs_merged *m, cs_margins *acc, int na)
 {
     const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
-    const int nt = r->nt;
-    unsigned __int128 total = 0;
-#pragma omp parallel for schedule(static) num_threads(nt) default(none) \
-    shared(acc, n_terms, na) reduction(+ : total)
-    for (size_t i = 0; i < n_terms; i++) {
-        for (int t = 1; t < na; t++)
-            if (acc[t])
-                acc[0][i] += acc[t][i];
-        total += acc[0][i];
-    }
     for (int t = 1; t < na; t++)
-        free(acc[t]);
+        cs_margins_sum(&acc[0], &acc[t], n_terms);
+    m->total = cs_margins_seal(&acc[0], n_terms);
     m->margin = acc[0];
-    m->total = total;
 }
 
 /* Slices of a pair partition too large for a thread's share of the
@@ -1563,80 +1555,144 @@ static void gather_pairs(void *ctx, const cs_pair *v, size_t n)
             s->v[s->n++] = v[i];
 }
 
-/* Partition p of every source's runs, as one slice after another reads
- * it: read back once and held, packed (a few bytes a pair), when that
- * fits a slice's scratch; else read back for each slice. */
-typedef struct held_part {
-    cs_buf packed; /* the spilled runs' partition p, one after another */
-    struct held_run {
-        int src;
-        uint32_t n;
-        const uint8_t *q; /* a run in memory; NULL: at `at` in packed */
-        size_t at;
-    } *run;
-    size_t n_runs, cap_runs;
-    int held; /* 0: read back each time */
-} held_part;
-
-/* The packed bytes of partition p of the sources' spilled runs. */
-static size_t spilled_part_bytes(run *r, unsigned p)
-{
-    size_t bytes = 0;
-    for (int s = 0; s < n_sources(r); s++)
-        for (size_t i = 0; source(r, s)->pairs && i < source(r, s)->pairs->n_runs; i++) {
-            const cs_pack *pk = &source(r, s)->pairs->runs[i];
-            bytes += pk->bytes ? 0 : pk->off[p + 1] - pk->off[p];
-        }
-    return bytes;
-}
-
-/* Reads partition p of the sources' runs back into h when `hold`, else
- * leaves them to be read for each slice. */
-static void hold_part(run *r, unsigned p, int hold, cs_buf *disk, held_part *h)
-{
-    h->n_runs = 0;
-    h->packed.len = 0;
-    h->held = hold;
-    for (int s = 0; h->held && s < n_sources(r); s++)
-        for (size_t i = 0; source(r, s)->pairs && i < source(r, s)->pairs->n_runs; i++) {
-            const cs_pack *pk = &source(r, s)->pairs->runs[i];
-            if (!pk->n[p])
-                continue;
-            if (h->n_runs == h->cap_runs) {
-                h->cap_runs = h->cap_runs ? 2 * h->cap_runs : 64;
-                h->run = cs_xrealloc(h->run, h->cap_runs * sizeof *h->run);
-            }
-            struct held_run *hr = &h->run[h->n_runs++];
-            *hr = (struct held_run){s, pk->n[p], pk->bytes ? pk->bytes + pk->off[p] : NULL, 0};
-            if (pk->bytes)
-                continue;
-            const uint8_t *q = cs_pack_part(pk, p, disk);
-            const size_t len = pk->off[p + 1] - pk->off[p];
-            if (!q) { /* cs_spill keeps the error; no table is written */
-                h->n_runs--;
-                continue;
-            }
-            cs_buf_reserve(&h->packed, len);
-            memcpy(h->packed.data + h->packed.len, q, len);
-            hr->at = h->packed.len;
-            h->packed.len += len;
-        }
-}
-
+/* Partition p of every source's runs, translated (each as
+ * cs_pairs_part_each gives them). */
 static void each_pair(run *r, const uint32_t *const *remap, unsigned p, cs_buf *disk,
-                      const held_part *h, cs_pair_each each, void *ctx)
+                      cs_pair_each each, void *ctx)
 {
-    if (!h->held) {
-        for (int s = 0; s < n_sources(r); s++)
-            if (source(r, s)->pairs)
-                cs_pairs_part_each(source(r, s)->pairs, p, remap[s], disk, each, ctx);
+    for (int s = 0; s < n_sources(r); s++)
+        if (source(r, s)->pairs)
+            cs_pairs_part_each(source(r, s)->pairs, p, remap[s], disk, each, ctx);
+}
+
+/* A partition's pairs dealt to its slices in one pass over the runs, so
+ * that each slice reads only its own (reading every run again for each
+ * slice read 47 GB back at 1 GiB, bench/NOTES.md 34): packed (cs_pair_put)
+ * into a group of consecutive slices each, CS_N_PARTS groups at most, and
+ * written to the thread's scratch file as one pack whenever the groups
+ * pass `room` bytes. A group of several slices is read once a slice. */
+typedef struct pair_deal {
+    const uint64_t *cuts; /* the slices (plan_pair_slices) */
+    size_t n_slices, at;  /* at: the slice of the last pair, which most follow */
+    unsigned n_groups;
+    cs_buf grp[CS_N_PARTS];
+    uint32_t n[CS_N_PARTS], prev_a[CS_N_PARTS];
+    size_t held, room;
+    cs_spill_file *file; /* a scratch file of the thread's */
+    cs_pack *packs;      /* written to file */
+    size_t n_packs, cap_packs;
+} pair_deal;
+
+static unsigned deal_group(const pair_deal *d, size_t slice)
+{
+    return (unsigned)(slice * d->n_groups / d->n_slices);
+}
+
+/* The groups in memory go to the scratch file as one pack. When that
+ * cannot be written, they stay in memory (the spill keeps the error, and
+ * no table is written). */
+static void deal_flush(pair_deal *d)
+{
+    const uint8_t *part[CS_N_PARTS];
+    size_t len[CS_N_PARTS];
+    for (unsigned g = 0; g < CS_N_PARTS; g++) {
+        part[g] = d->grp[g].data;
+        len[g] = d->grp[g].len;
+    }
+    if (d->n_packs == d->cap_packs) {
+        d->cap_packs = d->cap_packs ? 2 * d->cap_packs : 8;
+        d->packs = cs_xrealloc(d->packs, d->cap_packs * sizeof *d->packs);
+    }
+    if (cs_spill_parts(d->file, part, len, d->n, &d->packs[d->n_packs]) != 0)
         return;
+    d->n_packs++;
+    for (unsigned g = 0; g < CS_N_PARTS; g++) {
+        d->grp[g].len = 0;
+        d->n[g] = 0;
+        d->prev_a[g] = CS_PAIR_NO_A;
     }
-    for (size_t i = 0; i < h->n_runs; i++) {
-        const struct held_run *hr = &h->run[i];
-        cs_pairs_decode_part(hr->q ? hr->q : h->packed.data + hr->at, hr->n, p, remap[hr->src],
-                             each, ctx);
+    d->held = 0;
+}
+
+static void deal_pairs(void *ctx, const cs_pair *v, size_t n)
+{
+    pair_deal *d = ctx;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t key = v[i].key;
+        if (key < d->cuts[d->at] || key >= d->cuts[d->at + 1]) {
+            size_t lo = 0, hi = d->n_slices; /* cuts[lo] <= key < cuts[hi] */
+            while (hi - lo > 1) {
+                const size_t mid = lo + (hi - lo) / 2;
+                if (d->cuts[mid] <= key)
+                    lo = mid;
+                else
+                    hi = mid;
+            }
+            d->at = lo;
+        }
+        const unsigned g = deal_group(d, d->at);
+        cs_buf *b = &d->grp[g];
+        cs_buf_reserve(b, CS_PAIR_PUT_MAX);
+        const size_t len = (size_t)(cs_pair_put(b->data + b->len, &d->prev_a[g], &v[i]) - b->data);
+        d->held += len - b->len;
+        b->len = len;
+        d->n[g]++;
     }
+    if (d->held > d->room)
+        deal_flush(d);
+}
+
+/* Deals partition p into the slices cuts[0..n_slices]. */
+static void deal_part(run *r, const uint32_t *const *remap, unsigned p, cs_buf *disk,
+                      const uint64_t *cuts, size_t n_slices, pair_deal *d)
+{
+    d->cuts = cuts;
+    d->n_slices = n_slices;
+    d->at = 0;
+    d->n_groups = n_slices < CS_N_PARTS ? (unsigned)n_slices : CS_N_PARTS;
+    for (unsigned g = 0; g < CS_N_PARTS; g++)
+        d->prev_a[g] = CS_PAIR_NO_A;
+    each_pair(r, remap, p, disk, deal_pairs, d);
+}
+
+/* The pairs dealt to a slice, into s (its key range picks them from its
+ * group's). */
+static void dealt_pairs(const pair_deal *d, size_t slice, cs_buf *disk, pair_slice *s)
+{
+    const unsigned g = deal_group(d, slice);
+    for (size_t k = 0; k < d->n_packs; k++) {
+        if (!d->packs[k].n[g])
+            continue;
+        const uint8_t *q = cs_pack_part(&d->packs[k], g, disk);
+        if (q) /* (NULL: cs_spill keeps the error; no table is written) */
+            cs_pairs_put_each(q, d->packs[k].n[g], gather_pairs, s);
+    }
+    if (d->n[g])
+        cs_pairs_put_each(d->grp[g].data, d->n[g], gather_pairs, s);
+}
+
+/* After the partition: its packs are dead, and the file's disk is given
+ * back. The groups keep their memory for the next partition. */
+static void deal_done(pair_deal *d)
+{
+    for (size_t k = 0; k < d->n_packs; k++)
+        cs_pack_free(&d->packs[k]);
+    d->n_packs = 0;
+    if (d->file)
+        cs_spill_file_rewind(d->file);
+    for (unsigned g = 0; g < CS_N_PARTS; g++) {
+        d->grp[g].len = 0;
+        d->n[g] = 0;
+    }
+    d->held = 0;
+}
+
+static void deal_free(pair_deal *d)
+{
+    deal_done(d);
+    for (unsigned g = 0; g < CS_N_PARTS; g++)
+        cs_buf_free(&d->grp[g]);
+    free(d->packs);
 }
 
 /* Cuts partition p of the pairs into slices of `max` pairs at most (but
@@ -1644,12 +1700,12 @@ static void each_pair(run *r, const uint32_t *const *remap, unsigned p, cs_buf *
  * 0 = cuts[0] < ... < cuts[n] = UINT64_MAX, *biggest the most pairs in one
  * slice; returns n. Two passes over the runs' partition p. */
 static size_t plan_pair_slices(run *r, const cs_merged *m, const uint32_t *const *remap,
-                               unsigned p, size_t max, cs_buf *disk, const held_part *h,
-                               uint64_t **cuts, size_t *biggest)
+                               unsigned p, size_t max, cs_buf *disk, uint64_t **cuts,
+                               size_t *biggest)
 {
     const uint32_t n_a = m->vocab[p].n;
     pair_census c = {cs_xcalloc((size_t)n_a + 1, sizeof *c.per_a), NULL, NULL};
-    each_pair(r, remap, p, disk, h, census_pairs, &c);
+    each_pair(r, remap, p, disk, census_pairs, &c);
     int32_t *heavy = cs_xmalloc(((size_t)n_a + 1) * sizeof *heavy);
     int32_t n_heavy = 0;
     for (uint32_t a = 0; a < n_a; a++)
@@ -1657,7 +1713,7 @@ static size_t plan_pair_slices(run *r, const cs_merged *m, const uint32_t *const
     if (n_heavy) {
         c.heavy = heavy;
         c.per_b = cs_xcalloc((size_t)n_heavy * CS_ID_BUCKETS, sizeof *c.per_b);
-        each_pair(r, remap, p, disk, h, census_pairs, &c);
+        each_pair(r, remap, p, disk, census_pairs, &c);
     }
     size_t n = 0, cap = 16, acc = 0;
     uint64_t *cut = cs_xmalloc(cap * sizeof *cut);
@@ -1696,19 +1752,19 @@ static size_t plan_pair_slices(run *r, const cs_merged *m, const uint32_t *const
     return n;
 }
 
-/* A thread's share of the budget for a slice of pairs, in bytes: the
- * slice, the sort's second copy and the summed pairs, 16 bytes each; and
- * as much again, at most, for the partition's packed bytes when they are
- * held (so the pair merge's scratch can reach twice its share: holding
- * them spares a read of every run a slice, which made the merge three
- * times slower at 1 GiB). merge_share over the threads, beside the terms,
- * the margins and a quarter of the budget for the merged pairs. A slice
+/* A thread's share of the budget for the merge of a pair partition, in
+ * bytes: merge_share over the threads, beside the terms, the margins and a
+ * quarter of the budget for the merged pairs. A slice takes three quarters
+ * of it (the slice, the sort's second copy and the summed pairs, 16 bytes
+ * a pair: SLICE_BYTES), and the pairs dealt to the slices (pair_deal) the
+ * last quarter (`room` an eighth: their buffers grow by doubling). A slice
  * holds at least PAIR_SLICE_MIN pairs. */
-#define PAIR_SLICE_MIN 4096
+#define PAIR_SLICE_MIN 1024
+#define SLICE_BYTES (4 * sizeof(cs_pair)) /* bytes of the share a slice's pair */
 
 static size_t pair_share(const run *r, const cs_merged *m, int n_margins)
 {
-    const uint64_t margins = (uint64_t)n_margins * m->term_base[CS_N_PARTS] * 16;
+    const uint64_t margins = (uint64_t)n_margins * m->term_base[CS_N_PARTS] * sizeof(uint64_t);
     return (size_t)(merge_share(r, cs_merged_term_bytes(m) + margins + r->budget / 4) /
                     (uint64_t)r->nt);
 }
@@ -1717,11 +1773,12 @@ static size_t pair_share(const run *r, const cs_merged *m, int n_margins)
  * that partition of every source's runs, translated through remap[source],
  * and sorts and sums them (in a buffer each thread keeps for its tasks);
  * a partition past a thread's share of the budget (pair_share) in
- * slices, each reading the runs again (plan_pair_slices). `mode` says what
+ * slices (plan_pair_slices), which a pass over the runs deals the pairs
+ * to (pair_deal). `mode` says what
  * stays (PAIRS_*). The first merge of the runs (KEEP, HIST) hands each
  * summed slice to the state being written. HIST adds each slice's counts
  * into hist (CS_HIST_MAX + 1 buckets) and its pairs into the margins, and
- * leaves the runs; the others free them. The margins take 16 bytes a term
+ * leaves the runs; the others free them. The margins take 8 bytes a term
  * each: MARGIN_THREADS sets of them at most (one when the budget is
  * tight), thread t adding into set t % na, under its lock when the threads
  * are more. */
@@ -1730,7 +1787,7 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
 {
     const int ns = n_sources(r), nt = r->nt;
     const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
-    const int tight = (uint64_t)nt * n_terms * 16 > r->budget / 4;
+    const int tight = (uint64_t)nt * n_terms * sizeof(uint64_t) > r->budget / 4;
     const int na = tight ? 1 : nt < MARGIN_THREADS ? nt : MARGIN_THREADS;
     for (int s = 0; s < ns; s++) { /* merges a spilled pair goes through: a thread's, then this */
         const unsigned levels = 1 + cs_pairs_levels(source(r, s)->pairs);
@@ -1738,31 +1795,37 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
     }
     r->pair_passes++;
     cs_state_writer *sw = mode != PAIRS_CUT ? r->sw : NULL;
-    unsigned __int128 **acc = NULL;
+    cs_margins *acc = NULL;
     omp_lock_t lock[MARGIN_THREADS];
     uint64_t *th = NULL;
     if (mode == PAIRS_HIST) {
         acc = cs_xcalloc((size_t)na, sizeof *acc);
         for (int a = 0; a < na; a++) {
-            acc[a] = cs_xcalloc(n_terms + 1, sizeof **acc);
+            cs_margins_init(&acc[a], n_terms);
             omp_init_lock(&lock[a]);
         }
         th = cs_xcalloc((size_t)nt * (CS_HIST_MAX + 1), sizeof *th);
     }
-    const size_t share = pair_share(r, m, mode == PAIRS_HIST ? na : m->margin != NULL);
-    size_t max = share / (3 * sizeof(cs_pair));
+    const size_t share = pair_share(r, m, mode == PAIRS_HIST ? na : m->margin.lo != NULL);
+    size_t max = share / SLICE_BYTES;
     max = max < PAIR_SLICE_MIN ? PAIR_SLICE_MIN : max;
+    cs_spill_file **scratch = cs_xcalloc((size_t)nt, sizeof *scratch);
+    for (int t = 0; t < nt; t++) {
+        char name[32];
+        snprintf(name, sizeof name, "t%d-slices%u", t, r->pair_passes); /* a file a merge */
+        scratch[t] = cs_spill_file_scratch(r->spill, name);
+    }
     const cs_i128 min = (cs_i128)floor * (cs_i128)m->unit;
-    uint64_t slices = 0;
+    uint64_t slices = 0, most = 0;
 #pragma omp parallel num_threads(nt) default(none) \
-    shared(r, m, remap, ns, mode, min, sw, acc, th, lock, nt, na, share, max) \
-    reduction(+ : slices)
+    shared(r, m, remap, ns, mode, min, sw, acc, th, lock, nt, na, share, max, scratch) \
+    reduction(+ : slices) reduction(max : most)
     {
         cs_pair *buf = NULL;
         size_t cap = 0;
         cs_buf disk = {0};
-        held_part held = {0};
         const int t = omp_get_thread_num();
+        pair_deal deal = {.room = share / 8, .file = scratch[t]};
 #pragma omp for schedule(dynamic, 1)
         for (unsigned p = 0; p < CS_N_PARTS; p++) {
             size_t n = 0;
@@ -1771,15 +1834,14 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
             uint64_t whole[2] = {0, UINT64_MAX}, *cuts = whole;
             size_t n_slices = 1, biggest = n;
             if (n > max) {
-                /* the partition read back once and held, packed, when that
-                 * takes the share at most: each slice then decodes it again,
-                 * rather than reading back and decompressing every run */
-                hold_part(r, p, spilled_part_bytes(r, p) <= share, &disk, &held);
-                n_slices = plan_pair_slices(r, m, remap, p, max, &disk, &held, &cuts, &biggest);
+                n_slices = plan_pair_slices(r, m, remap, p, max, &disk, &cuts, &biggest);
                 if (n_slices == 1)
                     biggest = n; /* read whole below, every run (a read may fail) */
+                else
+                    deal_part(r, remap, p, &disk, cuts, n_slices, &deal);
             }
             slices += n_slices > 1 ? n_slices : 0;
+            most = n_slices > most ? n_slices : most;
             if (!buf || biggest > cap) {
                 free(buf);
                 cap = n_slices > 1 ? biggest : biggest + biggest / 4;
@@ -1798,7 +1860,7 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
                     }
                 } else {
                     pair_slice ps = {cuts[sc], cuts[sc + 1], buf, 0, biggest};
-                    each_pair(r, remap, p, &disk, &held, gather_pairs, &ps);
+                    dealt_pairs(&deal, sc, &disk, &ps);
                     got = ps.n;
                 }
                 cs_pair_run piece = cs_pairs_sum_from(buf, n_sorted, buf + cap + 1, got);
@@ -1810,7 +1872,7 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
                     cs_count_hist_part(m, CS_PAIRS, p, th + (size_t)t * (CS_HIST_MAX + 1));
                     if (nt > na)
                         omp_set_lock(&lock[t % na]);
-                    cs_pair_margins_part(m, p, acc[t % na]);
+                    cs_pair_margins_part(m, p, &acc[t % na]);
                     if (nt > na)
                         omp_unset_lock(&lock[t % na]);
                     cs_pair_run_free(&m->pairs[p]);
@@ -1827,24 +1889,29 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
                 cs_state_writer_pairs_part_done(sw, p);
             if (cuts != whole)
                 free(cuts);
+            deal_done(&deal);
         }
         free(buf);
         cs_buf_free(&disk);
-        cs_buf_free(&held.packed);
-        free(held.run);
+        deal_free(&deal);
 #pragma omp for schedule(static, 1)
         for (int s = 0; s < ns; s++)
             if (mode != PAIRS_HIST)
                 cs_pairs_free(source(r, s)->pairs); /* the runs */
     }
     r->merge_slices += slices;
+    free(scratch); /* (the files are the spill's) */
+    char what[96];
+    snprintf(what, sizeof what, "pairs merged: %" PRIu64 " slices, %" PRIu64 " at most a partition",
+             slices, most);
+    trace(r, what);
     if (mode == PAIRS_HIST) {
         for (int i = 0; i < nt; i++)
             for (unsigned c = 0; c <= CS_HIST_MAX; c++)
                 hist[c] += th[(size_t)i * (CS_HIST_MAX + 1) + c];
         for (int a = 0; a < na; a++)
             omp_destroy_lock(&lock[a]);
-        sum_margins(r, m, acc, na);
+        sum_margins(m, acc, na);
         free(acc);
     }
     free(th);
@@ -1892,16 +1959,16 @@ static void merge_pairs(run *r, cs_merged *m)
     /* 16 bytes a term per thread: a few threads are enough for a pass
      * over the pairs, and bound that memory on machines with many cores. */
     const int na = nt < MARGIN_THREADS ? nt : MARGIN_THREADS;
-    unsigned __int128 **acc = cs_xcalloc((size_t)na, sizeof *acc);
+    cs_margins *acc = cs_xcalloc((size_t)na, sizeof *acc);
 #pragma omp parallel num_threads(na) default(none) shared(m, acc, n_terms)
     {
-        unsigned __int128 *mine = cs_xcalloc(n_terms + 1, sizeof *mine);
-        acc[omp_get_thread_num()] = mine;
+        cs_margins *mine = &acc[omp_get_thread_num()];
+        cs_margins_init(mine, n_terms);
 #pragma omp for schedule(dynamic, 1)
         for (unsigned p = 0; p < CS_N_PARTS; p++)
             cs_pair_margins_part(m, p, mine);
     }
-    sum_margins(r, m, acc, na); /* thread 0's margins become the sums */
+    sum_margins(m, acc, na); /* thread 0's margins become the sums */
     free(acc);
 }
 

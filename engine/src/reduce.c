@@ -110,7 +110,7 @@ void cs_merged_free(cs_merged *m)
     for (unsigned p = 0; m->pairs && p < CS_N_PARTS; p++)
         cs_pair_run_free(&m->pairs[p]);
     free(m->pairs);
-    free(m->margin);
+    cs_margins_free(&m->margin);
     cs_merged_drop_remap(m);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         free_keys(m, p);
@@ -584,16 +584,88 @@ static inline void pair_ids(const cs_merged *m, unsigned p, size_t i, uint32_t i
     ids[1] = (uint32_t)key;
 }
 
-void cs_pair_margins_part(const cs_merged *m, unsigned p, unsigned __int128 *acc)
+void cs_pair_margins_part(const cs_merged *m, unsigned p, cs_margins *acc)
 {
     const cs_pair_run *r = &m->pairs[p];
     for (size_t i = 0; i < r->n; i++) {
         const unsigned __int128 u = (unsigned __int128)cs_pair_units(r, i);
         uint32_t ids[2];
         pair_ids(m, p, i, ids);
-        acc[term_index(m, ids[0])] += u;
-        acc[term_index(m, ids[1])] += u;
+        cs_margins_add(acc, term_index(m, ids[0]), u);
+        cs_margins_add(acc, term_index(m, ids[1]), u);
     }
+}
+
+void cs_margins_init(cs_margins *a, size_t n_terms)
+{
+    memset(a, 0, sizeof *a);
+    a->lo = cs_xcalloc(n_terms + 1, sizeof *a->lo);
+}
+
+void cs_margins_free(cs_margins *a)
+{
+    free(a->lo);
+    free(a->hi);
+    memset(a, 0, sizeof *a);
+}
+
+void cs_margins_carry(cs_margins *a, uint64_t term, uint64_t hi)
+{
+    if (a->n_hi == a->cap_hi) {
+        a->cap_hi = a->cap_hi ? 2 * a->cap_hi : 16;
+        a->hi = cs_xrealloc(a->hi, a->cap_hi * sizeof *a->hi);
+    }
+    a->hi[a->n_hi++] = (cs_margin_hi){term, hi};
+}
+
+void cs_margins_sum(cs_margins *dst, cs_margins *src, size_t n_terms)
+{
+    for (size_t i = 0; i < n_terms; i++)
+        cs_margins_add(dst, i, src->lo[i]);
+    for (size_t k = 0; k < src->n_hi; k++)
+        cs_margins_carry(dst, src->hi[k].term, src->hi[k].hi);
+    cs_margins_free(src);
+}
+
+static int hi_cmp(const void *x, const void *y)
+{
+    const cs_margin_hi *a = x, *b = y;
+    return (a->term > b->term) - (a->term < b->term);
+}
+
+unsigned __int128 cs_margins_seal(cs_margins *a, size_t n_terms)
+{
+    unsigned __int128 total = 0;
+    for (size_t i = 0; i < n_terms; i++)
+        total += a->lo[i];
+    if (a->n_hi)
+        qsort(a->hi, a->n_hi, sizeof *a->hi, hi_cmp);
+    size_t n = 0;
+    for (size_t k = 0; k < a->n_hi; k++) {
+        total += (unsigned __int128)a->hi[k].hi << 64;
+        if (n && a->hi[n - 1].term == a->hi[k].term)
+            a->hi[n - 1].hi += a->hi[k].hi; /* wraps, as the 128-bit sum does */
+        else
+            a->hi[n++] = a->hi[k];
+    }
+    a->n_hi = n;
+    return total;
+}
+
+unsigned __int128 cs_margins_get(const cs_margins *a, uint64_t term)
+{
+    uint64_t hi = 0;
+    size_t lo = 0, up = a->n_hi; /* a binary search: such terms are rare */
+    while (lo < up) {
+        const size_t mid = lo + (up - lo) / 2;
+        if (a->hi[mid].term < term)
+            lo = mid + 1;
+        else
+            up = mid;
+    }
+    if (lo < a->n_hi && a->hi[lo].term == term)
+        hi = a->hi[lo].hi;
+    return (unsigned __int128)hi << 64 | a->lo[term];
 }
 
 /* Term bytes order of two merged terms: <0 when a's bytes come first. */
@@ -674,8 +746,8 @@ uint32_t *cs_top_terms_by_docs(cs_merged *m, uint64_t k, uint32_t *n_out)
 
 unsigned __int128 cs_merged_margin(const cs_merged *m, uint32_t gid)
 {
-    if (m->margin)
-        return m->margin[term_index(m, gid)];
+    if (m->margin.lo)
+        return cs_margins_get(&m->margin, term_index(m, gid));
     return (unsigned __int128)cs_merged_cnt(m, gid)->docs;
 }
 
@@ -1025,10 +1097,10 @@ static void rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t m
              * pair has arrived (bench/NOTES.md, 19). */
             if (i + 16 < out->n)
                 __builtin_prefetch(&m->pairs[p].v[out->v[i + 16].idx]);
-            if (i + 8 < out->n && m->margin) {
+            if (i + 8 < out->n && m->margin.lo) {
                 const uint32_t *ahead = key_ids(m, order, p, out->v[i + 8].idx, buf);
-                __builtin_prefetch(&m->margin[term_index(m, ahead[0])]);
-                __builtin_prefetch(&m->margin[term_index(m, ahead[1])]);
+                __builtin_prefetch(&m->margin.lo[term_index(m, ahead[0])]);
+                __builtin_prefetch(&m->margin.lo[term_index(m, ahead[1])]);
             }
             const cs_row *r = &out->v[i];
             const uint32_t *ids = key_ids(m, order, p, r->idx, buf);

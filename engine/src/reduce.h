@@ -66,6 +66,47 @@ static inline uint32_t cs_vocab_at(const cs_vocab_part *v, uint32_t i)
     return v->rank[i >> 6] + (uint32_t)__builtin_popcountll(w & ((UINT64_C(1) << (i & 63)) - 1));
 }
 
+/* Window pairs' margins: a term's margin is the sum of its pairs' units, a
+ * 128-bit number, kept as its low 64 bits (8 bytes a term: the margins are
+ * the pair merge's largest array after the map of term ids, and 16 bytes a
+ * term would double them) and, for the rare term past 2^64, its high bits
+ * in a list. Sums wrap at 2^128, as 128-bit integers do. */
+typedef struct cs_margin_hi {
+    uint64_t term; /* term_base[p] + index */
+    uint64_t hi;
+} cs_margin_hi;
+
+typedef struct cs_margins {
+    uint64_t *lo;     /* owned; [term] */
+    cs_margin_hi *hi; /* owned; in no order until cs_margins_seal, then by
+                         term, one entry a term */
+    size_t n_hi, cap_hi;
+} cs_margins;
+
+/* Zeroed margins of n_terms terms. */
+void cs_margins_init(cs_margins *a, size_t n_terms);
+void cs_margins_free(cs_margins *a);
+/* Adds `hi` << 64 to a term's margin (cs_margins_add's rare case). */
+void cs_margins_carry(cs_margins *a, uint64_t term, uint64_t hi);
+
+static inline void cs_margins_add(cs_margins *a, uint64_t term, unsigned __int128 u)
+{
+    uint64_t lo;
+    const uint64_t hi =
+        (uint64_t)(u >> 64) + (uint64_t)__builtin_add_overflow(a->lo[term], (uint64_t)u, &lo);
+    a->lo[term] = lo;
+    if (hi)
+        cs_margins_carry(a, term, hi);
+}
+
+/* Adds src's margins (n_terms of them) into dst and frees src. */
+void cs_margins_sum(cs_margins *dst, cs_margins *src, size_t n_terms);
+/* Sorts and sums the high bits, for cs_margins_get; returns the sum of
+ * all n_terms margins. */
+unsigned __int128 cs_margins_seal(cs_margins *a, size_t n_terms);
+/* A term's margin (sealed). */
+unsigned __int128 cs_margins_get(const cs_margins *a, uint64_t term);
+
 typedef struct cs_merged {
     int n_src;
     cs_table *terms;                   /* owned; partition p while cs_merge_terms_part merges
@@ -95,8 +136,8 @@ typedef struct cs_merged {
     cs_pair_run *pairs;                /* owned */
     uint64_t unit;                     /* units in a count of 1 */
     /* The margins the measures need (cs_pair_margins_part); doc scope gives
-     * none: a term's margin is then its doc_count. */
-    unsigned __int128 *margin;         /* owned; [term_base[p] + index] */
+     * none (margin.lo NULL): a term's margin is then its doc_count. */
+    cs_margins margin;                 /* owned; by term_base[p] + index */
     uint64_t term_base[CS_N_PARTS + 1];
     unsigned __int128 total;           /* window: sum of the margins; doc: documents */
 } cs_merged;
@@ -265,9 +306,9 @@ void cs_merged_add_pairs(cs_merged *m, uint64_t unit);
 uint32_t *cs_top_terms_by_docs(cs_merged *m, uint64_t k, uint32_t *n);
 
 /* Window scope: adds each pair of partition p to the margins of its two
- * terms in acc[term_base[q] + index] (acc: one per thread, summed into
- * m->margin by the caller; term_base must be set). */
-void cs_pair_margins_part(const cs_merged *m, unsigned p, unsigned __int128 *acc);
+ * terms in acc (one set per thread, summed into m->margin by the caller;
+ * term_base must be set). */
+void cs_pair_margins_part(const cs_merged *m, unsigned p, cs_margins *acc);
 
 /* A term's margin (window: the sum of its pairs' units; doc: doc_count). */
 unsigned __int128 cs_merged_margin(const cs_merged *m, uint32_t gid);

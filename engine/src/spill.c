@@ -109,6 +109,7 @@ struct cs_spill_file {
     ZSTD_CCtx *cctx; /* owned */
     cs_buf out;      /* a compressed frame */
     int kept;        /* a file of the caller's (cs_spill_file_open): read, never removed */
+    int scratch;     /* the merge's (cs_spill_file_scratch): not counted as spills */
     cs_spill_file *next;
 };
 
@@ -119,7 +120,8 @@ struct cs_spill {
     cs_spill_file *files;
     char *error;   /* owned; the first error */
     int failed;    /* error set: no more spills */
-    uint64_t spills, runs, keys, bytes_raw, bytes_disk, bytes_read, n_files;
+    uint64_t spills, runs, keys, bytes_raw, bytes_read, n_files;
+    uint64_t bytes_now, bytes_disk; /* what the files take; the most they took */
 };
 
 cs_spill *cs_spill_new(const char *parent)
@@ -199,6 +201,13 @@ cs_spill_file *cs_spill_file_open(cs_spill *s, const char *path)
 int cs_spill_file_fd(const cs_spill_file *f)
 {
     return f->fd;
+}
+
+cs_spill_file *cs_spill_file_scratch(cs_spill *s, const char *name)
+{
+    cs_spill_file *f = cs_spill_file_new(s, name);
+    f->scratch = 1;
+    return f;
 }
 
 /* Keeps the first error of s (later ones are consequences); called
@@ -293,10 +302,23 @@ static int write_all(int fd, const uint8_t *p, size_t n, uint64_t at)
     return 0;
 }
 
-int cs_spill_pack(cs_spill_file *f, cs_pack *r, int first)
+/* Disk grown (or given back: a negative `by`), and its peak. */
+static void disk_grew(cs_spill *s, int64_t by)
+{
+    const uint64_t now = __atomic_add_fetch(&s->bytes_now, (uint64_t)by, __ATOMIC_RELAXED);
+    uint64_t peak = __atomic_load_n(&s->bytes_disk, __ATOMIC_RELAXED);
+    while (now > peak && !__atomic_compare_exchange_n(&s->bytes_disk, &peak, now, 1,
+                                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+/* Writes part[p] (len[p] bytes; none when 0) for p < CS_N_PARTS as zstd
+ * frames at the end of f; disk gets their offsets (CS_N_PARTS + 1). 0, or
+ * -1 with the error kept (nothing counted). */
+static int write_parts(cs_spill_file *f, const uint8_t *const *part, const size_t *len,
+                       uint64_t *disk)
 {
     cs_spill *s = f->sp;
-    assert(r->bytes && !r->disk);
     if (__atomic_load_n(&s->failed, __ATOMIC_ACQUIRE))
         return -1;
     if (f->fd < 0 && open_file(f) != 0)
@@ -310,20 +332,18 @@ int cs_spill_pack(cs_spill_file *f, cs_pack *r, int first)
         ZSTD_CCtx_setParameter(f->cctx, ZSTD_c_compressionLevel, SPILL_LEVEL);
         ZSTD_CCtx_setParameter(f->cctx, ZSTD_c_checksumFlag, 1);
     }
-    uint64_t *disk = cs_xmalloc((CS_N_PARTS + 1) * sizeof *disk);
     uint64_t at = f->size;
     int e = 0;
     for (unsigned p = 0; p < CS_N_PARTS && !e; p++) {
         disk[p] = at;
-        const size_t raw = r->off[p + 1] - r->off[p];
-        if (!raw)
+        if (!len[p])
             continue;
-        const size_t bound = ZSTD_compressBound(raw);
+        const size_t bound = ZSTD_compressBound(len[p]);
         if (f->out.cap < bound) {
             f->out.len = 0;
             cs_buf_reserve(&f->out, bound);
         }
-        const size_t k = ZSTD_compress2(f->cctx, f->out.data, f->out.cap, r->bytes + r->off[p], raw);
+        const size_t k = ZSTD_compress2(f->cctx, f->out.data, f->out.cap, part[p], len[p]);
         if (ZSTD_isError(k)) { /* cannot happen with a bound-sized buffer */
             fprintf(stderr, "corpusstat: zstd: %s\n", ZSTD_getErrorName(k));
             abort();
@@ -335,27 +355,73 @@ int cs_spill_pack(cs_spill_file *f, cs_pack *r, int first)
     if (e) {
         /* What was written past f->size is not counted; the next spill
          * (none: s has failed) would have written over it. */
-        free(disk);
 #pragma omp critical(cs_spill)
         keep_error(s, "cannot write to the temporary folder %s: %s " WAY_OUT, s->folder,
                    strerror(e));
         return -1;
     }
-    const uint64_t raw = r->off[CS_N_PARTS];
-    uint64_t keys = 0;
-    for (unsigned p = 0; p < CS_N_PARTS; p++)
-        keys += r->n[p];
-    __atomic_add_fetch(&s->keys, keys, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&s->spills, first != 0, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&s->runs, 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&s->bytes_raw, raw, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&s->bytes_disk, at - f->size, __ATOMIC_RELAXED);
+    disk_grew(s, (int64_t)(at - f->size));
     f->size = at;
+    return 0;
+}
+
+int cs_spill_pack(cs_spill_file *f, cs_pack *r, int first)
+{
+    cs_spill *s = f->sp;
+    assert(r->bytes && !r->disk);
+    const uint8_t *part[CS_N_PARTS];
+    size_t len[CS_N_PARTS];
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        part[p] = r->bytes + r->off[p];
+        len[p] = r->off[p + 1] - r->off[p];
+    }
+    uint64_t *disk = cs_xmalloc((CS_N_PARTS + 1) * sizeof *disk);
+    if (write_parts(f, part, len, disk) != 0) {
+        free(disk);
+        return -1;
+    }
+    if (!f->scratch) {
+        uint64_t keys = 0;
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            keys += r->n[p];
+        __atomic_add_fetch(&s->keys, keys, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&s->spills, first != 0, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&s->runs, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&s->bytes_raw, r->off[CS_N_PARTS], __ATOMIC_RELAXED);
+    }
     free(r->bytes);
     r->bytes = NULL;
     r->disk = disk;
     r->file = f;
     return 0;
+}
+
+int cs_spill_parts(cs_spill_file *f, const uint8_t *const *part, const size_t *len,
+                   const uint32_t *n, cs_pack *out)
+{
+    memset(out, 0, sizeof *out);
+    out->disk = cs_xmalloc((CS_N_PARTS + 1) * sizeof *out->disk);
+    if (write_parts(f, part, len, out->disk) != 0) {
+        cs_pack_free(out);
+        return -1;
+    }
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        out->off[p + 1] = out->off[p] + len[p];
+        out->n[p] = n[p];
+    }
+    out->file = f;
+    return 0;
+}
+
+void cs_spill_file_rewind(cs_spill_file *f)
+{
+    if (f->fd < 0 || !f->size)
+        return;
+    /* (a file that cannot shrink only keeps its disk: the next write
+     * goes over it from the start all the same) */
+    (void)!ftruncate(f->fd, 0);
+    disk_grew(f->sp, -(int64_t)f->size);
+    f->size = 0;
 }
 
 void cs_spill_when_over(cs_spill_file *f, cs_pack *first, size_t n, size_t stride, size_t over)

@@ -80,12 +80,28 @@ cs_spill_file *cs_spill_file_new(cs_spill *s, const char *name);
 cs_spill_file *cs_spill_file_open(cs_spill *s, const char *path);
 int cs_spill_file_fd(const cs_spill_file *f); /* its descriptor, -1 before a spill */
 
+/* A file of s for the merge's own scratch, `name` as above: what is
+ * written to it counts in bytes_disk (while it is there) and bytes_read,
+ * but not as spills, runs, keys or bytes_raw. */
+cs_spill_file *cs_spill_file_scratch(cs_spill *s, const char *name);
+
 /* Writes r to the end of f and frees its bytes; `first`: r is the first
  * run of a spill (the runs a counter writes at once, which the stats count
  * as one). Returns 0; or, when it cannot (the first error of any file of s
  * is kept for cs_spill_error), -1 with r left in memory as it was. Not
  * tried again once an error is kept. One thread a file. */
 int cs_spill_pack(cs_spill_file *f, cs_pack *r, int first);
+
+/* Writes a pack from separate parts: part[p], len[p] bytes holding n[p]
+ * keys (none when len[p] is 0), into *out (on disk; cs_pack_free frees
+ * it). 0; or -1 (the error is kept, as cs_spill_pack's), out empty and
+ * the parts the caller's still. One thread a file. */
+int cs_spill_parts(cs_spill_file *f, const uint8_t *const *part, const size_t *len,
+                   const uint32_t *n, cs_pack *out);
+
+/* Empties f and gives its disk back (bytes_disk counts the peak): every
+ * pack written to it is dead and must not be read again. */
+void cs_spill_file_rewind(cs_spill_file *f);
 
 /* --memory's default: half of the physical memory, or of the cgroup's
  * memory.max when that is less. */
@@ -109,7 +125,7 @@ typedef struct cs_spill_stats {
     uint64_t runs;          /* runs written */
     uint64_t keys;          /* the keys they hold (a key in several runs counts in each) */
     uint64_t bytes_raw;     /* their packed bytes */
-    uint64_t bytes_disk;    /* what they took on disk: the peak (files only grow) */
+    uint64_t bytes_disk;    /* what the files took on disk at the most */
     uint64_t bytes_read;    /* read back (a run the merge reads twice counts twice) */
     uint64_t files;
 } cs_spill_stats;

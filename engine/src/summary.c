@@ -178,7 +178,7 @@ int cs_summary_write(int dirfd, const cs_summary *s)
     cs_csv_raw(&w, "  },\n", 5);
     dbl(&w, 2, "mb_per_s", s->t_total > 0 ? (double)s->bytes_decoded / 1e6 / s->t_total : 0, 0);
     num(&w, 2, "peak_rss_bytes", (int64_t)s->peak_rss, 0);
-    /* What went to disk under --memory (bytes_disk: the peak, files only grow). */
+    /* What went to disk under --memory (bytes_disk: the most at once). */
     key(&w, 2, "spill");
     cs_csv_raw(&w, "{\n", 2);
     str(&w, 4, "folder", s->spill.folder, 0);

@@ -525,8 +525,65 @@ static void test_terms_on_disk(void)
     cs_spill_free(sp);
 }
 
+/* Pair margins kept in 64 bits a term with the high bits of the rare
+ * term past 2^64 in a list: random sums of small and huge units over a
+ * few terms, in several sets summed into one, against 128-bit sums. */
+static void test_margins(void)
+{
+    enum { N = 40, SETS = 3 };
+    uint64_t rng = 7;
+    for (int round = 0; round < 20; round++) {
+        unsigned __int128 want[N] = {0}, want_total = 0;
+        cs_margins set[SETS];
+        for (int k = 0; k < SETS; k++)
+            cs_margins_init(&set[k], N);
+        for (int i = 0; i < 2000; i++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            const uint64_t term = (rng >> 33) % (round % 2 ? 3 : N); /* odd rounds: 3 terms */
+            unsigned __int128 u;
+            switch ((rng >> 20) % 4) {
+            case 0:
+                u = 1;
+                break;
+            case 1:
+                u = (unsigned __int128)(rng >> 8) << 8; /* near 2^64 */
+                break;
+            case 2:
+                u = UINT64_MAX;
+                break;
+            default:
+                u = (unsigned __int128)(rng >> 40) << 64 | rng; /* past 2^64 */
+                break;
+            }
+            cs_margins_add(&set[(rng >> 50) % SETS], term, u);
+            want[term] += u;
+            want_total += u;
+        }
+        for (int k = 1; k < SETS; k++)
+            cs_margins_sum(&set[0], &set[k], N);
+        CHECK(cs_margins_seal(&set[0], N) == want_total);
+        int same = 1;
+        for (uint64_t t = 0; t < N; t++)
+            same &= cs_margins_get(&set[0], t) == want[t];
+        CHECK_MSG(same, "round %d", round);
+        CHECK(set[0].n_hi <= N); /* one entry a term once sealed */
+        cs_margins_free(&set[0]);
+    }
+    /* no term past 2^64: no list at all */
+    cs_margins a;
+    cs_margins_init(&a, 4);
+    cs_margins_add(&a, 2, 5);
+    cs_margins_add(&a, 2, UINT64_MAX - 5);
+    CHECK(a.n_hi == 0 && cs_margins_get(&a, 2) == UINT64_MAX);
+    cs_margins_add(&a, 2, 1);
+    CHECK(cs_margins_seal(&a, 4) == (unsigned __int128)1 << 64);
+    CHECK(a.n_hi == 1 && cs_margins_get(&a, 2) == (unsigned __int128)1 << 64 && cs_margins_get(&a, 3) == 0);
+    cs_margins_free(&a);
+}
+
 int main(void)
 {
+    test_margins();
     test_terms_on_disk();
     test_packed_terms();
     test_generations();
