@@ -1071,37 +1071,14 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     if (cs_vocab_on_disk(m))
         hold_row_terms(r, m, order, n_tabs, floor, tie_max);
     trace(r, "row terms held");
-    /* A run the second merge could not read back, or merged terms the rows
-     * would need: no rows (their terms are not held), and no table. */
-    const int n_rows = read_error(r) ? 0 : n_tasks;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(rows, m, o, order, n_rows, floor, tie_max)
-    for (int i = 0; i < n_rows; i++) {
-        int k = i / (int)CS_N_PARTS;
-        cs_rows_part(m, order[k], (unsigned)i % CS_N_PARTS, floor[k], tie_max[k], o->top,
-                     &rows[k][i % CS_N_PARTS]);
-    }
-    free(floor);
-    free(tie_max);
-    trace(r, "rows made");
-    /* The term rows' partitions not read back: no table either. */
-    cs_status st = read_error(r) ? spill_failed(r, err) : CS_OK;
-    if (st != CS_OK)
-        goto done;
+    /* Each table's rows are made just before it is written and freed after
+     * it, so that the rows of one table are in memory at a time (with 1-3
+     * grams and pairs, about --top rows each: all at once, 217 MB at 1 GiB
+     * and --top 1000000). The files one after another: the merges of the
+     * rows and the formatting, serial within a file, took 0.2 s of 40 at
+     * 1 GiB side by side. */
+    cs_status st = CS_OK;
     const uint8_t bom[3] = {0xEF, 0xBB, 0xBF};
-    for (int k = 0; k < n_tabs; k++) {
-        uint64_t types = 0;
-        for (unsigned p = 0; p < CS_N_PARTS; p++)
-            types += rows[k][p].types;
-        if (k == 0)
-            sum->types = types;
-        else if (k == pair_tab)
-            sum->cooc_pairs = types;
-        else
-            sum->gram_types[order[k]] = types;
-    }
-    /* The files are independent: with two threads or more they are written
-     * side by side (each merge and format is serial within its file). */
     enum { F_TERMS, F_NGRAMS, F_COOC, N_FILES };
     static const char *const names[N_FILES] = {"terms.csv", "ngrams.csv", "cooc.csv"};
     int files[N_FILES], n_files = 0;
@@ -1110,45 +1087,68 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
         files[n_files++] = F_NGRAMS;
     if (m->pairs)
         files[n_files++] = F_COOC;
-    cs_error ferr[N_FILES];
-    int fail[N_FILES] = {0};
-#pragma omp parallel for schedule(static, 1) num_threads(nt < n_files ? nt : n_files) \
-    default(none) shared(names, files, n_files, ferr, fail, r, dirfd, o, bom, m, rows, n_orders, \
-                         order, pair_tab)
-    for (int i = 0; i < n_files; i++) {
+    for (int i = 0; i < n_files && st == CS_OK; i++) {
         const int f = files[i];
+        /* its tables: [first, last) */
+        const int first = f == F_TERMS ? 0 : f == F_NGRAMS ? 1 : pair_tab;
+        const int last = f == F_TERMS ? 1 : f == F_NGRAMS ? 1 + n_orders : pair_tab + 1;
         cs_csv w;
         int e = cs_csv_open(&w, dirfd, names[f]);
         if (e) {
-            output_error(&ferr[i], r, names[f], "cannot create", e);
-            fail[i] = 1;
-            continue;
+            output_error(err, r, names[f], "cannot create", e);
+            st = CS_ERR_OUTPUT;
+            break;
         }
         if (o->bom)
             cs_csv_raw(&w, bom, 3);
-        if (f == F_TERMS) {
+        if (f == F_TERMS)
             cs_csv_raw(&w, "term,count,doc_count\n", 21);
-            write_rows(&w, m, 1, rows[0], o->top);
-        } else if (f == F_NGRAMS) {
+        else if (f == F_NGRAMS)
             cs_csv_raw(&w, "n,ngram,count,doc_count\n", 24);
-            for (int k = 1; k <= n_orders; k++)
-                write_rows(&w, m, order[k], rows[k], o->top);
-        } else {
+        else
             cs_csv_raw(&w, "term_a,term_b,count,pmi,npmi,llr\n", 33);
-            write_pairs(&w, m, rows[pair_tab], o->top);
+        for (int k = first; k < last && st == CS_OK; k++) {
+            /* A run the second merge could not read back, or merged terms
+             * the rows would need: no rows (their terms are not held), and
+             * no table. */
+            if (read_error(r)) {
+                st = spill_failed(r, err);
+                break;
+            }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
+    shared(rows, m, o, order, floor, tie_max, k)
+            for (unsigned p = 0; p < CS_N_PARTS; p++)
+                cs_rows_part(m, order[k], p, floor[k], tie_max[k], o->top, &rows[k][p]);
+            trace(r, "a table's rows made");
+            /* the term rows' partitions not read back: no table either */
+            if (read_error(r)) {
+                st = spill_failed(r, err);
+                break;
+            }
+            uint64_t types = 0;
+            for (unsigned p = 0; p < CS_N_PARTS; p++)
+                types += rows[k][p].types;
+            if (k == 0)
+                sum->types = types;
+            else if (k == pair_tab)
+                sum->cooc_pairs = types;
+            else
+                sum->gram_types[order[k]] = types;
+            if (k == pair_tab)
+                write_pairs(&w, m, rows[k], o->top);
+            else
+                write_rows(&w, m, order[k], rows[k], o->top);
+            for (unsigned p = 0; p < CS_N_PARTS; p++)
+                cs_rows_free(&rows[k][p]);
         }
         e = cs_csv_close(&w);
-        if (e) {
-            output_error(&ferr[i], r, names[f], "cannot write", e);
-            fail[i] = 1;
-        }
-    }
-    for (int i = 0; i < n_files && st == CS_OK; i++) /* the first file's error */
-        if (fail[i]) {
-            *err = ferr[i];
+        if (e && st == CS_OK) {
+            output_error(err, r, names[f], "cannot write", e);
             st = CS_ERR_OUTPUT;
         }
-done:
+    }
+    free(floor);
+    free(tie_max);
     for (int k = 0; k < n_tabs; k++)
         for (unsigned p = 0; p < CS_N_PARTS; p++)
             cs_rows_free(&rows[k][p]);
@@ -1183,16 +1183,17 @@ static uint64_t lean_bytes(const run *r, const cs_merged *m, const unsigned *ord
  * term seen in many generations having an id in each; and the merged
  * tables): what the budget leaves beside it and a sixteenth for the rest,
  * at most a quarter, at least a sixteenth. When `held` passes the budget
- * on its own (a --top whose keys alone pass it), a quarter still: each
- * slice reads every run's partition again, and a smaller scratch would
- * make the merge many times slower for a bound it cannot keep (at 128 MiB,
- * --top 1000000 and --memory 32M, a 64th of the budget took the run from
- * 12 s to 75). */
-static uint64_t merge_share(const run *r, uint64_t held)
+ * on its own (a --top whose keys alone pass it), `over`: for the n-gram
+ * merge a quarter still, since each slice reads every run's partition
+ * again, and a smaller scratch would make the merge many times slower for
+ * a bound it cannot keep (at 128 MiB, --top 1000000 and --memory 32M, a
+ * 64th of the budget took the run from 12 s to 75); for pairs, whose
+ * slices read only their own pairs (pair_deal), a sixteenth. */
+static uint64_t merge_share(const run *r, uint64_t held, uint64_t over)
 {
     held += r->budget / 16;
     if (held >= r->budget)
-        return r->budget / 4;
+        return over;
     const uint64_t left = r->budget - held;
     return left > r->budget / 4 ? r->budget / 4 : left < r->budget / 16 ? r->budget / 16 : left;
 }
@@ -1203,7 +1204,8 @@ static uint64_t merge_share(const run *r, uint64_t held)
 static uint64_t merge_scratch(const run *r, const cs_merged *m, const unsigned *orders, int n)
 {
     const uint64_t kept = lean_bytes(r, m, orders, n);
-    return merge_share(r, cs_merged_term_bytes(m) + (kept > r->budget / 4 ? kept : r->budget / 4));
+    return merge_share(r, cs_merged_term_bytes(m) + (kept > r->budget / 4 ? kept : r->budget / 4),
+                       r->budget / 4);
 }
 
 /* Merges every source's gram runs of orders[0..n) into m (terms merged
@@ -1753,8 +1755,9 @@ static size_t plan_pair_slices(run *r, const cs_merged *m, const uint32_t *const
 }
 
 /* A thread's share of the budget for the merge of a pair partition, in
- * bytes: merge_share over the threads, beside the terms, the margins and a
- * quarter of the budget for the merged pairs. A slice takes three quarters
+ * bytes: merge_share over the threads, beside the terms, the n-grams
+ * merged before, the margins and a quarter of the budget for the merged
+ * pairs. A slice takes three quarters
  * of it (the slice, the sort's second copy and the summed pairs, 16 bytes
  * a pair: SLICE_BYTES), and the pairs dealt to the slices (pair_deal) the
  * last quarter (`room` an eighth: their buffers grow by doubling). A slice
@@ -1765,7 +1768,15 @@ static size_t plan_pair_slices(run *r, const cs_merged *m, const uint32_t *const
 static size_t pair_share(const run *r, const cs_merged *m, int n_margins)
 {
     const uint64_t margins = (uint64_t)n_margins * m->term_base[CS_N_PARTS] * sizeof(uint64_t);
-    return (size_t)(merge_share(r, cs_merged_term_bytes(m) + margins + r->budget / 4) /
+    uint64_t grams = 0; /* merged first, and held (a lean merge's: the rows' candidates) */
+    for (unsigned n = 2; n <= CS_NGRAM_MAX; n++)
+        for (unsigned p = 0; m->grams[n] && p < CS_N_PARTS; p++) {
+            const cs_part *part = &m->grams[n]->part[p];
+            grams += (uint64_t)part->cap * m->grams[n]->stride +
+                     (part->slots ? ((uint64_t)part->mask + 1) * sizeof *part->slots : 0);
+        }
+    return (size_t)(merge_share(r, cs_merged_term_bytes(m) + grams + margins + r->budget / 4,
+                                r->budget / 16) /
                     (uint64_t)r->nt);
 }
 
