@@ -94,8 +94,8 @@
  * runs are kept (through the pair merge too) until write_tables knows
  * whether the top reaches count 1, and if it does, a second merge adds
  * those it can reach (reduce.h, CS_PICK_*); its time counts as writing. Rows are sorted per
- * partition in parallel and merged in order by the writer; terms.csv and
- * ngrams.csv are written side by side.
+ * partition in parallel and merged in order by the writer, a table at a
+ * time (write_tables).
  */
 #include <assert.h>
 #include <errno.h>
@@ -197,6 +197,12 @@ typedef struct run {
     struct lean *lean[CS_NGRAM_MAX + 1];
     int lean_pairs;
     uint64_t pair_floor;
+    /* The slices a lean pair merge's first pass planned for partition p,
+     * which its second reads the same runs with (merge_pair_runs). */
+    struct pair_plan {
+        uint64_t *cuts; /* owned; NULL: none kept */
+        size_t n, biggest;
+    } pair_plan[CS_N_PARTS];
     unsigned order_passes[CS_NGRAM_MAX + 1], pair_passes; /* merges of each order's runs */
     uint64_t merge_slices; /* the slices of gram and pair partitions merged in slices */
     /* --state and corpusstat merge (state.h) */
@@ -1590,9 +1596,27 @@ static unsigned deal_group(const pair_deal *d, size_t slice)
     return (unsigned)(slice * d->n_groups / d->n_slices);
 }
 
+/* Empties the groups in memory; frees their buffers when together they
+ * grew past twice the room (a source in key order, a state's, fills one
+ * group after another: each would keep the room's size). */
+static void deal_clear(pair_deal *d)
+{
+    size_t cap = 0;
+    for (unsigned g = 0; g < CS_N_PARTS; g++) {
+        cap += d->grp[g].cap;
+        d->grp[g].len = 0;
+        d->n[g] = 0;
+        d->prev_a[g] = CS_PAIR_NO_A;
+    }
+    for (unsigned g = 0; cap > 2 * d->room && g < CS_N_PARTS; g++)
+        cs_buf_free(&d->grp[g]);
+    d->held = 0;
+}
+
 /* The groups in memory go to the scratch file as one pack. When that
- * cannot be written, they stay in memory (the spill keeps the error, and
- * no table is written). */
+ * cannot be written, they are dropped: the spill keeps the error, and the
+ * run writes no table (keeping them would only grow the memory to the end
+ * of the merge). */
 static void deal_flush(pair_deal *d)
 {
     const uint8_t *part[CS_N_PARTS];
@@ -1605,15 +1629,9 @@ static void deal_flush(pair_deal *d)
         d->cap_packs = d->cap_packs ? 2 * d->cap_packs : 8;
         d->packs = cs_xrealloc(d->packs, d->cap_packs * sizeof *d->packs);
     }
-    if (cs_spill_parts(d->file, part, len, d->n, &d->packs[d->n_packs]) != 0)
-        return;
-    d->n_packs++;
-    for (unsigned g = 0; g < CS_N_PARTS; g++) {
-        d->grp[g].len = 0;
-        d->n[g] = 0;
-        d->prev_a[g] = CS_PAIR_NO_A;
-    }
-    d->held = 0;
+    if (cs_spill_parts(d->file, part, len, d->n, &d->packs[d->n_packs]) == 0)
+        d->n_packs++;
+    deal_clear(d);
 }
 
 static void deal_pairs(void *ctx, const cs_pair *v, size_t n)
@@ -1652,8 +1670,7 @@ static void deal_part(run *r, const uint32_t *const *remap, unsigned p, cs_buf *
     d->n_slices = n_slices;
     d->at = 0;
     d->n_groups = n_slices < CS_N_PARTS ? (unsigned)n_slices : CS_N_PARTS;
-    for (unsigned g = 0; g < CS_N_PARTS; g++)
-        d->prev_a[g] = CS_PAIR_NO_A;
+    deal_clear(d);
     each_pair(r, remap, p, disk, deal_pairs, d);
 }
 
@@ -1682,11 +1699,7 @@ static void deal_done(pair_deal *d)
     d->n_packs = 0;
     if (d->file)
         cs_spill_file_rewind(d->file);
-    for (unsigned g = 0; g < CS_N_PARTS; g++) {
-        d->grp[g].len = 0;
-        d->n[g] = 0;
-    }
-    d->held = 0;
+    deal_clear(d);
 }
 
 static void deal_free(pair_deal *d)
@@ -1760,8 +1773,10 @@ static size_t plan_pair_slices(run *r, const cs_merged *m, const uint32_t *const
  * pairs. A slice takes three quarters
  * of it (the slice, the sort's second copy and the summed pairs, 16 bytes
  * a pair: SLICE_BYTES), and the pairs dealt to the slices (pair_deal) the
- * last quarter (`room` an eighth: their buffers grow by doubling). A slice
- * holds at least PAIR_SLICE_MIN pairs. */
+ * last quarter (`room` an eighth: their buffers grow by doubling, and are
+ * freed when they pass twice the room). A slice holds at least
+ * PAIR_SLICE_MIN pairs, and the room is an eighth of what such a slice
+ * takes. */
 #define PAIR_SLICE_MIN 1024
 #define SLICE_BYTES (4 * sizeof(cs_pair)) /* bytes of the share a slice's pair */
 
@@ -1784,8 +1799,9 @@ static size_t pair_share(const run *r, const cs_merged *m, int n_margins)
  * that partition of every source's runs, translated through remap[source],
  * and sorts and sums them (in a buffer each thread keeps for its tasks);
  * a partition past a thread's share of the budget (pair_share) in
- * slices (plan_pair_slices), which a pass over the runs deals the pairs
- * to (pair_deal). `mode` says what
+ * slices (plan_pair_slices; HIST keeps its plans for CUT, which reads the
+ * same runs), which a pass over the runs deals the pairs to (pair_deal).
+ * `mode` says what
  * stays (PAIRS_*). The first merge of the runs (KEEP, HIST) hands each
  * summed slice to the state being written. HIST adds each slice's counts
  * into hist (CS_HIST_MAX + 1 buckets) and its pairs into the margins, and
@@ -1836,7 +1852,7 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
         size_t cap = 0;
         cs_buf disk = {0};
         const int t = omp_get_thread_num();
-        pair_deal deal = {.room = share / 8, .file = scratch[t]};
+        pair_deal deal = {.room = max * SLICE_BYTES / 8, .file = scratch[t]};
 #pragma omp for schedule(dynamic, 1)
         for (unsigned p = 0; p < CS_N_PARTS; p++) {
             size_t n = 0;
@@ -1844,7 +1860,16 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
                 n += source(r, s)->pairs ? cs_pairs_part_n(source(r, s)->pairs, p) : 0;
             uint64_t whole[2] = {0, UINT64_MAX}, *cuts = whole;
             size_t n_slices = 1, biggest = n;
-            if (n > max) {
+            struct pair_plan *plan = &r->pair_plan[p];
+            if (n > max && plan->cuts && plan->biggest <= max) {
+                /* the first pass's slices still fit: spares the planning's
+                 * reads of the runs */
+                cuts = plan->cuts;
+                n_slices = plan->n;
+                biggest = plan->biggest;
+                plan->cuts = NULL;
+                deal_part(r, remap, p, &disk, cuts, n_slices, &deal);
+            } else if (n > max) {
                 n_slices = plan_pair_slices(r, m, remap, p, max, &disk, &cuts, &biggest);
                 if (n_slices == 1)
                     biggest = n; /* read whole below, every run (a read may fail) */
@@ -1898,7 +1923,11 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
                 m->left[CS_PAIRS][p] = left;
             if (sw)
                 cs_state_writer_pairs_part_done(sw, p);
-            if (cuts != whole)
+            free(plan->cuts); /* (a first pass's plan that does not fit) */
+            plan->cuts = NULL;
+            if (mode == PAIRS_HIST && n_slices > 1)
+                *plan = (struct pair_plan){cuts, n_slices, biggest}; /* for the second */
+            else if (cuts != whole)
                 free(cuts);
             deal_done(&deal);
         }
@@ -1967,14 +1996,15 @@ static void merge_pairs(run *r, cs_merged *m)
     }
     merge_pair_runs(r, m, remap, PAIRS_KEEP, 0, NULL);
     const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
-    /* 16 bytes a term per thread: a few threads are enough for a pass
+    /* 8 bytes a term per thread: a few threads are enough for a pass
      * over the pairs, and bound that memory on machines with many cores. */
     const int na = nt < MARGIN_THREADS ? nt : MARGIN_THREADS;
     cs_margins *acc = cs_xcalloc((size_t)na, sizeof *acc);
-#pragma omp parallel num_threads(na) default(none) shared(m, acc, n_terms)
+    for (int a = 0; a < na; a++) /* (made here: OpenMP may give fewer threads) */
+        cs_margins_init(&acc[a], n_terms);
+#pragma omp parallel num_threads(na) default(none) shared(m, acc)
     {
         cs_margins *mine = &acc[omp_get_thread_num()];
-        cs_margins_init(mine, n_terms);
 #pragma omp for schedule(dynamic, 1)
         for (unsigned p = 0; p < CS_N_PARTS; p++)
             cs_pair_margins_part(m, p, mine);
@@ -2963,6 +2993,8 @@ done:
     cs_merged_free(m);
     for (int k = 0; k <= CS_NGRAM_MAX; k++)
         free(r.lean[k]);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        free(r.pair_plan[p].cuts);
     cs_spill_free(r.spill); /* the temporary files, on every return */
     for (int t = 0; r.w && t < r.nt; t++) {
         worker *w = r.w[t];

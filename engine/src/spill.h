@@ -81,8 +81,9 @@ cs_spill_file *cs_spill_file_open(cs_spill *s, const char *path);
 int cs_spill_file_fd(const cs_spill_file *f); /* its descriptor, -1 before a spill */
 
 /* A file of s for the merge's own scratch, `name` as above: what is
- * written to it counts in bytes_disk (while it is there) and bytes_read,
- * but not as spills, runs, keys or bytes_raw. */
+ * written to it counts in bytes_disk (while it is there), bytes_read and
+ * files (it makes the folder, too, when nothing was spilled before), but
+ * not as spills, runs, keys or bytes_raw. */
 cs_spill_file *cs_spill_file_scratch(cs_spill *s, const char *name);
 
 /* Writes r to the end of f and frees its bytes; `first`: r is the first

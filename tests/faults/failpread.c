@@ -5,6 +5,9 @@
  * from the FAIL_PREAD_FROM-th such call on (1-based; unset: never), so that
  * a test can make the merge meet a run it cannot read back. With
  * FAIL_PREAD_LOG set, the number of such calls is printed to stderr at exit.
+ * With FAIL_PWRITE_MATCH set, pwrite on a spill file whose name holds that
+ * string fails with ENOSPC (a disk that fills when the merge writes its
+ * scratch, say, after the counting's spills went through).
  * Built by tests/py/test_spill.py and test_state.py with the system's cc.
  */
 #define _GNU_SOURCE
@@ -62,4 +65,31 @@ ssize_t pread(int fd, void *buf, size_t n, off_t at)
 ssize_t pread64(int fd, void *buf, size_t n, off_t at)
 {
     return pread(fd, buf, n, at);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t at)
+{
+    static ssize_t (*real)(int, const void *, size_t, off_t);
+    if (!real)
+        real = (ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite");
+    const char *match = getenv("FAIL_PWRITE_MATCH");
+    if (match && *match && is_spill(fd)) {
+        char link[64], path[4096];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t k = readlink(link, path, sizeof path - 1);
+        if (k > 0) {
+            path[k] = 0;
+            const char *base = strrchr(path, '/');
+            if (strstr(base ? base : path, match)) {
+                errno = ENOSPC;
+                return -1;
+            }
+        }
+    }
+    return real(fd, buf, n, at);
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t n, off_t at)
+{
+    return pwrite(fd, buf, n, at);
 }

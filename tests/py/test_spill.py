@@ -363,6 +363,33 @@ def test_run_that_cannot_be_read_back_writes_no_table():
             assert os.listdir(tmp) == [] and tables(out) == before
 
 
+def test_merge_scratch_that_cannot_be_written_writes_no_table():
+    # The pair merge deals a sliced partition's pairs through a scratch file of its own
+    # (t<thread>-slices<merge>.zst); a disk that fills there, after the counting's spills
+    # went through (pwrite fails with ENOSPC from the shim): exit 1, the folder named, no
+    # table, the folder removed, the previous tables left.
+    with tmpdir() as d:
+        so = _failpread(d)
+        files = _corpus(d, size="512K", shards=2, seed=12)
+        out, tmp = os.path.join(d, "out"), os.path.join(d, "tmp")
+        os.makedirs(tmp)
+        count(files, out, "--ngrams", "1")
+        before = tables(out)
+        for opts in (["--top", "3000"], []):  # the lean merge's two passes; one merge
+            args = ["count", "-q", "-T", "2", "-o", out, "--memory", "64K", "--tmp", tmp,
+                    "--ngrams", "1", "--cooc", "window", *opts, *files]
+            p = _run_shim(so, args, FAIL_PWRITE_MATCH="-slices")
+            err = p.stderr.decode()
+            assert p.returncode == 1, (opts, p.returncode, err)
+            assert "cannot write to the temporary folder " + tmp + "/corpusstat-" in err, err
+            assert "No space left on device" in err, err
+            assert os.listdir(tmp) == [] and tables(out) == before
+            p = _run_shim(so, args, FAIL_PWRITE_MATCH="no-such-file")
+            assert p.returncode == 0, p.stderr
+            assert summary(out)["spill"]["merge_slices"] > 0
+            count(files, out, "--ngrams", "1")
+
+
 def test_missing_tmp_folder_is_named():
     with tmpdir() as d:
         files = _corpus(d, size="256K", shards=1, seed=8)
