@@ -1780,19 +1780,103 @@ static size_t plan_pair_slices(run *r, const cs_merged *m, const uint32_t *const
 #define PAIR_SLICE_MIN 1024
 #define SLICE_BYTES (4 * sizeof(cs_pair)) /* bytes of the share a slice's pair */
 
-static size_t pair_share(const run *r, const cs_merged *m, int n_margins)
+/* What the pair merge holds beside its scratch: the terms, the n-grams
+ * merged before it (a lean merge's: the rows' candidates) and n_margins
+ * sets of margins. */
+static uint64_t pair_held(const cs_merged *m, int n_margins)
 {
-    const uint64_t margins = (uint64_t)n_margins * m->term_base[CS_N_PARTS] * sizeof(uint64_t);
-    uint64_t grams = 0; /* merged first, and held (a lean merge's: the rows' candidates) */
+    uint64_t held = cs_merged_term_bytes(m) +
+                    (uint64_t)n_margins * m->term_base[CS_N_PARTS] * sizeof(uint64_t);
     for (unsigned n = 2; n <= CS_NGRAM_MAX; n++)
         for (unsigned p = 0; m->grams[n] && p < CS_N_PARTS; p++) {
             const cs_part *part = &m->grams[n]->part[p];
-            grams += (uint64_t)part->cap * m->grams[n]->stride +
-                     (part->slots ? ((uint64_t)part->mask + 1) * sizeof *part->slots : 0);
+            held += (uint64_t)part->cap * m->grams[n]->stride +
+                    (part->slots ? ((uint64_t)part->mask + 1) * sizeof *part->slots : 0);
         }
-    return (size_t)(merge_share(r, cs_merged_term_bytes(m) + grams + margins + r->budget / 4,
-                                r->budget / 16) /
+    return held;
+}
+
+static size_t pair_share(const run *r, const cs_merged *m, int n_margins)
+{
+    return (size_t)(merge_share(r, pair_held(m, n_margins) + r->budget / 4, r->budget / 16) /
                     (uint64_t)r->nt);
+}
+
+/* Sets of margins the pair merge's threads add into (merge_pair_runs). */
+static int margin_sets(const run *r, const cs_merged *m)
+{
+    const int tight = (uint64_t)r->nt * m->term_base[CS_N_PARTS] * sizeof(uint64_t) >
+                      r->budget / 4;
+    return tight ? 1 : r->nt < MARGIN_THREADS ? r->nt : MARGIN_THREADS;
+}
+
+/* A bar for the first merge of a lean pair merge (merge_pairs): besides
+ * the histogram and the margins, it keeps the pairs counted at least `bar`
+ * (a count), which only rises: the histogram of the pairs summed so far
+ * (`hist`, all threads') is of a subset of the pairs, each with its final
+ * count (a slice sums all of a key's occurrences), so the top's floor from
+ * it is at most the floor of all. What the top needs is then kept by the
+ * one merge. The bar starts at 2: the pairs counted once, most of them,
+ * are never kept (the first slices, before the histogram knows the top,
+ * would keep them all: 96 MB at 1 GiB), and a top that reaches count 1
+ * takes the second merge. When what is kept passes `cap` bytes (a
+ * top that reaches low counts), it gives up: `gave_up`, and the second
+ * merge cuts as before. */
+typedef struct pair_bar {
+    uint64_t bar;              /* a count; read and raised atomically */
+    uint64_t kept, cap;        /* bytes kept, atomically; the most */
+    int gave_up;               /* atomically */
+    uint64_t left[CS_N_PARTS]; /* pairs counted (units > 0) and not kept */
+    /* Under lock: the histogram so far, the partitions merged (done), and
+     * the bar they were last cut to (pruned). */
+    omp_lock_t lock;
+    uint64_t hist[CS_HIST_MAX + 1];
+    int done[CS_N_PARTS];
+    uint64_t pruned;
+} pair_bar;
+
+/* Adds a summed slice's histogram (h) to the bar's and raises the bar to
+ * the top's floor in it; returns the bar. */
+static uint64_t bar_raise(pair_bar *b, const cs_options *o, const uint64_t *h)
+{
+    omp_set_lock(&b->lock);
+    for (unsigned c = 0; c <= CS_HIST_MAX; c++)
+        b->hist[c] += h[c];
+    uint64_t need, at = top_floor(b->hist, o->top, o->min_count, &need);
+    if (at > b->bar)
+        __atomic_store_n(&b->bar, at, __ATOMIC_RELAXED);
+    at = b->bar;
+    omp_unset_lock(&b->lock);
+    return at;
+}
+
+/* Partition p's kept pairs cut to `bar` (a count): their bytes off kept. */
+static void bar_cut(pair_bar *b, const cs_merged *m, unsigned p, uint64_t bar)
+{
+    const size_t before = m->pairs[p].n;
+    b->left[p] += cut_pairs(&m->pairs[p], (cs_i128)bar * (cs_i128)m->unit);
+    __atomic_sub_fetch(&b->kept, (before - m->pairs[p].n) * sizeof(cs_pair), __ATOMIC_RELAXED);
+}
+
+/* What is kept passed half the cap: the partitions merged, and the
+ * caller's own (p, not done: its thread's), are cut to the bar as it is
+ * now, when it rose since they last were; still past the cap, it gives
+ * up. (As the n-gram merge's lean_raise: the first partitions kept what a
+ * low bar let through.) */
+static void bar_prune(pair_bar *b, cs_merged *m, unsigned p)
+{
+    omp_set_lock(&b->lock);
+    const uint64_t now = __atomic_load_n(&b->bar, __ATOMIC_RELAXED);
+    if (now > b->pruned) {
+        for (unsigned q = 0; q < CS_N_PARTS; q++)
+            if (b->done[q] && m->pairs[q].n)
+                bar_cut(b, m, q, now);
+        b->pruned = now;
+    }
+    bar_cut(b, m, p, now);
+    if (__atomic_load_n(&b->kept, __ATOMIC_RELAXED) > b->cap)
+        __atomic_store_n(&b->gave_up, 1, __ATOMIC_RELAXED);
+    omp_unset_lock(&b->lock);
 }
 
 /* Merges every source's pairs into m->pairs: a task per partition takes
@@ -1810,12 +1894,11 @@ static size_t pair_share(const run *r, const cs_merged *m, int n_margins)
  * tight), thread t adding into set t % na, under its lock when the threads
  * are more. */
 static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, int mode,
-                            uint64_t floor, uint64_t *hist)
+                            uint64_t floor, uint64_t *hist, pair_bar *bar)
 {
     const int ns = n_sources(r), nt = r->nt;
     const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
-    const int tight = (uint64_t)nt * n_terms * sizeof(uint64_t) > r->budget / 4;
-    const int na = tight ? 1 : nt < MARGIN_THREADS ? nt : MARGIN_THREADS;
+    const int na = margin_sets(r, m);
     for (int s = 0; s < ns; s++) { /* merges a spilled pair goes through: a thread's, then this */
         const unsigned levels = 1 + cs_pairs_levels(source(r, s)->pairs);
         r->pair_levels = levels > r->pair_levels ? levels : r->pair_levels;
@@ -1845,13 +1928,14 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
     const cs_i128 min = (cs_i128)floor * (cs_i128)m->unit;
     uint64_t slices = 0, most = 0;
 #pragma omp parallel num_threads(nt) default(none) \
-    shared(r, m, remap, ns, mode, min, sw, acc, th, lock, nt, na, share, max, scratch) \
+    shared(r, m, remap, ns, mode, min, sw, acc, th, lock, nt, na, share, max, scratch, bar) \
     reduction(+ : slices) reduction(max : most)
     {
         cs_pair *buf = NULL;
         size_t cap = 0;
         cs_buf disk = {0};
         const int t = omp_get_thread_num();
+        uint64_t *ph = bar ? cs_xmalloc((CS_HIST_MAX + 1) * sizeof *ph) : NULL; /* a slice's */
         pair_deal deal = {.room = max * SLICE_BYTES / 8, .file = scratch[t]};
 #pragma omp for schedule(dynamic, 1)
         for (unsigned p = 0; p < CS_N_PARTS; p++) {
@@ -1904,14 +1988,33 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
                 if (sw)
                     cs_state_writer_pairs_piece(sw, p, &piece);
                 if (mode == PAIRS_HIST) {
+                    cs_pair_run kept = m->pairs[p]; /* the partition's slices before */
                     m->pairs[p] = piece; /* what the histogram and the margins read */
-                    cs_count_hist_part(m, CS_PAIRS, p, th + (size_t)t * (CS_HIST_MAX + 1));
+                    uint64_t *mine = th + (size_t)t * (CS_HIST_MAX + 1);
+                    if (bar)
+                        memset(ph, 0, (CS_HIST_MAX + 1) * sizeof *ph);
+                    cs_count_hist_part(m, CS_PAIRS, p, bar ? ph : mine);
+                    for (unsigned c = 0; bar && c <= CS_HIST_MAX; c++)
+                        mine[c] += ph[c];
                     if (nt > na)
                         omp_set_lock(&lock[t % na]);
                     cs_pair_margins_part(m, p, &acc[t % na]);
                     if (nt > na)
                         omp_unset_lock(&lock[t % na]);
-                    cs_pair_run_free(&m->pairs[p]);
+                    if (bar && !__atomic_load_n(&bar->gave_up, __ATOMIC_RELAXED)) {
+                        const uint64_t now = bar_raise(bar, r->opt, ph);
+                        bar->left[p] +=
+                            cut_pairs(&m->pairs[p], (cs_i128)now * (cs_i128)m->unit);
+                        piece = m->pairs[p];
+                        m->pairs[p] = kept;
+                        const uint64_t bytes = piece.n * sizeof *piece.v;
+                        cs_pair_run_append(&m->pairs[p], &piece); /* (empties piece) */
+                        if (__atomic_add_fetch(&bar->kept, bytes, __ATOMIC_RELAXED) > bar->cap / 2)
+                            bar_prune(bar, m, p);
+                    } else {
+                        cs_pair_run_free(&m->pairs[p]);
+                        m->pairs[p] = kept; /* (none, or freed after the merge) */
+                    }
                 } else {
                     if (mode == PAIRS_CUT)
                         left += cut_pairs(&piece, min);
@@ -1921,6 +2024,11 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
             assert(m->pairs[p].n < UINT32_MAX);
             if (mode == PAIRS_CUT)
                 m->left[CS_PAIRS][p] = left;
+            if (bar) {
+                omp_set_lock(&bar->lock);
+                bar->done[p] = 1;
+                omp_unset_lock(&bar->lock);
+            }
             if (sw)
                 cs_state_writer_pairs_part_done(sw, p);
             free(plan->cuts); /* (a first pass's plan that does not fit) */
@@ -1932,6 +2040,7 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
             deal_done(&deal);
         }
         free(buf);
+        free(ph);
         cs_buf_free(&disk);
         deal_free(&deal);
 #pragma omp for schedule(static, 1)
@@ -1985,16 +2094,46 @@ static void merge_pairs(run *r, cs_merged *m)
     const uint32_t *const *remap = (const uint32_t *const *)m->remap;
     if (pairs_go_lean(r)) {
         uint64_t *hist = cs_xcalloc(CS_HIST_MAX + 1, sizeof *hist);
-        merge_pair_runs(r, m, remap, PAIRS_HIST, 0, hist);
+        /* The bar's cap: what the budget leaves beside what the merge holds,
+         * its scratch and a sixteenth; none worth having (below a sixteenth:
+         * the n-grams merged before fill the budget), no bar. */
+        const uint64_t needs = pair_held(m, margin_sets(r, m)) +
+                               (uint64_t)pair_share(r, m, margin_sets(r, m)) * (uint64_t)nt +
+                               r->budget / 16;
+        pair_bar *bar = NULL;
+        if (needs + r->budget / 16 <= r->budget) {
+            bar = cs_xcalloc(1, sizeof *bar);
+            bar->cap = r->budget - needs;
+            bar->bar = 2;
+            omp_init_lock(&bar->lock);
+        }
+        merge_pair_runs(r, m, remap, PAIRS_HIST, 0, hist, bar);
+        if (bar)
+            omp_destroy_lock(&bar->lock);
         uint64_t need;
         r->pair_floor = o->top == UINT64_MAX ? o->min_count
                                              : top_floor(hist, o->top, o->min_count, &need);
         free(hist);
-        merge_pair_runs(r, m, remap, PAIRS_CUT, r->pair_floor, NULL);
         r->lean_pairs = 1;
+        if (bar && !bar->gave_up && r->pair_floor >= 2) { /* it kept what the top needs */
+            const cs_i128 min = (cs_i128)r->pair_floor * (cs_i128)m->unit;
+            for (unsigned p = 0; p < CS_N_PARTS; p++)
+                m->left[CS_PAIRS][p] = bar->left[p] + cut_pairs(&m->pairs[p], min);
+            for (int s = 0; s < n_sources(r); s++)
+                cs_pairs_free(source(r, s)->pairs); /* the runs */
+            free(bar);
+            trace(r, "pairs merged lean under a bar, in one merge");
+            return;
+        }
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            cs_pair_run_free(&m->pairs[p]);
+        trace(r, bar ? "the pairs' bar gave up: a second merge cuts"
+                     : "no room for a pairs' bar: a second merge cuts");
+        free(bar);
+        merge_pair_runs(r, m, remap, PAIRS_CUT, r->pair_floor, NULL, NULL);
         return;
     }
-    merge_pair_runs(r, m, remap, PAIRS_KEEP, 0, NULL);
+    merge_pair_runs(r, m, remap, PAIRS_KEEP, 0, NULL, NULL);
     const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
     /* 8 bytes a term per thread: a few threads are enough for a pass
      * over the pairs, and bound that memory on machines with many cores. */
@@ -2154,7 +2293,7 @@ static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_er
     const uint32_t **remap = cs_xmalloc((size_t)n_sources(r) * sizeof *remap);
     for (int s = 0; s < n_sources(r); s++)
         remap[s] = s < r->n_states ? m->remap[s] : r->vocab_gid;
-    merge_pair_runs(r, m, remap, PAIRS_KEEP, 0, NULL);
+    merge_pair_runs(r, m, remap, PAIRS_KEEP, 0, NULL, NULL);
     free(remap);
     return CS_OK;
 }
