@@ -69,8 +69,8 @@
  * the term merge each partition of all runs is sorted and summed
  * (merge_pair_runs: the runs are freed after the last partition, so the
  * peak holds the runs and the summed pairs, 16 bytes each, together; a
- * lean merge keeps the runs through its two merges, and the pairs at its
- * cut only), then each term's margin is summed (merge_pairs). Document pairs
+ * lean merge keeps the runs until its last merge, one or two, and the
+ * pairs at its cut only), then each term's margin is summed (merge_pairs). Document pairs
  * need their vocabulary first: from --cooc-terms it is known before
  * counting; for --cooc-vocab the inputs are read a second time once the
  * terms are merged (second_pass), counting pairs and nothing else.
@@ -1481,9 +1481,10 @@ static void free_gram_runs(run *r)
 /* ------------------------------------------------------------------ */
 /* co-occurrence                                                        */
 
-/* What merge_pair_runs keeps of the summed pairs: all; none, but their
- * count histogram and the terms' margins (a lean merge's first, merge_pairs);
- * those counted the cut or more (its second). */
+/* What merge_pair_runs keeps of the summed pairs: all; their count
+ * histogram and the terms' margins, and the pairs at a bar when it has one
+ * (a lean merge's first, merge_pairs); those counted the cut or more (its
+ * second, when the first's bar could not keep them). */
 enum { PAIRS_KEEP, PAIRS_HIST, PAIRS_CUT };
 
 /* Keeps of the summed pairs of pr those counted `min` units or more, in a
@@ -1827,12 +1828,13 @@ typedef struct pair_bar {
     uint64_t kept, cap;        /* bytes kept, atomically; the most */
     int gave_up;               /* atomically */
     uint64_t left[CS_N_PARTS]; /* pairs counted (units > 0) and not kept */
-    /* Under lock: the histogram so far, the partitions merged (done), and
-     * the bar they were last cut to (pruned). */
+    /* Under lock (or the partition's thread's, until done): the histogram
+     * so far, the partitions merged (done), and the lowest bar each
+     * partition's kept pairs were cut at. */
     omp_lock_t lock;
     uint64_t hist[CS_HIST_MAX + 1];
     int done[CS_N_PARTS];
-    uint64_t pruned;
+    uint64_t cut_at[CS_N_PARTS];
 } pair_bar;
 
 /* Adds a summed slice's histogram (h) to the bar's and raises the bar to
@@ -1850,32 +1852,37 @@ static uint64_t bar_raise(pair_bar *b, const cs_options *o, const uint64_t *h)
     return at;
 }
 
-/* Partition p's kept pairs cut to `bar` (a count): their bytes off kept. */
-static void bar_cut(pair_bar *b, const cs_merged *m, unsigned p, uint64_t bar)
+/* Partition p's kept pairs cut to `bar` (a count) when some were cut at
+ * less: their bytes off kept. */
+static void bar_cut(pair_bar *b, cs_merged *m, unsigned p, uint64_t bar)
 {
+    if (b->cut_at[p] >= bar || !m->pairs[p].n)
+        return;
     const size_t before = m->pairs[p].n;
     b->left[p] += cut_pairs(&m->pairs[p], (cs_i128)bar * (cs_i128)m->unit);
+    b->cut_at[p] = bar;
     __atomic_sub_fetch(&b->kept, (before - m->pairs[p].n) * sizeof(cs_pair), __ATOMIC_RELAXED);
 }
 
 /* What is kept passed half the cap: the partitions merged, and the
  * caller's own (p, not done: its thread's), are cut to the bar as it is
- * now, when it rose since they last were; still past the cap, it gives
- * up. (As the n-gram merge's lean_raise: the first partitions kept what a
- * low bar let through.) */
+ * now, those cut at less before. (As the n-gram merge's lean_raise: the
+ * first partitions kept what a low bar let through.) Still past the cap,
+ * the bar gives up, and what they kept is freed at once (the second merge
+ * will keep the pairs at the cut). */
 static void bar_prune(pair_bar *b, cs_merged *m, unsigned p)
 {
     omp_set_lock(&b->lock);
     const uint64_t now = __atomic_load_n(&b->bar, __ATOMIC_RELAXED);
-    if (now > b->pruned) {
-        for (unsigned q = 0; q < CS_N_PARTS; q++)
-            if (b->done[q] && m->pairs[q].n)
-                bar_cut(b, m, q, now);
-        b->pruned = now;
-    }
-    bar_cut(b, m, p, now);
-    if (__atomic_load_n(&b->kept, __ATOMIC_RELAXED) > b->cap)
+    for (unsigned q = 0; q < CS_N_PARTS; q++)
+        if (b->done[q] || q == p)
+            bar_cut(b, m, q, now);
+    if (__atomic_load_n(&b->kept, __ATOMIC_RELAXED) > b->cap) {
         __atomic_store_n(&b->gave_up, 1, __ATOMIC_RELAXED);
+        for (unsigned q = 0; q < CS_N_PARTS; q++)
+            if (b->done[q] || q == p)
+                cs_pair_run_free(&m->pairs[q]);
+    }
     omp_unset_lock(&b->lock);
 }
 
@@ -2005,6 +2012,8 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
                         const uint64_t now = bar_raise(bar, r->opt, ph);
                         bar->left[p] +=
                             cut_pairs(&m->pairs[p], (cs_i128)now * (cs_i128)m->unit);
+                        if (!kept.n || now < bar->cut_at[p])
+                            bar->cut_at[p] = now; /* the lowest its kept pairs were cut at */
                         piece = m->pairs[p];
                         m->pairs[p] = kept;
                         const uint64_t bytes = piece.n * sizeof *piece.v;
@@ -2080,8 +2089,11 @@ static int pairs_go_lean(const run *r)
 /* Merges the sources' window pairs into m (terms merged first) and sums
  * each term's margin for the measures. Lean, as the grams (merge_grams_lean):
  * a first merge for the count histogram and the margins, which need every
- * pair, and a second that keeps those at write_tables' cut (r->pair_floor;
- * no tie cut for pairs, whose histogram buckets hold many counts).
+ * pair, keeping the pairs at a bar (pair_bar) when the budget leaves room
+ * for them; then they are cut to write_tables' cut (r->pair_floor; no tie
+ * cut for pairs, whose histogram buckets hold many counts), or, when the
+ * bar gave up, had no room or the cut is at count 1, a second merge keeps
+ * those at the cut.
  * Otherwise one merge, then a pass over the pairs for the margins: a task
  * per pair partition, adding into its thread's own margins. */
 static void merge_pairs(run *r, cs_merged *m)
@@ -2115,7 +2127,10 @@ static void merge_pairs(run *r, cs_merged *m)
                                              : top_floor(hist, o->top, o->min_count, &need);
         free(hist);
         r->lean_pairs = 1;
-        if (bar && !bar->gave_up && r->pair_floor >= 2) { /* it kept what the top needs */
+        const char *why = !bar ? "no room for a pairs' bar"
+                          : bar->gave_up ? "the pairs' bar gave up"
+                          : r->pair_floor < 2 ? "the top reaches pairs counted once" : NULL;
+        if (!why) { /* the bar kept what the top needs */
             const cs_i128 min = (cs_i128)r->pair_floor * (cs_i128)m->unit;
             for (unsigned p = 0; p < CS_N_PARTS; p++)
                 m->left[CS_PAIRS][p] = bar->left[p] + cut_pairs(&m->pairs[p], min);
@@ -2127,8 +2142,9 @@ static void merge_pairs(run *r, cs_merged *m)
         }
         for (unsigned p = 0; p < CS_N_PARTS; p++)
             cs_pair_run_free(&m->pairs[p]);
-        trace(r, bar ? "the pairs' bar gave up: a second merge cuts"
-                     : "no room for a pairs' bar: a second merge cuts");
+        char what[96];
+        snprintf(what, sizeof what, "%s: a second merge cuts", why);
+        trace(r, what);
         free(bar);
         merge_pair_runs(r, m, remap, PAIRS_CUT, r->pair_floor, NULL, NULL);
         return;
