@@ -38,6 +38,19 @@ def _bounded(files, out, tmp, memory, *opts):
     return sp
 
 
+def _traced(files, out, tmp, memory, *opts):
+    """A bounded count with CORPUSSTAT_TRACE=1 (the steps on stderr, for the tests that
+    check which way the merge went); returns the stderr text."""
+    os.makedirs(tmp, exist_ok=True)
+    os.environ["CORPUSSTAT_TRACE"] = "1"
+    try:
+        err = count(files, out, "--memory", memory, "--tmp", tmp, *opts)
+    finally:
+        del os.environ["CORPUSSTAT_TRACE"]
+    assert os.listdir(tmp) == [], os.listdir(tmp)
+    return err
+
+
 def test_same_tables_at_budgets_forcing_1_10_100_spills():
     # The budgets were chosen on this seeded corpus: at -T 1 the spills are the same
     # every run; at -T 2 they depend on which thread counts which chunk.
@@ -154,14 +167,8 @@ def test_pair_bar_keeps_the_top_in_one_merge():
             count(files, free, "-T", "2", *opts)
             for threads in ("1", "2", "5"):
                 out = os.path.join(d, f"bar{i}-{threads}")
-                tmp = os.path.join(d, "tmp")
-                os.makedirs(tmp, exist_ok=True)
-                os.environ["CORPUSSTAT_TRACE"] = "1"  # which way the lean merge went
-                try:
-                    err = count(files, out, "--memory", "4M", "--tmp", tmp, "-T", threads, *opts)
-                finally:
-                    del os.environ["CORPUSSTAT_TRACE"]
-                assert os.listdir(tmp) == []
+                # (the trace says which way the lean merge went)
+                err = _traced(files, out, os.path.join(d, "tmp"), "4M", "-T", threads, *opts)
                 merges = summary(out)["spill"]["merge_passes"]
                 if threads == "1" or not may_differ:
                     assert way in err and merges == (1 if way == bar else 2), (opts, threads, err)
@@ -217,14 +224,8 @@ def test_pairs_merged_in_slices():
             assert summary(free)["spill"]["merge_slices"] == 0
             for threads in ("1", "3"):
                 out = os.path.join(d, f"s{i}-{threads}")
-                tmp = os.path.join(d, "tmp")
-                os.makedirs(tmp, exist_ok=True)
-                os.environ["CORPUSSTAT_TRACE"] = "1"  # the most slices of a partition
-                try:
-                    err = count(files, out, "--memory", "64K", "--tmp", tmp, "-T", threads, *opts)
-                finally:
-                    del os.environ["CORPUSSTAT_TRACE"]
-                assert os.listdir(tmp) == [], os.listdir(tmp)
+                # (the trace says the most slices of a partition)
+                err = _traced(files, out, os.path.join(d, "tmp"), "64K", "-T", threads, *opts)
                 sp = summary(out)["spill"]
                 assert sp["merge_slices"] >= 10, (opts, sp)
                 assert tables(out) == tables(free), (opts, threads)
@@ -359,21 +360,27 @@ def _failpread(d):
 
 def _run_shim(so, args, **env):
     e = dict(os.environ, LD_PRELOAD=so, **env)
-    # an ASan build wants its runtime first; the shim only wraps pread
+    # an ASan build wants its runtime first; the shim only wraps pread and pwrite
     e["ASAN_OPTIONS"] = e.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
     return subprocess.run([ENGINE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
+
+
+def _fault_setup(d):
+    """The shim, a corpus, an output folder holding tables from an earlier run (which a
+    failing run must leave as they are), an empty --tmp."""
+    so = _failpread(d)
+    files = _corpus(d, size="512K", shards=2, seed=12)
+    out, tmp = os.path.join(d, "out"), os.path.join(d, "tmp")
+    os.makedirs(tmp)
+    count(files, out, "--ngrams", "1")
+    return so, files, out, tmp, tables(out)
 
 
 def test_run_that_cannot_be_read_back_writes_no_table():
     # A spilled run whose read fails (EIO from the shim) in the merge, or in the second
     # merge of --top: exit 1, the file named, no table, the folder removed.
     with tmpdir() as d:
-        so = _failpread(d)
-        files = _corpus(d, size="512K", shards=2, seed=12)
-        out, tmp = os.path.join(d, "out"), os.path.join(d, "tmp")
-        os.makedirs(tmp)
-        count(files, out, "--ngrams", "1")
-        before = tables(out)
+        so, files, out, tmp, before = _fault_setup(d)
         # --ngrams 2 alone, and a top no table fills with grams counted twice or more:
         # the second merge reads every run again, as many times as the first
         base = ["count", "-q", "-T", "1", "-o", out, "--memory", "64K", "--tmp", tmp,
@@ -417,12 +424,7 @@ def test_merge_scratch_that_cannot_be_written_writes_no_table():
     # went through (pwrite fails with ENOSPC from the shim): exit 1, the folder named, no
     # table, the folder removed, the previous tables left.
     with tmpdir() as d:
-        so = _failpread(d)
-        files = _corpus(d, size="512K", shards=2, seed=12)
-        out, tmp = os.path.join(d, "out"), os.path.join(d, "tmp")
-        os.makedirs(tmp)
-        count(files, out, "--ngrams", "1")
-        before = tables(out)
+        so, files, out, tmp, before = _fault_setup(d)
         for opts in (["--top", "3000"], []):  # the lean merge's two passes; one merge
             args = ["count", "-q", "-T", "2", "-o", out, "--memory", "64K", "--tmp", tmp,
                     "--ngrams", "1", "--cooc", "window", *opts, *files]
