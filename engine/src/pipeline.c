@@ -1895,8 +1895,9 @@ static void bar_prune(pair_bar *b, cs_merged *m, unsigned p)
  * `mode` says what
  * stays (PAIRS_*). The first merge of the runs (KEEP, HIST) hands each
  * summed slice to the state being written. HIST adds each slice's counts
- * into hist (CS_HIST_MAX + 1 buckets) and its pairs into the margins, and
- * leaves the runs; the others free them. The margins take 8 bytes a term
+ * into hist (CS_HIST_MAX + 1 buckets) and its pairs into the margins,
+ * keeps the pairs at the bar when there is one (merge_pairs frees the runs
+ * then), and leaves the runs; the others free them. The margins take 8 bytes a term
  * each: MARGIN_THREADS sets of them at most (one when the budget is
  * tight), thread t adding into set t % na, under its lock when the threads
  * are more. */
