@@ -238,6 +238,20 @@ typedef struct chunk {
 /* ------------------------------------------------------------------ */
 /* small shared state                                                   */
 
+/* This process's VmRSS and VmHWM (its peak), in kB; -1 when unknown. */
+static void vm_kb(long *rss, long *hwm)
+{
+    *rss = *hwm = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[128];
+    while (f && fgets(line, sizeof line, f)) {
+        sscanf(line, "VmRSS: %ld", rss);
+        sscanf(line, "VmHWM: %ld", hwm);
+    }
+    if (f)
+        fclose(f);
+}
+
 /* CORPUSSTAT_TRACE set: a line on stderr at each step of the run, with
  * the time since the start, the resident set now and at its peak, and the
  * heap in use (what malloc holds for the program, not what it keeps
@@ -249,15 +263,8 @@ static void trace(const run *r, const char *what)
         on = getenv("CORPUSSTAT_TRACE") != NULL;
     if (!on)
         return;
-    long rss = 0, hwm = 0;
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[128];
-    while (f && fgets(line, sizeof line, f)) {
-        sscanf(line, "VmRSS: %ld", &rss);
-        sscanf(line, "VmHWM: %ld", &hwm);
-    }
-    if (f)
-        fclose(f);
+    long rss, hwm;
+    vm_kb(&rss, &hwm);
     const struct mallinfo2 mi = mallinfo2();
     fprintf(stderr, "trace %8.2f s  rss %6ld MB  peak %6ld MB  heap %6zu MB  %s\n",
             cs_now() - r->t0, rss >> 10, hwm >> 10, (mi.uordblks + mi.hblkhd) >> 20, what);
@@ -1487,10 +1494,11 @@ static void free_gram_runs(run *r)
  * second, when the first's bar could not keep them). */
 enum { PAIRS_KEEP, PAIRS_HIST, PAIRS_CUT };
 
-/* Keeps of the summed pairs of pr those counted `min` units or more, in a
- * room their size; returns how many others are counted (> 0). */
-static uint64_t cut_pairs(cs_pair_run *pr, cs_i128 min)
+/* Keeps of the summed pairs of pr those counted `count` or more (units of
+ * m), in a room their size; returns how many others are counted (> 0). */
+static uint64_t cut_pairs(cs_pair_run *pr, const cs_merged *m, uint64_t count)
 {
+    const cs_i128 min = (cs_i128)count * (cs_i128)m->unit;
     size_t kept = 0;
     uint64_t left = 0;
     for (size_t i = 0; i < pr->n; i++) {
@@ -1859,7 +1867,7 @@ static void bar_cut(pair_bar *b, cs_merged *m, unsigned p, uint64_t bar)
     if (b->cut_at[p] >= bar || !m->pairs[p].n)
         return;
     const size_t before = m->pairs[p].n;
-    b->left[p] += cut_pairs(&m->pairs[p], (cs_i128)bar * (cs_i128)m->unit);
+    b->left[p] += cut_pairs(&m->pairs[p], m, bar);
     b->cut_at[p] = bar;
     __atomic_sub_fetch(&b->kept, (before - m->pairs[p].n) * sizeof(cs_pair), __ATOMIC_RELAXED);
 }
@@ -1933,10 +1941,9 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
         snprintf(name, sizeof name, "t%d-slices%u", t, r->pair_passes); /* a file a merge */
         scratch[t] = cs_spill_file_scratch(r->spill, name);
     }
-    const cs_i128 min = (cs_i128)floor * (cs_i128)m->unit;
     uint64_t slices = 0, most = 0;
 #pragma omp parallel num_threads(nt) default(none) \
-    shared(r, m, remap, ns, mode, min, sw, acc, th, lock, nt, na, share, max, scratch, bar) \
+    shared(r, m, remap, ns, mode, floor, sw, acc, th, lock, nt, na, share, max, scratch, bar) \
     reduction(+ : slices) reduction(max : most)
     {
         cs_pair *buf = NULL;
@@ -1953,16 +1960,17 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
             uint64_t whole[2] = {0, UINT64_MAX}, *cuts = whole;
             size_t n_slices = 1, biggest = n;
             struct pair_plan *plan = &r->pair_plan[p];
-            if (n > max && plan->cuts && plan->biggest <= max) {
-                /* the first pass's slices still fit: spares the planning's
-                 * reads of the runs */
-                cuts = plan->cuts;
-                n_slices = plan->n;
-                biggest = plan->biggest;
-                plan->cuts = NULL;
-                deal_part(r, remap, p, &disk, cuts, n_slices, &deal);
-            } else if (n > max) {
-                n_slices = plan_pair_slices(r, m, remap, p, max, &disk, &cuts, &biggest);
+            if (n > max) {
+                if (plan->cuts && plan->biggest <= max) {
+                    /* the first pass's slices still fit: spares the
+                     * planning's reads of the runs */
+                    cuts = plan->cuts;
+                    n_slices = plan->n;
+                    biggest = plan->biggest;
+                    plan->cuts = NULL;
+                } else {
+                    n_slices = plan_pair_slices(r, m, remap, p, max, &disk, &cuts, &biggest);
+                }
                 if (n_slices == 1)
                     biggest = n; /* read whole below, every run (a read may fail) */
                 else
@@ -2011,8 +2019,7 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
                         omp_unset_lock(&lock[t % na]);
                     if (bar && !__atomic_load_n(&bar->gave_up, __ATOMIC_RELAXED)) {
                         const uint64_t now = bar_raise(bar, r->opt, ph);
-                        bar->left[p] +=
-                            cut_pairs(&m->pairs[p], (cs_i128)now * (cs_i128)m->unit);
+                        bar->left[p] += cut_pairs(&m->pairs[p], m, now);
                         if (!kept.n || now < bar->cut_at[p])
                             bar->cut_at[p] = now; /* the lowest its kept pairs were cut at */
                         piece = m->pairs[p];
@@ -2027,7 +2034,7 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
                     }
                 } else {
                     if (mode == PAIRS_CUT)
-                        left += cut_pairs(&piece, min);
+                        left += cut_pairs(&piece, m, floor);
                     cs_pair_run_append(&m->pairs[p], &piece);
                 }
             }
@@ -2110,8 +2117,8 @@ static void merge_pairs(run *r, cs_merged *m)
         /* The bar's cap: what the budget leaves beside what the merge holds,
          * its scratch and a sixteenth; none worth having (below a sixteenth:
          * the n-grams merged before fill the budget), no bar. */
-        const uint64_t needs = pair_held(m, margin_sets(r, m)) +
-                               (uint64_t)pair_share(r, m, margin_sets(r, m)) * (uint64_t)nt +
+        const int na = margin_sets(r, m);
+        const uint64_t needs = pair_held(m, na) + (uint64_t)pair_share(r, m, na) * (uint64_t)nt +
                                r->budget / 16;
         pair_bar *bar = NULL;
         if (needs + r->budget / 16 <= r->budget) {
@@ -2132,9 +2139,8 @@ static void merge_pairs(run *r, cs_merged *m)
                           : bar->gave_up ? "the pairs' bar gave up"
                           : r->pair_floor < 2 ? "the top reaches pairs counted once" : NULL;
         if (!why) { /* the bar kept what the top needs */
-            const cs_i128 min = (cs_i128)r->pair_floor * (cs_i128)m->unit;
             for (unsigned p = 0; p < CS_N_PARTS; p++)
-                m->left[CS_PAIRS][p] = bar->left[p] + cut_pairs(&m->pairs[p], min);
+                m->left[CS_PAIRS][p] = bar->left[p] + cut_pairs(&m->pairs[p], m, r->pair_floor);
             for (int s = 0; s < n_sources(r); s++)
                 cs_pairs_free(source(r, s)->pairs); /* the runs */
             free(bar);
@@ -2776,14 +2782,8 @@ static void give_back(const run *r)
  * reported that process's peak. */
 static uint64_t peak_rss(void)
 {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[128];
-    long hwm = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld", &hwm) == 1)
-            break;
-    if (f)
-        fclose(f);
+    long rss, hwm;
+    vm_kb(&rss, &hwm);
     if (hwm >= 0)
         return (uint64_t)hwm * 1024;
     struct rusage ru;
