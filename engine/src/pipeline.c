@@ -117,6 +117,7 @@
 #include "jsonl.h"
 #include "reader.h"
 #include "reduce.h"
+#include "rowrun.h"
 #include "state.h"
 #include "summary.h"
 #include "tokenize.h"
@@ -837,6 +838,7 @@ static void write_rows(cs_csv *w, const cs_merged *m, unsigned order, cs_rows *p
     int lead_len = order > 1 ? snprintf(lead, sizeof lead, "%u,", order) : 0;
     for (uint64_t k = 0; k < top && (row = cs_rowmerge_next(&g)) != NULL; k++)
         cs_csv_row(w, lead, (size_t)lead_len, row->key, row->len, row->count, row->docs);
+    cs_rowmerge_free(&g);
 }
 
 /* cooc.csv rows: term_a,term_b,count,pmi,npmi,llr. */
@@ -857,13 +859,14 @@ static void write_pairs(cs_csv *w, const cs_merged *m, cs_rows *parts, uint64_t 
             cs_csv_u128(w, units);
         else /* harmonic: a decimal; the whole part exact, so only the fraction rounds */
             cs_csv_double(w, (double)(units / m->unit) + (double)(units % m->unit) / (double)m->unit);
-        const double *ms = &parts[g.last].measure[3 * (size_t)(row - parts[g.last].v)];
+        const double *ms = cs_rowmerge_measure(&g);
         for (int i = 0; i < 3; i++) {
             cs_csv_raw(w, ",", 1);
             cs_csv_double(w, ms[i]);
         }
         cs_csv_raw(w, "\n", 1);
     }
+    cs_rowmerge_free(&g);
 }
 
 /* Errors name the file as the user will look for it: under -o DIR. */
@@ -917,6 +920,7 @@ static void tie_cuts(const cs_merged *m, const unsigned *order, int n_tabs, cons
 static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
                         const cs_gram_pick *pick, uint64_t *hist, uint64_t *once, int first);
 static void free_gram_runs(run *r);
+static uint64_t rows_room(const run *r, const cs_merged *m);
 
 /* Where --top K cuts a table whose count histogram (cs_count_hist_part) is
  * hist, rows counted under min_count left out: the floor, the smallest
@@ -1090,6 +1094,13 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
      * and --top 1000000). The files one after another: the merges of the
      * rows and the formatting, serial within a file, took 0.2 s of 40 at
      * 1 GiB side by side. */
+    const uint64_t room = rows_room(r, m);
+    cs_spill_file **row_files = cs_xmalloc((size_t)nt * sizeof *row_files);
+    for (int t = 0; t < nt; t++) {
+        char name[32];
+        snprintf(name, sizeof name, "t%d-rows", t);
+        row_files[t] = cs_spill_file_scratch(r->spill, name);
+    }
     cs_status st = CS_OK;
     const uint8_t bom[3] = {0xEF, 0xBB, 0xBF};
     enum { F_TERMS, F_NGRAMS, F_COOC, N_FILES };
@@ -1128,11 +1139,35 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
                 st = spill_failed(r, err);
                 break;
             }
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
-    shared(rows, m, o, order, floor, tie_max, k)
-            for (unsigned p = 0; p < CS_N_PARTS; p++)
-                cs_rows_part(m, order[k], p, floor[k], tie_max[k], o->top, &rows[k][p]);
-            trace(r, "a table's rows made");
+            /* Partitions made past the room go out as runs (rowrun.h),
+             * those made first stay: without --top, a table's rows are
+             * every key of it (1.7 GB at 128 MiB of 1-3 grams), and with
+             * it, about --top rows (60 MB a million). A run that cannot
+             * be written stays in memory; the spill's error then fails the
+             * run below. */
+            uint64_t held = 0;
+            int out = 0;
+#pragma omp parallel num_threads(nt) default(none) \
+    shared(rows, m, o, order, floor, tie_max, k, room, held, row_files) reduction(+ : out)
+            {
+                cs_buf buf = {0};
+#pragma omp for schedule(dynamic, 1)
+                for (unsigned p = 0; p < CS_N_PARTS; p++) {
+                    cs_rows *rw = &rows[k][p];
+                    cs_rows_part(m, order[k], p, floor[k], tie_max[k], o->top, rw);
+                    const uint64_t bytes = cs_rows_bytes(rw);
+                    cs_spill_file *rf = row_files[omp_get_thread_num()];
+                    if (__atomic_add_fetch(&held, bytes, __ATOMIC_RELAXED) > room && rw->n &&
+                        cs_rowrun_spill(rf, m, rw, CS_ROWRUN_BLOCK, &buf) == 0) {
+                        __atomic_sub_fetch(&held, bytes, __ATOMIC_RELAXED);
+                        out++;
+                    }
+                }
+                cs_buf_free(&buf);
+            }
+            char what[64];
+            snprintf(what, sizeof what, "a table's rows made, %d partitions written out", out);
+            trace(r, what);
             /* the term rows' partitions not read back: no table either */
             if (read_error(r)) {
                 st = spill_failed(r, err);
@@ -1153,6 +1188,12 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
                 write_rows(&w, m, order[k], rows[k], o->top);
             for (unsigned p = 0; p < CS_N_PARTS; p++)
                 cs_rows_free(&rows[k][p]);
+            for (int t = 0; t < nt; t++)
+                cs_spill_file_rewind(row_files[t]);
+            /* a run written out that could not be read back: the table
+             * ends early, and is not written */
+            if (read_error(r))
+                st = spill_failed(r, err);
         }
         e = cs_csv_close(&w);
         if (e && st == CS_OK) {
@@ -1166,6 +1207,7 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
         for (unsigned p = 0; p < CS_N_PARTS; p++)
             cs_rows_free(&rows[k][p]);
     free(rows);
+    free(row_files); /* (the spill owns them) */
     return st;
 }
 
@@ -1809,6 +1851,19 @@ static size_t pair_share(const run *r, const cs_merged *m, int n_margins)
 {
     return (size_t)(merge_share(r, pair_held(m, n_margins) + r->budget / 4, r->budget / 16) /
                     (uint64_t)r->nt);
+}
+
+/* What a table's rows may hold in memory while it is written: merge_share
+ * beside the merged tables and terms (a sixteenth of the budget when they
+ * pass it on their own). The partitions made past it are written out as
+ * runs (write_tables), and the merge of the rows reads them back a block
+ * at a time. */
+static uint64_t rows_room(const run *r, const cs_merged *m)
+{
+    uint64_t held = pair_held(m, m->margin.lo != NULL);
+    for (unsigned p = 0; m->pairs && p < CS_N_PARTS; p++)
+        held += m->pairs[p].n * sizeof *m->pairs[p].v;
+    return merge_share(r, held, r->budget / 16);
 }
 
 /* Sets of margins the pair merge's threads add into (merge_pair_runs). */

@@ -17,6 +17,7 @@
  * what makes the bytes independent of the thread count.
  */
 #include "reduce.h"
+#include "rowrun.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -801,16 +802,21 @@ static inline uint32_t keys_in(const cs_merged *m, unsigned order, unsigned p)
                              : table_of(m, order)->part[p].n;
 }
 
+void cs_row_term_lens(const cs_merged *m, unsigned order, unsigned part, const cs_row *row,
+                      uint32_t *lens)
+{
+    const uint32_t *ids = gram_ids(m, order, part, row->idx);
+    for (unsigned k = 0; k < order; k++)
+        cs_merged_bytes(m, ids[k], &lens[k]);
+}
+
 int cs_row_tie(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
                const cs_row *b, unsigned part_b)
 {
-    const uint32_t *ia = gram_ids(m, order, part_a, a->idx), *ib = gram_ids(m, order, part_b, b->idx);
-    for (unsigned k = 0; k < order; k++) {
-        int c = term_cmp(m, ia[k], ib[k]);
-        if (c)
-            return c;
-    }
-    return 0;
+    uint32_t la[CS_NGRAM_MAX], lb[CS_NGRAM_MAX];
+    cs_row_term_lens(m, order, part_a, a, la);
+    cs_row_term_lens(m, order, part_b, b, lb);
+    return cs_row_lens_cmp(la, lb, order);
 }
 
 typedef struct {
@@ -1156,22 +1162,61 @@ void cs_rows_free(cs_rows *r)
     free(r->v);
     free(r->arena);
     free(r->measure);
+    cs_rowrun_free(r->disk);
+    free(r->disk);
     memset(r, 0, sizeof *r);
 }
 
-/* The head row of run p, or NULL when it is spent. */
-static inline const cs_row *head(const cs_rowmerge *g, unsigned p)
+size_t cs_rows_bytes(const cs_rows *r)
 {
-    return g->pos[p] < g->parts[p].n ? &g->parts[p].v[g->pos[p]] : NULL;
+    if (!r->v)
+        return 0;
+    size_t bytes = r->n * sizeof *r->v;
+    for (size_t i = 0; r->arena && i < r->n; i++)
+        bytes += r->v[i].len;
+    return bytes + (r->measure ? r->n * 3 * sizeof *r->measure : 0);
+}
+
+/* Moves run p's head on (its first row, at init). */
+static void step(cs_rowmerge *g, unsigned p)
+{
+    if (g->parts[p].disk) {
+        g->head[p] = cs_rowrun_next(&g->rd[p]);
+        return;
+    }
+    const size_t i = g->pos[p]++;
+    g->head[p] = i < g->parts[p].n ? &g->parts[p].v[i] : NULL;
+    /* The key of a row a few places on in the same run: the writer reads
+     * each key once, and a term's key sits in its entry, scattered over the
+     * table; fetching it ahead lets those misses overlap (bench/NOTES.md,
+     * 12). An n-gram's key is in its run's arena, in order: no miss to hide,
+     * and the prefetch costs little. */
+    if (i + 8 < g->parts[p].n)
+        __builtin_prefetch(g->parts[p].v[i + 8].key);
 }
 
 /* Run a's head comes before run b's (a spent run comes last). */
 static inline int beats(const cs_rowmerge *g, unsigned a, unsigned b)
 {
-    const cs_row *x = head(g, a), *y = head(g, b);
+    const cs_row *x = g->head[a], *y = g->head[b];
     if (!x || !y)
         return x != NULL;
-    return cs_row_cmp(g->m, g->order, x, a, y, b) < 0;
+    const int c = cs_row_cmp_bytes(g->order, x, y);
+    if (c || g->order < 2)
+        return c < 0;
+    /* Two n-grams of equal bytes, by their terms' lengths: a run written
+     * out keeps them, one in memory has its table's. */
+    uint32_t la[CS_NGRAM_MAX], lb[CS_NGRAM_MAX];
+    const uint32_t *pa = la, *pb = lb;
+    if (g->parts[a].disk)
+        pa = g->rd[a].lens;
+    else
+        cs_row_term_lens(g->m, g->order, g->parts[a].part, x, la);
+    if (g->parts[b].disk)
+        pb = g->rd[b].lens;
+    else
+        cs_row_term_lens(g->m, g->order, g->parts[b].part, y, lb);
+    return cs_row_lens_cmp(pa, pb, g->order) < 0;
 }
 
 void cs_rowmerge_init(cs_rowmerge *g, const cs_merged *m, unsigned order, cs_rows *parts)
@@ -1180,6 +1225,14 @@ void cs_rowmerge_init(cs_rowmerge *g, const cs_merged *m, unsigned order, cs_row
     g->m = m;
     g->order = order;
     g->parts = parts;
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        if (parts[p].disk) {
+            if (!g->rd)
+                g->rd = cs_xcalloc(CS_N_PARTS, sizeof *g->rd);
+            cs_rowrun_reader_init(&g->rd[p], parts[p].disk, order);
+        }
+        step(g, p);
+    }
     unsigned winner[2 * CS_N_PARTS];
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         winner[CS_N_PARTS + p] = p;
@@ -1195,25 +1248,36 @@ void cs_rowmerge_init(cs_rowmerge *g, const cs_merged *m, unsigned order, cs_row
 const cs_row *cs_rowmerge_next(cs_rowmerge *g)
 {
     unsigned w = g->loser[0];
-    const cs_row *row = head(g, w);
-    if (!row)
-        return NULL;
+    /* The run of the row returned last moves on only now: a row read back
+     * from disk lives in its reader, valid until the reader moves. */
+    if (g->moved) {
+        step(g, w);
+        /* Replay w's path to the root: one comparison per level. */
+        for (unsigned n = (w + CS_N_PARTS) / 2; n >= 1; n /= 2)
+            if (beats(g, g->loser[n], w)) {
+                unsigned t = g->loser[n];
+                g->loser[n] = w;
+                w = t;
+            }
+        g->loser[0] = w;
+    }
+    g->moved = 1;
     g->last = w;
-    g->pos[w]++;
-    /* The key of a row a few places on in the same run: the writer reads
-     * each key once, and a term's key sits in its entry, scattered over the
-     * table; fetching it ahead lets those misses overlap (bench/NOTES.md,
-     * 12). An n-gram's key is in its run's arena, in order: no miss to hide,
-     * and the prefetch costs little. */
-    if (g->pos[w] + 8 < g->parts[w].n)
-        __builtin_prefetch(g->parts[w].v[g->pos[w] + 8].key);
-    /* Replay w's path to the root: one comparison per level. */
-    for (unsigned n = (w + CS_N_PARTS) / 2; n >= 1; n /= 2)
-        if (beats(g, g->loser[n], w)) {
-            unsigned t = g->loser[n];
-            g->loser[n] = w;
-            w = t;
-        }
-    g->loser[0] = w;
-    return row;
+    return g->head[w];
+}
+
+const double *cs_rowmerge_measure(const cs_rowmerge *g)
+{
+    const unsigned p = g->last;
+    if (g->parts[p].disk)
+        return g->rd[p].measure;
+    return &g->parts[p].measure[3 * (size_t)(g->head[p] - g->parts[p].v)];
+}
+
+void cs_rowmerge_free(cs_rowmerge *g)
+{
+    for (unsigned p = 0; g->rd && p < CS_N_PARTS; p++)
+        cs_rowrun_reader_free(&g->rd[p]);
+    free(g->rd);
+    g->rd = NULL;
 }

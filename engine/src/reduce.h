@@ -327,6 +327,9 @@ typedef struct cs_row {
     uint32_t idx;       /* entry index in its partition */
 } cs_row;
 
+struct cs_rowrun;        /* rowrun.h */
+struct cs_rowrun_reader;
+
 typedef struct cs_rows {
     cs_row *v;      /* owned */
     uint8_t *arena; /* owned: joined gram and pair keys */
@@ -334,7 +337,12 @@ typedef struct cs_rows {
     size_t n;
     uint64_t types; /* keys with count > 0, before --min-count and --top */
     unsigned order, part;
+    struct cs_rowrun *disk; /* owned; NULL, or the n rows written out (cs_rowrun_spill: v,
+                               arena and measure freed) */
 } cs_rows;
+
+/* The bytes rows hold in memory (none once written out). */
+size_t cs_rows_bytes(const cs_rows *r);
 
 /* tie_max of cs_rows_part: keep every row counted min_count. */
 #define CS_TIE_ALL 0xFFFFu
@@ -381,6 +389,21 @@ uint64_t cs_top_threshold(const uint64_t *hist, uint64_t top);
  * an NFKC term can hold a space): by their terms. */
 int cs_row_tie(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
                const cs_row *b, unsigned part_b);
+/* The byte lengths of the terms of an n-gram row of partition part (its
+ * table in memory), into lens[0..order). */
+void cs_row_term_lens(const cs_merged *m, unsigned order, unsigned part, const cs_row *row,
+                      uint32_t *lens);
+
+/* The order of two n-grams of equal joined bytes from their terms' byte
+ * lengths (order of them each): the first term that differs is a prefix
+ * of the other, and the shorter comes first (cs_row_tie's order). */
+static inline int cs_row_lens_cmp(const uint32_t *a, const uint32_t *b, unsigned order)
+{
+    for (unsigned k = 0; k < order; k++)
+        if (a[k] != b[k])
+            return a[k] < b[k] ? -1 : 1;
+    return 0;
+}
 
 /* A pair row's count in units (held in count and units_lo). */
 static inline unsigned __int128 cs_row_units(const cs_row *r)
@@ -388,9 +411,8 @@ static inline unsigned __int128 cs_row_units(const cs_row *r)
     return ((unsigned __int128)(uint64_t)r->count << 64) | r->units_lo;
 }
 
-/* Row order: <0 when a comes first: count descending, then key bytes. */
-static inline int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
-                             const cs_row *b, unsigned part_b)
+/* Row order but for the tie of two n-grams of equal joined bytes (0). */
+static inline int cs_row_cmp_bytes(unsigned order, const cs_row *a, const cs_row *b)
 {
     if (a->count != b->count)
         return a->count > b->count ? -1 : 1;
@@ -404,27 +426,42 @@ static inline int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a
     int c = n > 8 ? memcmp(a->key + 8, b->key + 8, n - 8) : 0; /* the prefix held the rest */
     if (c)
         return c;
-    if (a->len != b->len)
-        return a->len < b->len ? -1 : 1;
+    return a->len != b->len ? (a->len < b->len ? -1 : 1) : 0;
+}
+
+/* Row order: <0 when a comes first: count descending, then key bytes. */
+static inline int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
+                             const cs_row *b, unsigned part_b)
+{
+    const int c = cs_row_cmp_bytes(order, a, b);
     /* Equal bytes: one term (its key is its bytes), one pair (no term holds
      * NUL), or two n-grams whose terms hold spaces. */
-    return order < 2 ? 0 : cs_row_tie(m, order, a, part_a, b, part_b);
+    return c || order < 2 || a->key == b->key ? c : cs_row_tie(m, order, a, part_a, b, part_b);
 }
 
 /* The rows of a table in order: a k-way merge of its sorted partitions
- * through a tournament (loser) tree: log2(64) = 6 comparisons a row, half
- * of what a binary heap needs. parts is borrowed. */
+ * (in memory, or written out: cs_rows.disk) through a tournament (loser)
+ * tree: log2(64) = 6 comparisons a row, half of what a binary heap needs.
+ * parts is borrowed. */
 typedef struct cs_rowmerge {
     const cs_merged *m;
     unsigned order;
     cs_rows *parts;              /* CS_N_PARTS sorted runs */
-    size_t pos[CS_N_PARTS];      /* next row of each run */
+    size_t pos[CS_N_PARTS];      /* next row of each run in memory */
+    const cs_row *head[CS_N_PARTS]; /* each run's first row not yet returned; NULL: spent */
+    struct cs_rowrun_reader *rd; /* owned; [p] reads parts[p].disk back */
     unsigned loser[CS_N_PARTS];  /* [n]: the run that lost at node n; [0]: the winner */
     unsigned last;               /* the run of the row cs_rowmerge_next returned last */
+    int moved;                   /* 0 until the first row is returned */
 } cs_rowmerge;
 
 void cs_rowmerge_init(cs_rowmerge *g, const cs_merged *m, unsigned order, cs_rows *parts);
-/* The next row, or NULL after the last. */
+/* The next row, or NULL after the last (valid until the next call). A run
+ * written out that cannot be read back ends early: its spill keeps the
+ * error, which the caller checks before the table counts as written. */
 const cs_row *cs_rowmerge_next(cs_rowmerge *g);
+/* A pair row's measures (pmi, npmi, llr): those of the row returned last. */
+const double *cs_rowmerge_measure(const cs_rowmerge *g);
+void cs_rowmerge_free(cs_rowmerge *g);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "reduce.h"
+#include "rowrun.h"
 #include "testhelp.h"
 #include "tokenize.h"
 
@@ -581,6 +582,136 @@ static void test_margins(void)
     cs_margins_free(&a);
 }
 
+/* One merge of a table's rows, each row as "count,docs,key" into out. */
+static size_t merged_rows(const cs_merged *m, unsigned order, cs_rows *rows, char (*out)[48],
+                          size_t max)
+{
+    cs_rowmerge g;
+    cs_rowmerge_init(&g, m, order, rows);
+    size_t k = 0;
+    for (const cs_row *r; (r = cs_rowmerge_next(&g)) != NULL; k++)
+        if (k < max)
+            snprintf(out[k], sizeof out[k], "%lld,%lld,%.*s", (long long)r->count,
+                     (long long)r->docs, (int)r->len, r->key);
+    cs_rowmerge_free(&g);
+    return k;
+}
+
+/* Rows written out (rowrun.h) and read back by the merge come out as the
+ * same rows in memory do: all partitions out, one row a block (so rows
+ * cross blocks and packs of 64 blocks), and every other partition out in
+ * blocks of 100 bytes. */
+static void test_rows_written_out(void)
+{
+    enum { N = 20000 };
+    static char buf[N][32], got[3][N + 1][48];
+    const char *words[N];
+    int counts[N];
+    static const char *stems[] = {"\xD0\xB0\xD0\xB1", "ab", "abcdefgh", "abcdefghi", "x", "\xC3\xA9"};
+    srand(11);
+    for (int i = 0; i < N; i++) {
+        snprintf(buf[i], sizeof buf[i], "%s%d", stems[i % 6], i / 6);
+        words[i] = buf[i];
+        counts[i] = 1 + rand() % 5;
+    }
+    cs_table *t = terms_from(words, counts, N);
+    cs_merged *m = cs_merged_new(&t, 1, 2, 1);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        CHECK(cs_merge_terms_part(m, &t, p, NULL, NULL, NULL) == 0);
+    cs_spill *sp = cs_spill_new(NULL);
+    cs_spill_file *f = cs_spill_file_scratch(sp, "rows");
+    cs_buf b = {0};
+    size_t n[3];
+    int out = 1;
+    for (int pass = 0; pass < 3; pass++) {
+        cs_rows rows[CS_N_PARTS];
+        for (unsigned p = 0; p < CS_N_PARTS; p++) {
+            cs_rows_part(m, 1, p, 0, CS_TIE_ALL, UINT64_MAX, &rows[p]);
+            const size_t had = rows[p].n;
+            if (pass == 1 || (pass == 2 && p % 2))
+                out &= cs_rowrun_spill(f, m, &rows[p], pass == 1 ? 1 : 100, &b) == 0 &&
+                       rows[p].disk && !rows[p].v && rows[p].n == had;
+        }
+        n[pass] = merged_rows(m, 1, rows, got[pass], N + 1);
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            cs_rows_free(&rows[p]);
+        cs_spill_file_rewind(f);
+    }
+    CHECK(out && cs_spill_error(sp) == NULL);
+    CHECK(n[0] == N && n[1] == N && n[2] == N);
+    for (int pass = 1; pass < 3; pass++) {
+        size_t i = 0;
+        while (i < N && !strcmp(got[0][i], got[pass][i]))
+            i++;
+        CHECK_MSG(i == N, "pass %d row %zu: %s, in memory %s", pass, i, got[pass][i], got[0][i]);
+    }
+    cs_buf_free(&b);
+    cs_spill_free(sp);
+    cs_merged_free(m);
+    cs_table_free(t);
+}
+
+/* Two bigrams of equal joined bytes and counts, told apart by docs: ("a",
+ * "b c") counted twice in two documents comes before ("a b", "c") counted
+ * twice in one (cs_row_tie: "a" < "a b"), whether their rows are in memory
+ * or written out, either or both. */
+static void test_gram_tie_written_out(void)
+{
+    const char *words[] = {"a b", "c", "a", "b c"};
+    int counts[] = {1, 1, 1, 1};
+    cs_table *t = terms_from(words, counts, 4);
+    cs_partmap parts = {0};
+    for (uint32_t id = 0; id < 4; id++)
+        cs_partmap_set(&parts, id, cs_part_of(XXH3_64bits(words[id], strlen(words[id]))));
+    cs_grams g;
+    cs_grams_init(&g, 2, &parts, 1 << 20);
+    const uint32_t k1[2] = {0, 1}, k2[2] = {2, 3};
+    cs_grams_add(&g, k1, 1);
+    cs_grams_add(&g, k1, 1);
+    cs_grams_add(&g, k2, 1);
+    cs_grams_add(&g, k2, 2);
+    cs_grams_flush(&g);
+    cs_merged *m = cs_merged_new(&t, 1, 2, 2);
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        cs_merge_terms_part(m, &t, p, NULL, NULL, NULL);
+    cs_grams *src = &g;
+    cs_grams_scratch scratch = {0};
+    for (unsigned p = 0; p < CS_N_PARTS; p++)
+        cs_merge_grams_part(m, &src, 2, p, &scratch, NULL, NULL, NULL);
+    cs_grams_scratch_free(&scratch);
+    cs_spill *sp = cs_spill_new(NULL);
+    cs_spill_file *f = cs_spill_file_scratch(sp, "rows");
+    cs_buf b = {0};
+    int seen = 0;
+    for (int out = 0; out < 4; out++) { /* bit 0: k1's partition out, bit 1: k2's */
+        cs_rows rows[CS_N_PARTS];
+        for (unsigned p = 0; p < CS_N_PARTS; p++) {
+            cs_rows_part(m, 2, p, 0, CS_TIE_ALL, UINT64_MAX, &rows[p]);
+            for (size_t i = 0; i < rows[p].n; i++) {
+                const int is_k2 = rows[p].v[i].docs == 2;
+                seen |= 1 << is_k2;
+                if (out >> is_k2 & 1) {
+                    CHECK(cs_rowrun_spill(f, m, &rows[p], 1, &b) == 0);
+                    break;
+                }
+            }
+        }
+        char got[3][48];
+        const size_t n = merged_rows(m, 2, rows, got, 3);
+        CHECK_MSG(n == 2 && !strcmp(got[0], "2,2,a b c") && !strcmp(got[1], "2,1,a b c"),
+                  "out %d: %zu rows, %s then %s", out, n, got[0], got[1]);
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            cs_rows_free(&rows[p]);
+    }
+    CHECK(seen == 3 && cs_spill_error(sp) == NULL);
+    cs_buf_free(&b);
+    cs_spill_free(sp);
+    cs_merged_free(m);
+    cs_grams_free(&g);
+    cs_partmap_free(&parts);
+    cs_table_free(t);
+}
+
 int main(void)
 {
     test_margins();
@@ -592,5 +723,7 @@ int main(void)
     test_term_order();
     test_gram_tie();
     test_tie_cut();
+    test_rows_written_out();
+    test_gram_tie_written_out();
     return TEST_REPORT();
 }

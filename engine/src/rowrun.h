@@ -1,0 +1,85 @@
+/*
+ * rowrun.h - a partition's sorted rows written out, and read back in order.
+ *
+ * The writer makes a table's rows a partition at a time (cs_rows_part) and
+ * merges the 64 sorted partitions (cs_rowmerge). Held all at once, the
+ * rows of one table can pass the memory budget on their own: about --top
+ * rows (1 M trigram rows are 60 MB), and without --top every key of the
+ * table. Under a budget they would not fit, a partition's rows are written
+ * out as a run as soon as they are made (cs_rowrun_write), and the merge
+ * reads each run back a block at a time (cs_rowrun_reader): a table has one
+ * run a partition, so the fan-in is the partitions' (64), and the merge
+ * holds a block a run.
+ *
+ * DESIGN
+ * Rows are encoded back to back, in their order, into blocks of at least
+ * CS_ROWRUN_BLOCK bytes (cs_rowrun_spill's `block`; a block ends after the row that passes it, so it
+ * holds whole rows); a block is one zstd frame with its checksum in the
+ * writing thread's scratch file of the spill folder, and a pack of the
+ * spill (spill.h, cs_spill_parts) holds up to CS_N_PARTS blocks. A row:
+ *   varint zigzag count (pairs: the high 64 bits of the units),
+ *   varint zigzag docs (pairs: varint, the low 64 bits),
+ *   pairs: pmi, npmi, llr as 8 bytes each, in the machine's order,
+ *   varint key length, the key bytes,
+ *   n-grams: the byte lengths of the first order - 1 terms, varints.
+ * The lengths settle the order of two n-grams whose joined bytes are equal
+ * (an NFKC term can hold a space): the one whose first differing term is
+ * shorter comes first, as cs_row_tie orders them. The file is private to
+ * the run and read back by the thread that merges; a frame that does not
+ * decompress is an error kept by the spill, never a row.
+ */
+#ifndef CS_ROWRUN_H
+#define CS_ROWRUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reduce.h"
+#include "spill.h"
+
+/* A block's bytes, at least: 64 KiB keeps a zstd frame well compressed
+ * (level 1 gains little past it) and the merge's 64 blocks, raw and
+ * compressed, at about 8 MB. */
+#define CS_ROWRUN_BLOCK (64u << 10)
+
+typedef struct cs_rowrun {
+    cs_pack *packs; /* owned; on disk, CS_N_PARTS blocks a pack, the last maybe fewer */
+    size_t n_packs;
+    uint64_t rows;
+    uint64_t bytes; /* encoded, before compression */
+} cs_rowrun;
+
+/* Writes rows (sorted; a partition of m's table rows->order, which must
+ * still be in memory: the n-grams' term lengths are read from it) to f as
+ * a run in blocks of at least `block` bytes (CS_ROWRUN_BLOCK; tests pass
+ * tiny ones, so that rows cross blocks and packs), and frees their memory:
+ * rows->disk holds them then (cs_rows_free frees it), n and types stay.
+ * buf is the caller's scratch (up to CS_N_PARTS blocks). Returns 0; or -1, rows left as they were, when f
+ * cannot be written (its spill keeps the error). One thread a file. */
+int cs_rowrun_spill(cs_spill_file *f, const cs_merged *m, cs_rows *rows, size_t block,
+                    cs_buf *buf);
+/* Frees run's memory (not its bytes on disk: cs_spill_file_rewind). NULL
+ * is a no-op. */
+void cs_rowrun_free(cs_rowrun *run);
+
+/* Reads a run back, row after row. */
+typedef struct cs_rowrun_reader {
+    const cs_rowrun *run; /* borrowed */
+    unsigned order;       /* the table's (reduce.h) */
+    size_t pack;          /* the next block: pack, and block in it */
+    unsigned block;
+    cs_buf buf;           /* owned: the block read */
+    const uint8_t *at, *end; /* the rows of the block not yet read */
+    cs_row row;           /* the row read last; key points into buf */
+    double measure[3];    /* pairs: its pmi, npmi, llr */
+    uint32_t lens[CS_NGRAM_MAX]; /* n-grams: its terms' byte lengths */
+} cs_rowrun_reader;
+
+void cs_rowrun_reader_init(cs_rowrun_reader *r, const cs_rowrun *run, unsigned order);
+/* The next row (valid until the next call), or NULL after the last, or
+ * when a block cannot be read back (the spill keeps the error: the caller
+ * must check it before it trusts the end). */
+const cs_row *cs_rowrun_next(cs_rowrun_reader *r);
+void cs_rowrun_reader_free(cs_rowrun_reader *r);
+
+#endif
