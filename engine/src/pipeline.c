@@ -204,6 +204,15 @@ typedef struct run {
         uint64_t *cuts; /* owned; NULL: none kept */
         size_t n, biggest;
     } pair_plan[CS_N_PARTS];
+    /* Without --top, under a budget the merged n-grams would not fit: each
+     * order's rows, made as the merge sums the grams (merge_grams_rows),
+     * as runs on disk; [order] NULL otherwise. */
+    cs_rows *row_runs[CS_NGRAM_MAX + 1]; /* owned */
+    size_t n_row_runs[CS_NGRAM_MAX + 1];
+    cs_spill_file **row_spill[CS_NGRAM_MAX + 1]; /* owned (the files: the spill); [order]: the
+                                                    threads' files of its runs, then fan_in's */
+    uint64_t rows_out;   /* runs of rows written out (make_rows, merge_grams_rows) */
+    uint64_t row_merges; /* merges of runs of rows into one before a table's (fan_in) */
     unsigned order_passes[CS_NGRAM_MAX + 1], pair_passes; /* merges of each order's runs */
     uint64_t merge_slices; /* the slices of gram and pair partitions merged in slices */
     /* --state and corpusstat merge (state.h) */
@@ -828,11 +837,11 @@ static void count_inputs(run *r)
 /* ------------------------------------------------------------------ */
 /* output                                                               */
 
-static void write_rows(cs_csv *w, const cs_merged *m, unsigned order, cs_rows *parts,
+static void write_rows(cs_csv *w, const cs_merged *m, unsigned order, cs_rows *src, size_t n,
                        uint64_t top)
 {
     cs_rowmerge g;
-    cs_rowmerge_init(&g, m, order, parts);
+    cs_rowmerge_init(&g, m, order, src, n);
     const cs_row *row;
     char lead[16] = "";
     int lead_len = order > 1 ? snprintf(lead, sizeof lead, "%u,", order) : 0;
@@ -842,10 +851,10 @@ static void write_rows(cs_csv *w, const cs_merged *m, unsigned order, cs_rows *p
 }
 
 /* cooc.csv rows: term_a,term_b,count,pmi,npmi,llr. */
-static void write_pairs(cs_csv *w, const cs_merged *m, cs_rows *parts, uint64_t top)
+static void write_pairs(cs_csv *w, const cs_merged *m, cs_rows *src, size_t n, uint64_t top)
 {
     cs_rowmerge g;
-    cs_rowmerge_init(&g, m, CS_PAIRS, parts);
+    cs_rowmerge_init(&g, m, CS_PAIRS, src, n);
     const cs_row *row;
     for (uint64_t k = 0; k < top && (row = cs_rowmerge_next(&g)) != NULL; k++) {
         const uint8_t *a = row->key, *b = (const uint8_t *)memchr(a, 0, row->len) + 1; /* a NUL b */
@@ -917,10 +926,17 @@ static void tie_cuts(const cs_merged *m, const unsigned *order, int n_tabs, cons
     free(hist);
 }
 
+typedef struct row_maker row_maker;
 static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
-                        const cs_gram_pick *pick, uint64_t *hist, uint64_t *once, int first);
+                        const cs_gram_pick *pick, uint64_t *hist, uint64_t *once, int first,
+                        row_maker *makers);
 static void free_gram_runs(run *r);
 static uint64_t rows_room(const run *r, const cs_merged *m);
+static void make_rows(run *r, const cs_merged *m, unsigned order, uint64_t floor,
+                      unsigned tie_max, uint64_t room, cs_spill_file *const *files,
+                      cs_rows *rows);
+static void fan_in(run *r, const cs_merged *m, unsigned order);
+static void free_row_runs(run *r, unsigned order);
 
 /* Where --top K cuts a table whose count histogram (cs_count_hist_part) is
  * hist, rows counted under min_count left out: the floor, the smallest
@@ -1078,7 +1094,7 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
         }
         free(hist);
         if (n_add && !read_error(r)) /* (a read error: no table, below) */
-            merge_grams(r, m, add_orders, n_add, add, NULL, NULL, 0);
+            merge_grams(r, m, add_orders, n_add, add, NULL, NULL, 0, NULL);
         tie_cuts(m, order, n_tabs, floor, need, tie_max, nt);
     }
     trace(r, "top's cut found");
@@ -1139,43 +1155,27 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
                 st = spill_failed(r, err);
                 break;
             }
-            /* Partitions made past the room go out as runs (rowrun.h),
-             * those made first stay: without --top, a table's rows are
-             * every key of it (1.7 GB at 128 MiB of 1-3 grams), and with
-             * it, about --top rows (60 MB a million). A run that cannot
-             * be written stays in memory; the spill's error then fails the
-             * run below. */
-            uint64_t held = 0;
-            int out = 0;
-#pragma omp parallel num_threads(nt) default(none) \
-    shared(rows, m, o, order, floor, tie_max, k, room, held, row_files) reduction(+ : out)
-            {
-                cs_buf buf = {0};
-#pragma omp for schedule(dynamic, 1)
-                for (unsigned p = 0; p < CS_N_PARTS; p++) {
-                    cs_rows *rw = &rows[k][p];
-                    cs_rows_part(m, order[k], p, floor[k], tie_max[k], o->top, rw);
-                    const uint64_t bytes = cs_rows_bytes(rw);
-                    cs_spill_file *rf = row_files[omp_get_thread_num()];
-                    if (__atomic_add_fetch(&held, bytes, __ATOMIC_RELAXED) > room && rw->n &&
-                        cs_rowrun_spill(rf, m, rw, CS_ROWRUN_BLOCK, &buf) == 0) {
-                        __atomic_sub_fetch(&held, bytes, __ATOMIC_RELAXED);
-                        out++;
-                    }
-                }
-                cs_buf_free(&buf);
+            cs_rows *src = rows[k];
+            size_t n_src = CS_N_PARTS;
+            uint64_t types = 0;
+            const unsigned ord = order[k];
+            if (k != 0 && k != pair_tab && r->row_runs[ord]) {
+                /* made as the merge summed the grams (merge_grams_rows) */
+                fan_in(r, m, ord);
+                src = r->row_runs[ord];
+                n_src = r->n_row_runs[ord];
+                for (unsigned p = 0; p < CS_N_PARTS; p++)
+                    types += m->left[ord][p];
+            } else {
+                make_rows(r, m, ord, floor[k], tie_max[k], room, row_files, rows[k]);
+                for (unsigned p = 0; p < CS_N_PARTS; p++)
+                    types += rows[k][p].types;
             }
-            char what[64];
-            snprintf(what, sizeof what, "a table's rows made, %d partitions written out", out);
-            trace(r, what);
             /* the term rows' partitions not read back: no table either */
             if (read_error(r)) {
                 st = spill_failed(r, err);
                 break;
             }
-            uint64_t types = 0;
-            for (unsigned p = 0; p < CS_N_PARTS; p++)
-                types += rows[k][p].types;
             if (k == 0)
                 sum->types = types;
             else if (k == pair_tab)
@@ -1183,13 +1183,15 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
             else
                 sum->gram_types[order[k]] = types;
             if (k == pair_tab)
-                write_pairs(&w, m, rows[k], o->top);
+                write_pairs(&w, m, src, n_src, o->top);
             else
-                write_rows(&w, m, order[k], rows[k], o->top);
+                write_rows(&w, m, order[k], src, n_src, o->top);
             for (unsigned p = 0; p < CS_N_PARTS; p++)
                 cs_rows_free(&rows[k][p]);
             for (int t = 0; t < nt; t++)
                 cs_spill_file_rewind(row_files[t]);
+            if (k != 0 && k != pair_tab)
+                free_row_runs(r, ord);
             /* a run written out that could not be read back: the table
              * ends early, and is not written */
             if (read_error(r))
@@ -1209,6 +1211,43 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     free(rows);
     free(row_files); /* (the spill owns them) */
     return st;
+}
+
+/* The rows of table `order` (cs_rows_part's of floor, tie_max and --top),
+ * a partition at a time, into rows[0..CS_N_PARTS). Those made past `room`
+ * go out as runs (rowrun.h) as soon as they are made, those made first
+ * stay: without --top, a table's rows are every key of it (1.7 GB at 128
+ * MiB of 1-3 grams), and with it, about --top rows (60 MB a million). A run
+ * that cannot be written stays in memory; the spill's error then fails
+ * the run. files: one a thread. */
+static void make_rows(run *r, const cs_merged *m, unsigned order, uint64_t floor,
+                      unsigned tie_max, uint64_t room, cs_spill_file *const *files,
+                      cs_rows *rows)
+{
+    const uint64_t top = r->opt->top;
+    uint64_t held = 0;
+    int out = 0;
+#pragma omp parallel num_threads(r->nt) default(none) \
+    shared(rows, m, order, floor, tie_max, top, room, held, files) reduction(+ : out)
+    {
+        cs_buf buf = {0};
+#pragma omp for schedule(dynamic, 1)
+        for (unsigned p = 0; p < CS_N_PARTS; p++) {
+            cs_rows *rw = &rows[p];
+            cs_rows_part(m, order, p, floor, tie_max, top, rw);
+            const uint64_t bytes = cs_rows_bytes(rw);
+            if (__atomic_add_fetch(&held, bytes, __ATOMIC_RELAXED) > room && rw->n &&
+                cs_rowrun_spill(files[omp_get_thread_num()], m, rw, CS_ROWRUN_BLOCK, &buf) == 0) {
+                __atomic_sub_fetch(&held, bytes, __ATOMIC_RELAXED);
+                out++;
+            }
+        }
+        cs_buf_free(&buf);
+    }
+    r->rows_out += (uint64_t)out;
+    char what[64];
+    snprintf(what, sizeof what, "a table's rows made, %d partitions written out", out);
+    trace(r, what);
 }
 
 /* The buckets of a pick's histogram (reduce.h). */
@@ -1263,9 +1302,59 @@ static uint64_t merge_scratch(const run *r, const cs_merged *m, const unsigned *
                        r->budget / 4);
 }
 
+/* A thread's rows of one n-gram order as the merge sums them
+ * (merge_grams_rows): the grams counted --min-count or more are gathered
+ * (cs_rowbuf) until they pass `room`, then made into sorted rows and
+ * written out as a run. */
+struct row_maker {
+    const cs_merged *m;
+    cs_rowbuf b;
+    cs_spill_file *f; /* the thread's own (the spill owns it) */
+    cs_buf buf;
+    size_t room;
+    int64_t min_count;
+    cs_rows *runs;    /* owned; on disk */
+    size_t n_runs, cap;
+};
+
+/* The grams gathered, as a run of rows. One that cannot be written is
+ * dropped: the spill keeps the error, and no table is written. */
+static void rows_out(row_maker *k)
+{
+    if (!k->b.n)
+        return;
+    cs_rows rows;
+    cs_rowbuf_rows(&k->b, k->m, &rows);
+    if (cs_rowrun_spill(k->f, k->m, &rows, CS_ROWRUN_BLOCK, &k->buf) == 0) {
+        if (k->n_runs == k->cap) {
+            k->cap = k->cap ? 2 * k->cap : 16;
+            k->runs = cs_xrealloc(k->runs, k->cap * sizeof *k->runs);
+        }
+        k->runs[k->n_runs++] = rows;
+    } else {
+        cs_rows_free(&rows);
+    }
+    cs_rowbuf_clear(&k->b);
+}
+
+/* CS_PICK_ROWS' sink (reduce.h). */
+static void gather_row(void *ctx, unsigned p, const uint32_t *ids, unsigned order, int64_t count,
+                       int64_t docs)
+{
+    (void)p;
+    (void)order;
+    row_maker *k = ctx;
+    if (count < k->min_count)
+        return;
+    cs_rowbuf_add(&k->b, k->m, ids, count, docs);
+    if (cs_rowbuf_bytes(&k->b) > k->room)
+        rows_out(k);
+}
+
 /* Merges every source's gram runs of orders[0..n) into m (terms merged
  * first): a task per order and partition, each thread keeping its scratch
- * from task to task. pick[k] says which grams of orders[k] stay (reduce.h);
+ * from task to task. pick[k] says which grams of orders[k] stay (reduce.h;
+ * CS_PICK_ROWS: makers[t] makes thread t's rows, written out at the end);
  * its histogram, when its mode has one and hist is not NULL, is summed over
  * the threads into hist + k * bins (pick_bins; all orders' picks of one
  * mode; each thread adds into its own: up to 512 KiB an order); so is the
@@ -1274,7 +1363,8 @@ static uint64_t merge_scratch(const run *r, const cs_merged *m, const unsigned *
  * first merge of these runs, which the state being written sees. The runs
  * stay (free_gram_runs). */
 static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
-                        const cs_gram_pick *pick, uint64_t *hist, uint64_t *once, int first)
+                        const cs_gram_pick *pick, uint64_t *hist, uint64_t *once, int first,
+                        row_maker *makers)
 {
     const int nt = r->nt, n_tasks = n * (int)CS_N_PARTS, ns = n_sources(r);
     const size_t bins = pick_bins(pick[0].mode);
@@ -1297,7 +1387,8 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
     uint64_t slices = 0;
 #pragma omp parallel num_threads(nt) default(none) shared(r, m, src, orders, n, n_tasks, pick, \
                                                          th, bins, th1, once_bins, sw, \
-                                                         scratch_bytes) reduction(+ : slices)
+                                                         scratch_bytes, makers) \
+    reduction(+ : slices)
     {
         cs_grams_scratch scratch = {.max_bytes = scratch_bytes};
 #pragma omp for schedule(dynamic, 1)
@@ -1307,6 +1398,8 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
             const size_t at = (size_t)omp_get_thread_num() * (size_t)n + (size_t)k;
             pk.hist = th ? th + at * bins : NULL;
             pk.once = th1 ? th1 + at * once_bins : NULL;
+            if (makers)
+                pk.rows_ctx = &makers[omp_get_thread_num()];
             cs_merge_grams_part(m, src[k], orders[k], (unsigned)i % CS_N_PARTS, &scratch, &pk,
                                 sw ? cs_state_writer_gram : NULL, sw);
             if (sw)
@@ -1318,6 +1411,8 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
         }
         slices += scratch.slices;
         cs_grams_scratch_free(&scratch);
+        if (makers)
+            rows_out(&makers[omp_get_thread_num()]);
     }
     r->merge_slices += slices;
     for (int k = 0; th && k < n; k++)
@@ -1377,6 +1472,75 @@ static void spill_for_merge(run *r, const cs_merged *m)
     }
 }
 
+/* The runs of rows a table's merge reads at once at most (fan_in): each
+ * holds a block, raw and compressed, about 2 x CS_ROWRUN_BLOCK with its
+ * buffer's slack, and they share an eighth of the budget: 170 at 256M. At
+ * least 4: a tiny budget (the tests') merges in several levels. */
+static size_t fan_in_cap(const run *r)
+{
+    const uint64_t cap = r->budget / 8 / (3 * CS_ROWRUN_BLOCK);
+    return cap < 4 ? 4 : cap > 4096 ? 4096 : (size_t)cap;
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+    const uint64_t x = ((const cs_rows *)a)->disk->bytes, y = ((const cs_rows *)b)->disk->bytes;
+    return (x > y) - (x < y);
+}
+
+/* Merges order's runs of rows (merge_grams_rows) into fewer until the
+ * table's merge can read them all at once (fan_in_cap): each step merges
+ * the fewest runs, the smallest, that bring them down to the cap, so that
+ * a row is read and written again as seldom as it can be. The runs come out
+ * in the same order whatever the grouping: the rows' order is total. */
+static void fan_in(run *r, const cs_merged *m, unsigned order)
+{
+    const size_t cap = fan_in_cap(r);
+    cs_rows *runs = r->row_runs[order];
+    size_t n = r->n_row_runs[order];
+    if (n <= cap)
+        return;
+    char name[32];
+    snprintf(name, sizeof name, "rows%u-merged", order);
+    cs_spill_file *f = r->row_spill[order][r->nt] = cs_spill_file_scratch(r->spill, name);
+    cs_buf buf = {0};
+    while (n > cap && !read_error(r)) {
+        const size_t k = n - cap + 1 < cap ? n - cap + 1 : cap;
+        qsort(runs, n, sizeof *runs, by_bytes);
+        cs_rowmerge g;
+        cs_rowmerge_init(&g, m, order, runs, k);
+        cs_rows out;
+        const int e = cs_rowrun_merge(f, &g, CS_ROWRUN_BLOCK, &out, &buf);
+        cs_rowmerge_free(&g);
+        if (e) /* the spill keeps the error: no table */
+            break;
+        for (size_t i = 0; i < k; i++)
+            cs_rows_free(&runs[i]);
+        runs[0] = out;
+        memmove(runs + 1, runs + k, (n - k) * sizeof *runs);
+        n -= k - 1;
+        r->row_merges++;
+    }
+    r->n_row_runs[order] = n;
+    cs_buf_free(&buf);
+    trace(r, "runs of rows merged to the fan-in");
+}
+
+/* Frees order's runs of rows (merge_grams_rows) and gives their disk back. */
+static void free_row_runs(run *r, unsigned order)
+{
+    for (size_t i = 0; i < r->n_row_runs[order]; i++)
+        cs_rows_free(&r->row_runs[order][i]);
+    free(r->row_runs[order]);
+    r->row_runs[order] = NULL;
+    r->n_row_runs[order] = 0;
+    for (int t = 0; r->row_spill[order] && t <= r->nt; t++)
+        if (r->row_spill[order][t])
+            cs_spill_file_rewind(r->row_spill[order][t]);
+    free(r->row_spill[order]);
+    r->row_spill[order] = NULL;
+}
+
 /* Whether a merged table of `bytes` at most goes lean: a cut can keep
  * fewer keys than all (--top, --min-count 2 and up), and the table could
  * pass a quarter of the budget. */
@@ -1385,10 +1549,9 @@ static int goes_lean(const run *r, uint64_t bytes)
     return (r->opt->top != UINT64_MAX || r->opt->min_count >= 2) && bytes > r->budget / 4;
 }
 
-/* Whether the gram merge is lean (merge_grams_lean): goes_lean, with a
- * gram merged taking an entry of its table's stride, and at most as many
- * of them as the runs hold. */
-static int grams_go_lean(const run *r, const cs_merged *m, const unsigned *orders, int n)
+/* The most the merged gram tables of orders[0..n) hold: an entry of its
+ * table's stride a gram, and at most as many grams as the runs hold. */
+static uint64_t gram_table_bytes(const run *r, const cs_merged *m, const unsigned *orders, int n)
 {
     uint64_t bytes = 0;
     for (int k = 0; k < n; k++)
@@ -1398,7 +1561,20 @@ static int grams_go_lean(const run *r, const cs_merged *m, const unsigned *order
                 for (unsigned p = 0; p < CS_N_PARTS; p++)
                     bytes += (uint64_t)g->runs[i].pk.n[p] * m->grams[orders[k]]->stride;
         }
-    return goes_lean(r, bytes);
+    return bytes;
+}
+
+/* Whether the gram merge is lean (merge_grams_lean). */
+static int grams_go_lean(const run *r, const cs_merged *m, const unsigned *orders, int n)
+{
+    return goes_lean(r, gram_table_bytes(r, m, orders, n));
+}
+
+/* Whether the grams are made into rows as they merge (merge_grams_rows):
+ * no --top, and the merged tables could pass a quarter of the budget. */
+static int grams_go_to_rows(const run *r, const cs_merged *m, const unsigned *orders, int n)
+{
+    return r->opt->top == UINT64_MAX && gram_table_bytes(r, m, orders, n) > r->budget / 4;
 }
 
 /* The gram merge under a budget its tables would not fit: rather than
@@ -1440,7 +1616,7 @@ static int merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n,
     const uint64_t once_bytes = (uint64_t)(r->nt + 1) * (uint64_t)n * (CS_TIE_ALL + 1) * 8;
     const int leave = may_add && lean_bytes(r, m, orders, n) + once_bytes <= r->budget / 2;
     uint64_t *once = leave ? cs_xcalloc((size_t)n * (CS_TIE_ALL + 1), sizeof *once) : NULL;
-    merge_grams(r, m, orders, n, pick, hist, once, 1);
+    merge_grams(r, m, orders, n, pick, hist, once, 1, NULL);
     for (int k = 0; k < n; k++) {
         lean *l = r->lean[orders[k]];
         memcpy(l->hist, hist + (size_t)k * pick_bins(CS_PICK_TOP), sizeof l->hist);
@@ -1460,6 +1636,76 @@ static int merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n,
         reach |= top_floor(r->lean[orders[k]]->hist, o->top, o->min_count, &need) <= 1;
     }
     return reach;
+}
+
+#define ROWS_MIN ((size_t)1 << 20)
+
+/* Without --top, under a budget the merged n-grams would not fit (every
+ * gram counted --min-count or more is a row): each order's grams are made
+ * into rows as the merge sums them and written out as runs of rows
+ * (row_maker, a quarter of the budget over the threads), an order at a
+ * time, and the merged tables keep none; write_tables merges the runs. The
+ * rows need the bytes of every term: merged terms on disk are held (their
+ * bytes, not their counts: 16 bytes a term less, 87 MB at 1 GiB) for the
+ * merge, and given back after it. */
+static void merge_grams_rows(run *r, cs_merged *m, const unsigned *orders, int n)
+{
+    const int nt = r->nt;
+    if (cs_vocab_on_disk(m)) {
+#pragma omp parallel num_threads(nt) default(none) shared(m)
+        {
+            cs_buf buf = {0};
+#pragma omp for schedule(dynamic, 1)
+            for (unsigned p = 0; p < CS_N_PARTS; p++)
+                cs_vocab_hold_bytes(m, p, &buf); /* an error: the spill keeps it */
+            cs_buf_free(&buf);
+        }
+        trace(r, "terms held for the rows");
+    }
+    const uint64_t min_count = r->opt->min_count > 1 ? r->opt->min_count : 1;
+    /* A thread's rows before they go out: its share of a quarter of the
+     * budget, at least ROWS_MIN (a run costs a few KB besides its rows, and
+     * a tiny budget would make a run of every few rows). */
+    const size_t room = r->budget / 4 / (uint64_t)nt > ROWS_MIN
+                            ? (size_t)(r->budget / 4 / (uint64_t)nt)
+                            : ROWS_MIN;
+    for (int k = 0; k < n && !read_error(r); k++) {
+        const unsigned order = orders[k];
+        row_maker *mk = cs_xcalloc((size_t)nt, sizeof *mk);
+        cs_spill_file **files = r->row_spill[order] =
+            cs_xcalloc((size_t)nt + 1, sizeof *r->row_spill[order]);
+        for (int t = 0; t < nt; t++) {
+            char name[32];
+            snprintf(name, sizeof name, "t%d-rows%u", t, order);
+            files[t] = cs_spill_file_scratch(r->spill, name);
+            mk[t].m = m;
+            cs_rowbuf_init(&mk[t].b, order);
+            mk[t].f = files[t];
+            mk[t].room = room;
+            mk[t].min_count = min_count;
+        }
+        const cs_gram_pick pick = {
+            .mode = CS_PICK_ROWS, .tie_max = CS_TIE_ALL, .rows = gather_row};
+        merge_grams(r, m, &orders[k], 1, &pick, NULL, NULL, 1, mk);
+        size_t total = 0;
+        for (int t = 0; t < nt; t++)
+            total += mk[t].n_runs;
+        cs_rows *runs = r->row_runs[order] = cs_xcalloc(total + 1, sizeof *runs);
+        for (int t = 0; t < nt; t++) {
+            if (mk[t].n_runs) /* (runs NULL when none: memcpy must not see it) */
+                memcpy(runs, mk[t].runs, mk[t].n_runs * sizeof *runs);
+            runs += mk[t].n_runs;
+            free(mk[t].runs);
+            cs_rowbuf_free(&mk[t].b);
+            cs_buf_free(&mk[t].buf);
+        }
+        r->n_row_runs[order] = total;
+        r->rows_out += total;
+        free(mk);
+    }
+    if (cs_vocab_on_disk(m))
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            cs_vocab_hold_part(m, p, NULL, NULL);
 }
 
 /* Raises the bar of `order` to the rank of the K-th best gram kept in the
@@ -3109,7 +3355,11 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
              * runs, kept until then, and the histogram of what was left out:
              * an order at a time, for the histograms' memory). */
             const int may_add = opt->top != UINT64_MAX && opt->min_count <= 1;
-            if (grams_go_lean(&r, m, orders, n)) {
+            if (grams_go_to_rows(&r, m, orders, n)) {
+                merge_grams_rows(&r, m, orders, n);
+                free_gram_runs(&r);
+                trace(&r, "grams merged into rows");
+            } else if (grams_go_lean(&r, m, orders, n)) {
                 if (!merge_grams_lean(&r, m, orders, n, may_add))
                     free_gram_runs(&r);
                 trace(&r, "grams merged lean");
@@ -3118,7 +3368,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
                     uint64_t *h = m->once_hist[orders[k]] =
                         cs_xcalloc(pick_bins(CS_PICK_LEAVE), sizeof *h);
                     const cs_gram_pick leave = {.mode = CS_PICK_LEAVE, .tie_max = CS_TIE_ALL};
-                    merge_grams(&r, m, orders + k, 1, &leave, h, NULL, 1);
+                    merge_grams(&r, m, orders + k, 1, &leave, h, NULL, 1, NULL);
                 }
             } else {
                 cs_gram_pick pick[CS_NGRAM_MAX];
@@ -3126,7 +3376,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
                     pick[k] = (cs_gram_pick){
                         .mode = opt->min_count >= 2 ? CS_PICK_LEAVE : CS_PICK_KEEP,
                         .tie_max = CS_TIE_ALL};
-                merge_grams(&r, m, orders, n, pick, NULL, NULL, 1);
+                merge_grams(&r, m, orders, n, pick, NULL, NULL, 1, NULL);
                 free_gram_runs(&r);
             }
         }
@@ -3183,6 +3433,8 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     sum.spill_levels = !sum.spill.runs ? 0 : r.pair_levels > 1 ? r.pair_levels : 1;
     sum.merge_passes = r.pair_passes;
     sum.merge_slices = r.merge_slices;
+    sum.row_runs = r.rows_out;
+    sum.row_merges = r.row_merges;
     for (int k = 0; k <= CS_NGRAM_MAX; k++)
         if (sum.merge_passes < r.order_passes[k])
             sum.merge_passes = r.order_passes[k];
@@ -3202,8 +3454,10 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
 done:
     cs_stage_abort(&stage);
     cs_merged_free(m);
-    for (int k = 0; k <= CS_NGRAM_MAX; k++)
+    for (int k = 0; k <= CS_NGRAM_MAX; k++) {
         free(r.lean[k]);
+        free_row_runs(&r, (unsigned)k); /* (a run that failed before its tables) */
+    }
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         free(r.pair_plan[p].cuts);
     cs_spill_free(r.spill); /* the temporary files, on every return */

@@ -142,7 +142,7 @@ uint64_t cs_merged_term_bytes(const cs_merged *m)
             held = w ? v->rank[w - 1] + (uint64_t)__builtin_popcountll(v->bits[w - 1]) : 0;
             bytes += w * (sizeof *v->bits + sizeof *v->rank);
         }
-        bytes += held * (sizeof *v->c + sizeof *v->off) + v->off[held];
+        bytes += held * ((v->c ? sizeof *v->c : 0) + sizeof *v->off) + v->off[held];
     }
     return bytes;
 }
@@ -328,10 +328,10 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p, const cs
     return pack_part(m, p, f);
 }
 
-/* Reads term partition p back from disk into v (c, off, bytes): every
- * term, or those of want (bits and rank set). Returns 0, or -1 when it
- * cannot (the spill keeps the error; v holds nothing). */
-static int vocab_read(const cs_vocab_part *from, unsigned p, const uint64_t *want,
+/* Reads term partition p back from disk into v (c unless !counts, off,
+ * bytes): every term, or those of want (bits and rank set). Returns 0, or
+ * -1 when it cannot (the spill keeps the error; v holds nothing). */
+static int vocab_read(const cs_vocab_part *from, unsigned p, const uint64_t *want, int counts,
                       cs_vocab_part *v, cs_buf *buf)
 {
     memset(v, 0, sizeof *v);
@@ -353,7 +353,8 @@ static int vocab_read(const cs_vocab_part *from, unsigned p, const uint64_t *wan
         cs_vocab_part_free(v);
         return -1;
     }
-    v->c = cs_xmalloc(((size_t)held + 1) * sizeof *v->c);
+    if (counts)
+        v->c = cs_xmalloc(((size_t)held + 1) * sizeof *v->c);
     v->off = cs_xmalloc(((size_t)held + 1) * sizeof *v->off);
     size_t cap = 4096, at = 0;
     v->bytes = cs_xmalloc(cap);
@@ -372,7 +373,8 @@ static int vocab_read(const cs_vocab_part *from, unsigned p, const uint64_t *wan
             v->bytes = cs_xrealloc(v->bytes, cap);
         }
         memcpy(v->bytes + at, key, len);
-        v->c[k] = (cs_vcnt){cs_unzigzag(count), cs_unzigzag(docs)};
+        if (counts)
+            v->c[k] = (cs_vcnt){cs_unzigzag(count), cs_unzigzag(docs)};
         v->off[k++] = (uint32_t)at;
         at += len;
     }
@@ -380,15 +382,17 @@ static int vocab_read(const cs_vocab_part *from, unsigned p, const uint64_t *wan
     return 0;
 }
 
-int cs_vocab_hold_part(cs_merged *m, unsigned p, const uint64_t *want, cs_buf *buf)
+/* Holds the terms of partition p on disk whose bits are set in want
+ * (NULL: all), with their counts or not. */
+static int hold(cs_merged *m, unsigned p, const uint64_t *want, int counts, cs_buf *buf)
 {
     cs_vocab_part *v = &m->vocab[p];
     assert(v->disk || !v->n);
     cs_vocab_part_free(v);
-    if (!want || !v->n)
+    if (!v->n)
         return 0;
     cs_vocab_part h;
-    if (vocab_read(v, p, want, &h, buf) != 0)
+    if (vocab_read(v, p, want, counts, &h, buf) != 0)
         return -1;
     v->c = h.c;
     v->off = h.off;
@@ -398,13 +402,27 @@ int cs_vocab_hold_part(cs_merged *m, unsigned p, const uint64_t *want, cs_buf *b
     return 0;
 }
 
+int cs_vocab_hold_part(cs_merged *m, unsigned p, const uint64_t *want, cs_buf *buf)
+{
+    if (!want) {
+        cs_vocab_part_free(&m->vocab[p]);
+        return 0;
+    }
+    return hold(m, p, want, 1, buf);
+}
+
+int cs_vocab_hold_bytes(cs_merged *m, unsigned p, cs_buf *buf)
+{
+    return hold(m, p, NULL, 0, buf);
+}
+
 const cs_vocab_part *cs_vocab_whole(const cs_merged *m, unsigned p, cs_vocab_part *tmp)
 {
     const cs_vocab_part *v = &m->vocab[p];
     if (!v->disk || !v->n)
         return v;
     cs_buf buf = {0};
-    const int e = vocab_read(v, p, NULL, tmp, &buf);
+    const int e = vocab_read(v, p, NULL, 1, tmp, &buf);
     cs_buf_free(&buf);
     return e ? NULL : tmp;
 }
@@ -501,6 +519,12 @@ static int keep_gram(void *ctx, const uint32_t *ids, int64_t count, int64_t docs
             return 0;
         c->n++;
         return 1;
+    case CS_PICK_ROWS:
+        if (count > 0) {
+            k->rows(k->rows_ctx, c->part, ids, c->order, count, docs);
+            c->n++;
+        }
+        return 0;
     default: { /* CS_PICK_TOP */
         if (count <= 0)
             return 0; /* not a row, nor one of the table's types */
@@ -550,9 +574,9 @@ void cs_merge_grams_part(cs_merged *m, cs_grams *const *src, unsigned order, uns
     cs_table *mt = m->grams[order];
     assert(!sink || pick->mode != CS_PICK_ADD); /* the first merge saw them all */
     assert(pick->mode != CS_PICK_TOP || (pick->hist && pick->bar));
-    /* TOP keeps few of the grams: a room for every item, 2 MiB huge pages a
-     * partition, would hold far more memory than they need. */
-    if (pick->mode == CS_PICK_TOP && !mt->part[p].entries) {
+    /* TOP keeps few of the grams, ROWS none: a room for every item, 2 MiB
+     * huge pages a partition, would hold far more memory than they need. */
+    if ((pick->mode == CS_PICK_TOP || pick->mode == CS_PICK_ROWS) && !mt->part[p].entries) {
         mt->part[p].cap = 64;
         mt->part[p].entries = cs_xmalloc(64 * mt->stride);
     }
@@ -560,7 +584,7 @@ void cs_merge_grams_part(cs_merged *m, cs_grams *const *src, unsigned order, uns
     cs_grams_merge_part(src, m->n_src, (const uint32_t *const *)m->remap, p, &mt->part[p],
                         mt->stride, scratch,
                         pick->mode == CS_PICK_KEEP && !sink ? NULL : keep_gram, &c);
-    if (pick->mode == CS_PICK_LEAVE || pick->mode == CS_PICK_TOP)
+    if (pick->mode == CS_PICK_LEAVE || pick->mode == CS_PICK_TOP || pick->mode == CS_PICK_ROWS)
         m->left[order][p] = c.n;
     else if (pick->mode == CS_PICK_ADD)
         m->left[order][p] -= c.n;
@@ -802,31 +826,55 @@ static inline uint32_t keys_in(const cs_merged *m, unsigned order, unsigned p)
                              : table_of(m, order)->part[p].n;
 }
 
-void cs_row_term_lens(const cs_merged *m, unsigned order, unsigned part, const cs_row *row,
-                      uint32_t *lens)
+/* The byte lengths of the terms ids[0..order). */
+static void ids_lens(const cs_merged *m, const uint32_t *ids, unsigned order, uint32_t *lens)
 {
-    const uint32_t *ids = gram_ids(m, order, part, row->idx);
     for (unsigned k = 0; k < order; k++)
         cs_merged_bytes(m, ids[k], &lens[k]);
+}
+
+/* The ids of n-gram row r of partition part, or of a cs_rowbuf's (ids). */
+static inline const uint32_t *row_ids(const cs_merged *m, unsigned order, unsigned part,
+                                      const uint32_t *ids, const cs_row *r)
+{
+    return ids ? ids + (size_t)r->idx * order : gram_ids(m, order, part, r->idx);
+}
+
+void cs_row_term_lens(const cs_merged *m, const cs_rows *rows, const cs_row *row, uint32_t *lens)
+{
+    ids_lens(m, row_ids(m, rows->order, rows->part, rows->ids, row), rows->order, lens);
 }
 
 int cs_row_tie(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
                const cs_row *b, unsigned part_b)
 {
     uint32_t la[CS_NGRAM_MAX], lb[CS_NGRAM_MAX];
-    cs_row_term_lens(m, order, part_a, a, la);
-    cs_row_term_lens(m, order, part_b, b, lb);
+    ids_lens(m, gram_ids(m, order, part_a, a->idx), order, la);
+    ids_lens(m, gram_ids(m, order, part_b, b->idx), order, lb);
     return cs_row_lens_cmp(la, lb, order);
 }
 
 typedef struct {
     const cs_merged *m;
     unsigned order, part;
+    const uint32_t *ids; /* cs_rows.ids */
 } sortctx;
+
+/* cs_row_cmp within one cs_rows, whose n-grams may be a cs_rowbuf's. */
+static inline int row_cmp(const sortctx *s, const cs_row *a, const cs_row *b)
+{
+    const int c = cs_row_cmp_bytes(s->order, a, b);
+    if (c || s->order < 2 || a->key == b->key)
+        return c;
+    uint32_t la[CS_NGRAM_MAX], lb[CS_NGRAM_MAX];
+    ids_lens(s->m, row_ids(s->m, s->order, s->part, s->ids, a), s->order, la);
+    ids_lens(s->m, row_ids(s->m, s->order, s->part, s->ids, b), s->order, lb);
+    return cs_row_lens_cmp(la, lb, s->order);
+}
 
 static inline int before(const sortctx *s, const cs_row *a, const cs_row *b)
 {
-    return cs_row_cmp(s->m, s->order, a, s->part, b, s->part) < 0;
+    return row_cmp(s, a, b) < 0;
 }
 
 static inline void swap_rows(cs_row *a, cs_row *b)
@@ -838,8 +886,7 @@ static inline void swap_rows(cs_row *a, cs_row *b)
 
 static int row_qcmp(const void *a, const void *b, void *ctx)
 {
-    const sortctx *s = ctx;
-    return cs_row_cmp(s->m, s->order, a, s->part, b, s->part);
+    return row_cmp(ctx, a, b);
 }
 
 /* Quicksort with the comparison inlined (qsort's call per comparison was a
@@ -1081,14 +1128,9 @@ static void rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t m
             }
         }
     }
-    for (size_t i = 0; i < out->n; i++) {
-        cs_row *r = &out->v[i];
-        uint64_t pre = 0;
-        for (uint32_t k = 0; k < 8; k++)
-            pre = (pre << 8) | (k < r->len ? r->key[k] : 0);
-        r->prefix = pre;
-    }
-    sortctx s = {m, order, p};
+    for (size_t i = 0; i < out->n; i++)
+        cs_row_set_prefix(&out->v[i]);
+    sortctx s = {m, order, p, NULL};
     sort_rows(&s, out->v, out->n, 64);
     if (out->n > top)
         out->n = (size_t)top;
@@ -1177,107 +1219,78 @@ size_t cs_rows_bytes(const cs_rows *r)
     return bytes + (r->measure ? r->n * 3 * sizeof *r->measure : 0);
 }
 
-/* Moves run p's head on (its first row, at init). */
-static void step(cs_rowmerge *g, unsigned p)
+
+void cs_rowbuf_init(cs_rowbuf *b, unsigned order)
 {
-    if (g->parts[p].disk) {
-        g->head[p] = cs_rowrun_next(&g->rd[p]);
-        return;
+    memset(b, 0, sizeof *b);
+    b->order = order;
+}
+
+void cs_rowbuf_add(cs_rowbuf *b, const cs_merged *m, const uint32_t *ids, int64_t count,
+                   int64_t docs)
+{
+    if (b->n == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 4096;
+        b->ids = cs_xrealloc(b->ids, b->cap * b->order * sizeof *b->ids);
+        b->cd = cs_xrealloc(b->cd, b->cap * 2 * sizeof *b->cd);
     }
-    const size_t i = g->pos[p]++;
-    g->head[p] = i < g->parts[p].n ? &g->parts[p].v[i] : NULL;
-    /* The key of a row a few places on in the same run: the writer reads
-     * each key once, and a term's key sits in its entry, scattered over the
-     * table; fetching it ahead lets those misses overlap (bench/NOTES.md,
-     * 12). An n-gram's key is in its run's arena, in order: no miss to hide,
-     * and the prefetch costs little. */
-    if (i + 8 < g->parts[p].n)
-        __builtin_prefetch(g->parts[p].v[i + 8].key);
+    memcpy(b->ids + b->n * b->order, ids, b->order * sizeof *ids);
+    b->cd[2 * b->n] = count;
+    b->cd[2 * b->n + 1] = docs;
+    b->n++;
+    uint32_t lens[CS_NGRAM_MAX];
+    ids_lens(m, ids, b->order, lens);
+    b->key_bytes += b->order - 1; /* the spaces */
+    for (unsigned k = 0; k < b->order; k++)
+        b->key_bytes += lens[k];
 }
 
-/* Run a's head comes before run b's (a spent run comes last). */
-static inline int beats(const cs_rowmerge *g, unsigned a, unsigned b)
+size_t cs_rowbuf_bytes(const cs_rowbuf *b)
 {
-    const cs_row *x = g->head[a], *y = g->head[b];
-    if (!x || !y)
-        return x != NULL;
-    const int c = cs_row_cmp_bytes(g->order, x, y);
-    if (c || g->order < 2)
-        return c < 0;
-    /* Two n-grams of equal bytes, by their terms' lengths: a run written
-     * out keeps them, one in memory has its table's. */
-    uint32_t la[CS_NGRAM_MAX], lb[CS_NGRAM_MAX];
-    const uint32_t *pa = la, *pb = lb;
-    if (g->parts[a].disk)
-        pa = g->rd[a].lens;
-    else
-        cs_row_term_lens(g->m, g->order, g->parts[a].part, x, la);
-    if (g->parts[b].disk)
-        pb = g->rd[b].lens;
-    else
-        cs_row_term_lens(g->m, g->order, g->parts[b].part, y, lb);
-    return cs_row_lens_cmp(pa, pb, g->order) < 0;
+    return b->n * (b->order * sizeof *b->ids + 2 * sizeof *b->cd + sizeof(cs_row)) +
+           b->key_bytes;
 }
 
-void cs_rowmerge_init(cs_rowmerge *g, const cs_merged *m, unsigned order, cs_rows *parts)
+void cs_rowbuf_rows(const cs_rowbuf *b, const cs_merged *m, cs_rows *out)
 {
-    memset(g, 0, sizeof *g);
-    g->m = m;
-    g->order = order;
-    g->parts = parts;
-    for (unsigned p = 0; p < CS_N_PARTS; p++) {
-        if (parts[p].disk) {
-            if (!g->rd)
-                g->rd = cs_xcalloc(CS_N_PARTS, sizeof *g->rd);
-            cs_rowrun_reader_init(&g->rd[p], parts[p].disk, order);
+    memset(out, 0, sizeof *out);
+    out->order = b->order;
+    out->ids = b->ids;
+    out->n = b->n;
+    out->v = cs_xmalloc((b->n + 1) * sizeof *out->v);
+    uint8_t *d = out->arena = cs_xmalloc(b->key_bytes + 1);
+    for (size_t i = 0; i < b->n; i++) {
+        cs_row *r = &out->v[i];
+        r->count = b->cd[2 * i];
+        r->docs = b->cd[2 * i + 1];
+        r->idx = (uint32_t)i;
+        r->key = d;
+        const uint32_t *ids = b->ids + i * b->order;
+        for (unsigned k = 0; k < b->order; k++) {
+            uint32_t len;
+            const uint8_t *t = cs_merged_bytes(m, ids[k], &len);
+            if (k)
+                *d++ = ' ';
+            memcpy(d, t, len);
+            d += len;
         }
-        step(g, p);
+        r->len = (uint32_t)(d - r->key);
+        cs_row_set_prefix(r);
     }
-    unsigned winner[2 * CS_N_PARTS];
-    for (unsigned p = 0; p < CS_N_PARTS; p++)
-        winner[CS_N_PARTS + p] = p;
-    for (unsigned n = CS_N_PARTS - 1; n >= 1; n--) {
-        unsigned a = winner[2 * n], b = winner[2 * n + 1];
-        int a_wins = beats(g, a, b);
-        winner[n] = a_wins ? a : b;
-        g->loser[n] = a_wins ? b : a;
-    }
-    g->loser[0] = winner[1];
+    assert((size_t)(d - out->arena) == b->key_bytes);
+    sortctx s = {m, b->order, 0, b->ids};
+    sort_rows(&s, out->v, out->n, 64);
 }
 
-const cs_row *cs_rowmerge_next(cs_rowmerge *g)
+void cs_rowbuf_clear(cs_rowbuf *b)
 {
-    unsigned w = g->loser[0];
-    /* The run of the row returned last moves on only now: a row read back
-     * from disk lives in its reader, valid until the reader moves. */
-    if (g->moved) {
-        step(g, w);
-        /* Replay w's path to the root: one comparison per level. */
-        for (unsigned n = (w + CS_N_PARTS) / 2; n >= 1; n /= 2)
-            if (beats(g, g->loser[n], w)) {
-                unsigned t = g->loser[n];
-                g->loser[n] = w;
-                w = t;
-            }
-        g->loser[0] = w;
-    }
-    g->moved = 1;
-    g->last = w;
-    return g->head[w];
+    b->n = 0;
+    b->key_bytes = 0;
 }
 
-const double *cs_rowmerge_measure(const cs_rowmerge *g)
+void cs_rowbuf_free(cs_rowbuf *b)
 {
-    const unsigned p = g->last;
-    if (g->parts[p].disk)
-        return g->rd[p].measure;
-    return &g->parts[p].measure[3 * (size_t)(g->head[p] - g->parts[p].v)];
-}
-
-void cs_rowmerge_free(cs_rowmerge *g)
-{
-    for (unsigned p = 0; g->rd && p < CS_N_PARTS; p++)
-        cs_rowrun_reader_free(&g->rd[p]);
-    free(g->rd);
-    g->rd = NULL;
+    free(b->ids);
+    free(b->cd);
+    memset(b, 0, sizeof *b);
 }

@@ -172,6 +172,10 @@ static inline int cs_vocab_on_disk(const cs_merged *m)
  * ((n + 63) / 64 words; NULL: none, freeing what was held). Returns 0, or
  * -1 when it cannot be read back (the spill keeps the error). */
 int cs_vocab_hold_part(cs_merged *m, unsigned p, const uint64_t *want, cs_buf *buf);
+/* Holds the bytes of every term of partition p on disk, not their counts
+ * (c stays NULL: cs_merged_cnt must not be called until they are held
+ * again with cs_vocab_hold_part). 0, or -1 as cs_vocab_hold_part. */
+int cs_vocab_hold_bytes(cs_merged *m, unsigned p, cs_buf *buf);
 
 /* Term partition p whole: m's, or read back from disk into *tmp (free it
  * with cs_vocab_part_free). NULL when it cannot be read back (the spill
@@ -252,8 +256,20 @@ int cs_merge_terms_part(cs_merged *m, cs_table *const *src, unsigned p,
  * leaves out the grams counted once as LEAVE does, whatever the bar, and
  * counts them there by their first two bytes: the bar rises only as the
  * grams kept pass --top, and until then, the first partitions merged
- * would keep all their grams, most of them counted once. */
-enum { CS_PICK_KEEP, CS_PICK_LEAVE, CS_PICK_ADD, CS_PICK_TOP };
+ * would keep all their grams, most of them counted once.
+ *
+ * Without a --top, the rows are every gram counted --min-count or more,
+ * and under a budget the merged tables would not fit, the merge makes them
+ * into rows as it sums them (pipeline.c): ROWS keeps no gram in m's table,
+ * hands each gram counted (count > 0) to pick.rows, and counts it in
+ * m->left, whose sum is then the table's types. */
+enum { CS_PICK_KEEP, CS_PICK_LEAVE, CS_PICK_ADD, CS_PICK_TOP, CS_PICK_ROWS };
+
+/* Sees every summed gram of a merge (not with CS_PICK_ADD), kept or left
+ * out, with its global ids, in id order, from the one thread merging
+ * partition p (a state writer: state.h; the rows of CS_PICK_ROWS). */
+typedef void (*cs_gram_sink)(void *ctx, unsigned p, const uint32_t *ids, unsigned order,
+                             int64_t count, int64_t docs);
 
 typedef struct cs_gram_pick {
     int mode;            /* CS_PICK_* */
@@ -261,6 +277,8 @@ typedef struct cs_gram_pick {
     uint64_t *hist;      /* LEAVE (may be NULL), TOP: the calling thread's */
     const uint64_t *bar; /* TOP */
     uint64_t *once;      /* TOP: NULL, or the calling thread's (CS_TIE_ALL + 1 buckets) */
+    cs_gram_sink rows;   /* ROWS, and its context: the calling thread's */
+    void *rows_ctx;
 } cs_gram_pick;
 
 /* A gram's rank in the row order: a higher count first, then a lower
@@ -280,12 +298,6 @@ static inline uint64_t cs_gram_rank(uint64_t count, unsigned prefix16)
  * buckets). */
 void cs_prune_grams_part(cs_merged *m, unsigned order, unsigned p, uint64_t bar,
                          uint64_t *removed);
-
-/* Sees every summed gram of a merge (not with CS_PICK_ADD), kept or left
- * out, with its global ids, in id order, from the one thread merging
- * partition p (a state writer: state.h). */
-typedef void (*cs_gram_sink)(void *ctx, unsigned p, const uint32_t *ids, unsigned order,
-                             int64_t count, int64_t docs);
 
 /* Sums partition p of the n_src gram counters of one order (flushed) into
  * m's gram table of that order (cs_grams_merge_part); pick (NULL: keep
@@ -330,6 +342,15 @@ typedef struct cs_row {
 struct cs_rowrun;        /* rowrun.h */
 struct cs_rowrun_reader;
 
+/* Sets r->prefix from its key. */
+static inline void cs_row_set_prefix(cs_row *r)
+{
+    uint64_t pre = 0;
+    for (uint32_t k = 0; k < 8; k++)
+        pre = (pre << 8) | (k < r->len ? r->key[k] : 0);
+    r->prefix = pre;
+}
+
 typedef struct cs_rows {
     cs_row *v;      /* owned */
     uint8_t *arena; /* owned: joined gram and pair keys */
@@ -337,6 +358,9 @@ typedef struct cs_rows {
     size_t n;
     uint64_t types; /* keys with count > 0, before --min-count and --top */
     unsigned order, part;
+    const uint32_t *ids;    /* borrowed; NULL: row v[i] is entry v[i].idx of partition part of
+                               m's table; else (cs_rowbuf_rows) an n-gram row's ids are at
+                               ids[v[i].idx * order] */
     struct cs_rowrun *disk; /* owned; NULL, or the n rows written out (cs_rowrun_spill: v,
                                arena and measure freed) */
 } cs_rows;
@@ -389,10 +413,9 @@ uint64_t cs_top_threshold(const uint64_t *hist, uint64_t top);
  * an NFKC term can hold a space): by their terms. */
 int cs_row_tie(const cs_merged *m, unsigned order, const cs_row *a, unsigned part_a,
                const cs_row *b, unsigned part_b);
-/* The byte lengths of the terms of an n-gram row of partition part (its
- * table in memory), into lens[0..order). */
-void cs_row_term_lens(const cs_merged *m, unsigned order, unsigned part, const cs_row *row,
-                      uint32_t *lens);
+/* The byte lengths of the terms of an n-gram row of rows (in memory),
+ * into lens[0..rows->order). */
+void cs_row_term_lens(const cs_merged *m, const cs_rows *rows, const cs_row *row, uint32_t *lens);
 
 /* The order of two n-grams of equal joined bytes from their terms' byte
  * lengths (order of them each): the first term that differs is a prefix
@@ -439,29 +462,29 @@ static inline int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a
     return c || order < 2 || a->key == b->key ? c : cs_row_tie(m, order, a, part_a, b, part_b);
 }
 
-/* The rows of a table in order: a k-way merge of its sorted partitions
- * (in memory, or written out: cs_rows.disk) through a tournament (loser)
- * tree: log2(64) = 6 comparisons a row, half of what a binary heap needs.
- * parts is borrowed. */
-typedef struct cs_rowmerge {
-    const cs_merged *m;
+/* Rows made from summed grams as a merge hands them over (CS_PICK_ROWS):
+ * a thread's grams of one order, from any of its partitions, until they are
+ * made into sorted rows (cs_rowbuf_rows) and written out. The terms of the
+ * grams must be held (their bytes are read as grams come). */
+typedef struct cs_rowbuf {
     unsigned order;
-    cs_rows *parts;              /* CS_N_PARTS sorted runs */
-    size_t pos[CS_N_PARTS];      /* next row of each run in memory */
-    const cs_row *head[CS_N_PARTS]; /* each run's first row not yet returned; NULL: spent */
-    struct cs_rowrun_reader *rd; /* owned; [p] reads parts[p].disk back */
-    unsigned loser[CS_N_PARTS];  /* [n]: the run that lost at node n; [0]: the winner */
-    unsigned last;               /* the run of the row cs_rowmerge_next returned last */
-    int moved;                   /* 0 until the first row is returned */
-} cs_rowmerge;
+    uint32_t *ids;    /* owned; gram i's at [i * order] */
+    int64_t *cd;      /* owned; gram i's count and docs at [2i], [2i + 1] */
+    size_t n, cap;
+    size_t key_bytes; /* of their joined keys */
+} cs_rowbuf;
 
-void cs_rowmerge_init(cs_rowmerge *g, const cs_merged *m, unsigned order, cs_rows *parts);
-/* The next row, or NULL after the last (valid until the next call). A run
- * written out that cannot be read back ends early: its spill keeps the
- * error, which the caller checks before the table counts as written. */
-const cs_row *cs_rowmerge_next(cs_rowmerge *g);
-/* A pair row's measures (pmi, npmi, llr): those of the row returned last. */
-const double *cs_rowmerge_measure(const cs_rowmerge *g);
-void cs_rowmerge_free(cs_rowmerge *g);
+void cs_rowbuf_init(cs_rowbuf *b, unsigned order);
+void cs_rowbuf_add(cs_rowbuf *b, const cs_merged *m, const uint32_t *ids, int64_t count,
+                   int64_t docs);
+/* What b's grams and their rows take (the buffers' slack aside: they
+ * double as they grow). */
+size_t cs_rowbuf_bytes(const cs_rowbuf *b);
+/* b's grams as rows of order b->order, sorted (as cs_rows_part sorts);
+ * out->ids borrows b's: b must not change until out is written out or
+ * freed. out->types is 0 (ROWS counts the types in m->left). */
+void cs_rowbuf_rows(const cs_rowbuf *b, const cs_merged *m, cs_rows *out);
+void cs_rowbuf_clear(cs_rowbuf *b);
+void cs_rowbuf_free(cs_rowbuf *b);
 
 #endif

@@ -11,13 +11,23 @@
  * measures, the key's length and the n-grams' term lengths. */
 #define ROW_MAX (10 + 10 + 3 * sizeof(double) + 5 + 5 * CS_NGRAM_MAX)
 
-static uint8_t *put_row(uint8_t *d, const cs_merged *m, const cs_rows *rows, size_t i)
+/* A row to write, with what the format keeps beside it. */
+typedef struct row_out {
+    const cs_row *row;
+    const double *measure;  /* pairs */
+    const uint32_t *lens;   /* n-grams */
+} row_out;
+
+/* The rows a run is written from, in order: 1 and *o, or 0 after the last. */
+typedef int (*row_source)(void *ctx, unsigned order, row_out *o);
+
+static uint8_t *put_row(uint8_t *d, unsigned order, const row_out *o)
 {
-    const cs_row *r = &rows->v[i];
+    const cs_row *r = o->row;
     d = cs_put_varint(d, cs_zigzag(r->count));
-    if (rows->order == CS_PAIRS) {
+    if (order == CS_PAIRS) {
         d = cs_put_varint(d, r->units_lo);
-        memcpy(d, &rows->measure[3 * i], 3 * sizeof(double));
+        memcpy(d, o->measure, 3 * sizeof(double));
         d += 3 * sizeof(double);
     } else {
         d = cs_put_varint(d, cs_zigzag(r->docs));
@@ -25,69 +35,114 @@ static uint8_t *put_row(uint8_t *d, const cs_merged *m, const cs_rows *rows, siz
     d = cs_put_varint(d, r->len);
     memcpy(d, r->key, r->len);
     d += r->len;
-    if (rows->order >= 2) {
-        uint32_t lens[CS_NGRAM_MAX];
-        cs_row_term_lens(m, rows->order, rows->part, r, lens);
-        for (unsigned k = 0; k + 1 < rows->order; k++)
-            d = cs_put_varint(d, lens[k]);
-    }
+    for (unsigned k = 0; k + 1 < order; k++) /* n-grams */
+        d = cs_put_varint(d, o->lens[k]);
     return d;
 }
 
-static int write_run(cs_spill_file *f, const cs_merged *m, const cs_rows *rows, size_t block,
-                     cs_rowrun *out, cs_buf *buf)
+/* Writes the rows of `next` to f as a run into *out (on disk; n its rows):
+ * 0, or -1 (the spill keeps the error) with out empty. */
+static int write_run(cs_spill_file *f, unsigned order, row_source next, void *ctx, size_t block,
+                     cs_rows *out, cs_buf *buf)
 {
-    memset(out, 0, sizeof *out);
+    cs_rowrun *run = cs_xcalloc(1, sizeof *run);
     size_t cap = 0;
-    for (size_t i = 0; i < rows->n;) {
+    row_out o;
+    int more = next(ctx, order, &o);
+    while (more) {
         /* Up to CS_N_PARTS blocks into buf, then they go out as a pack. */
         size_t from[CS_N_PARTS], len[CS_N_PARTS] = {0};
         uint32_t n[CS_N_PARTS] = {0};
         buf->len = 0;
-        for (unsigned b = 0; b < CS_N_PARTS && i < rows->n; b++) {
+        for (unsigned b = 0; b < CS_N_PARTS && more; b++) {
             from[b] = buf->len;
-            while (i < rows->n && buf->len - from[b] < block) {
-                cs_buf_reserve(buf, ROW_MAX + rows->v[i].len);
-                buf->len = (size_t)(put_row(buf->data + buf->len, m, rows, i) - buf->data);
+            while (more && buf->len - from[b] < block) {
+                cs_buf_reserve(buf, ROW_MAX + o.row->len);
+                buf->len = (size_t)(put_row(buf->data + buf->len, order, &o) - buf->data);
                 n[b]++;
-                i++;
+                run->rows++;
+                more = next(ctx, order, &o);
             }
             len[b] = buf->len - from[b];
         }
         const uint8_t *part[CS_N_PARTS];
         for (unsigned b = 0; b < CS_N_PARTS; b++)
             part[b] = len[b] ? buf->data + from[b] : NULL;
-        if (out->n_packs == cap) {
+        if (run->n_packs == cap) {
             cap = cap ? 2 * cap : 4;
-            out->packs = cs_xrealloc(out->packs, cap * sizeof *out->packs);
+            run->packs = cs_xrealloc(run->packs, cap * sizeof *run->packs);
         }
-        if (cs_spill_parts(f, part, len, n, &out->packs[out->n_packs]) != 0) {
-            cs_rowrun_free(out);
-            return -1;
-        }
-        out->n_packs++;
-        out->bytes += buf->len;
+        if (cs_spill_parts(f, part, len, n, &run->packs[run->n_packs]) != 0)
+            goto fail;
+        run->n_packs++;
+        run->bytes += buf->len;
     }
-    out->rows = rows->n;
+    memset(out, 0, sizeof *out);
+    out->order = order;
+    out->n = run->rows;
+    out->disk = run;
     return 0;
+fail:
+    cs_rowrun_free(run);
+    free(run);
+    return -1;
+}
+
+/* A cs_rows in memory, as a row_source. */
+typedef struct rows_at {
+    const cs_merged *m;
+    const cs_rows *rows;
+    size_t i;
+    uint32_t lens[CS_NGRAM_MAX];
+} rows_at;
+
+static int next_in_rows(void *ctx, unsigned order, row_out *o)
+{
+    rows_at *a = ctx;
+    if (a->i == a->rows->n)
+        return 0;
+    const size_t i = a->i++;
+    o->row = &a->rows->v[i];
+    o->measure = order == CS_PAIRS ? &a->rows->measure[3 * i] : NULL;
+    o->lens = NULL;
+    if (order >= 2) {
+        cs_row_term_lens(a->m, a->rows, o->row, a->lens);
+        o->lens = a->lens;
+    }
+    return 1;
 }
 
 int cs_rowrun_spill(cs_spill_file *f, const cs_merged *m, cs_rows *rows, size_t block,
                     cs_buf *buf)
 {
-    cs_rowrun *run = cs_xmalloc(sizeof *run);
-    if (write_run(f, m, rows, block, run, buf) != 0) {
-        free(run);
+    rows_at a = {.m = m, .rows = rows};
+    cs_rows out;
+    if (write_run(f, rows->order, next_in_rows, &a, block, &out, buf) != 0)
         return -1;
-    }
     free(rows->v);
     free(rows->arena);
     free(rows->measure);
     rows->v = NULL;
     rows->arena = NULL;
     rows->measure = NULL;
-    rows->disk = run;
+    rows->ids = NULL;
+    rows->disk = out.disk;
     return 0;
+}
+
+static int next_in_merge(void *ctx, unsigned order, row_out *o)
+{
+    cs_rowmerge *g = ctx;
+    if (!(o->row = cs_rowmerge_next(g)))
+        return 0;
+    o->measure = order == CS_PAIRS ? cs_rowmerge_measure(g) : NULL;
+    o->lens = order >= 2 ? cs_rowmerge_lens(g) : NULL;
+    return 1;
+}
+
+int cs_rowrun_merge(cs_spill_file *f, cs_rowmerge *g, size_t block, cs_rows *out, cs_buf *buf)
+{
+    return write_run(f, g->order, next_in_merge, g, block, out, buf);
 }
 
 void cs_rowrun_free(cs_rowrun *run)
@@ -161,10 +216,7 @@ const cs_row *cs_rowrun_next(cs_rowrun_reader *r)
     }
     if (r->order >= 2)
         r->lens[r->order - 1] = rest;
-    uint64_t pre = 0;
-    for (uint32_t k = 0; k < 8; k++)
-        pre = (pre << 8) | (k < row->len ? row->key[k] : 0);
-    row->prefix = pre;
+    cs_row_set_prefix(row);
     row->idx = 0;
     assert(p <= r->end);
     r->at = p;
@@ -175,4 +227,132 @@ void cs_rowrun_reader_free(cs_rowrun_reader *r)
 {
     cs_buf_free(&r->buf);
     memset(r, 0, sizeof *r);
+}
+
+/* ------------------------------------------------------------------ */
+/* the merge of runs                                                    */
+
+/* Moves run i's head on (to its first row, at init). */
+static void step(cs_rowmerge *g, size_t i)
+{
+    const cs_rows *run = &g->src[i];
+    if (run->disk) {
+        g->head[i] = cs_rowrun_next(&g->rd[i]);
+        return;
+    }
+    const size_t k = g->pos[i]++;
+    g->head[i] = k < run->n ? &run->v[k] : NULL;
+    /* The key of a row a few places on in the same run: the writer reads
+     * each key once, and a term's key sits in its entry, scattered over the
+     * table; fetching it ahead lets those misses overlap (bench/NOTES.md,
+     * 12). An n-gram's key is in its run's arena, in order: no miss to hide,
+     * and the prefetch costs little. */
+    if (k + 8 < run->n)
+        __builtin_prefetch(run->v[k + 8].key);
+}
+
+/* The term lengths of n-gram row x, the head of run i. */
+static const uint32_t *head_lens(const cs_rowmerge *g, size_t i, const cs_row *x, uint32_t *buf)
+{
+    if (g->src[i].disk)
+        return g->rd[i].lens;
+    cs_row_term_lens(g->m, &g->src[i], x, buf);
+    return buf;
+}
+
+/* Run a's head comes before run b's (a spent run, or a leaf past the
+ * runs, comes last). */
+static inline int beats(const cs_rowmerge *g, size_t a, size_t b)
+{
+    const cs_row *x = a < g->n ? g->head[a] : NULL, *y = b < g->n ? g->head[b] : NULL;
+    if (!x || !y)
+        return x != NULL;
+    const int c = cs_row_cmp_bytes(g->order, x, y);
+    if (c || g->order < 2)
+        return c < 0;
+    /* Two n-grams of equal bytes, by their terms' lengths: a run written
+     * out keeps them, one in memory has its table's or its buffer's. */
+    uint32_t la[CS_NGRAM_MAX], lb[CS_NGRAM_MAX];
+    return cs_row_lens_cmp(head_lens(g, a, x, la), head_lens(g, b, y, lb), g->order) < 0;
+}
+
+void cs_rowmerge_init(cs_rowmerge *g, const cs_merged *m, unsigned order, cs_rows *src,
+                      size_t n)
+{
+    memset(g, 0, sizeof *g);
+    g->m = m;
+    g->order = order;
+    g->src = src;
+    g->n = n;
+    g->size = 1;
+    while (g->size < n)
+        g->size *= 2;
+    g->pos = cs_xcalloc(n + 1, sizeof *g->pos);
+    g->head = cs_xcalloc(n + 1, sizeof *g->head);
+    g->loser = cs_xcalloc(g->size, sizeof *g->loser);
+    for (size_t i = 0; i < n; i++) {
+        if (src[i].disk) {
+            if (!g->rd)
+                g->rd = cs_xcalloc(n, sizeof *g->rd);
+            cs_rowrun_reader_init(&g->rd[i], src[i].disk, order);
+        }
+        step(g, i);
+    }
+    /* Leaves are nodes size..2 size - 1; node k's children 2k and 2k + 1. */
+    size_t *winner = cs_xmalloc(2 * g->size * sizeof *winner);
+    for (size_t i = 0; i < g->size; i++)
+        winner[g->size + i] = i;
+    for (size_t k = g->size - 1; k >= 1; k--) {
+        const size_t a = winner[2 * k], b = winner[2 * k + 1];
+        const int a_wins = beats(g, a, b);
+        winner[k] = a_wins ? a : b;
+        g->loser[k] = a_wins ? b : a;
+    }
+    g->loser[0] = winner[1];
+    free(winner);
+}
+
+const cs_row *cs_rowmerge_next(cs_rowmerge *g)
+{
+    size_t w = g->loser[0];
+    /* The run of the row returned last moves on only now: a row read back
+     * from disk lives in its reader, valid until the reader moves. */
+    if (g->moved && w < g->n) {
+        step(g, w);
+        /* Replay w's path to the root: one comparison per level. */
+        for (size_t k = (w + g->size) / 2; k >= 1; k /= 2)
+            if (beats(g, g->loser[k], w)) {
+                const size_t t = g->loser[k];
+                g->loser[k] = w;
+                w = t;
+            }
+        g->loser[0] = w;
+    }
+    g->moved = 1;
+    g->last = w;
+    return w < g->n ? g->head[w] : NULL;
+}
+
+const double *cs_rowmerge_measure(const cs_rowmerge *g)
+{
+    const size_t i = g->last;
+    if (g->src[i].disk)
+        return g->rd[i].measure;
+    return &g->src[i].measure[3 * (size_t)(g->head[i] - g->src[i].v)];
+}
+
+const uint32_t *cs_rowmerge_lens(cs_rowmerge *g)
+{
+    return head_lens(g, g->last, g->head[g->last], g->lens);
+}
+
+void cs_rowmerge_free(cs_rowmerge *g)
+{
+    for (size_t i = 0; g->rd && i < g->n; i++)
+        cs_rowrun_reader_free(&g->rd[i]);
+    free(g->rd);
+    free(g->pos);
+    free(g->head);
+    free(g->loser);
+    memset(g, 0, sizeof *g);
 }

@@ -82,4 +82,39 @@ void cs_rowrun_reader_init(cs_rowrun_reader *r, const cs_rowrun *run, unsigned o
 const cs_row *cs_rowrun_next(cs_rowrun_reader *r);
 void cs_rowrun_reader_free(cs_rowrun_reader *r);
 
+/* The rows of a table in order: a k-way merge of n sorted runs of rows (in
+ * memory, or written out: cs_rows.disk) through a tournament (loser) tree:
+ * log2(n) comparisons a row, half of what a binary heap needs. */
+typedef struct cs_rowmerge {
+    const cs_merged *m;
+    unsigned order;
+    cs_rows *src;           /* borrowed: n sorted runs */
+    size_t n, size;         /* runs; the tree's leaves (a power of two, n at most) */
+    size_t *pos;            /* owned; [i]: the next row of run i in memory */
+    const cs_row **head;    /* owned; [i]: run i's first row not yet returned; NULL: spent */
+    cs_rowrun_reader *rd;   /* owned; [i] reads src[i].disk back (NULL when none is on disk) */
+    size_t *loser;          /* owned; [k]: the run that lost at node k; [0]: the winner */
+    size_t last;            /* the run of the row cs_rowmerge_next returned last */
+    int moved;              /* 0 until the first row is returned */
+    uint32_t lens[CS_NGRAM_MAX];
+} cs_rowmerge;
+
+void cs_rowmerge_init(cs_rowmerge *g, const cs_merged *m, unsigned order, cs_rows *src,
+                      size_t n);
+/* The next row, or NULL after the last (valid until the next call). A run
+ * written out that cannot be read back ends early: its spill keeps the
+ * error, which the caller checks before the table counts as written. */
+const cs_row *cs_rowmerge_next(cs_rowmerge *g);
+/* Of the row returned last: a pair's measures (pmi, npmi, llr); an
+ * n-gram's terms' byte lengths. */
+const double *cs_rowmerge_measure(const cs_rowmerge *g);
+const uint32_t *cs_rowmerge_lens(cs_rowmerge *g);
+void cs_rowmerge_free(cs_rowmerge *g);
+
+/* Merges the runs of g (initialised, no row taken) into one run written
+ * to f, in blocks as cs_rowrun_spill's, into *out (on disk, n its rows).
+ * Returns 0; or -1 when f cannot be written or a run read back (the spill
+ * keeps the error), out empty. */
+int cs_rowrun_merge(cs_spill_file *f, cs_rowmerge *g, size_t block, cs_rows *out, cs_buf *buf);
+
 #endif

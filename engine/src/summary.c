@@ -191,7 +191,9 @@ int cs_summary_write(int dirfd, const cs_summary *s)
     num(&w, 4, "bytes_read", (int64_t)s->spill.bytes_read, 0);
     num(&w, 4, "merge_levels", s->spill_levels, 0);
     num(&w, 4, "merge_passes", s->merge_passes, 0);
-    num(&w, 4, "merge_slices", (int64_t)s->merge_slices, 1);
+    num(&w, 4, "merge_slices", (int64_t)s->merge_slices, 0);
+    num(&w, 4, "row_runs", (int64_t)s->row_runs, 0);
+    num(&w, 4, "row_merges", (int64_t)s->row_merges, 1);
     cs_csv_raw(&w, "  },\n", 5);
     /* --state and merge: counts and types above are those of every input
      * the state holds; the inputs below are those this run read. */

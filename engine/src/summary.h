@@ -41,6 +41,9 @@ typedef struct cs_summary {
     unsigned merge_passes;                   /* times the runs of one table were merged, the most */
     uint64_t merge_slices;                   /* the slices of the n-gram partitions merged in
                                                 more than one (grams.c) */
+    uint64_t row_runs;                       /* runs of rows written out (rowrun.h) */
+    uint64_t row_merges;                     /* merges of runs of rows into one, for the
+                                                fan-in */
     int threads;
     size_t stopwords;
     size_t cooc_terms;                       /* terms read from --cooc-terms */

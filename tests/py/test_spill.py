@@ -235,6 +235,36 @@ def test_pairs_merged_in_slices():
                 assert most > 64 if "doc" in opts else most > 1, (opts, most)
 
 
+def test_rows_made_as_the_merge_sums():
+    # Without --top, under a budget the merged n-grams would not fit, the merge makes each
+    # order's grams into sorted rows as it sums them and writes them out as runs (the
+    # merged tables keep none); a table is written from a merge of its runs, merged into
+    # fewer first when they are more than the fan-in the budget allows (4 at 64K). The
+    # terms' and pairs' rows go out a partition at a time. The same bytes as the
+    # unbounded run, whose rows stay in memory, at 1, 2 and 5 threads; --min-count 2 too.
+    with tmpdir() as d:
+        files = _corpus(d, size="1M", shards=3, seed=21)
+        cases = [  # options, merges of runs into runs at least
+            (["--doc-sep", "blank", "--ngrams", "1-3", "--cooc", "window"], 1),
+            (["--doc-sep", "line", "--ngrams", "2-4", "--min-count", "2", "--cooc", "none"], 0),
+        ]
+        for i, (opts, merges) in enumerate(cases):
+            free = os.path.join(d, f"free{i}")
+            count(files, free, "-T", "2", *opts)
+            assert summary(free)["spill"]["row_runs"] == 0
+            want = tables(free)
+            for threads in ("1", "2", "5"):
+                out = os.path.join(d, f"b{i}-{threads}")
+                err = _traced(files, out, os.path.join(d, "tmp"), "64K", "-T", threads, *opts)
+                assert "grams merged into rows" in err, err
+                sp = summary(out)["spill"]
+                assert sp["row_runs"] >= 3 and sp["row_merges"] >= merges, (opts, threads, sp)
+                assert tables(out) == want, (opts, threads)
+                s, f = summary(out), summary(free)
+                for k in ("documents", "tokens", "types", "ngram_types"):
+                    assert s[k] == f[k], (opts, k)
+
+
 def test_term_tables_in_generations():
     # A thread's term table past its share starts a new generation at the next document
     # (its entries spilled, its ids going on): terms long enough to live outside their
@@ -440,6 +470,37 @@ def test_merge_scratch_that_cannot_be_written_writes_no_table():
             count(files, out, "--ngrams", "1")
 
 
+def test_rows_that_cannot_be_written_or_read_back_write_no_table():
+    # The runs of rows (rowrun.h: t<thread>-rows<n>.zst as the merge makes them,
+    # rows<n>-merged.zst for the fan-in, t<thread>-rows.zst for the terms' rows) on a disk
+    # that fills, then read back with an error in the last reads, which are the writer's:
+    # exit 1, the folder or file named, no table, the previous tables left, --tmp empty.
+    with tmpdir() as d:
+        so, files, out, tmp, before = _fault_setup(d)
+        args = ["count", "-q", "-T", "1", "-o", out, "--memory", "64K", "--tmp", tmp,
+                "--ngrams", "1-3", "--cooc", "none", *files]
+        p = _run_shim(so, args, FAIL_PREAD_LOG="1")
+        assert p.returncode == 0, p.stderr
+        calls = int(p.stderr.decode().split("failpread: ")[1].split()[0])
+        sp = summary(out)["spill"]
+        assert sp["row_runs"] > 4 and sp["row_merges"] >= 1, sp
+        count(files, out, "--ngrams", "1")
+        for match in ("-rows3", "-merged", "-rows."):
+            p = _run_shim(so, args, FAIL_PWRITE_MATCH=match)
+            err = p.stderr.decode()
+            assert p.returncode == 1, (match, p.returncode, err)
+            assert "cannot write to the temporary folder " + tmp + "/corpusstat-" in err, err
+            assert "No space left on device" in err, err
+            assert os.listdir(tmp) == [] and tables(out) == before
+        for first_failing in (calls - calls // 20, calls):
+            p = _run_shim(so, args, FAIL_PREAD_FROM=str(first_failing))
+            err = p.stderr.decode()
+            assert p.returncode == 1, (first_failing, p.returncode, err)
+            assert "cannot read back the temporary file " + tmp + "/corpusstat-" in err, err
+            assert "Input/output error" in err, err
+            assert os.listdir(tmp) == [] and tables(out) == before
+
+
 def test_missing_tmp_folder_is_named():
     with tmpdir() as d:
         files = _corpus(d, size="256K", shards=1, seed=8)
@@ -523,7 +584,8 @@ def test_memory_usage_errors():
         assert s["options"]["memory_bytes"] >= 64 << 20 and s["options"]["tmp"] is None
         assert s["spill"] == {"folder": None, "spills": 0, "runs": 0, "keys": 0, "files": 0,
                               "bytes_raw": 0, "bytes_disk": 0, "bytes_read": 0,
-                              "merge_levels": 0, "merge_passes": 1, "merge_slices": 0}
+                              "merge_levels": 0, "merge_passes": 1, "merge_slices": 0,
+                              "row_runs": 0, "row_merges": 0}
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ static void test_term_order(void)
     }
     /* the writer's merge gives the same order */
     cs_rowmerge g;
-    cs_rowmerge_init(&g, m, 1, rows);
+    cs_rowmerge_init(&g, m, 1, rows, CS_N_PARTS);
     size_t k = 0;
     for (const cs_row *r; (r = cs_rowmerge_next(&g)) != NULL; k++)
         if (k < N && !(r->len == strlen(want[k].w) && memcmp(r->key, want[k].w, r->len) == 0)) {
@@ -102,6 +102,7 @@ static void test_term_order(void)
         }
     CHECK(k == N);
     CHECK(cs_rowmerge_next(&g) == NULL);
+    cs_rowmerge_free(&g);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         cs_rows_free(&rows[p]);
     /* --min-count 3 and --top 2 per partition */
@@ -587,7 +588,7 @@ static size_t merged_rows(const cs_merged *m, unsigned order, cs_rows *rows, cha
                           size_t max)
 {
     cs_rowmerge g;
-    cs_rowmerge_init(&g, m, order, rows);
+    cs_rowmerge_init(&g, m, order, rows, CS_N_PARTS);
     size_t k = 0;
     for (const cs_row *r; (r = cs_rowmerge_next(&g)) != NULL; k++)
         if (k < max)
