@@ -207,8 +207,12 @@ typedef struct run {
     /* Without --top, under a budget the merged n-grams would not fit: each
      * order's rows, made as the merge sums the grams (merge_grams_rows),
      * as runs on disk; [order] NULL otherwise. */
+    cs_rowrun **sums[CS_NGRAM_MAX + 1];  /* owned; [order][thread]: the summed grams, until
+                                            rows_of_sums makes them rows (NULL: none) */
+    cs_spill_file **sum_files;           /* owned (the files: the spill); [thread] */
     cs_rows *row_runs[CS_NGRAM_MAX + 1]; /* owned */
-    size_t n_row_runs[CS_NGRAM_MAX + 1];
+    size_t n_row_runs[CS_NGRAM_MAX + 1], cap_row_runs[CS_NGRAM_MAX + 1];
+    unsigned char to_rows[CS_NGRAM_MAX + 1]; /* [order]: merged by merge_grams_rows */
     cs_spill_file **row_spill[CS_NGRAM_MAX + 1]; /* owned (the files: the spill); [order]: the
                                                     threads' files of its runs, then fan_in's */
     uint64_t rows_out;   /* runs of rows written out (make_rows, merge_grams_rows) */
@@ -937,6 +941,7 @@ static void make_rows(run *r, const cs_merged *m, unsigned order, uint64_t floor
                       cs_rows *rows);
 static void fan_in(run *r, const cs_merged *m, unsigned order);
 static void free_row_runs(run *r, unsigned order);
+static void rows_of_sums(run *r, cs_merged *m);
 
 /* Where --top K cuts a table whose count histogram (cs_count_hist_part) is
  * hist, rows counted under min_count left out: the floor, the smallest
@@ -1100,6 +1105,7 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
     trace(r, "top's cut found");
     free_gram_runs(r); /* kept for the grams counted once until now */
     cs_merged_drop_remap(m); /* every run is merged */
+    rows_of_sums(r, m);
     free(need);
     if (cs_vocab_on_disk(m))
         hold_row_terms(r, m, order, n_tabs, floor, tie_max);
@@ -1159,7 +1165,7 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
             size_t n_src = CS_N_PARTS;
             uint64_t types = 0;
             const unsigned ord = order[k];
-            if (k != 0 && k != pair_tab && r->row_runs[ord]) {
+            if (k != 0 && k != pair_tab && r->to_rows[ord]) {
                 /* made as the merge summed the grams (merge_grams_rows) */
                 fan_in(r, m, ord);
                 src = r->row_runs[ord];
@@ -1227,22 +1233,17 @@ static void make_rows(run *r, const cs_merged *m, unsigned order, uint64_t floor
     const uint64_t top = r->opt->top;
     uint64_t held = 0;
     int out = 0;
-#pragma omp parallel num_threads(r->nt) default(none) \
+#pragma omp parallel for schedule(dynamic, 1) num_threads(r->nt) default(none) \
     shared(rows, m, order, floor, tie_max, top, room, held, files) reduction(+ : out)
-    {
-        cs_buf buf = {0};
-#pragma omp for schedule(dynamic, 1)
-        for (unsigned p = 0; p < CS_N_PARTS; p++) {
-            cs_rows *rw = &rows[p];
-            cs_rows_part(m, order, p, floor, tie_max, top, rw);
-            const uint64_t bytes = cs_rows_bytes(rw);
-            if (__atomic_add_fetch(&held, bytes, __ATOMIC_RELAXED) > room && rw->n &&
-                cs_rowrun_spill(files[omp_get_thread_num()], m, rw, CS_ROWRUN_BLOCK, &buf) == 0) {
-                __atomic_sub_fetch(&held, bytes, __ATOMIC_RELAXED);
-                out++;
-            }
+    for (unsigned p = 0; p < CS_N_PARTS; p++) {
+        cs_rows *rw = &rows[p];
+        cs_rows_part(m, order, p, floor, tie_max, top, rw);
+        const uint64_t bytes = cs_rows_bytes(rw);
+        if (__atomic_add_fetch(&held, bytes, __ATOMIC_RELAXED) > room && rw->n &&
+            cs_rowrun_spill(files[omp_get_thread_num()], m, rw, CS_ROWRUN_BLOCK) == 0) {
+            __atomic_sub_fetch(&held, bytes, __ATOMIC_RELAXED);
+            out++;
         }
-        cs_buf_free(&buf);
     }
     r->rows_out += (uint64_t)out;
     char what[64];
@@ -1302,53 +1303,21 @@ static uint64_t merge_scratch(const run *r, const cs_merged *m, const unsigned *
                        r->budget / 4);
 }
 
-/* A thread's rows of one n-gram order as the merge sums them
- * (merge_grams_rows): the grams counted --min-count or more are gathered
- * (cs_rowbuf) until they pass `room`, then made into sorted rows and
- * written out as a run. */
+/* A thread's summed grams of one n-gram order, counted --min-count or
+ * more, written out as the merge hands them over (merge_grams_rows). */
 struct row_maker {
-    const cs_merged *m;
-    cs_rowbuf b;
-    cs_spill_file *f; /* the thread's own (the spill owns it) */
-    cs_buf buf;
-    size_t room;
-    int64_t min_count;
-    cs_rows *runs;    /* owned; on disk */
-    size_t n_runs, cap;
+    cs_rowrun_writer w;
+    uint64_t min_count;
 };
-
-/* The grams gathered, as a run of rows. One that cannot be written is
- * dropped: the spill keeps the error, and no table is written. */
-static void rows_out(row_maker *k)
-{
-    if (!k->b.n)
-        return;
-    cs_rows rows;
-    cs_rowbuf_rows(&k->b, k->m, &rows);
-    if (cs_rowrun_spill(k->f, k->m, &rows, CS_ROWRUN_BLOCK, &k->buf) == 0) {
-        if (k->n_runs == k->cap) {
-            k->cap = k->cap ? 2 * k->cap : 16;
-            k->runs = cs_xrealloc(k->runs, k->cap * sizeof *k->runs);
-        }
-        k->runs[k->n_runs++] = rows;
-    } else {
-        cs_rows_free(&rows);
-    }
-    cs_rowbuf_clear(&k->b);
-}
 
 /* CS_PICK_ROWS' sink (reduce.h). */
 static void gather_row(void *ctx, unsigned p, const uint32_t *ids, unsigned order, int64_t count,
                        int64_t docs)
 {
     (void)p;
-    (void)order;
     row_maker *k = ctx;
-    if (count < k->min_count)
-        return;
-    cs_rowbuf_add(&k->b, k->m, ids, count, docs);
-    if (cs_rowbuf_bytes(&k->b) > k->room)
-        rows_out(k);
+    if ((uint64_t)count >= k->min_count) /* (count > 0) */
+        cs_rowrun_put_gram(&k->w, ids, order, count, docs);
 }
 
 /* Merges every source's gram runs of orders[0..n) into m (terms merged
@@ -1411,8 +1380,6 @@ static void merge_grams(run *r, cs_merged *m, const unsigned *orders, int n,
         }
         slices += scratch.slices;
         cs_grams_scratch_free(&scratch);
-        if (makers)
-            rows_out(&makers[omp_get_thread_num()]);
     }
     r->merge_slices += slices;
     for (int k = 0; th && k < n; k++)
@@ -1503,14 +1470,13 @@ static void fan_in(run *r, const cs_merged *m, unsigned order)
     char name[32];
     snprintf(name, sizeof name, "rows%u-merged", order);
     cs_spill_file *f = r->row_spill[order][r->nt] = cs_spill_file_scratch(r->spill, name);
-    cs_buf buf = {0};
     while (n > cap && !read_error(r)) {
         const size_t k = n - cap + 1 < cap ? n - cap + 1 : cap;
         qsort(runs, n, sizeof *runs, by_bytes);
         cs_rowmerge g;
         cs_rowmerge_init(&g, m, order, runs, k);
         cs_rows out;
-        const int e = cs_rowrun_merge(f, &g, CS_ROWRUN_BLOCK, &out, &buf);
+        const int e = cs_rowrun_merge(f, &g, CS_ROWRUN_BLOCK, &out);
         cs_rowmerge_free(&g);
         if (e) /* the spill keeps the error: no table */
             break;
@@ -1522,7 +1488,6 @@ static void fan_in(run *r, const cs_merged *m, unsigned order)
         r->row_merges++;
     }
     r->n_row_runs[order] = n;
-    cs_buf_free(&buf);
     trace(r, "runs of rows merged to the fan-in");
 }
 
@@ -1533,7 +1498,13 @@ static void free_row_runs(run *r, unsigned order)
         cs_rows_free(&r->row_runs[order][i]);
     free(r->row_runs[order]);
     r->row_runs[order] = NULL;
-    r->n_row_runs[order] = 0;
+    r->n_row_runs[order] = r->cap_row_runs[order] = 0;
+    for (int t = 0; r->sums[order] && t < r->nt; t++) {
+        cs_rowrun_free(r->sums[order][t]);
+        free(r->sums[order][t]);
+    }
+    free(r->sums[order]);
+    r->sums[order] = NULL;
     for (int t = 0; r->row_spill[order] && t <= r->nt; t++)
         if (r->row_spill[order][t])
             cs_spill_file_rewind(r->row_spill[order][t]);
@@ -1638,74 +1609,145 @@ static int merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n,
     return reach;
 }
 
-#define ROWS_MIN ((size_t)1 << 20)
-
 /* Without --top, under a budget the merged n-grams would not fit (every
- * gram counted --min-count or more is a row): each order's grams are made
- * into rows as the merge sums them and written out as runs of rows
- * (row_maker, a quarter of the budget over the threads), an order at a
- * time, and the merged tables keep none; write_tables merges the runs. The
- * rows need the bytes of every term: merged terms on disk are held (their
- * bytes, not their counts: 16 bytes a term less, 87 MB at 1 GiB) for the
- * merge, and given back after it. */
+ * gram counted --min-count or more is a row), the merge keeps none: each
+ * thread writes the grams it sums out as they come (row_maker: their ids,
+ * not their bytes), an order at a time, and rows_of_sums makes them into
+ * sorted runs of rows once the remap is freed: the rows need the bytes of
+ * every term, and the two together took most of the budget (at 1 GiB,
+ * 101 and 115 MB of 256). write_tables merges the runs of rows. */
 static void merge_grams_rows(run *r, cs_merged *m, const unsigned *orders, int n)
 {
     const int nt = r->nt;
-    if (cs_vocab_on_disk(m)) {
-#pragma omp parallel num_threads(nt) default(none) shared(m)
-        {
-            cs_buf buf = {0};
-#pragma omp for schedule(dynamic, 1)
-            for (unsigned p = 0; p < CS_N_PARTS; p++)
-                cs_vocab_hold_bytes(m, p, &buf); /* an error: the spill keeps it */
-            cs_buf_free(&buf);
+    if (!r->sum_files) {
+        r->sum_files = cs_xcalloc((size_t)nt, sizeof *r->sum_files);
+        for (int t = 0; t < nt; t++) {
+            char name[32];
+            snprintf(name, sizeof name, "t%d-sums", t);
+            r->sum_files[t] = cs_spill_file_scratch(r->spill, name);
         }
-        trace(r, "terms held for the rows");
     }
     const uint64_t min_count = r->opt->min_count > 1 ? r->opt->min_count : 1;
-    /* A thread's rows before they go out: its share of a quarter of the
-     * budget, at least ROWS_MIN (a run costs a few KB besides its rows, and
-     * a tiny budget would make a run of every few rows). */
-    const size_t room = r->budget / 4 / (uint64_t)nt > ROWS_MIN
-                            ? (size_t)(r->budget / 4 / (uint64_t)nt)
-                            : ROWS_MIN;
     for (int k = 0; k < n && !read_error(r); k++) {
         const unsigned order = orders[k];
         row_maker *mk = cs_xcalloc((size_t)nt, sizeof *mk);
+        for (int t = 0; t < nt; t++) {
+            cs_rowrun_writer_init(&mk[t].w, r->sum_files[t], CS_ROWRUN_BLOCK);
+            mk[t].min_count = min_count;
+        }
+        const cs_gram_pick pick = {
+            .mode = CS_PICK_ROWS, .tie_max = CS_TIE_ALL, .rows = gather_row};
+        merge_grams(r, m, &orders[k], 1, &pick, NULL, NULL, 1, mk);
+        r->to_rows[order] = 1;
+        cs_rowrun **sums = r->sums[order] = cs_xcalloc((size_t)nt, sizeof *sums);
+        for (int t = 0; t < nt; t++)
+            cs_rowrun_writer_end(&mk[t].w, &sums[t]); /* an error: the spill keeps it */
+        free(mk);
+    }
+}
+
+/* A thread's rows before they go out as a run (rows_of_sums): its share of
+ * a quarter of the budget, at least ROWS_MIN (a run costs a few KB besides
+ * its rows, and a tiny budget would make a run of every few rows). */
+#define ROWS_MIN ((size_t)1 << 20)
+
+/* Makes the summed grams merge_grams_rows wrote out into runs of sorted
+ * rows (r->row_runs), with every term's bytes held (not their counts:
+ * 16 bytes a term less, 87 MB at 1 GiB) and given back after. A task per
+ * order and thread's run of grams: they are read back and gathered
+ * (cs_rowbuf) until they pass the room, then made into rows and written out
+ * as a run. */
+static void rows_of_sums(run *r, cs_merged *m)
+{
+    const int nt = r->nt;
+    unsigned orders[CS_NGRAM_MAX + 1];
+    int n_orders = 0;
+    for (unsigned g = 2; g <= CS_NGRAM_MAX; g++)
+        if (r->sums[g])
+            orders[n_orders++] = g;
+    if (!n_orders)
+        return;
+    const int disk = cs_vocab_on_disk(m);
+#pragma omp parallel num_threads(nt) default(none) shared(m, disk)
+    {
+        cs_buf buf = {0};
+#pragma omp for schedule(dynamic, 1)
+        for (unsigned p = 0; p < CS_N_PARTS; p++)
+            if (disk)
+                cs_vocab_hold_bytes(m, p, &buf); /* an error: the spill keeps it */
+        cs_buf_free(&buf);
+    }
+    trace(r, "terms held for the rows");
+    const size_t room = r->budget / 4 / (uint64_t)nt > ROWS_MIN
+                            ? (size_t)(r->budget / 4 / (uint64_t)nt)
+                            : ROWS_MIN;
+    for (int k = 0; k < n_orders; k++) {
+        const unsigned order = orders[k];
         cs_spill_file **files = r->row_spill[order] =
             cs_xcalloc((size_t)nt + 1, sizeof *r->row_spill[order]);
         for (int t = 0; t < nt; t++) {
             char name[32];
             snprintf(name, sizeof name, "t%d-rows%u", t, order);
             files[t] = cs_spill_file_scratch(r->spill, name);
-            mk[t].m = m;
-            cs_rowbuf_init(&mk[t].b, order);
-            mk[t].f = files[t];
-            mk[t].room = room;
-            mk[t].min_count = min_count;
         }
-        const cs_gram_pick pick = {
-            .mode = CS_PICK_ROWS, .tie_max = CS_TIE_ALL, .rows = gather_row};
-        merge_grams(r, m, &orders[k], 1, &pick, NULL, NULL, 1, mk);
-        size_t total = 0;
-        for (int t = 0; t < nt; t++)
-            total += mk[t].n_runs;
-        cs_rows *runs = r->row_runs[order] = cs_xcalloc(total + 1, sizeof *runs);
-        for (int t = 0; t < nt; t++) {
-            if (mk[t].n_runs) /* (runs NULL when none: memcpy must not see it) */
-                memcpy(runs, mk[t].runs, mk[t].n_runs * sizeof *runs);
-            runs += mk[t].n_runs;
-            free(mk[t].runs);
-            cs_rowbuf_free(&mk[t].b);
-            cs_buf_free(&mk[t].buf);
-        }
-        r->n_row_runs[order] = total;
-        r->rows_out += total;
-        free(mk);
     }
-    if (cs_vocab_on_disk(m))
-        for (unsigned p = 0; p < CS_N_PARTS; p++)
-            cs_vocab_hold_part(m, p, NULL, NULL);
+    const int n_tasks = n_orders * nt;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) default(none) \
+    shared(r, m, orders, n_tasks, room, nt)
+    for (int i = 0; i < n_tasks; i++) {
+        const unsigned order = orders[i / nt];
+        const cs_rowrun *sums = r->sums[order][i % nt];
+        if (!sums || read_error(r))
+            continue;
+        cs_spill_file *f = r->row_spill[order][omp_get_thread_num()];
+        cs_rowrun_reader rd;
+        cs_rowrun_reader_init(&rd, sums, order);
+        cs_rowbuf b;
+        cs_rowbuf_init(&b, order);
+        uint32_t ids[CS_NGRAM_MAX];
+        int64_t count, docs;
+        for (int more = 1; more;) {
+            more = cs_rowrun_next_gram(&rd, ids, &count, &docs);
+            if (more)
+                cs_rowbuf_add(&b, m, ids, count, docs);
+            if (b.n && (!more || cs_rowbuf_bytes(&b) > room)) {
+                cs_rows rows;
+                cs_rowbuf_rows(&b, m, &rows);
+                /* one that cannot be written is dropped: the spill keeps the
+                 * error, and no table is written */
+                const int e = cs_rowrun_spill(f, m, &rows, CS_ROWRUN_BLOCK);
+#pragma omp critical(rows_of_sums)
+                if (!e) {
+                    if (r->n_row_runs[order] == r->cap_row_runs[order]) {
+                        r->cap_row_runs[order] = 2 * r->cap_row_runs[order] + 16;
+                        r->row_runs[order] = cs_xrealloc(
+                            r->row_runs[order], r->cap_row_runs[order] * sizeof *r->row_runs[order]);
+                    }
+                    r->row_runs[order][r->n_row_runs[order]++] = rows;
+                    r->rows_out++;
+                }
+                if (e)
+                    cs_rows_free(&rows);
+                cs_rowbuf_clear(&b);
+            }
+        }
+        cs_rowbuf_free(&b);
+        cs_rowrun_reader_free(&rd);
+    }
+    /* the summed grams are spent, and the terms go back to disk */
+    for (int k = 0; k < n_orders; k++) {
+        for (int t = 0; t < nt; t++) {
+            cs_rowrun_free(r->sums[orders[k]][t]);
+            free(r->sums[orders[k]][t]);
+        }
+        free(r->sums[orders[k]]);
+        r->sums[orders[k]] = NULL;
+    }
+    for (int t = 0; t < nt; t++)
+        cs_spill_file_rewind(r->sum_files[t]);
+    for (unsigned p = 0; disk && p < CS_N_PARTS; p++)
+        cs_vocab_hold_part(m, p, NULL, NULL);
+    trace(r, "rows made of the summed grams");
 }
 
 /* Raises the bar of `order` to the rank of the K-th best gram kept in the
@@ -3458,6 +3500,7 @@ done:
         free(r.lean[k]);
         free_row_runs(&r, (unsigned)k); /* (a run that failed before its tables) */
     }
+    free(r.sum_files);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         free(r.pair_plan[p].cuts);
     cs_spill_free(r.spill); /* the temporary files, on every return */

@@ -40,52 +40,114 @@ static uint8_t *put_row(uint8_t *d, unsigned order, const row_out *o)
     return d;
 }
 
+void cs_rowrun_writer_init(cs_rowrun_writer *w, cs_spill_file *f, size_t block)
+{
+    memset(w, 0, sizeof *w);
+    w->f = f;
+    w->block = block;
+    w->run = cs_xcalloc(1, sizeof *w->run);
+}
+
+/* The first n_blocks blocks out as a pack (the last may be part full);
+ * after a failed write they are dropped, so that a writer fed on (by a
+ * merge's sink) holds no more than a pack. */
+static void flush_pack(cs_rowrun_writer *w, unsigned n_blocks)
+{
+    if (!n_blocks)
+        return;
+    if (w->failed)
+        goto empty;
+    const uint8_t *part[CS_N_PARTS] = {0};
+    size_t len[CS_N_PARTS] = {0};
+    for (unsigned b = 0; b < n_blocks; b++) {
+        const size_t end = b + 1 < n_blocks ? w->from[b + 1] : w->buf.len;
+        part[b] = w->buf.data + w->from[b];
+        len[b] = end - w->from[b];
+    }
+    cs_rowrun *run = w->run;
+    if (run->n_packs == w->cap) {
+        w->cap = w->cap ? 2 * w->cap : 4;
+        run->packs = cs_xrealloc(run->packs, w->cap * sizeof *run->packs);
+    }
+    if (cs_spill_parts(w->f, part, len, w->n, &run->packs[run->n_packs]) != 0) {
+        w->failed = 1; /* the spill keeps the error */
+    } else {
+        run->n_packs++;
+        run->bytes += w->buf.len;
+    }
+empty:
+    w->buf.len = 0;
+    w->b = 0;
+    memset(w->n, 0, sizeof w->n);
+    w->from[0] = 0;
+}
+
+/* Room for an item of at most `max` bytes at the end of the block. */
+static uint8_t *item_at(cs_rowrun_writer *w, size_t max)
+{
+    cs_buf_reserve(&w->buf, max);
+    return w->buf.data + w->buf.len;
+}
+
+/* The item at item_at ends at end: the block ends after it when it passes
+ * w->block bytes, and the pack when CS_N_PARTS blocks are full. */
+static void item_done(cs_rowrun_writer *w, const uint8_t *end)
+{
+    w->buf.len = (size_t)(end - w->buf.data);
+    w->n[w->b]++;
+    w->run->rows++;
+    if (w->buf.len - w->from[w->b] < w->block)
+        return;
+    if (++w->b == CS_N_PARTS)
+        flush_pack(w, CS_N_PARTS);
+    else
+        w->from[w->b] = w->buf.len;
+}
+
+void cs_rowrun_put_gram(cs_rowrun_writer *w, const uint32_t *ids, unsigned order, int64_t count,
+                        int64_t docs)
+{
+    uint8_t *d = item_at(w, 20 + 5 * (size_t)order);
+    d = cs_put_varint(d, cs_zigzag(count));
+    d = cs_put_varint(d, cs_zigzag(docs));
+    for (unsigned k = 0; k < order; k++)
+        d = cs_put_varint(d, ids[k]);
+    item_done(w, d);
+}
+
+int cs_rowrun_writer_end(cs_rowrun_writer *w, cs_rowrun **out)
+{
+    flush_pack(w, w->b + (w->buf.len > w->from[w->b])); /* the last block, when it has items */
+    *out = NULL;
+    if (w->failed || !w->run->rows) {
+        cs_rowrun_free(w->run);
+        free(w->run);
+    } else {
+        *out = w->run;
+    }
+    w->run = NULL;
+    cs_buf_free(&w->buf);
+    return w->failed ? -1 : 0;
+}
+
 /* Writes the rows of `next` to f as a run into *out (on disk; n its rows):
  * 0, or -1 (the spill keeps the error) with out empty. */
 static int write_run(cs_spill_file *f, unsigned order, row_source next, void *ctx, size_t block,
-                     cs_rows *out, cs_buf *buf)
+                     cs_rows *out)
 {
-    cs_rowrun *run = cs_xcalloc(1, sizeof *run);
-    size_t cap = 0;
+    cs_rowrun_writer w;
+    cs_rowrun_writer_init(&w, f, block);
     row_out o;
-    int more = next(ctx, order, &o);
-    while (more) {
-        /* Up to CS_N_PARTS blocks into buf, then they go out as a pack. */
-        size_t from[CS_N_PARTS], len[CS_N_PARTS] = {0};
-        uint32_t n[CS_N_PARTS] = {0};
-        buf->len = 0;
-        for (unsigned b = 0; b < CS_N_PARTS && more; b++) {
-            from[b] = buf->len;
-            while (more && buf->len - from[b] < block) {
-                cs_buf_reserve(buf, ROW_MAX + o.row->len);
-                buf->len = (size_t)(put_row(buf->data + buf->len, order, &o) - buf->data);
-                n[b]++;
-                run->rows++;
-                more = next(ctx, order, &o);
-            }
-            len[b] = buf->len - from[b];
-        }
-        const uint8_t *part[CS_N_PARTS];
-        for (unsigned b = 0; b < CS_N_PARTS; b++)
-            part[b] = len[b] ? buf->data + from[b] : NULL;
-        if (run->n_packs == cap) {
-            cap = cap ? 2 * cap : 4;
-            run->packs = cs_xrealloc(run->packs, cap * sizeof *run->packs);
-        }
-        if (cs_spill_parts(f, part, len, n, &run->packs[run->n_packs]) != 0)
-            goto fail;
-        run->n_packs++;
-        run->bytes += buf->len;
-    }
+    while (!w.failed && next(ctx, order, &o))
+        item_done(&w, put_row(item_at(&w, ROW_MAX + o.row->len), order, &o));
+    cs_rowrun *run;
+    if (cs_rowrun_writer_end(&w, &run) != 0)
+        return -1;
     memset(out, 0, sizeof *out);
     out->order = order;
-    out->n = run->rows;
-    out->disk = run;
+    out->n = run ? run->rows : 0;
+    out->disk = run ? run : cs_xcalloc(1, sizeof *out->disk); /* (no rows: an empty run) */
     return 0;
-fail:
-    cs_rowrun_free(run);
-    free(run);
-    return -1;
 }
 
 /* A cs_rows in memory, as a row_source. */
@@ -112,12 +174,11 @@ static int next_in_rows(void *ctx, unsigned order, row_out *o)
     return 1;
 }
 
-int cs_rowrun_spill(cs_spill_file *f, const cs_merged *m, cs_rows *rows, size_t block,
-                    cs_buf *buf)
+int cs_rowrun_spill(cs_spill_file *f, const cs_merged *m, cs_rows *rows, size_t block)
 {
     rows_at a = {.m = m, .rows = rows};
     cs_rows out;
-    if (write_run(f, rows->order, next_in_rows, &a, block, &out, buf) != 0)
+    if (write_run(f, rows->order, next_in_rows, &a, block, &out) != 0)
         return -1;
     free(rows->v);
     free(rows->arena);
@@ -140,9 +201,9 @@ static int next_in_merge(void *ctx, unsigned order, row_out *o)
     return 1;
 }
 
-int cs_rowrun_merge(cs_spill_file *f, cs_rowmerge *g, size_t block, cs_rows *out, cs_buf *buf)
+int cs_rowrun_merge(cs_spill_file *f, cs_rowmerge *g, size_t block, cs_rows *out)
 {
-    return write_run(f, g->order, next_in_merge, g, block, out, buf);
+    return write_run(f, g->order, next_in_merge, g, block, out);
 }
 
 void cs_rowrun_free(cs_rowrun *run)
@@ -221,6 +282,25 @@ const cs_row *cs_rowrun_next(cs_rowrun_reader *r)
     assert(p <= r->end);
     r->at = p;
     return row;
+}
+
+int cs_rowrun_next_gram(cs_rowrun_reader *r, uint32_t *ids, int64_t *count, int64_t *docs)
+{
+    if (r->at == r->end && !next_block(r))
+        return 0;
+    const uint8_t *p = r->at;
+    uint64_t v;
+    p = cs_get_varint(p, &v);
+    *count = cs_unzigzag(v);
+    p = cs_get_varint(p, &v);
+    *docs = cs_unzigzag(v);
+    for (unsigned k = 0; k < r->order; k++) {
+        p = cs_get_varint(p, &v);
+        ids[k] = (uint32_t)v;
+    }
+    assert(p <= r->end);
+    r->at = p;
+    return 1;
 }
 
 void cs_rowrun_reader_free(cs_rowrun_reader *r)

@@ -6,15 +6,20 @@
  * rows of one table can pass the memory budget on their own: about --top
  * rows (1 M trigram rows are 60 MB), and without --top every key of the
  * table. Under a budget they would not fit, a partition's rows are written
- * out as a run as soon as they are made (cs_rowrun_write), and the merge
+ * out as a run as soon as they are made (cs_rowrun_spill), and the merge
  * reads each run back a block at a time (cs_rowrun_reader): a table has one
  * run a partition, so the fan-in is the partitions' (64), and the merge
- * holds a block a run.
+ * holds a block a run. Without --top, the n-gram merge writes the grams it
+ * sums out as they come (cs_rowrun_writer: ids, count, docs), and they are
+ * made into runs of rows later (pipeline.c, rows_of_sums): a table then
+ * has any number of runs, and cs_rowmerge takes any number, which the
+ * pipeline first brings down to a fan-in the budget allows by merging
+ * some into one (cs_rowrun_merge).
  *
  * DESIGN
  * Rows are encoded back to back, in their order, into blocks of at least
- * CS_ROWRUN_BLOCK bytes (cs_rowrun_spill's `block`; a block ends after the row that passes it, so it
- * holds whole rows); a block is one zstd frame with its checksum in the
+ * CS_ROWRUN_BLOCK bytes (`block`; a block ends after the row that passes
+ * it, so it holds whole rows); a block is one zstd frame with its checksum in the
  * writing thread's scratch file of the spill folder, and a pack of the
  * spill (spill.h, cs_spill_parts) holds up to CS_N_PARTS blocks. A row:
  *   varint zigzag count (pairs: the high 64 bits of the units),
@@ -49,20 +54,44 @@ typedef struct cs_rowrun {
     uint64_t bytes; /* encoded, before compression */
 } cs_rowrun;
 
-/* Writes rows (sorted; a partition of m's table rows->order, which must
- * still be in memory: the n-grams' term lengths are read from it) to f as
- * a run in blocks of at least `block` bytes (CS_ROWRUN_BLOCK; tests pass
- * tiny ones, so that rows cross blocks and packs), and frees their memory:
- * rows->disk holds them then (cs_rows_free frees it), n and types stay.
- * buf is the caller's scratch (up to CS_N_PARTS blocks). Returns 0; or -1, rows left as they were, when f
- * cannot be written (its spill keeps the error). One thread a file. */
-int cs_rowrun_spill(cs_spill_file *f, const cs_merged *m, cs_rows *rows, size_t block,
-                    cs_buf *buf);
+/* Writes rows (sorted; m's table rows->order must still be in memory
+ * unless rows->ids holds the n-grams' ids: their terms' lengths are read)
+ * to f as a run in blocks of at least `block` bytes (CS_ROWRUN_BLOCK;
+ * tests pass tiny ones, so that rows cross blocks and packs), and frees
+ * their memory: rows->disk holds them then (cs_rows_free frees it), n and
+ * types stay. Returns 0; or -1, rows left as they were, when f cannot be
+ * written (its spill keeps the error). One thread a file. */
+int cs_rowrun_spill(cs_spill_file *f, const cs_merged *m, cs_rows *rows, size_t block);
 /* Frees run's memory (not its bytes on disk: cs_spill_file_rewind). NULL
  * is a no-op. */
 void cs_rowrun_free(cs_rowrun *run);
 
-/* Reads a run back, row after row. */
+/* Writes a run as its items come, in blocks (up to CS_N_PARTS of them
+ * held, 4 MiB): the rows of cs_rowrun_spill and cs_rowrun_merge, or
+ * summed grams (cs_rowrun_put_gram) as a merge hands them over, before
+ * their terms' bytes are held (merge_grams_rows): varint zigzag count,
+ * varint zigzag docs, then the global ids as varints. */
+typedef struct cs_rowrun_writer {
+    cs_spill_file *f;         /* borrowed */
+    size_t block;             /* a block's bytes, at least */
+    cs_buf buf;               /* owned: the blocks of the next pack */
+    size_t from[CS_N_PARTS];  /* where each block starts in buf */
+    uint32_t n[CS_N_PARTS];   /* its items */
+    unsigned b;               /* the block being filled */
+    cs_rowrun *run;           /* owned: what is written */
+    size_t cap;               /* of run->packs */
+    int failed;               /* a pack could not be written: the spill keeps the error */
+} cs_rowrun_writer;
+
+void cs_rowrun_writer_init(cs_rowrun_writer *w, cs_spill_file *f, size_t block);
+void cs_rowrun_put_gram(cs_rowrun_writer *w, const uint32_t *ids, unsigned order, int64_t count,
+                        int64_t docs);
+/* Writes what is left and frees w's memory. *out: the run, owned by the
+ * caller (NULL when no item was written, or on an error). 0, or -1 when a
+ * pack could not be written. */
+int cs_rowrun_writer_end(cs_rowrun_writer *w, cs_rowrun **out);
+
+/* Reads a run back, row after row (or gram after gram). */
 typedef struct cs_rowrun_reader {
     const cs_rowrun *run; /* borrowed */
     unsigned order;       /* the table's (reduce.h) */
@@ -80,6 +109,9 @@ void cs_rowrun_reader_init(cs_rowrun_reader *r, const cs_rowrun *run, unsigned o
  * when a block cannot be read back (the spill keeps the error: the caller
  * must check it before it trusts the end). */
 const cs_row *cs_rowrun_next(cs_rowrun_reader *r);
+/* The next summed gram of a run of them (r's order: its ids): 1, or 0
+ * after the last or when a block cannot be read back (as cs_rowrun_next). */
+int cs_rowrun_next_gram(cs_rowrun_reader *r, uint32_t *ids, int64_t *count, int64_t *docs);
 void cs_rowrun_reader_free(cs_rowrun_reader *r);
 
 /* The rows of a table in order: a k-way merge of n sorted runs of rows (in
@@ -115,6 +147,6 @@ void cs_rowmerge_free(cs_rowmerge *g);
  * to f, in blocks as cs_rowrun_spill's, into *out (on disk, n its rows).
  * Returns 0; or -1 when f cannot be written or a run read back (the spill
  * keeps the error), out empty. */
-int cs_rowrun_merge(cs_spill_file *f, cs_rowmerge *g, size_t block, cs_rows *out, cs_buf *buf);
+int cs_rowrun_merge(cs_spill_file *f, cs_rowmerge *g, size_t block, cs_rows *out);
 
 #endif

@@ -471,10 +471,11 @@ def test_merge_scratch_that_cannot_be_written_writes_no_table():
 
 
 def test_rows_that_cannot_be_written_or_read_back_write_no_table():
-    # The runs of rows (rowrun.h: t<thread>-rows<n>.zst as the merge makes them,
-    # rows<n>-merged.zst for the fan-in, t<thread>-rows.zst for the terms' rows) on a disk
-    # that fills, then read back with an error in the last reads, which are the writer's:
-    # exit 1, the folder or file named, no table, the previous tables left, --tmp empty.
+    # The summed grams the merge writes out (t<thread>-sums.zst) and the runs of rows
+    # (rowrun.h: t<thread>-rows<n>.zst made of them, rows<n>-merged.zst for the fan-in,
+    # t<thread>-rows.zst for the terms' rows) on a disk that fills, then read back with an
+    # error in the last reads, which are the writer's: exit 1, the folder or file named,
+    # no table, the previous tables left, --tmp empty.
     with tmpdir() as d:
         so, files, out, tmp, before = _fault_setup(d)
         args = ["count", "-q", "-T", "1", "-o", out, "--memory", "64K", "--tmp", tmp,
@@ -485,7 +486,7 @@ def test_rows_that_cannot_be_written_or_read_back_write_no_table():
         sp = summary(out)["spill"]
         assert sp["row_runs"] > 4 and sp["row_merges"] >= 1, sp
         count(files, out, "--ngrams", "1")
-        for match in ("-rows3", "-merged", "-rows."):
+        for match in ("-sums", "-rows3", "-merged", "-rows."):
             p = _run_shim(so, args, FAIL_PWRITE_MATCH=match)
             err = p.stderr.decode()
             assert p.returncode == 1, (match, p.returncode, err)

@@ -630,7 +630,7 @@ static void test_rows_written_out(void)
             cs_rows_part(m, 1, p, 0, CS_TIE_ALL, UINT64_MAX, &rows[p]);
             const size_t had = rows[p].n;
             if (pass == 1 || (pass == 2 && p % 2))
-                out &= cs_rowrun_spill(f, m, &rows[p], pass == 1 ? 1 : 100, &b) == 0 &&
+                out &= cs_rowrun_spill(f, m, &rows[p], pass == 1 ? 1 : 100) == 0 &&
                        rows[p].disk && !rows[p].v && rows[p].n == had;
         }
         n[pass] = merged_rows(m, 1, rows, got[pass], N + 1);
@@ -692,7 +692,7 @@ static void test_gram_tie_written_out(void)
                 const int is_k2 = rows[p].v[i].docs == 2;
                 seen |= 1 << is_k2;
                 if (out >> is_k2 & 1) {
-                    CHECK(cs_rowrun_spill(f, m, &rows[p], 1, &b) == 0);
+                    CHECK(cs_rowrun_spill(f, m, &rows[p], 1) == 0);
                     break;
                 }
             }
