@@ -1165,8 +1165,9 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
             size_t n_src = CS_N_PARTS;
             uint64_t types = 0;
             const unsigned ord = order[k];
-            if (k != 0 && k != pair_tab && r->to_rows[ord]) {
-                /* made as the merge summed the grams (merge_grams_rows) */
+            if (k != 0 && r->to_rows[ord]) {
+                /* made of what the merge summed (merge_grams_rows,
+                 * merge_pairs) */
                 fan_in(r, m, ord);
                 src = r->row_runs[ord];
                 n_src = r->n_row_runs[ord];
@@ -1196,7 +1197,7 @@ static cs_status write_tables(run *r, cs_merged *m, int dirfd, cs_summary *sum, 
                 cs_rows_free(&rows[k][p]);
             for (int t = 0; t < nt; t++)
                 cs_spill_file_rewind(row_files[t]);
-            if (k != 0 && k != pair_tab)
+            if (k != 0)
                 free_row_runs(r, ord);
             /* a run written out that could not be read back: the table
              * ends early, and is not written */
@@ -1303,11 +1304,13 @@ static uint64_t merge_scratch(const run *r, const cs_merged *m, const unsigned *
                        r->budget / 4);
 }
 
-/* A thread's summed grams of one n-gram order, counted --min-count or
- * more, written out as the merge hands them over (merge_grams_rows). */
+/* A thread's summed grams of one n-gram order, or its summed window
+ * pairs, counted --min-count or more, written out as the merge hands them
+ * over (merge_grams_rows, merge_pairs). */
 struct row_maker {
     cs_rowrun_writer w;
-    uint64_t min_count;
+    uint64_t min_count;          /* grams */
+    unsigned __int128 min_units; /* pairs: --min-count in units (at least 1) */
 };
 
 /* CS_PICK_ROWS' sink (reduce.h). */
@@ -1609,6 +1612,21 @@ static int merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n,
     return reach;
 }
 
+/* The threads' files of the summed grams and pairs written out for
+ * rows_of_sums (t<thread>-sums), made on the first call. */
+static cs_spill_file *const *sum_files(run *r)
+{
+    if (!r->sum_files) {
+        r->sum_files = cs_xcalloc((size_t)r->nt, sizeof *r->sum_files);
+        for (int t = 0; t < r->nt; t++) {
+            char name[32];
+            snprintf(name, sizeof name, "t%d-sums", t);
+            r->sum_files[t] = cs_spill_file_scratch(r->spill, name);
+        }
+    }
+    return r->sum_files;
+}
+
 /* Without --top, under a budget the merged n-grams would not fit (every
  * gram counted --min-count or more is a row), the merge keeps none: each
  * thread writes the grams it sums out as they come (row_maker: their ids,
@@ -1619,20 +1637,12 @@ static int merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n,
 static void merge_grams_rows(run *r, cs_merged *m, const unsigned *orders, int n)
 {
     const int nt = r->nt;
-    if (!r->sum_files) {
-        r->sum_files = cs_xcalloc((size_t)nt, sizeof *r->sum_files);
-        for (int t = 0; t < nt; t++) {
-            char name[32];
-            snprintf(name, sizeof name, "t%d-sums", t);
-            r->sum_files[t] = cs_spill_file_scratch(r->spill, name);
-        }
-    }
     const uint64_t min_count = r->opt->min_count > 1 ? r->opt->min_count : 1;
     for (int k = 0; k < n && !read_error(r); k++) {
         const unsigned order = orders[k];
         row_maker *mk = cs_xcalloc((size_t)nt, sizeof *mk);
         for (int t = 0; t < nt; t++) {
-            cs_rowrun_writer_init(&mk[t].w, r->sum_files[t], CS_ROWRUN_BLOCK);
+            cs_rowrun_writer_init(&mk[t].w, sum_files(r)[t], CS_ROWRUN_BLOCK);
             mk[t].min_count = min_count;
         }
         const cs_gram_pick pick = {
@@ -1651,8 +1661,10 @@ static void merge_grams_rows(run *r, cs_merged *m, const unsigned *orders, int n
  * its rows, and a tiny budget would make a run of every few rows). */
 #define ROWS_MIN ((size_t)1 << 20)
 
-/* Makes the summed grams merge_grams_rows wrote out into runs of sorted
- * rows (r->row_runs), with every term's bytes held (not their counts:
+/* Makes the summed grams and window pairs merge_grams_rows and
+ * merge_pairs wrote out into runs of sorted rows (r->row_runs; a pair's
+ * measures from the margins the pair merge summed), with every term's
+ * bytes held (not their counts:
  * 16 bytes a term less, 87 MB at 1 GiB) and given back after. A task per
  * order and thread's run of grams: they are read back and gathered
  * (cs_rowbuf) until they pass the room, then made into rows and written out
@@ -1662,7 +1674,7 @@ static void rows_of_sums(run *r, cs_merged *m)
     const int nt = r->nt;
     unsigned orders[CS_NGRAM_MAX + 1];
     int n_orders = 0;
-    for (unsigned g = 2; g <= CS_NGRAM_MAX; g++)
+    for (unsigned g = 0; g <= CS_NGRAM_MAX; g++) /* [CS_PAIRS]: window pairs */
         if (r->sums[g])
             orders[n_orders++] = g;
     if (!n_orders)
@@ -1706,10 +1718,17 @@ static void rows_of_sums(run *r, cs_merged *m)
         cs_rowbuf_init(&b, order);
         uint32_t ids[CS_NGRAM_MAX];
         int64_t count, docs;
+        unsigned __int128 units;
         for (int more = 1; more;) {
-            more = cs_rowrun_next_gram(&rd, ids, &count, &docs);
-            if (more)
-                cs_rowbuf_add(&b, m, ids, count, docs);
+            if (order == CS_PAIRS) {
+                more = cs_rowrun_next_pair(&rd, &ids[0], &ids[1], &units);
+                if (more)
+                    cs_rowbuf_add_pair(&b, m, ids[0], ids[1], units);
+            } else {
+                more = cs_rowrun_next_gram(&rd, ids, &count, &docs);
+                if (more)
+                    cs_rowbuf_add(&b, m, ids, count, docs);
+            }
             if (b.n && (!more || cs_rowbuf_bytes(&b) > room)) {
                 cs_rows rows;
                 cs_rowbuf_rows(&b, m, &rows);
@@ -1747,7 +1766,7 @@ static void rows_of_sums(run *r, cs_merged *m)
         cs_spill_file_rewind(r->sum_files[t]);
     for (unsigned p = 0; disk && p < CS_N_PARTS; p++)
         cs_vocab_hold_part(m, p, NULL, NULL);
-    trace(r, "rows made of the summed grams");
+    trace(r, "rows made of the summed grams and pairs");
 }
 
 /* Raises the bar of `order` to the rank of the K-th best gram kept in the
@@ -2248,12 +2267,15 @@ static void bar_prune(pair_bar *b, cs_merged *m, unsigned p)
  * summed slice to the state being written. HIST adds each slice's counts
  * into hist (CS_HIST_MAX + 1 buckets) and its pairs into the margins,
  * keeps the pairs at the bar when there is one (merge_pairs frees the runs
- * then), and leaves the runs; the others free them. The margins take 8 bytes a term
+ * then), and leaves the runs; the others free them. HIST with makers keeps
+ * none: each thread writes the pairs it sums, counted --min-count or more,
+ * out (row_maker, for rows_of_sums), counts the types in m->left and frees
+ * the runs. The margins take 8 bytes a term
  * each: MARGIN_THREADS sets of them at most (one when the budget is
  * tight), thread t adding into set t % na, under its lock when the threads
  * are more. */
 static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, int mode,
-                            uint64_t floor, uint64_t *hist, pair_bar *bar)
+                            uint64_t floor, uint64_t *hist, pair_bar *bar, row_maker *makers)
 {
     const int ns = n_sources(r), nt = r->nt;
     const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
@@ -2286,8 +2308,8 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
     }
     uint64_t slices = 0, most = 0;
 #pragma omp parallel num_threads(nt) default(none) \
-    shared(r, m, remap, ns, mode, floor, sw, acc, th, lock, nt, na, share, max, scratch, bar) \
-    reduction(+ : slices) reduction(max : most)
+    shared(r, m, remap, ns, mode, floor, sw, acc, th, lock, nt, na, share, max, scratch, bar, \
+           makers) reduction(+ : slices) reduction(max : most)
     {
         cs_pair *buf = NULL;
         size_t cap = 0;
@@ -2360,6 +2382,20 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
                     cs_pair_margins_part(m, p, &acc[t % na]);
                     if (nt > na)
                         omp_unset_lock(&lock[t % na]);
+                    if (makers) { /* out, for rows_of_sums */
+                        for (size_t i = 0; i < piece.n; i++) {
+                            const __int128 u = cs_pair_units(&piece, i);
+                            if (u <= 0)
+                                continue; /* (a shard taken back) */
+                            left++; /* the types */
+                            if ((unsigned __int128)u >= makers[t].min_units)
+                                cs_rowrun_put_pair(&makers[t].w,
+                                                   p << CS_ID_BITS |
+                                                       (uint32_t)(piece.v[i].key >> 32),
+                                                   (uint32_t)piece.v[i].key,
+                                                   (unsigned __int128)u);
+                        }
+                    }
                     if (bar && !__atomic_load_n(&bar->gave_up, __ATOMIC_RELAXED)) {
                         const uint64_t now = bar_raise(bar, r->opt, ph);
                         bar->left[p] += cut_pairs(&m->pairs[p], m, now);
@@ -2382,7 +2418,7 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
                 }
             }
             assert(m->pairs[p].n < UINT32_MAX);
-            if (mode == PAIRS_CUT)
+            if (mode == PAIRS_CUT || makers)
                 m->left[CS_PAIRS][p] = left;
             if (bar) {
                 omp_set_lock(&bar->lock);
@@ -2405,7 +2441,7 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
         deal_free(&deal);
 #pragma omp for schedule(static, 1)
         for (int s = 0; s < ns; s++)
-            if (mode != PAIRS_HIST)
+            if (mode != PAIRS_HIST || makers)
                 cs_pairs_free(source(r, s)->pairs); /* the runs */
     }
     r->merge_slices += slices;
@@ -2426,15 +2462,21 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
     free(th);
 }
 
-/* Whether the window pairs are merged lean (merge_pairs): goes_lean, with
- * 16 bytes a summed pair, at most as many as the runs hold. */
-static int pairs_go_lean(const run *r)
+/* The most the merged window pairs hold: 16 bytes a summed pair, at most
+ * as many as the runs hold. */
+static uint64_t pair_bytes(const run *r)
 {
     uint64_t bytes = 0;
     for (int s = 0; s < n_sources(r); s++)
         for (unsigned p = 0; source(r, s)->pairs && p < CS_N_PARTS; p++)
             bytes += (uint64_t)cs_pairs_part_n(source(r, s)->pairs, p) * sizeof(cs_pair);
-    return goes_lean(r, bytes);
+    return bytes;
+}
+
+/* Whether the window pairs are merged lean (merge_pairs). */
+static int pairs_go_lean(const run *r)
+{
+    return goes_lean(r, pair_bytes(r));
 }
 
 /* Merges the sources' window pairs into m (terms merged first) and sums
@@ -2455,6 +2497,27 @@ static void merge_pairs(run *r, cs_merged *m)
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         m->term_base[p + 1] = m->term_base[p] + m->vocab[p].n;
     const uint32_t *const *remap = (const uint32_t *const *)m->remap;
+    if (o->top == UINT64_MAX && pair_bytes(r) > r->budget / 4) {
+        /* Without --top, every pair counted --min-count or more is a row:
+         * the merge keeps none, sums the margins (the rows' measures need
+         * them all) and writes the pairs out for rows_of_sums. */
+        row_maker *mk = cs_xcalloc((size_t)nt, sizeof *mk);
+        const uint64_t min_count = o->min_count > 1 ? o->min_count : 1;
+        for (int t = 0; t < nt; t++) {
+            cs_rowrun_writer_init(&mk[t].w, sum_files(r)[t], CS_ROWRUN_BLOCK);
+            mk[t].min_units = (unsigned __int128)min_count * m->unit;
+        }
+        uint64_t *hist = cs_xcalloc(CS_HIST_MAX + 1, sizeof *hist);
+        merge_pair_runs(r, m, remap, PAIRS_HIST, 0, hist, NULL, mk);
+        free(hist);
+        r->to_rows[CS_PAIRS] = 1;
+        cs_rowrun **sums = r->sums[CS_PAIRS] = cs_xcalloc((size_t)nt, sizeof *sums);
+        for (int t = 0; t < nt; t++)
+            cs_rowrun_writer_end(&mk[t].w, &sums[t]); /* an error: the spill keeps it */
+        free(mk);
+        trace(r, "pairs merged into rows");
+        return;
+    }
     if (pairs_go_lean(r)) {
         uint64_t *hist = cs_xcalloc(CS_HIST_MAX + 1, sizeof *hist);
         /* The bar's cap: what the budget leaves beside what the merge holds,
@@ -2470,7 +2533,7 @@ static void merge_pairs(run *r, cs_merged *m)
             bar->bar = 2;
             omp_init_lock(&bar->lock);
         }
-        merge_pair_runs(r, m, remap, PAIRS_HIST, 0, hist, bar);
+        merge_pair_runs(r, m, remap, PAIRS_HIST, 0, hist, bar, NULL);
         if (bar)
             omp_destroy_lock(&bar->lock);
         uint64_t need;
@@ -2496,10 +2559,10 @@ static void merge_pairs(run *r, cs_merged *m)
         snprintf(what, sizeof what, "%s: a second merge cuts", why);
         trace(r, what);
         free(bar);
-        merge_pair_runs(r, m, remap, PAIRS_CUT, r->pair_floor, NULL, NULL);
+        merge_pair_runs(r, m, remap, PAIRS_CUT, r->pair_floor, NULL, NULL, NULL);
         return;
     }
-    merge_pair_runs(r, m, remap, PAIRS_KEEP, 0, NULL, NULL);
+    merge_pair_runs(r, m, remap, PAIRS_KEEP, 0, NULL, NULL, NULL);
     const size_t n_terms = (size_t)m->term_base[CS_N_PARTS];
     /* 8 bytes a term per thread: a few threads are enough for a pass
      * over the pairs, and bound that memory on machines with many cores. */
@@ -2659,7 +2722,7 @@ static cs_status merge_doc_pairs(run *r, cs_merged *m, uint64_t documents, cs_er
     const uint32_t **remap = cs_xmalloc((size_t)n_sources(r) * sizeof *remap);
     for (int s = 0; s < n_sources(r); s++)
         remap[s] = s < r->n_states ? m->remap[s] : r->vocab_gid;
-    merge_pair_runs(r, m, remap, PAIRS_KEEP, 0, NULL, NULL);
+    merge_pair_runs(r, m, remap, PAIRS_KEEP, 0, NULL, NULL, NULL);
     free(remap);
     return CS_OK;
 }

@@ -1220,24 +1220,37 @@ size_t cs_rows_bytes(const cs_rows *r)
 }
 
 
+/* The term ids an item of a rowbuf of `order` holds. */
+static inline unsigned item_ids(unsigned order)
+{
+    return order == CS_PAIRS ? 2 : order;
+}
+
 void cs_rowbuf_init(cs_rowbuf *b, unsigned order)
 {
     memset(b, 0, sizeof *b);
     b->order = order;
 }
 
-void cs_rowbuf_add(cs_rowbuf *b, const cs_merged *m, const uint32_t *ids, int64_t count,
-                   int64_t docs)
+/* Room for one more item; its index. */
+static size_t rowbuf_grow(cs_rowbuf *b)
 {
     if (b->n == b->cap) {
         b->cap = b->cap ? 2 * b->cap : 4096;
-        b->ids = cs_xrealloc(b->ids, b->cap * b->order * sizeof *b->ids);
+        b->ids = cs_xrealloc(b->ids, b->cap * item_ids(b->order) * sizeof *b->ids);
         b->cd = cs_xrealloc(b->cd, b->cap * 2 * sizeof *b->cd);
     }
-    memcpy(b->ids + b->n * b->order, ids, b->order * sizeof *ids);
-    b->cd[2 * b->n] = count;
-    b->cd[2 * b->n + 1] = docs;
-    b->n++;
+    return b->n++;
+}
+
+void cs_rowbuf_add(cs_rowbuf *b, const cs_merged *m, const uint32_t *ids, int64_t count,
+                   int64_t docs)
+{
+    assert(b->order >= 2);
+    const size_t i = rowbuf_grow(b);
+    memcpy(b->ids + i * b->order, ids, b->order * sizeof *ids);
+    b->cd[2 * i] = count;
+    b->cd[2 * i + 1] = docs;
     uint32_t lens[CS_NGRAM_MAX];
     ids_lens(m, ids, b->order, lens);
     b->key_bytes += b->order - 1; /* the spaces */
@@ -1245,14 +1258,33 @@ void cs_rowbuf_add(cs_rowbuf *b, const cs_merged *m, const uint32_t *ids, int64_
         b->key_bytes += lens[k];
 }
 
+void cs_rowbuf_add_pair(cs_rowbuf *b, const cs_merged *m, uint32_t a, uint32_t c,
+                        unsigned __int128 units)
+{
+    assert(b->order == CS_PAIRS);
+    const size_t i = rowbuf_grow(b);
+    b->ids[2 * i] = a;
+    b->ids[2 * i + 1] = c;
+    b->cd[2 * i] = (int64_t)(uint64_t)(units >> 64);
+    b->cd[2 * i + 1] = (int64_t)(uint64_t)units;
+    uint32_t la, lc;
+    cs_merged_bytes(m, a, &la);
+    cs_merged_bytes(m, c, &lc);
+    b->key_bytes += la + 1 + lc; /* a NUL b */
+}
+
 size_t cs_rowbuf_bytes(const cs_rowbuf *b)
 {
-    return b->n * (b->order * sizeof *b->ids + 2 * sizeof *b->cd + sizeof(cs_row)) +
+    const size_t measures = b->order == CS_PAIRS ? 3 * sizeof(double) : 0;
+    return b->n * (item_ids(b->order) * sizeof *b->ids + 2 * sizeof *b->cd + sizeof(cs_row) +
+                   measures) +
            b->key_bytes;
 }
 
 void cs_rowbuf_rows(const cs_rowbuf *b, const cs_merged *m, cs_rows *out)
 {
+    const int pairs = b->order == CS_PAIRS;
+    const unsigned n_ids = item_ids(b->order);
     memset(out, 0, sizeof *out);
     out->order = b->order;
     out->ids = b->ids;
@@ -1262,15 +1294,20 @@ void cs_rowbuf_rows(const cs_rowbuf *b, const cs_merged *m, cs_rows *out)
     for (size_t i = 0; i < b->n; i++) {
         cs_row *r = &out->v[i];
         r->count = b->cd[2 * i];
-        r->docs = b->cd[2 * i + 1];
+        r->docs = b->cd[2 * i + 1]; /* pairs: units_lo, the same bits */
         r->idx = (uint32_t)i;
         r->key = d;
-        const uint32_t *ids = b->ids + i * b->order;
-        for (unsigned k = 0; k < b->order; k++) {
+        const uint32_t *ids = b->ids + i * n_ids;
+        uint32_t pair[2];
+        if (pairs) {
+            pair_terms(m, ids, pair);
+            ids = pair;
+        }
+        for (unsigned k = 0; k < n_ids; k++) {
             uint32_t len;
             const uint8_t *t = cs_merged_bytes(m, ids[k], &len);
             if (k)
-                *d++ = ' ';
+                *d++ = pairs ? 0 : ' ';
             memcpy(d, t, len);
             d += len;
         }
@@ -1280,6 +1317,19 @@ void cs_rowbuf_rows(const cs_rowbuf *b, const cs_merged *m, cs_rows *out)
     assert((size_t)(d - out->arena) == b->key_bytes);
     sortctx s = {m, b->order, 0, b->ids};
     sort_rows(&s, out->v, out->n, 64);
+    if (pairs) { /* the measures, in the rows' order */
+        out->measure = cs_xmalloc((out->n + 1) * 3 * sizeof *out->measure);
+        for (size_t i = 0; i < out->n; i++) {
+            const cs_row *r = &out->v[i];
+            const uint32_t *ids = b->ids + 2 * (size_t)r->idx;
+            cs_measures ms;
+            cs_measures_of(cs_row_units(r), cs_merged_margin(m, ids[0]),
+                           cs_merged_margin(m, ids[1]), m->total, m->unit, &ms);
+            out->measure[3 * i] = ms.pmi;
+            out->measure[3 * i + 1] = ms.npmi;
+            out->measure[3 * i + 2] = ms.llr;
+        }
+    }
 }
 
 void cs_rowbuf_clear(cs_rowbuf *b)

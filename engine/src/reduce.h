@@ -462,14 +462,15 @@ static inline int cs_row_cmp(const cs_merged *m, unsigned order, const cs_row *a
     return c || order < 2 || a->key == b->key ? c : cs_row_tie(m, order, a, part_a, b, part_b);
 }
 
-/* Rows made from summed grams as a merge hands them over (CS_PICK_ROWS):
- * a thread's grams of one order, from any of its partitions, until they are
- * made into sorted rows (cs_rowbuf_rows) and written out. The terms of the
- * grams must be held (their bytes are read as grams come). */
+/* Rows made from summed grams or window pairs (read back from what the
+ * merge wrote out: pipeline.c, rows_of_sums), from any partitions, until
+ * they are made into sorted rows (cs_rowbuf_rows) and written out. The
+ * terms must be held (their bytes are read as the items come). */
 typedef struct cs_rowbuf {
-    unsigned order;
-    uint32_t *ids;    /* owned; gram i's at [i * order] */
-    int64_t *cd;      /* owned; gram i's count and docs at [2i], [2i + 1] */
+    unsigned order;   /* 2..CS_NGRAM_MAX, or CS_PAIRS */
+    uint32_t *ids;    /* owned; gram i's at [i * order], pair i's at [2i] */
+    int64_t *cd;      /* owned; gram i's count and docs at [2i], [2i + 1]; pair i's units,
+                         the high and low 64 bits */
     size_t n, cap;
     size_t key_bytes; /* of their joined keys */
 } cs_rowbuf;
@@ -477,6 +478,10 @@ typedef struct cs_rowbuf {
 void cs_rowbuf_init(cs_rowbuf *b, unsigned order);
 void cs_rowbuf_add(cs_rowbuf *b, const cs_merged *m, const uint32_t *ids, int64_t count,
                    int64_t docs);
+/* A summed window pair (order CS_PAIRS): its terms' global ids and its
+ * count in units. Its row's measures need m's margins sealed. */
+void cs_rowbuf_add_pair(cs_rowbuf *b, const cs_merged *m, uint32_t a, uint32_t c,
+                        unsigned __int128 units);
 /* What b's grams and their rows take (the buffers' slack aside: they
  * double as they grow). */
 size_t cs_rowbuf_bytes(const cs_rowbuf *b);

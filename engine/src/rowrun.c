@@ -115,6 +115,16 @@ void cs_rowrun_put_gram(cs_rowrun_writer *w, const uint32_t *ids, unsigned order
     item_done(w, d);
 }
 
+void cs_rowrun_put_pair(cs_rowrun_writer *w, uint32_t a, uint32_t b, unsigned __int128 units)
+{
+    uint8_t *d = item_at(w, 30);
+    d = cs_put_varint(d, a);
+    d = cs_put_varint(d, b);
+    d = cs_put_varint(d, (uint64_t)(units >> 64));
+    d = cs_put_varint(d, (uint64_t)units);
+    item_done(w, d);
+}
+
 int cs_rowrun_writer_end(cs_rowrun_writer *w, cs_rowrun **out)
 {
     flush_pack(w, w->b + (w->buf.len > w->from[w->b])); /* the last block, when it has items */
@@ -298,6 +308,24 @@ int cs_rowrun_next_gram(cs_rowrun_reader *r, uint32_t *ids, int64_t *count, int6
         p = cs_get_varint(p, &v);
         ids[k] = (uint32_t)v;
     }
+    assert(p <= r->end);
+    r->at = p;
+    return 1;
+}
+
+int cs_rowrun_next_pair(cs_rowrun_reader *r, uint32_t *a, uint32_t *b, unsigned __int128 *units)
+{
+    if (r->at == r->end && !next_block(r))
+        return 0;
+    const uint8_t *p = r->at;
+    uint64_t v, hi;
+    p = cs_get_varint(p, &v);
+    *a = (uint32_t)v;
+    p = cs_get_varint(p, &v);
+    *b = (uint32_t)v;
+    p = cs_get_varint(p, &hi);
+    p = cs_get_varint(p, &v);
+    *units = (unsigned __int128)hi << 64 | v;
     assert(p <= r->end);
     r->at = p;
     return 1;

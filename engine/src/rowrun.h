@@ -9,8 +9,8 @@
  * out as a run as soon as they are made (cs_rowrun_spill), and the merge
  * reads each run back a block at a time (cs_rowrun_reader): a table has one
  * run a partition, so the fan-in is the partitions' (64), and the merge
- * holds a block a run. Without --top, the n-gram merge writes the grams it
- * sums out as they come (cs_rowrun_writer: ids, count, docs), and they are
+ * holds a block a run. Without --top, the n-gram and window pair merges
+ * write what they sum out as it comes (cs_rowrun_writer: ids and counts),
  * made into runs of rows later (pipeline.c, rows_of_sums): a table then
  * has any number of runs, and cs_rowmerge takes any number, which the
  * pipeline first brings down to a fan-in the budget allows by merging
@@ -68,9 +68,10 @@ void cs_rowrun_free(cs_rowrun *run);
 
 /* Writes a run as its items come, in blocks (up to CS_N_PARTS of them
  * held, 4 MiB): the rows of cs_rowrun_spill and cs_rowrun_merge, or
- * summed grams (cs_rowrun_put_gram) as a merge hands them over, before
- * their terms' bytes are held (merge_grams_rows): varint zigzag count,
- * varint zigzag docs, then the global ids as varints. */
+ * summed grams (cs_rowrun_put_gram) or pairs (cs_rowrun_put_pair) as a
+ * merge hands them over, before their terms' bytes are held
+ * (merge_grams_rows, merge_pairs): for a gram varint zigzag count, varint
+ * zigzag docs, then the global ids as varints. */
 typedef struct cs_rowrun_writer {
     cs_spill_file *f;         /* borrowed */
     size_t block;             /* a block's bytes, at least */
@@ -86,6 +87,9 @@ typedef struct cs_rowrun_writer {
 void cs_rowrun_writer_init(cs_rowrun_writer *w, cs_spill_file *f, size_t block);
 void cs_rowrun_put_gram(cs_rowrun_writer *w, const uint32_t *ids, unsigned order, int64_t count,
                         int64_t docs);
+/* A summed window pair: its terms' global ids and its count in units
+ * (varints: a, b, the high and the low 64 bits). */
+void cs_rowrun_put_pair(cs_rowrun_writer *w, uint32_t a, uint32_t b, unsigned __int128 units);
 /* Writes what is left and frees w's memory. *out: the run, owned by the
  * caller (NULL when no item was written, or on an error). 0, or -1 when a
  * pack could not be written. */
@@ -112,6 +116,7 @@ const cs_row *cs_rowrun_next(cs_rowrun_reader *r);
 /* The next summed gram of a run of them (r's order: its ids): 1, or 0
  * after the last or when a block cannot be read back (as cs_rowrun_next). */
 int cs_rowrun_next_gram(cs_rowrun_reader *r, uint32_t *ids, int64_t *count, int64_t *docs);
+int cs_rowrun_next_pair(cs_rowrun_reader *r, uint32_t *a, uint32_t *b, unsigned __int128 *units);
 void cs_rowrun_reader_free(cs_rowrun_reader *r);
 
 /* The rows of a table in order: a k-way merge of n sorted runs of rows (in

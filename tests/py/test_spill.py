@@ -156,7 +156,8 @@ def test_pair_bar_keeps_the_top_in_one_merge():
         bar, once = "merged lean under a bar", "the top reaches pairs counted once"
         cases = [  # options, the way at one thread, whether more threads can differ
             (["--top", "3000"], bar, True),
-            (["--min-count", "4", "--window", "7"], bar, False),
+            # (a top no table fills: without --top, the pairs go to rows instead)
+            (["--top", "100000000", "--min-count", "4", "--window", "7"], bar, False),
             (["--top", "500", "--min-count", "2", "--weight", "harmonic"], bar, True),
             (["--top", "1"], bar, True),
             (["--top", "10000000", "--window", "9", "--weight", "harmonic"], once, False),
@@ -236,19 +237,24 @@ def test_pairs_merged_in_slices():
 
 
 def test_rows_made_as_the_merge_sums():
-    # Without --top, under a budget the merged n-grams would not fit, the merge makes each
-    # order's grams into sorted rows as it sums them and writes them out as runs (the
-    # merged tables keep none); a table is written from a merge of its runs, merged into
-    # fewer first when they are more than the fan-in the budget allows (4 at 64K). The
-    # terms' and pairs' rows go out a partition at a time. The same bytes as the
-    # unbounded run, whose rows stay in memory, at 1, 2 and 5 threads; --min-count 2 too.
+    # Without --top, under a budget the merged n-grams and window pairs would not fit, the
+    # merge keeps none: it writes what it sums out, and once all is merged (for pairs, their
+    # margins too) they are made into runs of sorted rows; a table is written from a merge
+    # of its runs, merged into fewer first when they are more than the fan-in the budget
+    # allows (4 at 64K). The terms' rows go out a partition at a time. The same bytes as
+    # the unbounded run, whose rows stay in memory, at 1, 2 and 5 threads; --min-count 2,
+    # and harmonic pairs (counts in fractions) too.
     with tmpdir() as d:
         files = _corpus(d, size="1M", shards=3, seed=21)
-        cases = [  # options, merges of runs into runs at least
-            (["--doc-sep", "blank", "--ngrams", "1-3", "--cooc", "window"], 1),
-            (["--doc-sep", "line", "--ngrams", "2-4", "--min-count", "2", "--cooc", "none"], 0),
+        cases = [  # options, merges of runs into runs at least, which kinds go to rows
+            (["--doc-sep", "blank", "--ngrams", "1-3", "--cooc", "window"], 1,
+             ("grams", "pairs")),
+            (["--doc-sep", "line", "--ngrams", "2-4", "--min-count", "2", "--cooc", "none"], 0,
+             ("grams",)),
+            (["--doc-sep", "blank", "--ngrams", "1", "--cooc", "window", "--window", "9",
+              "--weight", "harmonic", "--min-count", "2"], 0, ("pairs",)),
         ]
-        for i, (opts, merges) in enumerate(cases):
+        for i, (opts, merges, kinds) in enumerate(cases):
             free = os.path.join(d, f"free{i}")
             count(files, free, "-T", "2", *opts)
             assert summary(free)["spill"]["row_runs"] == 0
@@ -256,7 +262,8 @@ def test_rows_made_as_the_merge_sums():
             for threads in ("1", "2", "5"):
                 out = os.path.join(d, f"b{i}-{threads}")
                 err = _traced(files, out, os.path.join(d, "tmp"), "64K", "-T", threads, *opts)
-                assert "grams merged into rows" in err, err
+                for kind in ("grams", "pairs"):
+                    assert (kind + " merged into rows" in err) == (kind in kinds), (kind, err)
                 sp = summary(out)["spill"]
                 assert sp["row_runs"] >= 3 and sp["row_merges"] >= merges, (opts, threads, sp)
                 assert tables(out) == want, (opts, threads)

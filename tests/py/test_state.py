@@ -102,12 +102,13 @@ def test_jsonl_and_new_shards_given_alone():
 
 def test_state_under_a_memory_budget_that_spills():
     # Spilled runs and a state's runs in one merge (both read from files a partition at a
-    # time), merged lean: the state is written by the one merge of the grams (which keeps
-    # only those over the bar) and by the first of the two of the pairs (histogram and
-    # margins), whatever the cut.
+    # time), merged lean (--top): the state is written by the one merge of the grams
+    # (which keeps only those over the bar) and by the first of the two of the pairs
+    # (histogram and margins), whatever the cut; or, without --top, merged into rows: the
+    # one merge of each writes the state, and what it sums out for the rows.
     with tmpdir() as d:
         shards = _shards(d, n=3, size="512K", seed=17)
-        for i, (cut, merges) in enumerate(((["--top", "2000"], 2), (["--min-count", "3"], 2))):
+        for i, (cut, merges) in enumerate(((["--top", "2000"], 2), (["--min-count", "3"], 1))):
             opts = ["--doc-sep", "blank", "--ngrams", "1-3", "--cooc", "window", *cut]
             state, tmp = os.path.join(d, f"state{i}"), os.path.join(d, "tmp")
             os.makedirs(tmp, exist_ok=True)
