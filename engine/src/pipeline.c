@@ -204,18 +204,21 @@ typedef struct run {
         uint64_t *cuts; /* owned; NULL: none kept */
         size_t n, biggest;
     } pair_plan[CS_N_PARTS];
-    /* Without --top, under a budget the merged n-grams would not fit: each
-     * order's rows, made as the merge sums the grams (merge_grams_rows),
-     * as runs on disk; [order] NULL otherwise. */
-    cs_rowrun **sums[CS_NGRAM_MAX + 1];  /* owned; [order][thread]: the summed grams, until
+    /* Without --top, under a budget the merged n-grams or window pairs would
+     * not fit: what the merge summed, written out (merge_grams_rows,
+     * merge_pairs), then the rows made of it (rows_of_sums), as runs on
+     * disk; [order] ([CS_PAIRS]: the pairs) NULL otherwise. */
+    cs_rowrun **sums[CS_NGRAM_MAX + 1];  /* owned; [order][thread]: the summed grams
+                                            ([CS_PAIRS]: window pairs) written out, until
                                             rows_of_sums makes them rows (NULL: none) */
     cs_spill_file **sum_files;           /* owned (the files: the spill); [thread] */
     cs_rows *row_runs[CS_NGRAM_MAX + 1]; /* owned */
     size_t n_row_runs[CS_NGRAM_MAX + 1], cap_row_runs[CS_NGRAM_MAX + 1];
-    unsigned char to_rows[CS_NGRAM_MAX + 1]; /* [order]: merged by merge_grams_rows */
+    unsigned char to_rows[CS_NGRAM_MAX + 1]; /* [order]: merged by merge_grams_rows
+                                                ([CS_PAIRS]: merge_pairs) into rows */
     cs_spill_file **row_spill[CS_NGRAM_MAX + 1]; /* owned (the files: the spill); [order]: the
                                                     threads' files of its runs, then fan_in's */
-    uint64_t rows_out;   /* runs of rows written out (make_rows, merge_grams_rows) */
+    uint64_t rows_out;   /* runs of rows written out (make_rows, rows_of_sums) */
     uint64_t row_merges; /* merges of runs of rows into one before a table's (fan_in) */
     unsigned order_passes[CS_NGRAM_MAX + 1], pair_passes; /* merges of each order's runs */
     uint64_t merge_slices; /* the slices of gram and pair partitions merged in slices */
@@ -1310,7 +1313,7 @@ static uint64_t merge_scratch(const run *r, const cs_merged *m, const unsigned *
 struct row_maker {
     cs_rowrun_writer w;
     uint64_t min_count;          /* grams */
-    unsigned __int128 min_units; /* pairs: --min-count in units (at least 1) */
+    unsigned __int128 min_units; /* pairs: --min-count in units (0: 1, any pair counted) */
 };
 
 /* CS_PICK_ROWS' sink (reduce.h). */
@@ -1458,11 +1461,12 @@ static int by_bytes(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Merges order's runs of rows (merge_grams_rows) into fewer until the
+/* Merges order's runs of rows (rows_of_sums) into fewer until the
  * table's merge can read them all at once (fan_in_cap): each step merges
  * the fewest runs, the smallest, that bring them down to the cap, so that
  * a row is read and written again as seldom as it can be. The runs come out
- * in the same order whatever the grouping: the rows' order is total. */
+ * in the same order whatever the grouping: the rows' order is total. The
+ * runs merged keep their disk until the table is written (free_row_runs). */
 static void fan_in(run *r, const cs_merged *m, unsigned order)
 {
     const size_t cap = fan_in_cap(r);
@@ -1494,7 +1498,8 @@ static void fan_in(run *r, const cs_merged *m, unsigned order)
     trace(r, "runs of rows merged to the fan-in");
 }
 
-/* Frees order's runs of rows (merge_grams_rows) and gives their disk back. */
+/* Frees order's runs of rows (rows_of_sums) and what was summed for them, and
+ * gives their disk back. */
 static void free_row_runs(run *r, unsigned order)
 {
     for (size_t i = 0; i < r->n_row_runs[order]; i++)
@@ -1719,7 +1724,7 @@ static void rows_of_sums(run *r, cs_merged *m)
         uint32_t ids[CS_NGRAM_MAX];
         int64_t count, docs;
         unsigned __int128 units;
-        for (int more = 1; more;) {
+        for (int more = 1; more && !read_error(r);) { /* (an error: no table) */
             if (order == CS_PAIRS) {
                 more = cs_rowrun_next_pair(&rd, &ids[0], &ids[1], &units);
                 if (more)
@@ -2429,7 +2434,7 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
                 cs_state_writer_pairs_part_done(sw, p);
             free(plan->cuts); /* (a first pass's plan that does not fit) */
             plan->cuts = NULL;
-            if (mode == PAIRS_HIST && n_slices > 1)
+            if (mode == PAIRS_HIST && !makers && n_slices > 1)
                 *plan = (struct pair_plan){cuts, n_slices, biggest}; /* for the second */
             else if (cuts != whole)
                 free(cuts);
@@ -2500,12 +2505,15 @@ static void merge_pairs(run *r, cs_merged *m)
     if (o->top == UINT64_MAX && pair_bytes(r) > r->budget / 4) {
         /* Without --top, every pair counted --min-count or more is a row:
          * the merge keeps none, sums the margins (the rows' measures need
-         * them all) and writes the pairs out for rows_of_sums. */
+         * them all) and writes the pairs out for rows_of_sums. As the rows
+         * of pairs held (rows_part): a --min-count of 0 keeps a harmonic
+         * pair counted less than 1, one of 1 does not. */
         row_maker *mk = cs_xcalloc((size_t)nt, sizeof *mk);
-        const uint64_t min_count = o->min_count > 1 ? o->min_count : 1;
+        const unsigned __int128 min_units =
+            o->min_count ? (unsigned __int128)o->min_count * m->unit : 1;
         for (int t = 0; t < nt; t++) {
             cs_rowrun_writer_init(&mk[t].w, sum_files(r)[t], CS_ROWRUN_BLOCK);
-            mk[t].min_units = (unsigned __int128)min_count * m->unit;
+            mk[t].min_units = min_units;
         }
         uint64_t *hist = cs_xcalloc(CS_HIST_MAX + 1, sizeof *hist);
         merge_pair_runs(r, m, remap, PAIRS_HIST, 0, hist, NULL, mk);

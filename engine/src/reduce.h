@@ -336,11 +336,10 @@ typedef struct cs_row {
     const uint8_t *key; /* term bytes, or a gram's terms joined by ' ' (in its cs_rows arena);
                            a pair: term_a NUL term_b, so that bytewise order is tuple order */
     uint32_t len;
-    uint32_t idx;       /* entry index in its partition */
+    uint32_t idx;       /* entry index in its partition (cs_rowbuf_rows: in the buffer) */
 } cs_row;
 
-struct cs_rowrun;        /* rowrun.h */
-struct cs_rowrun_reader;
+struct cs_rowrun; /* rowrun.h */
 
 /* Sets r->prefix from its key. */
 static inline void cs_row_set_prefix(cs_row *r)

@@ -7,8 +7,8 @@
  * rows (1 M trigram rows are 60 MB), and without --top every key of the
  * table. Under a budget they would not fit, a partition's rows are written
  * out as a run as soon as they are made (cs_rowrun_spill), and the merge
- * reads each run back a block at a time (cs_rowrun_reader): a table has one
- * run a partition, so the fan-in is the partitions' (64), and the merge
+ * reads each run back a block at a time (cs_rowrun_reader): a run a
+ * partition at most, so the fan-in is the partitions' (64), and the merge
  * holds a block a run. Without --top, the n-gram and window pair merges
  * write what they sum out as it comes (cs_rowrun_writer: ids and counts),
  * made into runs of rows later (pipeline.c, rows_of_sums): a table then
@@ -126,7 +126,7 @@ typedef struct cs_rowmerge {
     const cs_merged *m;
     unsigned order;
     cs_rows *src;           /* borrowed: n sorted runs */
-    size_t n, size;         /* runs; the tree's leaves (a power of two, n at most) */
+    size_t n, size;         /* runs; the tree's leaves (a power of two, n at least) */
     size_t *pos;            /* owned; [i]: the next row of run i in memory */
     const cs_row **head;    /* owned; [i]: run i's first row not yet returned; NULL: spent */
     cs_rowrun_reader *rd;   /* owned; [i] reads src[i].disk back (NULL when none is on disk) */

@@ -415,6 +415,12 @@ int cs_spill_parts(cs_spill_file *f, const uint8_t *const *part, const size_t *l
 
 void cs_spill_file_rewind(cs_spill_file *f)
 {
+    /* The zstd context and its buffer too (remade by the next write): the
+     * scratch files of the rows are many, each rewound when its table is
+     * written, and a context holds about a MB. */
+    ZSTD_freeCCtx(f->cctx);
+    f->cctx = NULL;
+    cs_buf_free(&f->out);
     if (f->fd < 0 || !f->size)
         return;
     /* (a file that cannot shrink only keeps its disk: the next write

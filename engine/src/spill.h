@@ -100,8 +100,9 @@ int cs_spill_pack(cs_spill_file *f, cs_pack *r, int first);
 int cs_spill_parts(cs_spill_file *f, const uint8_t *const *part, const size_t *len,
                    const uint32_t *n, cs_pack *out);
 
-/* Empties f and gives its disk back (bytes_disk counts the peak): every
- * pack written to it is dead and must not be read again. */
+/* Empties f and gives its disk back (bytes_disk counts the peak), and its
+ * compression context's memory: every pack written to it is dead and must
+ * not be read again. */
 void cs_spill_file_rewind(cs_spill_file *f);
 
 /* --memory's default: half of the physical memory, or of the cgroup's

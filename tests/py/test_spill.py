@@ -253,6 +253,11 @@ def test_rows_made_as_the_merge_sums():
              ("grams",)),
             (["--doc-sep", "blank", "--ngrams", "1", "--cooc", "window", "--window", "9",
               "--weight", "harmonic", "--min-count", "2"], 0, ("pairs",)),
+            # (pairs counted less than 1 are rows without --min-count, not with 1)
+            (["--doc-sep", "blank", "--ngrams", "1", "--cooc", "window", "--window", "9",
+              "--weight", "harmonic"], 0, ("pairs",)),
+            (["--doc-sep", "blank", "--ngrams", "1", "--cooc", "window", "--window", "9",
+              "--weight", "harmonic", "--min-count", "1"], 0, ("pairs",)),
         ]
         for i, (opts, merges, kinds) in enumerate(cases):
             free = os.path.join(d, f"free{i}")

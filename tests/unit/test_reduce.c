@@ -621,7 +621,6 @@ static void test_rows_written_out(void)
         CHECK(cs_merge_terms_part(m, &t, p, NULL, NULL, NULL) == 0);
     cs_spill *sp = cs_spill_new(NULL);
     cs_spill_file *f = cs_spill_file_scratch(sp, "rows");
-    cs_buf b = {0};
     size_t n[3];
     int out = 1;
     for (int pass = 0; pass < 3; pass++) {
@@ -646,7 +645,6 @@ static void test_rows_written_out(void)
             i++;
         CHECK_MSG(i == N, "pass %d row %zu: %s, in memory %s", pass, i, got[pass][i], got[0][i]);
     }
-    cs_buf_free(&b);
     cs_spill_free(sp);
     cs_merged_free(m);
     cs_table_free(t);
@@ -682,7 +680,6 @@ static void test_gram_tie_written_out(void)
     cs_grams_scratch_free(&scratch);
     cs_spill *sp = cs_spill_new(NULL);
     cs_spill_file *f = cs_spill_file_scratch(sp, "rows");
-    cs_buf b = {0};
     int seen = 0;
     for (int out = 0; out < 4; out++) { /* bit 0: k1's partition out, bit 1: k2's */
         cs_rows rows[CS_N_PARTS];
@@ -705,7 +702,6 @@ static void test_gram_tie_written_out(void)
             cs_rows_free(&rows[p]);
     }
     CHECK(seen == 3 && cs_spill_error(sp) == NULL);
-    cs_buf_free(&b);
     cs_spill_free(sp);
     cs_merged_free(m);
     cs_grams_free(&g);
