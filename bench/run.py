@@ -5,8 +5,9 @@ Measures, on the same shards in one run, the floor (zstd decompression, reading 
 text), corpusstat at several n-gram orders and thread counts, corpusstat's co-occurrence
 tables (--cooc window --window 5 and 10, --cooc doc --cooc-vocab 5000, each with unigrams;
 window 5 against issue 4's target: at least 1/3 of the speed of --ngrams 1 alone at the
-same thread count in the same run), 1-3 grams and window pairs under --memory a quarter of
-the text's size (issue 5: spilled runs, beside the same rows unbounded), 1-3 grams with
+same thread count in the same run), 1-3 grams (with --top and without) and window pairs under
+--memory a quarter of the text's size (issue 5: spilled runs, beside the same rows
+unbounded), 1-3 grams with
 --state (issue 5: a first night into an empty state, and a night that adds one shard,
 against the full recount), and the tools a
 user would otherwise reach for
@@ -455,16 +456,19 @@ def plan(st, shards_dir, shards, plain, text_bytes, prefixes, peer_prefix):
     # beside the same rows without a budget (their MB/s is the ratio's reference).
     budget_mib = max(1, int(text_bytes / MIB / 4))
     (WORK / "tmp").mkdir(parents=True, exist_ok=True)
-    unbounded = {c.id: c for c in main + cooc}
-    for ng, scope, ref_id in (("1-3", None, f"cs-T{st.tmax}-1-3-top"),
-                              ("1", COOC_WINDOWS[0], f"cs-T{st.tmax}-1-w{COOC_WINDOWS[0]}-top")):
-        cid = f"cs-T{st.tmax}-{ng}{'-w' + str(scope) if scope else ''}-top-mem{budget_mib}M"
-        argv = cs_argv(st, st.tmax, ng, TOP, out / cid, cs_in,
+    unbounded = {c.id: c for c in main + cooc + unpruned}
+    for ng, scope, ref_id, top in (
+            ("1-3", None, f"cs-T{st.tmax}-1-3-top", TOP),
+            ("1", COOC_WINDOWS[0], f"cs-T{st.tmax}-1-w{COOC_WINDOWS[0]}-top", TOP),
+            ("1-3", None, f"cs-T{st.tmax}-1-3-all", None)):  # no --top: every row
+        cid = (f"cs-T{st.tmax}-{ng}{'-w' + str(scope) if scope else ''}"
+               f"-{'top' if top else 'all'}-mem{budget_mib}M")
+        argv = cs_argv(st, st.tmax, ng, top, out / cid, cs_in,
                        cooc_args(scope) if scope else ("--cooc", "none"))
         argv[2:2] = ["--memory", f"{budget_mib}M", "--tmp", rel(WORK / "tmp")]
         c = Contender(
             cid, "corpusstat under --memory",
-            f"corpusstat --ngrams {ng} --top {TOP}"
+            f"corpusstat --ngrams {ng} " + (f"--top {top}" if top else "(unpruned)")
             + (f" {cooc_what(scope)}" if scope else "") + f" --memory {budget_mib}M",
             argv, text_bytes, size_desc + " zst", threads=st.tmax,
             summary=out / cid / "summary.json")
@@ -853,13 +857,14 @@ NOTES = [
     "`-mem...`, with --memory a quarter of the text's size and --tmp under bench/work; "
     "ratio = MB/s over that row's, the spills and the disk they took (zstd; `packed`: the "
     "runs' own varint bytes), and the peak RSS over the budget. This version bounds the "
-    "n-gram and pair runs that counting holds and, under --top or --min-count, the merged "
-    "tables (a lean merge keeps only the keys that can be rows), the term tables while "
-    "counting, the n-gram and pair merges' scratch (partitions merged in slices), the "
-    "merged terms (on disk but for their first two bytes) and the rows (one table's at a "
-    "time); the map of term ids is counted beside the merges, not made smaller. Not yet: "
-    "the merged tables without a cut, and one table's rows: here the top's 1 M rows alone "
-    "pass a 32M budget, so the peak RSS is above it.",
+    "n-gram and pair runs that counting holds; under --top the merged tables (a lean merge "
+    "keeps only the keys that can be rows), and without it none (what the merge sums is "
+    "written out and made into runs of sorted rows after: the `-all-mem` row); the term "
+    "tables while counting, the n-gram and pair merges' scratch (partitions merged in "
+    "slices), the merged terms (on disk but for their first two bytes) and the rows "
+    "(written out as sorted runs past their share); the map of term ids is counted beside "
+    "the merges, not made smaller. At this size the counting's buffers and the lean "
+    "merge's top of 1 M keys pass a 32M budget on their own, so the peak RSS is above it.",
     "--state rows (issue 5): `first`: the whole corpus counted into an empty --state folder; "
     "`add1`: the last shard added to a state of the others, made before each timed run "
     "(untimed); ratio = wall time over the full recount without a state (row "

@@ -1742,12 +1742,13 @@ static void rows_of_sums(run *r, cs_merged *m)
                 const int e = cs_rowrun_spill(f, m, &rows, CS_ROWRUN_BLOCK);
 #pragma omp critical(rows_of_sums)
                 if (!e) {
-                    if (r->n_row_runs[order] == r->cap_row_runs[order]) {
-                        r->cap_row_runs[order] = 2 * r->cap_row_runs[order] + 16;
-                        r->row_runs[order] = cs_xrealloc(
-                            r->row_runs[order], r->cap_row_runs[order] * sizeof *r->row_runs[order]);
+                    size_t *n = &r->n_row_runs[order], *cap = &r->cap_row_runs[order];
+                    if (*n == *cap) {
+                        *cap = 2 * *cap + 16;
+                        r->row_runs[order] =
+                            cs_xrealloc(r->row_runs[order], *cap * sizeof *r->row_runs[order]);
                     }
-                    r->row_runs[order][r->n_row_runs[order]++] = rows;
+                    r->row_runs[order][(*n)++] = rows;
                     r->rows_out++;
                 }
                 if (e)

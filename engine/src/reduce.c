@@ -951,6 +951,28 @@ static void pair_terms(const cs_merged *m, const uint32_t *ids, uint32_t out[2])
     out[1] = ids[!swap];
 }
 
+/* Writes the row key of a gram or pair of these ids at d (a gram's terms
+ * joined by ' '; a pair's term_a NUL term_b, in byte order); returns its
+ * end. */
+static uint8_t *join_key(const cs_merged *m, unsigned order, const uint32_t *ids, uint8_t *d)
+{
+    const int pairs = order == CS_PAIRS;
+    uint32_t pair[2];
+    if (pairs) {
+        pair_terms(m, ids, pair);
+        ids = pair;
+    }
+    for (unsigned k = 0; k < (pairs ? 2 : order); k++) {
+        uint32_t len;
+        const uint8_t *b = cs_merged_bytes(m, ids[k], &len);
+        if (k)
+            *d++ = pairs ? 0 : ' ';
+        memcpy(d, b, len);
+        d += len;
+    }
+    return d;
+}
+
 /* Fetches the offset of term gid's bytes ahead of a read (the bytes
  * themselves are a second, dependent miss). */
 static inline void prefetch_term(const cs_merged *m, uint32_t gid)
@@ -1111,21 +1133,8 @@ static void rows_part(const cs_merged *m, unsigned order, unsigned p, uint64_t m
                     prefetch_term(m, ahead[k]);
             }
             cs_row *r = &out->v[i];
-            const uint32_t *ids = key_ids(m, order, p, r->idx, buf);
-            uint32_t pair[2];
-            if (pairs) {
-                pair_terms(m, ids, pair);
-                ids = pair;
-            }
             r->key = d;
-            for (unsigned k = 0; k < n_ids; k++) {
-                uint32_t len;
-                const uint8_t *b = cs_merged_bytes(m, ids[k], &len);
-                if (k)
-                    *d++ = pairs ? 0 : ' ';
-                memcpy(d, b, len);
-                d += len;
-            }
+            d = join_key(m, order, key_ids(m, order, p, r->idx, buf), d);
         }
     }
     for (size_t i = 0; i < out->n; i++)
@@ -1297,20 +1306,7 @@ void cs_rowbuf_rows(const cs_rowbuf *b, const cs_merged *m, cs_rows *out)
         r->docs = b->cd[2 * i + 1]; /* pairs: units_lo, the same bits */
         r->idx = (uint32_t)i;
         r->key = d;
-        const uint32_t *ids = b->ids + i * n_ids;
-        uint32_t pair[2];
-        if (pairs) {
-            pair_terms(m, ids, pair);
-            ids = pair;
-        }
-        for (unsigned k = 0; k < n_ids; k++) {
-            uint32_t len;
-            const uint8_t *t = cs_merged_bytes(m, ids[k], &len);
-            if (k)
-                *d++ = pairs ? 0 : ' ';
-            memcpy(d, t, len);
-            d += len;
-        }
+        d = join_key(m, b->order, b->ids + i * n_ids, d);
         r->len = (uint32_t)(d - r->key);
         cs_row_set_prefix(r);
     }

@@ -118,29 +118,42 @@ static void test_term_order(void)
     cs_table_free(t);
 }
 
-/* Two bigrams whose joined bytes are equal: ("a b", "c") and ("a", "b c"). */
-static void test_gram_tie(void)
+/* Two bigrams whose joined bytes are equal, k1 = ("a b", "c") and k2 =
+ * ("a", "b c"), merged: k1 counted n1 times in document 1, k2 once in
+ * each of the documents 1..n2. t, parts and g hold what m is made of. */
+static cs_merged *tie_bigrams(cs_table **t, cs_partmap *parts, cs_grams *g, int n1, int n2)
 {
     const char *words[] = {"a b", "c", "a", "b c"};
     int counts[] = {1, 1, 1, 1};
-    cs_table *t = terms_from(words, counts, 4);
-    cs_partmap parts = {0};
+    *t = terms_from(words, counts, 4);
+    memset(parts, 0, sizeof *parts);
     for (uint32_t id = 0; id < 4; id++) /* local ids in insertion order */
-        cs_partmap_set(&parts, id, cs_part_of(XXH3_64bits(words[id], strlen(words[id]))));
-    cs_grams g;
-    cs_grams_init(&g, 2, &parts, 1 << 20);
+        cs_partmap_set(parts, id, cs_part_of(XXH3_64bits(words[id], strlen(words[id]))));
+    cs_grams_init(g, 2, parts, 1 << 20);
     const uint32_t k1[2] = {0, 1}, k2[2] = {2, 3};
-    cs_grams_add(&g, k1, 1);
-    cs_grams_add(&g, k2, 1);
-    cs_grams_flush(&g);
-    cs_merged *m = cs_merged_new(&t, 1, 2, 2);
+    for (int i = 0; i < n1; i++)
+        cs_grams_add(g, k1, 1);
+    for (int i = 0; i < n2; i++)
+        cs_grams_add(g, k2, (uint64_t)i + 1);
+    cs_grams_flush(g);
+    cs_merged *m = cs_merged_new(t, 1, 2, 2);
     for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_terms_part(m, &t, p, NULL, NULL, NULL);
-    cs_grams *src = &g;
+        cs_merge_terms_part(m, t, p, NULL, NULL, NULL);
+    cs_grams *src = g;
     cs_grams_scratch scratch = {0};
     for (unsigned p = 0; p < CS_N_PARTS; p++)
         cs_merge_grams_part(m, &src, 2, p, &scratch, NULL, NULL, NULL);
     cs_grams_scratch_free(&scratch);
+    return m;
+}
+
+/* Two bigrams whose joined bytes are equal: ("a b", "c") and ("a", "b c"). */
+static void test_gram_tie(void)
+{
+    cs_table *t;
+    cs_partmap parts;
+    cs_grams g;
+    cs_merged *m = tie_bigrams(&t, &parts, &g, 1, 1);
     /* Each bigram is in the partition of its first term: rows from all. */
     static cs_rows rows[CS_N_PARTS];
     const cs_row *r[2];
@@ -656,28 +669,10 @@ static void test_rows_written_out(void)
  * or written out, either or both. */
 static void test_gram_tie_written_out(void)
 {
-    const char *words[] = {"a b", "c", "a", "b c"};
-    int counts[] = {1, 1, 1, 1};
-    cs_table *t = terms_from(words, counts, 4);
-    cs_partmap parts = {0};
-    for (uint32_t id = 0; id < 4; id++)
-        cs_partmap_set(&parts, id, cs_part_of(XXH3_64bits(words[id], strlen(words[id]))));
+    cs_table *t;
+    cs_partmap parts;
     cs_grams g;
-    cs_grams_init(&g, 2, &parts, 1 << 20);
-    const uint32_t k1[2] = {0, 1}, k2[2] = {2, 3};
-    cs_grams_add(&g, k1, 1);
-    cs_grams_add(&g, k1, 1);
-    cs_grams_add(&g, k2, 1);
-    cs_grams_add(&g, k2, 2);
-    cs_grams_flush(&g);
-    cs_merged *m = cs_merged_new(&t, 1, 2, 2);
-    for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_terms_part(m, &t, p, NULL, NULL, NULL);
-    cs_grams *src = &g;
-    cs_grams_scratch scratch = {0};
-    for (unsigned p = 0; p < CS_N_PARTS; p++)
-        cs_merge_grams_part(m, &src, 2, p, &scratch, NULL, NULL, NULL);
-    cs_grams_scratch_free(&scratch);
+    cs_merged *m = tie_bigrams(&t, &parts, &g, 2, 2);
     cs_spill *sp = cs_spill_new(NULL);
     cs_spill_file *f = cs_spill_file_scratch(sp, "rows");
     int seen = 0;
