@@ -1498,6 +1498,18 @@ static void fan_in(run *r, const cs_merged *m, unsigned order)
     trace(r, "runs of rows merged to the fan-in");
 }
 
+/* Frees what the merge of `order` summed and wrote out for its rows
+ * (makers_end; [CS_PAIRS]: the pairs'), if anything. */
+static void free_sums(run *r, unsigned order)
+{
+    for (int t = 0; r->sums[order] && t < r->nt; t++) {
+        cs_rowrun_free(r->sums[order][t]);
+        free(r->sums[order][t]);
+    }
+    free(r->sums[order]);
+    r->sums[order] = NULL;
+}
+
 /* Frees order's runs of rows (rows_of_sums) and what was summed for them, and
  * gives their disk back. */
 static void free_row_runs(run *r, unsigned order)
@@ -1507,12 +1519,7 @@ static void free_row_runs(run *r, unsigned order)
     free(r->row_runs[order]);
     r->row_runs[order] = NULL;
     r->n_row_runs[order] = r->cap_row_runs[order] = 0;
-    for (int t = 0; r->sums[order] && t < r->nt; t++) {
-        cs_rowrun_free(r->sums[order][t]);
-        free(r->sums[order][t]);
-    }
-    free(r->sums[order]);
-    r->sums[order] = NULL;
+    free_sums(r, order);
     for (int t = 0; r->row_spill[order] && t <= r->nt; t++)
         if (r->row_spill[order][t])
             cs_spill_file_rewind(r->row_spill[order][t]);
@@ -1617,9 +1624,10 @@ static int merge_grams_lean(run *r, cs_merged *m, const unsigned *orders, int n,
     return reach;
 }
 
-/* The threads' files of the summed grams and pairs written out for
- * rows_of_sums (t<thread>-sums), made on the first call. */
-static cs_spill_file *const *sum_files(run *r)
+/* A writer a thread for what a merge sums (row_maker), on the thread's
+ * file of sums (t<thread>-sums, made on the first call); the caller sets
+ * the makers' min_count or min_units. */
+static row_maker *makers_new(run *r)
 {
     if (!r->sum_files) {
         r->sum_files = cs_xcalloc((size_t)r->nt, sizeof *r->sum_files);
@@ -1629,7 +1637,21 @@ static cs_spill_file *const *sum_files(run *r)
             r->sum_files[t] = cs_spill_file_scratch(r->spill, name);
         }
     }
-    return r->sum_files;
+    row_maker *mk = cs_xcalloc((size_t)r->nt, sizeof *mk);
+    for (int t = 0; t < r->nt; t++)
+        cs_rowrun_writer_init(&mk[t].w, r->sum_files[t], CS_ROWRUN_BLOCK);
+    return mk;
+}
+
+/* Ends and frees makers_new's writers: what they wrote is order's sums,
+ * which rows_of_sums makes rows of ([CS_PAIRS]: the pairs'). */
+static void makers_end(run *r, row_maker *mk, unsigned order)
+{
+    r->to_rows[order] = 1;
+    cs_rowrun **sums = r->sums[order] = cs_xcalloc((size_t)r->nt, sizeof *sums);
+    for (int t = 0; t < r->nt; t++)
+        cs_rowrun_writer_end(&mk[t].w, &sums[t]); /* an error: the spill keeps it */
+    free(mk);
 }
 
 /* Without --top, under a budget the merged n-grams would not fit (every
@@ -1644,20 +1666,13 @@ static void merge_grams_rows(run *r, cs_merged *m, const unsigned *orders, int n
     const int nt = r->nt;
     const uint64_t min_count = r->opt->min_count > 1 ? r->opt->min_count : 1;
     for (int k = 0; k < n && !read_error(r); k++) {
-        const unsigned order = orders[k];
-        row_maker *mk = cs_xcalloc((size_t)nt, sizeof *mk);
-        for (int t = 0; t < nt; t++) {
-            cs_rowrun_writer_init(&mk[t].w, sum_files(r)[t], CS_ROWRUN_BLOCK);
+        row_maker *mk = makers_new(r);
+        for (int t = 0; t < nt; t++)
             mk[t].min_count = min_count;
-        }
         const cs_gram_pick pick = {
             .mode = CS_PICK_ROWS, .tie_max = CS_TIE_ALL, .rows = gather_row};
         merge_grams(r, m, &orders[k], 1, &pick, NULL, NULL, 1, mk);
-        r->to_rows[order] = 1;
-        cs_rowrun **sums = r->sums[order] = cs_xcalloc((size_t)nt, sizeof *sums);
-        for (int t = 0; t < nt; t++)
-            cs_rowrun_writer_end(&mk[t].w, &sums[t]); /* an error: the spill keeps it */
-        free(mk);
+        makers_end(r, mk, orders[k]);
     }
 }
 
@@ -1685,16 +1700,17 @@ static void rows_of_sums(run *r, cs_merged *m)
     if (!n_orders)
         return;
     const int disk = cs_vocab_on_disk(m);
-#pragma omp parallel num_threads(nt) default(none) shared(m, disk)
-    {
-        cs_buf buf = {0};
+    if (disk) {
+#pragma omp parallel num_threads(nt) default(none) shared(m)
+        {
+            cs_buf buf = {0};
 #pragma omp for schedule(dynamic, 1)
-        for (unsigned p = 0; p < CS_N_PARTS; p++)
-            if (disk)
+            for (unsigned p = 0; p < CS_N_PARTS; p++)
                 cs_vocab_hold_bytes(m, p, &buf); /* an error: the spill keeps it */
-        cs_buf_free(&buf);
+            cs_buf_free(&buf);
+        }
+        trace(r, "terms held for the rows");
     }
-    trace(r, "terms held for the rows");
     const size_t room = r->budget / 4 / (uint64_t)nt > ROWS_MIN
                             ? (size_t)(r->budget / 4 / (uint64_t)nt)
                             : ROWS_MIN;
@@ -1760,14 +1776,8 @@ static void rows_of_sums(run *r, cs_merged *m)
         cs_rowrun_reader_free(&rd);
     }
     /* the summed grams are spent, and the terms go back to disk */
-    for (int k = 0; k < n_orders; k++) {
-        for (int t = 0; t < nt; t++) {
-            cs_rowrun_free(r->sums[orders[k]][t]);
-            free(r->sums[orders[k]][t]);
-        }
-        free(r->sums[orders[k]]);
-        r->sums[orders[k]] = NULL;
-    }
+    for (int k = 0; k < n_orders; k++)
+        free_sums(r, orders[k]);
     for (int t = 0; t < nt; t++)
         cs_spill_file_rewind(r->sum_files[t]);
     for (unsigned p = 0; disk && p < CS_N_PARTS; p++)
@@ -2276,7 +2286,7 @@ static void bar_prune(pair_bar *b, cs_merged *m, unsigned p)
  * then), and leaves the runs; the others free them. HIST with makers keeps
  * none: each thread writes the pairs it sums, counted --min-count or more,
  * out (row_maker, for rows_of_sums), counts the types in m->left and frees
- * the runs. The margins take 8 bytes a term
+ * the runs; its hist may be NULL (no histogram: the rows are every pair). The margins take 8 bytes a term
  * each: MARGIN_THREADS sets of them at most (one when the budget is
  * tight), thread t adding into set t % na, under its lock when the threads
  * are more. */
@@ -2295,13 +2305,15 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
     cs_margins *acc = NULL;
     omp_lock_t lock[MARGIN_THREADS];
     uint64_t *th = NULL;
+    assert(!bar || hist); /* the bar rises with the histogram */
     if (mode == PAIRS_HIST) {
         acc = cs_xcalloc((size_t)na, sizeof *acc);
         for (int a = 0; a < na; a++) {
             cs_margins_init(&acc[a], n_terms);
             omp_init_lock(&lock[a]);
         }
-        th = cs_xcalloc((size_t)nt * (CS_HIST_MAX + 1), sizeof *th);
+        if (hist) /* (NULL: the rows' merge, whose rows are every pair) */
+            th = cs_xcalloc((size_t)nt * (CS_HIST_MAX + 1), sizeof *th);
     }
     const size_t share = pair_share(r, m, mode == PAIRS_HIST ? na : m->margin.lo != NULL);
     size_t max = share / SLICE_BYTES;
@@ -2377,12 +2389,14 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
                 if (mode == PAIRS_HIST) {
                     cs_pair_run kept = m->pairs[p]; /* the partition's slices before */
                     m->pairs[p] = piece; /* what the histogram and the margins read */
-                    uint64_t *mine = th + (size_t)t * (CS_HIST_MAX + 1);
-                    if (bar)
-                        memset(ph, 0, (CS_HIST_MAX + 1) * sizeof *ph);
-                    cs_count_hist_part(m, CS_PAIRS, p, bar ? ph : mine);
-                    for (unsigned c = 0; bar && c <= CS_HIST_MAX; c++)
-                        mine[c] += ph[c];
+                    if (th) {
+                        uint64_t *mine = th + (size_t)t * (CS_HIST_MAX + 1);
+                        if (bar)
+                            memset(ph, 0, (CS_HIST_MAX + 1) * sizeof *ph);
+                        cs_count_hist_part(m, CS_PAIRS, p, bar ? ph : mine);
+                        for (unsigned c = 0; bar && c <= CS_HIST_MAX; c++)
+                            mine[c] += ph[c];
+                    }
                     if (nt > na)
                         omp_set_lock(&lock[t % na]);
                     cs_pair_margins_part(m, p, &acc[t % na]);
@@ -2457,7 +2471,7 @@ static void merge_pair_runs(run *r, cs_merged *m, const uint32_t *const *remap, 
              slices, most);
     trace(r, what);
     if (mode == PAIRS_HIST) {
-        for (int i = 0; i < nt; i++)
+        for (int i = 0; th && i < nt; i++)
             for (unsigned c = 0; c <= CS_HIST_MAX; c++)
                 hist[c] += th[(size_t)i * (CS_HIST_MAX + 1) + c];
         for (int a = 0; a < na; a++)
@@ -2509,21 +2523,13 @@ static void merge_pairs(run *r, cs_merged *m)
          * them all) and writes the pairs out for rows_of_sums. As the rows
          * of pairs held (rows_part): a --min-count of 0 keeps a harmonic
          * pair counted less than 1, one of 1 does not. */
-        row_maker *mk = cs_xcalloc((size_t)nt, sizeof *mk);
+        row_maker *mk = makers_new(r);
         const unsigned __int128 min_units =
             o->min_count ? (unsigned __int128)o->min_count * m->unit : 1;
-        for (int t = 0; t < nt; t++) {
-            cs_rowrun_writer_init(&mk[t].w, sum_files(r)[t], CS_ROWRUN_BLOCK);
-            mk[t].min_units = min_units;
-        }
-        uint64_t *hist = cs_xcalloc(CS_HIST_MAX + 1, sizeof *hist);
-        merge_pair_runs(r, m, remap, PAIRS_HIST, 0, hist, NULL, mk);
-        free(hist);
-        r->to_rows[CS_PAIRS] = 1;
-        cs_rowrun **sums = r->sums[CS_PAIRS] = cs_xcalloc((size_t)nt, sizeof *sums);
         for (int t = 0; t < nt; t++)
-            cs_rowrun_writer_end(&mk[t].w, &sums[t]); /* an error: the spill keeps it */
-        free(mk);
+            mk[t].min_units = min_units;
+        merge_pair_runs(r, m, remap, PAIRS_HIST, 0, NULL, NULL, mk); /* (no histogram) */
+        makers_end(r, mk, CS_PAIRS);
         trace(r, "pairs merged into rows");
         return;
     }

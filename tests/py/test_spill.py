@@ -407,6 +407,16 @@ def _run_shim(so, args, **env):
     return subprocess.run([ENGINE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
 
 
+def _fails(so, args, tmp, out, before, **env):
+    """A run under the shim (env: its settings) that must fail: exit 1, the previous
+    tables left, --tmp empty. Returns its stderr, for the message."""
+    p = _run_shim(so, args, **env)
+    err = p.stderr.decode()
+    assert p.returncode == 1, (env, p.returncode, err)
+    assert os.listdir(tmp) == [] and tables(out) == before
+    return err
+
+
 def _fault_setup(d):
     """The shim, a corpus, an output folder holding tables from an earlier run (which a
     failing run must leave as they are), an empty --tmp."""
@@ -434,12 +444,9 @@ def test_run_that_cannot_be_read_back_writes_no_table():
         assert calls >= 20 and calls % 2 == 0, calls
         count(files, out, "--ngrams", "1")
         for first_failing in (1, calls // 2 + 1):
-            p = _run_shim(so, base, FAIL_PREAD_FROM=str(first_failing))
-            err = p.stderr.decode()
-            assert p.returncode == 1, (first_failing, p.returncode, err)
+            err = _fails(so, base, tmp, out, before, FAIL_PREAD_FROM=str(first_failing))
             assert "cannot read back the temporary file " + tmp + "/corpusstat-" in err, err
             assert "Input/output error" in err, err
-            assert os.listdir(tmp) == [] and tables(out) == before
         # Window pairs merged in slices (the runs read to plan them, then dealt to them
         # through a scratch file), in the two merges of a lean run: reads failing from
         # anywhere in them.
@@ -453,11 +460,8 @@ def test_run_that_cannot_be_read_back_writes_no_table():
         # (the reads vary a little from run to run at -T 2, with the chunks each thread
         # counted: the last point is a fiftieth before the end, in the second merge)
         for first_failing in (1, calls // 4, calls // 2, calls * 3 // 4, calls - calls // 50):
-            p = _run_shim(so, pairs, FAIL_PREAD_FROM=str(first_failing))
-            err = p.stderr.decode()
-            assert p.returncode == 1, (first_failing, p.returncode, err)
+            err = _fails(so, pairs, tmp, out, before, FAIL_PREAD_FROM=str(first_failing))
             assert "Input/output error" in err, err
-            assert os.listdir(tmp) == [] and tables(out) == before
 
 
 def test_merge_scratch_that_cannot_be_written_writes_no_table():
@@ -470,12 +474,9 @@ def test_merge_scratch_that_cannot_be_written_writes_no_table():
         for opts in (["--top", "3000"], []):  # the lean merge's two passes; one merge
             args = ["count", "-q", "-T", "2", "-o", out, "--memory", "64K", "--tmp", tmp,
                     "--ngrams", "1", "--cooc", "window", *opts, *files]
-            p = _run_shim(so, args, FAIL_PWRITE_MATCH="-slices")
-            err = p.stderr.decode()
-            assert p.returncode == 1, (opts, p.returncode, err)
+            err = _fails(so, args, tmp, out, before, FAIL_PWRITE_MATCH="-slices")
             assert "cannot write to the temporary folder " + tmp + "/corpusstat-" in err, err
             assert "No space left on device" in err, err
-            assert os.listdir(tmp) == [] and tables(out) == before
             p = _run_shim(so, args, FAIL_PWRITE_MATCH="no-such-file")
             assert p.returncode == 0, p.stderr
             assert summary(out)["spill"]["merge_slices"] > 0
@@ -499,19 +500,13 @@ def test_rows_that_cannot_be_written_or_read_back_write_no_table():
         assert sp["row_runs"] > 4 and sp["row_merges"] >= 1, sp
         count(files, out, "--ngrams", "1")
         for match in ("-sums", "-rows3", "-merged", "-rows."):
-            p = _run_shim(so, args, FAIL_PWRITE_MATCH=match)
-            err = p.stderr.decode()
-            assert p.returncode == 1, (match, p.returncode, err)
+            err = _fails(so, args, tmp, out, before, FAIL_PWRITE_MATCH=match)
             assert "cannot write to the temporary folder " + tmp + "/corpusstat-" in err, err
             assert "No space left on device" in err, err
-            assert os.listdir(tmp) == [] and tables(out) == before
         for first_failing in (calls - calls // 20, calls):
-            p = _run_shim(so, args, FAIL_PREAD_FROM=str(first_failing))
-            err = p.stderr.decode()
-            assert p.returncode == 1, (first_failing, p.returncode, err)
+            err = _fails(so, args, tmp, out, before, FAIL_PREAD_FROM=str(first_failing))
             assert "cannot read back the temporary file " + tmp + "/corpusstat-" in err, err
             assert "Input/output error" in err, err
-            assert os.listdir(tmp) == [] and tables(out) == before
 
 
 def test_missing_tmp_folder_is_named():
