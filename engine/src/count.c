@@ -111,10 +111,11 @@ static int tri_fits(const cs_counter *c, uint64_t n)
     return bytes <= TRI_MAX_BYTES && (!c->spill || bytes <= c->budget_runs);
 }
 
-/* Cell of pair (i, j), i < j < n: rows of the upper triangle one after the other. */
+/* Where row i of the upper triangle starts (rows one after the other):
+ * pair (i, j), i < j < n, is cell tri_row(n, i) + j - i - 1. */
 static inline uint64_t tri_row(uint64_t n, uint64_t i)
 {
-    return i * (2 * n - i - 1) / 2 - i - 1; /* + j */
+    return i * (2 * n - i - 1) / 2;
 }
 
 /* The pair counter, for either scope: its ids' partitions are in parts. */
@@ -352,9 +353,9 @@ static void tri_move(cs_counter *c)
     for (uint64_t i = 0; i + 1 < n; i++) {
         int32_t *row = c->tri + tri_row(n, i);
         for (uint64_t j = i + 1; j < n; j++)
-            if (row[j]) {
-                cs_pairs_add(c->pairs, (uint32_t)i, (uint32_t)j, row[j]);
-                row[j] = 0;
+            if (row[j - i - 1]) {
+                cs_pairs_add(c->pairs, (uint32_t)i, (uint32_t)j, row[j - i - 1]);
+                row[j - i - 1] = 0;
             }
     }
     c->tri_docs = 0;
@@ -372,9 +373,10 @@ static void doc_pairs(cs_counter *c)
         if (++c->tri_docs == INT32_MAX)
             tri_move(c);
         for (uint32_t a = 0; a + 1 < n; a++) {
-            int32_t *row = c->tri + tri_row(cs_strset_size(c->vocab), c->doc_terms[a]);
+            const uint32_t i = c->doc_terms[a];
+            int32_t *row = c->tri + tri_row(cs_strset_size(c->vocab), i);
             for (uint32_t b = a + 1; b < n; b++)
-                row[c->doc_terms[b]] += (int32_t)c->sign;
+                row[c->doc_terms[b] - i - 1] += (int32_t)c->sign;
         }
         c->n_doc_terms = 0;
         return;
