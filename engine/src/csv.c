@@ -73,13 +73,29 @@ void cs_csv_raw(cs_csv *w, const void *p, size_t n)
     w->len += n;
 }
 
+/* A text field a spreadsheet would take for a formula (OWASP, "CSV
+ * Injection"): one starting with =, +, - or @, or with a tab or CR, which
+ * some programs skip before looking. No term can (the tokenizer makes
+ * terms of letters, digits and marks, joiners only inside); the writer
+ * guards the tables anyway, since its callers are not its to know. */
+static inline int formula_lead(const uint8_t *p, size_t n)
+{
+    return n && (p[0] == '=' || p[0] == '+' || p[0] == '-' || p[0] == '@' || p[0] == '\t' ||
+                 p[0] == '\r');
+}
+
+static inline int needs_quotes(uint8_t b)
+{
+    return b == ',' || b == '"' || b == '\r' || b == '\n';
+}
+
 void cs_csv_field(cs_csv *w, const uint8_t *const *parts, const uint32_t *lens, size_t n)
 {
-    int quote = 0;
+    const int formula = n && formula_lead(parts[0], lens[0]);
+    int quote = formula;
     for (size_t i = 0; i < n && !quote; i++)
         for (uint32_t k = 0; k < lens[i]; k++) {
-            uint8_t b = parts[i][k];
-            if (b == ',' || b == '"' || b == '\r' || b == '\n') {
+            if (needs_quotes(parts[i][k])) {
                 quote = 1;
                 break;
             }
@@ -92,7 +108,7 @@ void cs_csv_field(cs_csv *w, const uint8_t *const *parts, const uint32_t *lens, 
         }
         return;
     }
-    cs_csv_raw(w, "\"", 1);
+    cs_csv_raw(w, formula ? "\"'" : "\"", formula ? 2 : 1);
     for (size_t i = 0; i < n; i++) {
         if (i)
             cs_csv_raw(w, " ", 1);
@@ -256,8 +272,9 @@ void cs_csv_double(cs_csv *w, double v)
 void cs_csv_row(cs_csv *w, const char *lead, size_t lead_len, const uint8_t *key, uint32_t len,
                 int64_t a, int64_t b)
 {
-    /* worst case: every key byte a doubled quote, two quotes, two numbers */
-    const size_t need = lead_len + 2 * (size_t)len + 2 + 2 * 21 + 3;
+    /* worst case: every key byte a doubled quote, two quotes and the
+     * formula guard's apostrophe, two numbers */
+    const size_t need = lead_len + 2 * (size_t)len + 3 + 2 * 21 + 3;
     if (w->cap - w->len < need) {
         drain(w);
         if (need > w->cap) { /* a key near the buffer's size: the slow way */
@@ -274,14 +291,17 @@ void cs_csv_row(cs_csv *w, const char *lead, size_t lead_len, const uint8_t *key
     uint8_t *d = w->buf + w->len;
     memcpy(d, lead, lead_len);
     d += lead_len;
+    const int formula = formula_lead(key, len);
     uint32_t i = 0;
-    while (i < len && key[i] != ',' && key[i] != '"' && key[i] != '\r' && key[i] != '\n')
+    while (i < len && !needs_quotes(key[i]))
         i++;
-    if (i == len) {
+    if (i == len && !formula) {
         memcpy(d, key, len);
         d += len;
     } else {
         *d++ = '"';
+        if (formula)
+            *d++ = '\'';
         for (i = 0; i < len; i++) {
             if (key[i] == '"')
                 *d++ = '"';

@@ -22,7 +22,10 @@ int cs_csv_open(cs_csv *w, int dirfd, const char *name);
 /* Raw bytes, no quoting (headers, numbers, separators). */
 void cs_csv_raw(cs_csv *w, const void *p, size_t n);
 /* A text field: quoted when it holds a comma, a quote, CR or LF, quotes
- * doubled. parts[0..n) are joined by single spaces (n-gram keys). */
+ * doubled. parts[0..n) are joined by single spaces (n-gram keys). One
+ * that starts as a spreadsheet formula would (=, +, -, @, tab, CR) is
+ * written quoted after an apostrophe, which spreadsheets show as text:
+ * "'=1+2" (OWASP's guard against CSV injection). Numbers are not fields. */
 void cs_csv_field(cs_csv *w, const uint8_t *const *parts, const uint32_t *lens, size_t n);
 void cs_csv_i64(cs_csv *w, int64_t v);
 void cs_csv_u128(cs_csv *w, unsigned __int128 v);

@@ -72,6 +72,49 @@ static void test_format_g15(void)
     CHECK(n > 500000);
 }
 
+/* Text that a spreadsheet would run as a formula is written as text
+ * (OWASP): an apostrophe first, the field quoted, whichever writer; a
+ * formula's lead elsewhere than first, and numbers, negative ones too,
+ * are left alone. */
+static void test_formula_guard(const char *out)
+{
+    cs_stage st;
+    cs_error err;
+    cs_csv w;
+    CHECK(cs_stage_open(out, &st, &err) == CS_OK);
+    CHECK(cs_csv_open(&w, st.dirfd, "cooc.csv") == 0);
+    const char *const keys[] = {"=1+2", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", "=\"q\",x", "a=b"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        field(&w, keys[i], NULL);
+        cs_csv_row(&w, "2,", 2, (const uint8_t *)keys[i], (uint32_t)strlen(keys[i]), -3, 1);
+    }
+    field(&w, "=a", "b");
+    field(&w, "a", "=b"); /* joined, it starts with "a" */
+    cs_csv_double(&w, -0.25);
+    cs_csv_raw(&w, ",", 1);
+    cs_csv_i64(&w, -7);
+    cs_csv_raw(&w, "\n", 1);
+    CHECK(cs_csv_close(&w) == 0);
+    CHECK(cs_stage_commit(&st, &err) == CS_OK);
+    char path[400];
+    snprintf(path, sizeof path, "%s/cooc.csv", out);
+    char *s = slurp(path);
+    const char *want = "\"'=1+2\"\n2,\"'=1+2\",-3,1\n"
+                       "\"'+cmd\"\n2,\"'+cmd\",-3,1\n"
+                       "\"'-2+3\"\n2,\"'-2+3\",-3,1\n"
+                       "\"'@SUM(A1)\"\n2,\"'@SUM(A1)\",-3,1\n"
+                       "\"'\tx\"\n2,\"'\tx\",-3,1\n"
+                       "\"'\rx\"\n2,\"'\rx\",-3,1\n"
+                       "\"'=\"\"q\"\",x\"\n2,\"'=\"\"q\"\",x\",-3,1\n"
+                       "a=b\n2,a=b,-3,1\n"
+                       "\"'=a b\"\n"
+                       "a =b\n"
+                       "-0.25,-7\n";
+    CHECK_MSG(s && strcmp(s, want) == 0, "%s", s);
+    free(s);
+    unlink(path);
+}
+
 int main(void)
 {
     test_format_g15();
@@ -104,6 +147,7 @@ int main(void)
     CHECK_MSG(s && strcmp(s, "plain\n\"1,000\"\n\"say \"\"hi\"\"\"\n\"a b,c\"\n\"cr\rlf\n\"\n-420\n2,\"a \"\"b\"\"\",7,3\n\"x,y\",-1,9223372036854775807\n") == 0,
               "%s", s);
     free(s);
+    test_formula_guard(out);
 
     /* A second run replaces the tables: a stale ngrams.csv must go. */
     int fd = open(path, O_RDONLY);
