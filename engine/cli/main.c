@@ -140,6 +140,50 @@ static void on_signal(int sig)
     raise(sig); /* the exit status still says which signal */
 }
 
+/* Writes s to stderr from a signal handler (write(2) only). */
+static void say(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    while (n) {
+        ssize_t k = write(2, s, n);
+        if (k <= 0)
+            return;
+        s += k;
+        n -= (size_t)k;
+    }
+}
+
+/* A read past the end of a mapped input: the file was cut short (or
+ * replaced in place) while it was being read. What was counted of it is
+ * not its content any more, so the run ends, as a failed run does: exit
+ * 1, temporary files and the staging folder removed, the previous tables
+ * left. Any other SIGBUS is a crash, as before. */
+static void on_sigbus(int sig, siginfo_t *si, void *ctx)
+{
+    (void)ctx;
+    const char *path = cs_mapped_input_at(si->si_addr);
+    if (!path) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    /* Threads reading the same file fault together: one says it. */
+    static int said;
+    if (__atomic_exchange_n(&said, 1, __ATOMIC_ACQ_REL))
+        for (;;)
+            pause();
+    cs_remove_temp_files();
+    if (progress_shown)
+        say("\r\033[K");
+    say("corpusstat: ");
+    say(path);
+    say(": the file became shorter while it was read (changed during the run); "
+        "no table written\n");
+    _exit(1);
+}
+
 static void clear_progress(void)
 {
     if (progress_shown) {
@@ -373,6 +417,10 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = NULL;
+    sa.sa_sigaction = on_sigbus;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGBUS, &sa, NULL);
     o.on_diag = on_diag;
     if (!quiet && isatty(2))
         o.on_progress = on_progress;

@@ -158,10 +158,21 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
  * none yet). */
 
 /* Removes the temporary files of a cs_count in progress (runs spilled
- * under --memory) and their folder. Async-signal-safe: for a SIGINT or
- * SIGTERM handler, which then re-raises the signal. (cs_count removes them
+ * under --memory, the staging folder beside the output, a state file being
+ * written) and their folder. Async-signal-safe: for a SIGINT or SIGTERM
+ * handler, which then ends the process (re-raises the signal). One way:
+ * it marks the process as ending, waits (at most 2 s) for threads making
+ * such a file, and from then on a thread about to make one blocks for
+ * good, so call it only on the way out. (cs_count removes its files
  * itself on every return.) */
 void cs_remove_temp_files(void);
+
+/* The input (its path as given) whose mapping holds addr, or NULL: for a
+ * SIGBUS handler, since a file cut short while cs_count reads it makes a
+ * read past its new end raise SIGBUS there. Async-signal-safe. The
+ * handler should say so, call cs_remove_temp_files and end the process:
+ * what was counted of that input is not its content any more. */
+const char *cs_mapped_input_at(const void *addr);
 
 /* The Unicode version of the character data (from utf8proc). */
 const char *cs_unicode_version(void);

@@ -6,16 +6,48 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
+
+/* Out of memory mid-run: nothing counted so far can be trusted to be
+ * whole, so the run ends as a failed run does (exit 1, its temporary
+ * files and staging folder removed, the previous tables left), with a
+ * message, not with abort's core dump. */
+void cs_out_of_memory(const char *what)
+{
+    fprintf(stderr, "corpusstat: out of memory (allocating %s); no table written\n", what);
+    cs_remove_temp_files();
+    _exit(1);
+}
 
 static void oom(size_t n)
 {
-    fprintf(stderr, "corpusstat: out of memory (allocating %zu bytes)\n", n);
-    abort();
+    char what[32];
+    snprintf(what, sizeof what, "%zu bytes", n);
+    cs_out_of_memory(what);
+}
+
+/* Test hook: CORPUSSTAT_FAIL_ALLOC=N makes the Nth allocation made
+ * through these functions fail (1-based), as if memory had run out, so
+ * that tests reach oom() at any point of a run (tests/py/test_faults.py).
+ * Read once, when the library is loaded; costs a branch an allocation
+ * when unset. */
+static long g_fail_at, g_allocs;
+
+__attribute__((constructor)) static void read_fail_hook(void)
+{
+    const char *v = getenv("CORPUSSTAT_FAIL_ALLOC");
+    g_fail_at = v ? atol(v) : 0;
+}
+
+static inline int fail_now(void)
+{
+    return CS_UNLIKELY(g_fail_at > 0) &&
+           __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED) == g_fail_at;
 }
 
 void *cs_xmalloc(size_t n)
 {
-    void *p = malloc(n ? n : 1);
+    void *p = fail_now() ? NULL : malloc(n ? n : 1);
     if (!p)
         oom(n);
     return p;
@@ -23,7 +55,7 @@ void *cs_xmalloc(size_t n)
 
 void *cs_xcalloc(size_t n, size_t size)
 {
-    void *p = calloc(n ? n : 1, size ? size : 1);
+    void *p = fail_now() ? NULL : calloc(n ? n : 1, size ? size : 1);
     if (!p)
         oom(n * size);
     return p;
@@ -31,7 +63,7 @@ void *cs_xcalloc(size_t n, size_t size)
 
 void *cs_xrealloc(void *p, size_t n)
 {
-    void *q = realloc(p, n ? n : 1);
+    void *q = fail_now() ? NULL : realloc(p, n ? n : 1);
     if (!q)
         oom(n);
     return q;
@@ -40,7 +72,7 @@ void *cs_xrealloc(void *p, size_t n)
 void *cs_xaligned(size_t align, size_t n)
 {
     void *p = NULL;
-    if (posix_memalign(&p, align, n ? n : 1) != 0)
+    if (fail_now() || posix_memalign(&p, align, n ? n : 1) != 0)
         oom(n);
     return p;
 }

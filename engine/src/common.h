@@ -16,10 +16,17 @@
 #define CS_CACHE_LINE 64
 
 /* Allocation that cannot return NULL: out of memory ends the process with a
- * message. Counting tables are the only large allocations and a half-counted
- * table is worthless, so there is nothing better to do mid-run.
- * TODO(issue 6): an injectable failure hook and a clean CS_ERR_NOMEM path. */
+ * message and exit status 1, after removing the run's temporary files and
+ * staging folder (cs_remove_temp_files), so the previous tables stay. The
+ * large allocations are counting tables, and a half-counted table is
+ * worthless, so there is nothing better to do mid-run; threading a
+ * CS_ERR_NOMEM through every stage would buy a library caller its process
+ * back, and no more. CORPUSSTAT_FAIL_ALLOC=N fails the Nth allocation
+ * (tests). */
 void *cs_xmalloc(size_t n);
+/* That end, for an allocation made elsewhere (a zstd context): what
+ * names it in the message. */
+void cs_out_of_memory(const char *what) __attribute__((noreturn));
 void *cs_xcalloc(size_t n, size_t size);
 void *cs_xrealloc(void *p, size_t n);
 char *cs_xstrdup(const char *s);

@@ -9,6 +9,7 @@
  * only when every file is complete and synced is the folder swapped in.
  */
 #include "csv.h"
+#include "spill.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,9 +28,12 @@
 int cs_csv_open(cs_csv *w, int dirfd, const char *name)
 {
     memset(w, 0, sizeof *w);
+    cs_tmp_enter(); /* the staging folder's tables are on the signal list */
     w->fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int e = errno;
+    cs_tmp_leave();
     if (w->fd < 0)
-        return errno;
+        return e;
     w->cap = CSV_BUF;
     w->buf = cs_xmalloc(w->cap);
     return 0;
@@ -335,6 +339,9 @@ int cs_csv_close(cs_csv *w)
 /* What corpusstat writes into an output folder: nothing else may be there
  * when it is replaced. */
 static const char *const OWN_FILES[] = {"terms.csv", "ngrams.csv", "cooc.csv", "summary.json"};
+_Static_assert(sizeof ((cs_stage *)0)->reg / sizeof *((cs_stage *)0)->reg ==
+                   1 + sizeof OWN_FILES / sizeof *OWN_FILES,
+               "cs_stage.reg: the folder and each of OWN_FILES");
 
 static int own_file(const char *name)
 {
@@ -356,6 +363,14 @@ static int mkdirs(char *path)
             return -1;
     }
     return 0;
+}
+
+static void untrack(cs_stage *st)
+{
+    for (size_t i = 0; i < sizeof st->reg / sizeof *st->reg; i++) {
+        cs_tmp_untrack(st->reg[i]);
+        st->reg[i] = NULL;
+    }
 }
 
 cs_status cs_stage_open(const char *out_dir, cs_stage *st, cs_error *err)
@@ -416,13 +431,30 @@ cs_status cs_stage_open(const char *out_dir, cs_stage *st, cs_error *err)
     size_t stem = strlen(st->path);
     static unsigned seq;
     int made = 0;
+    /* Interrupted, the run leaves no half-written tables beside OUT: the
+     * folder is on the signal list before it exists (spill.h). */
+    cs_tmp_enter();
     for (int attempt = 0; attempt < 100 && !made; attempt++) {
         unsigned k = __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED);
         snprintf(st->path + stem, cap - stem, "%ld-%u", (long)getpid(), k);
+        st->reg[0] = cs_tmp_track(st->path, 1);
         made = mkdir(st->path, 0777) == 0;
-        if (!made && errno != EEXIST)
-            break;
+        if (!made) {
+            const int e = errno;
+            untrack(st);
+            errno = e;
+            if (e != EEXIST)
+                break;
+        }
     }
+    if (made)
+        for (size_t i = 0; i < sizeof OWN_FILES / sizeof *OWN_FILES; i++) {
+            char *file = cs_xmalloc(strlen(st->path) + strlen(OWN_FILES[i]) + 2);
+            sprintf(file, "%s/%s", st->path, OWN_FILES[i]);
+            st->reg[1 + i] = cs_tmp_track(file, 0);
+            free(file);
+        }
+    cs_tmp_leave();
     if (!made) {
         cs_error_set(err, CS_ERR_OUTPUT, st->final, "cannot create a staging folder beside it: %s",
                      strerror(errno));
@@ -432,6 +464,7 @@ cs_status cs_stage_open(const char *out_dir, cs_stage *st, cs_error *err)
     if (st->dirfd < 0) {
         cs_error_set(err, CS_ERR_OUTPUT, st->path, "%s", strerror(errno));
         rmdir(st->path);
+        untrack(st);
         goto fail;
     }
     return CS_OK;
@@ -455,21 +488,29 @@ static void remove_tables(const char *dir)
     rmdir(dir);
 }
 
-static void sync_parent(const char *path)
+/* The folder holding path ("." or "/" at the top): allocated before the
+ * swap, so that running out of memory cannot come between the new tables
+ * in place and the message saying so. */
+static char *parent_of(const char *path)
 {
     char *dup = cs_xstrdup(path);
     char *slash = strrchr(dup, '/');
-    const char *parent = ".";
-    if (slash) {
+    if (!slash)
+        strcpy(dup, "."); /* dup holds at least a byte and its NUL */
+    else if (slash == dup)
+        dup[1] = 0;
+    else
         *slash = 0;
-        parent = *dup ? dup : "/";
-    }
-    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return dup;
+}
+
+static void sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         fsync(fd);
         close(fd);
     }
-    free(dup);
 }
 
 cs_status cs_stage_commit(cs_stage *st, cs_error *err)
@@ -480,18 +521,26 @@ cs_status cs_stage_commit(cs_stage *st, cs_error *err)
     }
     close(st->dirfd);
     st->dirfd = -1;
+    char *parent = parent_of(st->final);
+    /* A signal now removes the staging folder: before the exchange it
+     * holds the new tables (the old stay in place), after it the old. */
     if (renameat2(AT_FDCWD, st->path, AT_FDCWD, st->final, RENAME_EXCHANGE) == 0) {
         remove_tables(st->path); /* the previous run's tables, now under the staging name */
     } else if (errno == ENOENT) {
         if (rename(st->path, st->final) != 0) {
             cs_error_set(err, CS_ERR_OUTPUT, st->final, "cannot move the new tables in place: %s",
                          strerror(errno));
+            free(parent);
             return CS_ERR_OUTPUT;
         }
     } else if (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP) {
         /* No RENAME_EXCHANGE on this file system: move the old folder
          * aside, the new one in, then delete the old. A reader can find no
-         * folder for an instant, never a mix of two runs. */
+         * folder for an instant, never a mix of two runs. Off the signal
+         * list first: killed between the two renames, the run leaves both
+         * folders whole (the new under the staging name), not the old one
+         * alone under a name of its own. */
+        untrack(st);
         size_t n = strlen(st->final) + 16;
         char *old = cs_xmalloc(n);
         snprintf(old, n, "%s.old-XXXXXX", st->final);
@@ -502,15 +551,19 @@ cs_status cs_stage_commit(cs_stage *st, cs_error *err)
             if (ok)
                 rename(old, st->final);
             free(old);
+            free(parent);
             return CS_ERR_OUTPUT;
         }
         remove_tables(old);
         free(old);
     } else {
         cs_error_set(err, CS_ERR_OUTPUT, st->final, "cannot replace the folder: %s", strerror(errno));
+        free(parent);
         return CS_ERR_OUTPUT;
     }
-    sync_parent(st->final);
+    sync_dir(parent);
+    free(parent);
+    untrack(st);
     free(st->path);
     st->path = NULL;
     free(st->final);
@@ -525,6 +578,7 @@ void cs_stage_abort(cs_stage *st)
     st->dirfd = -1;
     if (st->path)
         remove_tables(st->path);
+    untrack(st);
     free(st->path);
     free(st->final);
     st->path = st->final = NULL;

@@ -58,6 +58,9 @@ typedef struct cs_stage {
     char *final; /* owned */
     char *path;  /* owned: the staging folder */
     int dirfd;   /* open on path */
+    /* owned: path and the tables' paths in it, on the list a signal
+     * removes (spill.h, cs_tmp_track) until commit or abort */
+    struct tmp_path *reg[5];
 } cs_stage;
 
 /* Creates the staging folder beside out_dir (creating out_dir's parents if

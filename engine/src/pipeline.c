@@ -233,6 +233,7 @@ typedef struct run {
     size_t first_retract; /* inputs from here on are retracted: counted with sign -1 */
     int lock_fd;       /* --state DIR/.lock, held for the run; -1 */
     char *state_tmp;   /* owned; the new state file until it is renamed into place */
+    cs_tmp_path *state_tmp_reg; /* owned; state_tmp on the list a signal removes */
     cs_state_writer *sw; /* owned; writing state_tmp as the merge goes */
     /* progress */
     uint64_t done, total;
@@ -2845,6 +2846,7 @@ static cs_status state_lock(run *r, cs_error *err)
     }
     r->state_tmp = path_in(dir, CS_STATE_FILE ".new");
     unlink(r->state_tmp); /* a run killed while writing it left it */
+    r->state_tmp_reg = cs_tmp_track(r->state_tmp, 0);
     return CS_OK;
 }
 
@@ -3614,6 +3616,7 @@ done:
     cs_state_writer_abort(r.sw);
     if (r.state_tmp)
         unlink(r.state_tmp); /* gone already when the run succeeded */
+    cs_tmp_untrack(r.state_tmp_reg);
     free(r.state_tmp);
     if (r.lock_fd >= 0)
         close(r.lock_fd);

@@ -248,12 +248,68 @@ void cs_inputs_free(cs_input_list *l)
 /* Bytes read at a time from a pipe: zstd's recommended input size. */
 #define STREAM_IN 131072
 
+/* ------------------------------------------------------------------ */
+/* mapped inputs, for a SIGBUS handler                                  */
+
+/* A file cut short while it is mapped makes a read past its new end raise
+ * SIGBUS. The handler (the CLI's) asks cs_mapped_input_at which input the
+ * faulting address lies in, to name it. Slots are claimed and cleared with
+ * atomics and never freed: the handler reads them without a lock. A
+ * mapping that finds no free slot (more than MAP_SLOTS at once; a few a
+ * thread are) is not known to the handler: a SIGBUS in it is a crash. */
+#define MAP_SLOTS 1024
+
+static struct cs_map_slot {
+    const uint8_t *addr; /* NULL: free; the slot's own address: being filled */
+    size_t len;
+    const char *path;    /* borrowed from the caller */
+} g_maps[MAP_SLOTS];
+
+cs_map_slot *cs_map_track(const void *addr, size_t len, const char *path)
+{
+    for (size_t i = 0; i < MAP_SLOTS; i++) {
+        const uint8_t *none = NULL;
+        /* claim with a marker, fill, then publish the address */
+        if (__atomic_compare_exchange_n(&g_maps[i].addr, &none, (const uint8_t *)&g_maps[i], 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            __atomic_store_n(&g_maps[i].len, len, __ATOMIC_RELAXED);
+            __atomic_store_n(&g_maps[i].path, path, __ATOMIC_RELAXED);
+            __atomic_store_n(&g_maps[i].addr, (const uint8_t *)addr, __ATOMIC_RELEASE);
+            return &g_maps[i];
+        }
+    }
+    return NULL;
+}
+
+void cs_map_untrack(cs_map_slot *slot)
+{
+    if (slot)
+        __atomic_store_n(&slot->addr, NULL, __ATOMIC_RELEASE);
+}
+
+const char *cs_mapped_input_at(const void *addr)
+{
+    const uint8_t *a = addr;
+    for (size_t i = 0; i < MAP_SLOTS; i++) {
+        const uint8_t *m = __atomic_load_n(&g_maps[i].addr, __ATOMIC_ACQUIRE);
+        if (!m || m == (const uint8_t *)&g_maps[i])
+            continue;
+        const size_t len = __atomic_load_n(&g_maps[i].len, __ATOMIC_RELAXED);
+        const char *path = __atomic_load_n(&g_maps[i].path, __ATOMIC_RELAXED);
+        /* still the same mapping: not cleared and claimed again meanwhile */
+        if (a >= m && a < m + len && __atomic_load_n(&g_maps[i].addr, __ATOMIC_ACQUIRE) == m)
+            return path;
+    }
+    return NULL;
+}
+
 struct cs_source {
     int fd;
     int own_fd;
     int is_zst;
     const uint8_t *map; /* whole file, or NULL */
     size_t map_len;
+    cs_map_slot *slot;  /* map's, for cs_mapped_input_at; NULL */
     uint8_t *in;        /* pipe input buffer (owned) */
     ZSTD_inBuffer zin;
     uint64_t base;      /* input offset of zin.src[0] */
@@ -295,6 +351,7 @@ cs_source *cs_source_open(const cs_input *in, const char **why)
         if (m != MAP_FAILED) {
             s->map = m;
             s->map_len = (size_t)st.st_size;
+            s->slot = cs_map_track(s->map, s->map_len, in->path);
             madvise(m, s->map_len, MADV_SEQUENTIAL);
         }
     }
@@ -349,6 +406,7 @@ void cs_source_close(cs_source *s)
 {
     if (!s)
         return;
+    cs_map_untrack(s->slot);
     if (s->map)
         munmap((void *)s->map, s->map_len);
     if (s->own_fd)

@@ -78,6 +78,15 @@ int cs_source_read(cs_source *s, uint8_t *dst, size_t cap, size_t *got, const ch
  * faults it back in from the file. */
 void cs_map_release(const uint8_t *p, size_t n);
 
+/* Every mapping of a file the run reads (inputs, and inputs hashed or
+ * states read for --state) is tracked while it is mapped, so that a
+ * SIGBUS in it, the file cut short, is named (cs_mapped_input_at,
+ * corpusstat.h). path is borrowed until cs_map_untrack; NULL (no slot
+ * free) is a no-op there. */
+typedef struct cs_map_slot cs_map_slot;
+cs_map_slot *cs_map_track(const void *addr, size_t len, const char *path);
+void cs_map_untrack(cs_map_slot *slot);
+
 /* 1 when the input is a mapped regular file: it can be read again. */
 int cs_source_is_mapped(const cs_source *s);
 

@@ -14,8 +14,13 @@
  * and calls unlink and rmdir, both async-signal-safe. Nodes are pushed
  * with a release store; cs_spill_free takes its own off the list after
  * removing their files, and frees them once no handler is walking it
- * (g_walkers). Left to chance: a folder made in the instant between
- * mkdtemp and its push, and a file made while a handler is past it.
+ * (g_walkers). A path goes on the list before it is made, and the making
+ * is bracketed by cs_tmp_enter/cs_tmp_leave: a handler (or oom), which
+ * ends the process, walks the list, waits for the threads making paths,
+ * and walks it again; a thread that would start making one then stops
+ * for good. Left to chance: a handler that interrupts the making on its
+ * own thread, between the make and the push (mkostemp's name in state.c,
+ * unlinked at once).
  */
 #include "spill.h"
 
@@ -27,6 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -83,17 +91,77 @@ static void path_free(tmp_path *const *mine, size_t n)
         free(mine[i]);
 }
 
-void cs_remove_temp_files(void)
+cs_tmp_path *cs_tmp_track(const char *path, int is_dir)
+{
+    return path_push(path, is_dir);
+}
+
+void cs_tmp_untrack(cs_tmp_path *t)
+{
+    if (!t)
+        return;
+    path_drop(&t, 1);
+    path_free(&t, 1);
+}
+
+static int g_dying;  /* cs_remove_temp_files has begun: the process is ending */
+static int g_making; /* threads between cs_tmp_enter and cs_tmp_leave */
+/* This thread's share of g_making. initial-exec: a handler reading it
+ * must not make the TLS block allocate. */
+static __thread int tl_making __attribute__((tls_model("initial-exec")));
+
+/* Removes every path on the list: files first, then folders (a folder is
+ * made before its files, so it comes later in the list; two passes make
+ * the order not matter). Async-signal-safe. */
+static void walk(void)
 {
     __atomic_add_fetch(&g_walkers, 1, __ATOMIC_ACQ_REL);
-    /* Files first, then folders (a folder is made before its files, so it
-     * comes later in the list; two passes make the order not matter). */
     for (int dirs = 0; dirs < 2; dirs++)
         for (const tmp_path *t = __atomic_load_n(&g_paths, __ATOMIC_ACQUIRE); t;
              t = __atomic_load_n(&t->next, __ATOMIC_ACQUIRE))
             if (t->is_dir == dirs)
                 (void)(dirs ? rmdir(t->path) : unlink(t->path));
     __atomic_sub_fetch(&g_walkers, 1, __ATOMIC_ACQ_REL);
+}
+
+void cs_tmp_enter(void)
+{
+    /* g_making first, tl_making after (and the reverse at the leave): a
+     * handler on this thread between the two waits for it in vain, at
+     * most its 2 s, rather than miss another thread. Both sides are
+     * seq_cst (store, then load the other's): either the handler's wait
+     * sees this thread making, or this thread sees the process ending. */
+    __atomic_add_fetch(&g_making, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&g_dying, __ATOMIC_SEQ_CST)) {
+        /* The process is ending and its handler may be past its last
+         * walk: make nothing more. The handler's thread ends the process. */
+        __atomic_sub_fetch(&g_making, 1, __ATOMIC_SEQ_CST);
+        for (;;)
+            pause();
+    }
+    tl_making++;
+}
+
+void cs_tmp_leave(void)
+{
+    tl_making--;
+    __atomic_sub_fetch(&g_making, 1, __ATOMIC_SEQ_CST);
+}
+
+void cs_remove_temp_files(void)
+{
+    __atomic_store_n(&g_dying, 1, __ATOMIC_SEQ_CST);
+    walk();
+    /* Wait for threads making a path (not for this thread's own, which
+     * the handler interrupted), at most 2 s, then walk again: what they
+     * made goes, and a file made after the first walk no longer keeps its
+     * folder. No thread starts making after this (cs_tmp_enter). The wait
+     * runs out only when the thread this handler interrupted holds what a
+     * maker waits for (a lock in malloc, say). */
+    const struct timespec ms = {0, 1000000};
+    for (int i = 0; i < 2000 && __atomic_load_n(&g_making, __ATOMIC_SEQ_CST) > tl_making; i++)
+        nanosleep(&ms, NULL);
+    walk();
 }
 
 /* ------------------------------------------------------------------ */
@@ -242,14 +310,36 @@ static const char *folder(cs_spill *s)
         parent = "/tmp";
     size_t n = strlen(parent) + sizeof "/corpusstat-XXXXXX";
     char *path = cs_xmalloc(n);
-    snprintf(path, n, "%s/corpusstat-XXXXXX", parent);
-    if (!mkdtemp(path)) {
-        keep_error(s, "cannot make a temporary folder in %s: %s " WAY_OUT, parent,
-                   strerror(errno));
+    /* mkdtemp's way, but the name goes on the signal list before the
+     * folder exists (an open_file caller is between cs_tmp_enter and
+     * cs_tmp_leave). */
+    static const char ALNUM[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    int made = 0, e = EEXIST;
+    for (int attempt = 0; attempt < 100 && !made && e == EEXIST; attempt++) {
+        uint8_t rnd[6];
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+            e = errno;
+            break;
+        }
+        char suffix[7];
+        for (int i = 0; i < 6; i++)
+            suffix[i] = ALNUM[rnd[i] % (sizeof ALNUM - 1)];
+        suffix[6] = 0;
+        snprintf(path, n, "%s/corpusstat-%s", parent, suffix);
+        s->reg = path_push(path, 1);
+        made = mkdir(path, 0700) == 0;
+        e = errno;
+        if (!made) {
+            path_drop(&s->reg, 1);
+            path_free(&s->reg, 1);
+            s->reg = NULL;
+        }
+    }
+    if (!made) {
+        keep_error(s, "cannot make a temporary folder in %s: %s " WAY_OUT, parent, strerror(e));
         free(path);
         return NULL;
     }
-    s->reg = path_push(path, 1);
     s->folder = path;
     return path;
 }
@@ -260,6 +350,7 @@ static int open_file(cs_spill_file *f)
     int ok = 0;
 #pragma omp critical(cs_spill)
     {
+        cs_tmp_enter();
         const char *dir = folder(f->sp);
         if (dir) {
             size_t n = strlen(dir) + strlen(f->name) + 6;
@@ -280,6 +371,7 @@ static int open_file(cs_spill_file *f)
                 ok = 1;
             }
         }
+        cs_tmp_leave();
     }
     return ok ? 0 : -1;
 }
@@ -325,10 +417,8 @@ static int write_parts(cs_spill_file *f, const uint8_t *const *part, const size_
         return -1;
     if (!f->cctx) {
         f->cctx = ZSTD_createCCtx();
-        if (!f->cctx) {
-            fprintf(stderr, "corpusstat: out of memory (a zstd context)\n");
-            abort();
-        }
+        if (!f->cctx)
+            cs_out_of_memory("a zstd context");
         ZSTD_CCtx_setParameter(f->cctx, ZSTD_c_compressionLevel, SPILL_LEVEL);
         ZSTD_CCtx_setParameter(f->cctx, ZSTD_c_checksumFlag, 1);
     }

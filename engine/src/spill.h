@@ -39,6 +39,24 @@
 #include "common.h"
 #include "table.h"
 
+/* Paths beyond the spill folder that a signal must remove too: the
+ * output's staging folder and the tables in it, a state file being
+ * written. cs_tmp_track puts one on the list cs_remove_temp_files walks
+ * (files are removed before folders; a path that does not exist yet or
+ * any more is harmless there); cs_tmp_untrack takes it off once it is
+ * gone or renamed into place, and frees it (NULL is a no-op). */
+typedef struct tmp_path cs_tmp_path;
+cs_tmp_path *cs_tmp_track(const char *path, int is_dir);
+void cs_tmp_untrack(cs_tmp_path *t);
+
+/* Around making a path that is on that list (tracked first, made after):
+ * cs_tmp_enter, make, cs_tmp_leave. cs_remove_temp_files on another
+ * thread (a signal, out of memory: the process is ending) waits for the
+ * leave and walks the list again, so nothing made while it walked is
+ * left behind; a thread entering after it began blocks for good. */
+void cs_tmp_enter(void);
+void cs_tmp_leave(void);
+
 typedef struct cs_spill cs_spill;
 typedef struct cs_spill_file cs_spill_file;
 

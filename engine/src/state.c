@@ -90,6 +90,8 @@ static void set_line(cs_buf *b, const char *name, const cs_strset *set, int orde
     if (!ordered)
         qsort_r(idx, n, sizeof *idx, key_cmp, (void *)set);
     XXH3_state_t *h = XXH3_createState();
+    if (!h)
+        cs_out_of_memory("an XXH3 state");
     XXH3_128bits_reset(h);
     for (size_t i = 0; i < n; i++) {
         uint32_t len;
@@ -230,7 +232,9 @@ int cs_file_hash(const char *path, uint64_t *lo, uint64_t *hi)
             return -1;
         }
         madvise(p, (size_t)sb.st_size, MADV_SEQUENTIAL);
+        cs_map_slot *slot = cs_map_track(p, (size_t)sb.st_size, path);
         h = XXH3_128bits(p, (size_t)sb.st_size);
+        cs_map_untrack(slot);
         munmap(p, (size_t)sb.st_size);
     }
     close(fd);
@@ -689,7 +693,13 @@ static void put_parts(writer *w, uint32_t kind, unsigned order, gram_part *g)
 
 writer *cs_state_writer_open(const char *file, const cs_state *s, int n_threads, int *err)
 {
+    /* The caller has file on the signal list (spill.h): made inside
+     * cs_tmp_enter/leave, it is not left behind by a run killed now. */
+    cs_tmp_enter();
     int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    const int open_errno = errno;
+    cs_tmp_leave();
+    errno = open_errno;
     if (fd < 0) {
         *err = errno;
         return NULL;
@@ -710,15 +720,19 @@ writer *cs_state_writer_open(const char *file, const cs_state *s, int n_threads,
     char *side = cs_xmalloc(flen + 16);
     memcpy(side, file, flen);
     memcpy(side + flen, ".parts-XXXXXX", 14);
+    cs_tmp_enter(); /* a handler on another thread waits for the unlink */
     w->side = mkostemp(side, O_CLOEXEC);
     if (w->side < 0)
         w->err = errno;
     else
         unlink(side); /* gone with the last descriptor, whatever happens */
+    cs_tmp_leave();
     free(side);
     w->h = XXH3_createState();
-    XXH3_64bits_reset(w->h);
     w->z = ZSTD_createCCtx();
+    if (!w->h || !w->z)
+        cs_out_of_memory(w->h ? "a zstd context" : "an XXH3 state");
+    XXH3_64bits_reset(w->h);
     ZSTD_CCtx_setParameter(w->z, ZSTD_c_compressionLevel, 1);
     ZSTD_CCtx_setParameter(w->z, ZSTD_c_checksumFlag, 1);
     /* Packed runs are most of a state: compressed on every core (a no-op
@@ -1063,6 +1077,7 @@ cs_state *cs_state_read(const char *file, int threads, cs_error *err)
         return NULL;
     }
     madvise(map, size, MADV_SEQUENTIAL);
+    cs_map_slot *slot = cs_map_track(map, size, s->file); /* a state cut short now: named */
     const char *why = NULL;
     char msg[160];
     if (memcmp(map, MAGIC, 8) != 0) {
@@ -1257,9 +1272,11 @@ cs_state *cs_state_read(const char *file, int threads, cs_error *err)
         why = "sections are missing or follow the end";
         goto fail;
     }
+    cs_map_untrack(slot);
     munmap(map, size);
     return s;
 fail:
+    cs_map_untrack(slot);
     munmap(map, size);
     return bad(s, err, file, why);
 }

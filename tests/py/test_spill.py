@@ -539,15 +539,20 @@ def test_vocab_triangle_within_budget():
 
 
 def test_signals_remove_spilled_runs():
+    """SIGTERM and SIGINT mid-run: the spilled runs, the staging folder
+    beside the output and the state file being written are removed; the
+    previous tables are left as they were; the status says the signal."""
     with tmpdir() as d:
         files = _corpus(d, size="4M", shards=4, seed=9)
-        out, tmp = os.path.join(d, "out"), os.path.join(d, "tmp")
+        out, tmp, sd = os.path.join(d, "out"), os.path.join(d, "tmp"), os.path.join(d, "state")
         os.makedirs(tmp)
         count(files[:1], out, "--ngrams", "1")
         before = tables(out)
+        left_before = sorted(os.listdir(d))
         for sig in (signal.SIGTERM, signal.SIGINT):
             p = subprocess.Popen([ENGINE, "count", "-q", "-T", "2", "-o", out, "--memory", "64K",
-                                  "--tmp", tmp, "--ngrams", "1-4", "--cooc", "window", *files],
+                                  "--tmp", tmp, "--state", sd, "--ngrams", "1-4",
+                                  "--cooc", "window", *files],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             spilled = False
             deadline = time.time() + 60
@@ -562,11 +567,16 @@ def test_signals_remove_spilled_runs():
                 time.sleep(0.005)
             assert spilled and p.poll() is None, \
                 "the run ended before it spilled or before the signal: make the corpus larger"
+            staged = [n for n in os.listdir(d) if n.startswith(".out.corpusstat-")]
+            assert staged, "the staging folder is made when the run starts"
             p.send_signal(sig)
             p.wait(timeout=60)
             assert p.returncode == -sig, (sig, p.returncode, p.stderr.read())
             p.stderr.close()
             assert os.listdir(tmp) == [], (sig, os.listdir(tmp))
+            assert sorted(n for n in os.listdir(d) if n != "state") == left_before, \
+                (sig, os.listdir(d))
+            assert [n for n in os.listdir(sd) if n != ".lock"] == [], (sig, os.listdir(sd))
             assert tables(out) == before
 
 

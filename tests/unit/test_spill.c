@@ -8,10 +8,12 @@
  * disk back. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -168,19 +170,62 @@ static void test_scratch(const char *parent)
     CHECK(entries(parent) == 0);
 }
 
-/* What a SIGINT handler does while the run is alive; the run's own cleanup
- * comes after it and finds nothing left. */
+/* A thread making a temporary file while another ends the process. */
+typedef struct {
+    const char *path;
+    int entered[2]; /* a pipe: the maker is inside cs_tmp_enter/leave */
+} maker_arg;
+
+static void *maker(void *p)
+{
+    maker_arg *m = p;
+    cs_tmp_path *t = cs_tmp_track(m->path, 0);
+    cs_tmp_enter();
+    if (write(m->entered[1], "x", 1) != 1)
+        return NULL;
+    usleep(50 * 1000); /* the handler walks meanwhile, and waits */
+    int fd = open(m->path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd >= 0)
+        close(fd);
+    cs_tmp_leave(); /* the handler, waiting, walks again */
+    (void)t;        /* left on the list: the process is ending */
+    return NULL;
+}
+
+/* What a SIGINT handler does while the run is alive, in a child process,
+ * since it marks the process as ending: the spilled files go; a file
+ * another thread makes while the handler runs goes too (the handler waits
+ * for the maker and walks again); the run's own cleanup comes
+ * after and finds nothing left. The child's checks come back as its exit
+ * status. */
 static void test_signal_cleanup(const char *parent)
 {
-    cs_spill *s = cs_spill_new(parent);
-    cs_spill_file *f = cs_spill_file_new(s, "t0-grams3");
-    cs_pack r = make_pack(7, 1000);
-    CHECK(cs_spill_pack(f, &r, 1) == 0);
-    CHECK(entries(parent) == 1);
-    cs_remove_temp_files();
-    CHECK(entries(parent) == 0);
-    cs_pack_free(&r);
-    cs_spill_free(s);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        cs_spill *s = cs_spill_new(parent);
+        cs_spill_file *f = cs_spill_file_new(s, "t0-grams3");
+        cs_pack r = make_pack(7, 1000);
+        int bad = cs_spill_pack(f, &r, 1) != 0 || entries(parent) != 1;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/late-file", parent);
+        maker_arg m = {path, {-1, -1}};
+        pthread_t th;
+        char c;
+        bad |= (pipe(m.entered) != 0 || pthread_create(&th, NULL, maker, &m) != 0 ||
+                read(m.entered[0], &c, 1) != 1) << 1;
+        cs_remove_temp_files();
+        bad |= (entries(parent) != 0) << 2;
+        pthread_join(th, NULL);
+        bad |= (access(path, F_OK) == 0) << 3;
+        cs_pack_free(&r);
+        cs_spill_free(s);
+        bad |= (entries(parent) != 0) << 4;
+        _exit(bad);
+    }
+    int status = -1;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
     CHECK(entries(parent) == 0);
 }
 
