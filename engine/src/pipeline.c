@@ -565,6 +565,16 @@ static void input_mapped(run *r, size_t idx, const uint8_t *p, size_t n)
         /* Look for a boundary in a window of one chunk; widen it for a
          * document longer than that. */
         for (size_t win = r->chunk; win < len; win *= 2) {
+            if (win > VIEW_PIECE) {
+                /* No boundary in VIEW_PIECE bytes: a long document. Its
+                 * end, searched forward, its pages given back as read
+                 * (feeding reads them again, from the page cache): a
+                 * document larger than memory is never resident whole.
+                 * The first boundary is one, whatever the line at off. */
+                c = cs_cut_first_mapped(p + off, len, mode);
+                c = c ? c : len;
+                break;
+            }
             c = cs_cut(p + off, win, mode, 0);
             if (c)
                 break;

@@ -601,12 +601,19 @@ size_t cs_cut(const uint8_t *p, size_t n, cs_cut_mode mode, int final)
     return 0;
 }
 
-size_t cs_cut_first(const uint8_t *p, size_t n, cs_cut_mode mode)
+/* cs_cut_first, and with `release` set cs_cut_first_mapped: the scan is
+ * the same, one pass forward. */
+static inline size_t cut_first(const uint8_t *p, size_t n, cs_cut_mode mode, int release)
 {
     if (mode == CS_CUT_NONE)
         return 0;
     int blank = 0; /* the first line continues a non-blank one */
+    size_t given = 0; /* p[0..given) given back */
     for (size_t i = 0; i < n; i++) {
+        if (release && i - given >= RELEASE_STEP) {
+            cs_map_release(p + given, i - given);
+            given = i;
+        }
         uint8_t b = p[i];
         if (b == '\n' || b == '\r') {
             if (mode == CS_CUT_JSONL && b == '\r')
@@ -614,16 +621,31 @@ size_t cs_cut_first(const uint8_t *p, size_t n, cs_cut_mode mode)
             size_t end = i + 1;
             if (b == '\r') {
                 if (i + 1 == n)
-                    return 0;
+                    break;
                 if (p[i + 1] == '\n')
                     end = ++i + 1;
             }
-            if (mode != CS_CUT_BLANK || blank)
+            if (mode != CS_CUT_BLANK || blank) {
+                if (release)
+                    cs_map_release(p + given, end - given);
                 return end;
+            }
             blank = 1;
         } else if (!is_blank_byte(b)) {
             blank = 0;
         }
     }
+    if (release)
+        cs_map_release(p + given, n - given);
     return 0;
+}
+
+size_t cs_cut_first(const uint8_t *p, size_t n, cs_cut_mode mode)
+{
+    return cut_first(p, n, mode, 0);
+}
+
+size_t cs_cut_first_mapped(const uint8_t *p, size_t n, cs_cut_mode mode)
+{
+    return cut_first(p, n, mode, 1);
 }

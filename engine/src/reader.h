@@ -108,4 +108,10 @@ size_t cs_cut(const uint8_t *p, size_t n, cs_cut_mode mode, int final);
  * first line counts as non-blank. */
 size_t cs_cut_first(const uint8_t *p, size_t n, cs_cut_mode mode);
 
+/* cs_cut_first over a read-only file mapping (cs_map_release's terms),
+ * giving back the pages it has read as it goes: the end of a document
+ * longer than memory is found without the document ever resident whole
+ * (reading it again faults it back in from the page cache). */
+size_t cs_cut_first_mapped(const uint8_t *p, size_t n, cs_cut_mode mode);
+
 #endif

@@ -3,6 +3,7 @@
  * block. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -223,9 +224,46 @@ static void test_expand(void)
     CHECK(system(cmd) == 0);
 }
 
+/* cs_cut_first_mapped finds what cs_cut_first finds, in a mapping it
+ * gives back as it reads (pages of a document longer than memory): ends
+ * far past the release step, CRLF across a step, blank lines of spaces. */
+static void test_cut_first_mapped(void)
+{
+    const size_t n = (size_t)13 << 20;
+    char path[] = "/tmp/cs-test-reader-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    uint8_t *text = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        text[i] = "abc d"[i % 5];
+    const size_t at[] = {((size_t)4 << 20) - 1, ((size_t)9 << 20) + 7, n - 3};
+    memcpy(text + at[0], "\r\n", 2);        /* a CRLF across the first release */
+    memcpy(text + at[1], "\n \t\r\n", 5);   /* a line of blanks */
+    memcpy(text + at[2], "\n\n", 2);
+    CHECK(write(fd, text, n) == (ssize_t)n);
+    const uint8_t *map = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+    CHECK(map != MAP_FAILED);
+    const cs_cut_mode modes[] = {CS_CUT_LINE, CS_CUT_BLANK, CS_CUT_JSONL};
+    const size_t want[] = {at[0] + 2, at[1] + 5, at[0] + 2};
+    for (int m = 0; m < 3; m++) {
+        for (size_t from = 0; from < n; from += (size_t)3 << 20) {
+            const size_t a = cs_cut_first(text + from, n - from, modes[m]);
+            const size_t b = cs_cut_first_mapped(map + from, n - from, modes[m]);
+            CHECK_MSG(a == b, "mode %d from %zu: %zu against %zu", m, from, a, b);
+            if (from == 0)
+                CHECK_MSG(a == want[m], "mode %d: %zu", m, a);
+        }
+    }
+    munmap((void *)map, n);
+    close(fd);
+    unlink(path);
+    free(text);
+}
+
 int main(void)
 {
     test_cut();
+    test_cut_first_mapped();
     test_cut_blank_exhaustive();
     test_zstd();
     test_expand();

@@ -1,0 +1,167 @@
+"""Limits that hold: a document of one line larger than the budget,
+decompression bombs, zstd frames that declare a huge size, deep and long
+JSON values, tens of thousands of tiny files under a low limit of open
+files, and paths with spaces and bytes that are not UTF-8 (exact in
+summary.json, through Python's surrogateescape)."""
+import json
+import os
+import resource
+import struct
+import subprocess
+
+from csutil import ENGINE, count, summary, tables, tmpdir
+
+W = b"word other thing "
+
+
+def _peak_mib(out):
+    """The run's peak, less what an ASan build adds of its own (its shadow
+    memory and quarantine: about 40 MiB on these runs)."""
+    asan = "/asan/" in os.path.abspath(ENGINE)
+    return summary(out)["peak_rss_bytes"] / (1 << 20) - (48 if asan else 0)
+
+
+def test_one_line_larger_than_the_budget():
+    """A 96 MiB document of a single line is streamed, not loaded (its end
+    is searched with its pages given back): the peak stays under half the
+    line's size under --memory 32M (15 MiB here), the counts exact."""
+    with tmpdir() as d:
+        src = os.path.join(d, "line.txt")
+        n = 96 * (1 << 20) // len(W)
+        with open(src, "wb") as f:
+            f.write(W * n)
+        out = os.path.join(d, "out")
+        count([src], out, "-T", "2", "--doc-sep", "line", "--memory", "32M", "--tmp", d,
+              "--ngrams", "1-2", "--cooc", "window")
+        assert tables(out)["terms.csv"] == (f"term,count,doc_count\nother,{n},1\nthing,{n},1\n"
+                                            f"word,{n},1\n").encode()
+        ngrams = tables(out)["ngrams.csv"].decode().splitlines()
+        assert ngrams[1:] == [f"2,other thing,{n},1", f"2,word other,{n},1",
+                              f"2,thing word,{n - 1},1"], ngrams
+        assert _peak_mib(out) < 48, _peak_mib(out)
+
+
+def test_decompression_bomb_is_counted_as_text():
+    """200 MiB of text in a 18 KB zstd frame (about 10,000x): counted like
+    any text, in memory that does not grow with the expansion."""
+    with tmpdir() as d:
+        src = os.path.join(d, "bomb.txt")
+        n = 200 * (1 << 20) // len(W)
+        bomb = subprocess.run(["zstd", "-q", "-19", "-c"], input=W * n, stdout=subprocess.PIPE,
+                              check=True).stdout
+        assert len(bomb) * 1000 < len(W) * n
+        with open(src + ".zst", "wb") as f:
+            f.write(bomb)
+        out = os.path.join(d, "out")
+        count([src + ".zst"], out, "--ngrams", "1", "--cooc", "none")
+        assert tables(out)["terms.csv"] == (f"term,count,doc_count\nother,{n},1\nthing,{n},1\n"
+                                            f"word,{n},1\n").encode()
+        s = summary(out)
+        assert s["inputs"][0]["bytes_decompressed"] == len(W) * n
+        assert _peak_mib(out) < 64, _peak_mib(out)
+
+
+def _frame(fhd, window, size_field, content):
+    """A zstd frame by hand: one raw block, a declared content size."""
+    head = b"\x28\xb5\x2f\xfd" + bytes([fhd]) + window + size_field
+    return head + struct.pack("<I", (len(content) << 3) | 1)[:3] + content
+
+
+def test_frames_declaring_a_huge_size():
+    """A frame declaring 2^62 bytes and holding 12 (its window small, or
+    the declared size its window): the shard is skipped as undecodable,
+    reported with its offset; nothing is allocated for the size."""
+    with tmpdir() as d:
+        good = os.path.join(d, "good.txt")
+        with open(good, "wb") as f:
+            f.write(b"the good text\n")
+        huge = struct.pack("<Q", 1 << 62)
+        shards = {
+            "windowed.txt.zst": _frame(0xC0, b"\x50", huge, b"hello world\n"),
+            "single.txt.zst": _frame(0xE0, b"", huge, b"hello world\n"),
+        }
+        for name, data in shards.items():
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+        out, want = os.path.join(d, "out"), os.path.join(d, "want")
+        count([good], want)
+        err = count([good, *(os.path.join(d, n) for n in sorted(shards))], out)
+        assert tables(out) == tables(want)
+        path = {n: os.path.join(d, n) for n in shards}
+        assert err == (f"corpusstat: {path['single.txt.zst']}: byte 0: zstd: Frame requires too "
+                       "much memory for decoding; shard skipped\n"
+                       f"corpusstat: {path['windowed.txt.zst']}: byte 0: zstd: Data corruption "
+                       "detected; shard skipped\n"), err
+        assert summary(out)["undecodable_shards"] == 2
+        assert _peak_mib(out) < 64, _peak_mib(out)
+
+
+def test_deep_and_long_json_values():
+    """A text field after a million nested arrays is found; a million
+    unclosed ones make a bad record, not a crash; a 20 MiB text value and a
+    20 MiB value beside it are read whole."""
+    with tmpdir() as d:
+        deep = 1000000
+        n = 20 * (1 << 20) // len(W)
+        lines = [b'{"a": ' + b"[" * deep + b"]" * deep + b', "text": "deep"}',
+                 b'{"a": ' + b"[" * deep + b', "text": "unclosed"}',
+                 b'{"text": "' + W * n + b'"}',
+                 b'{"other": "' + b"x" * (20 << 20) + b'", "text": "beside"}']
+        src = os.path.join(d, "deep.jsonl")
+        with open(src, "wb") as f:
+            f.write(b"\n".join(lines) + b"\n")
+        out = os.path.join(d, "out")
+        err = count([src], out, "--ngrams", "1", "--cooc", "none")
+        assert err == f"corpusstat: {src}:2: bad record skipped: invalid JSON value\n", err
+        assert tables(out)["terms.csv"] == (f"term,count,doc_count\nother,{n},1\nthing,{n},1\n"
+                                            f"word,{n},1\nbeside,1,1\ndeep,1,1\n").encode()
+
+
+def test_tens_of_thousands_of_tiny_files_under_64_open_files():
+    """20,000 files of one line in 100 folders, the run allowed 64 open
+    files: every file counted, none left open."""
+    with tmpdir() as d:
+        src = os.path.join(d, "in")
+        for i in range(20000):
+            sub = os.path.join(src, f"f{i % 100:02d}")
+            if i < 100:
+                os.makedirs(sub)
+            with open(os.path.join(sub, f"{i:05d}.txt"), "w") as f:
+                f.write(f"doc n{i}\n")
+        out = os.path.join(d, "out")
+
+        def low_limit():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+        p = subprocess.run([ENGINE, "count", "-q", "-T", "2", "--ngrams", "1", "--cooc", "none",
+                            "-o", out, src], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           preexec_fn=low_limit)
+        assert p.returncode == 0, p.stderr.decode()
+        terms = tables(out)["terms.csv"].decode().splitlines()
+        assert terms[1] == "doc,20000,20000" and len(terms) == 20002, terms[:3]
+        assert len(summary(out)["inputs"]) == 20000
+
+
+def test_paths_with_spaces_and_bytes_not_utf8():
+    """Input names with spaces, a quote, a backslash and bytes that are not
+    UTF-8: summary.json stays valid JSON (strict UTF-8), and each path reads
+    back as the exact bytes through surrogateescape (\\udcXX); messages on
+    stderr carry the bytes as they are."""
+    with tmpdir() as d:
+        top = os.path.join(d.encode(), b"in put")
+        os.makedirs(top)
+        names = [b"a b.txt", b"caf\xc3\xa9 \xff\xfe.txt", b'q"uote\\back.txt', b"bad \xe9.txt.zst"]
+        for name in names:
+            with open(os.path.join(top, name), "wb") as f:
+                f.write(b"not zstd\n" if name.endswith(b".zst") else b"hello world\n")
+        out = os.path.join(d, "out")
+        p = subprocess.run([ENGINE, "count", "-q", "-o", out, top], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        assert p.returncode == 0, p.stderr
+        assert os.path.join(top, b"bad \xe9.txt.zst") in p.stderr, p.stderr
+        with open(os.path.join(out, "summary.json"), "rb") as f:
+            raw = f.read()
+        raw.decode("utf-8")  # strict: valid UTF-8
+        s = json.loads(raw)
+        got = sorted(os.fsencode(i["path"]) for i in s["inputs"])
+        assert got == sorted(os.path.join(top, n) for n in names), got
