@@ -3,19 +3,54 @@
  *
  * DESIGN
  * A single forward scan with an explicit stack of open containers (one
- * byte each, in a reused buffer), so hostile nesting costs memory linear in
- * the line and never the C stack. Only the wanted member's string is
- * decoded, and only when it holds an escape.
+ * byte each, in a reused buffer, at most MAX_DEPTH), so hostile nesting
+ * costs a bounded buffer and never the C stack. Only the wanted member's
+ * string is decoded, and only when it holds an escape; a key only when it
+ * could be the field's name. A record longer than memory is scanned in its
+ * mapping, giving pages back as it goes (cs_jsonl_text_mapped), then its
+ * text decoded a piece at a time.
  */
 #include "jsonl.h"
 
 #include <string.h>
+#include <unistd.h>
+
+#include "reader.h"
 
 typedef struct {
     const uint8_t *s;
     size_t n, i;
     const char *why;
+    int release;  /* s is a file mapping whose pages go back as they are passed */
+    size_t given; /* s[0..given) given back */
 } scan;
+
+/* A record longer than memory is scanned in a mapping: its pages are
+ * given back every RELEASE bytes (reading them again faults them in). */
+#define RELEASE ((size_t)4 << 20)
+
+/* Deeper nesting is a bad record (RFC 8259 lets a parser set the limit):
+ * the stack of open containers costs a byte a level. Levels are counted
+ * inside a member's value; the record's own object is not one. */
+#define MAX_DEPTH ((size_t)1 << 20)
+#define MAX_DEPTH_WHY "nested deeper than 1048576 levels"
+_Static_assert(MAX_DEPTH == 1048576, "MAX_DEPTH_WHY says the depth");
+
+/* Gives back base[*given .. upto) (whole pages) and moves *given to the
+ * start of upto's page, so that no page is kept for straddling. */
+static void give_back(const uint8_t *base, size_t *given, size_t upto)
+{
+    cs_map_release(base + *given, upto - *given);
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    const uintptr_t at = ((uintptr_t)(base + upto)) & ~(page - 1);
+    *given = at > (uintptr_t)base ? (size_t)(at - (uintptr_t)base) : 0;
+}
+
+static inline void pass(scan *c)
+{
+    if (c->release && c->i - c->given >= RELEASE)
+        give_back(c->s, &c->given, c->i);
+}
 
 static int fail(scan *c, const char *why)
 {
@@ -27,6 +62,7 @@ static int fail(scan *c, const char *why)
 static void ws(scan *c)
 {
     while (c->i < c->n) {
+        pass(c);
         uint8_t b = c->s[c->i];
         if (b != ' ' && b != '\t' && b != '\r' && b != '\n')
             break;
@@ -63,6 +99,7 @@ static int string(scan *c, int *lenient_malformed, size_t *a, size_t *z, int *es
     *a = c->i;
     *esc = 0;
     while (c->i < c->n) {
+        pass(c);
         uint8_t b = c->s[c->i];
         if (b == '"') {
             *z = c->i++;
@@ -104,8 +141,10 @@ static int string(scan *c, int *lenient_malformed, size_t *a, size_t *z, int *es
 static int digits(scan *c)
 {
     size_t start = c->i;
-    while (c->i < c->n && c->s[c->i] >= '0' && c->s[c->i] <= '9')
+    while (c->i < c->n && c->s[c->i] >= '0' && c->s[c->i] <= '9') {
+        pass(c);
         c->i++;
+    }
     return c->i > start;
 }
 
@@ -151,6 +190,7 @@ static int value(scan *c, cs_buf *stack)
     size_t base = stack->len;
     for (;;) {
         /* a value starts here */
+        pass(c);
         ws(c);
         if (c->i >= c->n)
             return fail(c, "truncated JSON");
@@ -158,6 +198,8 @@ static int value(scan *c, cs_buf *stack)
         size_t a, z;
         int esc;
         if (b == '{' || b == '[') {
+            if (stack->len >= MAX_DEPTH)
+                return fail(c, MAX_DEPTH_WHY);
             c->i++;
             ws(c);
             uint8_t close = b == '{' ? '}' : ']';
@@ -190,6 +232,7 @@ static int value(scan *c, cs_buf *stack)
         for (;;) {
             if (stack->len == base)
                 return 1;
+            pass(c);
             ws(c);
             if (c->i >= c->n)
                 return fail(c, "truncated JSON");
@@ -224,19 +267,21 @@ static void put_utf8(cs_buf *o, uint32_t cp)
     o->len += cs_utf8_put(o->data + o->len, cp);
 }
 
-/* Decodes the escapes of a string already validated by string(). */
-static void unescape(const uint8_t *s, size_t a, size_t z, cs_buf *o)
+/* Decodes the escapes of s[i..z), a string already validated by
+ * string(), appending to o, up to `limit`: an escape that starts before it
+ * is decoded whole (so a piece ends at most 11 bytes past it). Returns
+ * where it stopped. */
+static size_t unescape_part(const uint8_t *s, size_t i, size_t limit, size_t z, cs_buf *o)
 {
-    o->len = 0;
-    cs_buf_reserve(o, z - a);
-    size_t i = a;
-    while (i < z) {
+    limit = limit < z ? limit : z;
+    cs_buf_reserve(o, limit > i ? limit - i : 0);
+    while (i < limit) {
         size_t j = i;
-        while (j < z && s[j] != '\\')
+        while (j < limit && s[j] != '\\')
             j++;
         cs_buf_append(o, s + i, j - i);
-        if (j >= z)
-            break;
+        if (j >= limit)
+            return j;
         uint8_t e = s[j + 1];
         i = j + 2;
         switch (e) {
@@ -247,7 +292,13 @@ static void unescape(const uint8_t *s, size_t a, size_t z, cs_buf *o)
         case 't': cs_buf_append(o, "\t", 1); break;
         case 'u': {
             uint32_t v, w;
-            hex4(s + j + 2, &v);
+            if (j + 6 > z || !hex4(s + j + 2, &v)) {
+                /* checked by string(): only a file changed since (read
+                 * again from a mapping) gets here; a malformed unit */
+                cs_buf_append(o, "\xFF", 1);
+                i = j + 6 > z ? z : j + 6;
+                break;
+            }
             i = j + 6;
             if (v >= 0xD800 && v <= 0xDBFF && i + 6 <= z && s[i] == '\\' && s[i + 1] == 'u' &&
                 hex4(s + i + 2, &w) && w >= 0xDC00 && w <= 0xDFFF) {
@@ -263,12 +314,34 @@ static void unescape(const uint8_t *s, size_t a, size_t z, cs_buf *o)
         default: cs_buf_append(o, &e, 1); break; /* " \ / */
         }
     }
+    return i;
 }
 
-cs_jsonl_result cs_jsonl_text(const uint8_t *line, size_t n, const char *field, cs_buf *scratch,
-                              const uint8_t **text, size_t *text_len, const char **why)
+static void unescape(const uint8_t *s, size_t a, size_t z, cs_buf *o)
 {
-    scan c = {line, n, 0, NULL};
+    o->len = 0;
+    unescape_part(s, a, z, z, o);
+}
+
+/* Whether the key s[a..z) (escapes in it: esc) is field. A key with
+ * escapes is decoded only when it can be as short as field (each decoded
+ * byte takes at most 6 of the escaped form): a key of any length costs no
+ * memory. */
+static int key_is(const uint8_t *s, size_t a, size_t z, int esc, const char *field,
+                  size_t field_len, cs_buf *scratch)
+{
+    if (!esc)
+        return z - a == field_len && memcmp(s + a, field, field_len) == 0;
+    if (z - a > 6 * field_len)
+        return 0;
+    unescape(s, a, z, scratch);
+    return scratch->len == field_len && memcmp(scratch->data, field, field_len) == 0;
+}
+
+static cs_jsonl_result find(const uint8_t *line, size_t n, const char *field, cs_buf *scratch,
+                            int release, size_t *a, size_t *z, int *esc, const char **why)
+{
+    scan c = {line, n, 0, NULL, release, 0};
     const size_t field_len = strlen(field);
     ws(&c);
     if (c.i == n) {
@@ -298,13 +371,7 @@ cs_jsonl_result cs_jsonl_text(const uint8_t *line, size_t n, const char *field, 
             int kesc;
             if (!string(&c, NULL, &ka, &kz, &kesc))
                 goto bad;
-            int is_field;
-            if (!kesc) {
-                is_field = (kz - ka == field_len && memcmp(line + ka, field, field_len) == 0);
-            } else {
-                unescape(line, ka, kz, scratch);
-                is_field = (scratch->len == field_len && memcmp(scratch->data, field, field_len) == 0);
-            }
+            const int is_field = key_is(line, ka, kz, kesc, field, field_len, scratch);
             ws(&c);
             if (c.i >= n || line[c.i] != ':') {
                 fail(&c, "expected ':'");
@@ -354,16 +421,62 @@ cs_jsonl_result cs_jsonl_text(const uint8_t *line, size_t n, const char *field, 
         *why = found == NONE ? "no text field" : "text field is not a string";
         return CS_JSONL_BAD;
     }
-    if (!tesc) {
-        *text = line + ta;
-        *text_len = tz - ta;
-    } else {
-        unescape(line, ta, tz, scratch);
-        *text = scratch->data;
-        *text_len = scratch->len;
-    }
+    *a = ta;
+    *z = tz;
+    *esc = tesc;
     return CS_JSONL_OK;
 bad:
     *why = c.why ? c.why : "invalid JSON";
     return CS_JSONL_BAD;
+}
+
+cs_jsonl_result cs_jsonl_text(const uint8_t *line, size_t n, const char *field, cs_buf *scratch,
+                              const uint8_t **text, size_t *text_len, const char **why)
+{
+    size_t a, z;
+    int esc;
+    const cs_jsonl_result r = find(line, n, field, scratch, 0, &a, &z, &esc, why);
+    if (r != CS_JSONL_OK)
+        return r;
+    if (!esc) {
+        *text = line + a;
+        *text_len = z - a;
+    } else {
+        unescape(line, a, z, scratch);
+        *text = scratch->data;
+        *text_len = scratch->len;
+    }
+    return CS_JSONL_OK;
+}
+
+cs_jsonl_result cs_jsonl_text_mapped(const uint8_t *line, size_t n, const char *field,
+                                     cs_buf *scratch, size_t piece,
+                                     void (*fn)(void *ctx, const uint8_t *p, size_t n),
+                                     void *ctx, const char **why)
+{
+    size_t a, z;
+    int esc;
+    const cs_jsonl_result r = find(line, n, field, scratch, 1, &a, &z, &esc, why);
+    /* the scan gave back what it passed; the rest of the line goes too */
+    if (r != CS_JSONL_OK) {
+        cs_map_release(line, n);
+        return r;
+    }
+    piece = piece ? piece : 1;
+    size_t given = a;
+    for (size_t i = a; i < z;) {
+        size_t next;
+        if (!esc) {
+            next = z - i < piece ? z : i + piece;
+            fn(ctx, line + i, next - i);
+        } else {
+            scratch->len = 0;
+            next = unescape_part(line, i, i + piece, z, scratch);
+            fn(ctx, scratch->data, scratch->len);
+        }
+        give_back(line, &given, next);
+        i = next;
+    }
+    cs_map_release(line, n);
+    return CS_JSONL_OK;
 }

@@ -8,11 +8,13 @@
  * boundaries into views of ~chunk_size bytes, one task each, no copy; a
  * view's pages are given back to the kernel as it is read (cs_map_release:
  * a plain view over 4 MiB, such as a whole file under --doc-sep file, is
- * fed in pieces for it; a JSONL view once counted), so a large file does
- * not stay in the process's memory whole, and nor does a mapped zstd shard
- * (reader.c). Left resident: a page that straddles two views or pieces,
- * and the JSONL views that the input task has scanned ahead for line
- * numbers while they wait for a thread. Any
+ * fed in pieces for it; a JSONL view once counted, a record over 4 MiB as
+ * it is read: cs_jsonl_text_mapped), so a large file does not stay in the
+ * process's memory whole, and nor does a mapped zstd shard (reader.c); the
+ * end of a document longer than 4 MiB is searched the same way
+ * (cs_cut_first_mapped). Left resident: a page that straddles two views or
+ * pieces, and the JSONL views under 4 MiB that the input task has scanned
+ * ahead for line numbers while they wait for a thread. Any
  * other input (zstd, pipes) is decompressed sequentially by its input task
  * into a buffer; each time the buffer holds whole documents they become a
  * chunk task, the buffer going with the task and a fresh one from the pool
@@ -122,8 +124,11 @@
 #include "summary.h"
 #include "tokenize.h"
 
-/* A JSONL record is parsed whole; longer lines are skipped as bad records.
- * TODO(issue 6): stream the text field so no line is too long. */
+/* A JSONL record of a buffered input (zstd, stdin) is held whole while
+ * it is read; longer lines are skipped as bad records. A mapped input's
+ * records are read in place, a piece at a time when long (count_jsonl).
+ * TODO(issue 6): spool a buffered record this long to --tmp and read it
+ * as a mapped one, so no line is too long. */
 #define MAX_RECORD ((size_t)1 << 30)
 /* Sets of pair margins summed at once, 8 bytes a term each: the threads
  * that sum them (merge_pairs), or share them (merge_pair_runs). */
@@ -432,23 +437,75 @@ static void take_stats(run *r, worker *w, cs_tok *t, size_t input, int64_t sign)
 /* ------------------------------------------------------------------ */
 /* counting a chunk of whole documents (serial; any thread)             */
 
+/* A mapped file's pages count in the process's memory once read: a view
+ * longer than this (a whole file under --doc-sep file, a long document or
+ * record) is read in pieces of this much, each given back once read. */
+#define VIEW_PIECE ((size_t)4 << 20)
+
+/* The first LF in p[0..n), or NULL; in a view longer than a piece, the
+ * pages searched are given back as the search passes them. */
+static const uint8_t *line_end(const uint8_t *p, size_t n, int view)
+{
+    if (!view || n <= VIEW_PIECE)
+        return memchr(p, '\n', n);
+    for (size_t at = 0; at < n; at += VIEW_PIECE) {
+        const size_t k = n - at < VIEW_PIECE ? n - at : VIEW_PIECE;
+        const uint8_t *nl = memchr(p + at, '\n', k);
+        if (nl)
+            return nl;
+        cs_map_release(p + at, k); /* the line is longer than a piece */
+    }
+    return NULL;
+}
+
+/* A record's text as cs_jsonl_text_mapped hands it over: the document
+ * begins with the first piece, once the record is known to be good. */
+typedef struct {
+    cs_tok *tok;
+    int begun;
+} text_feed;
+
+static void feed_text(void *ctx, const uint8_t *p, size_t n)
+{
+    text_feed *f = ctx;
+    if (!f->begun) {
+        cs_tok_doc_begin(f->tok);
+        f->begun = 1;
+    }
+    cs_tok_feed(f->tok, p, n);
+}
+
 static void count_jsonl(run *r, worker *w, const chunk *c)
 {
     const uint8_t *p = c->data, *end = c->data + c->len;
     uint64_t line = c->first_line, off = c->offset;
     while (p < end) {
-        const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+        const uint8_t *nl = line_end(p, (size_t)(end - p), c->view);
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        const uint8_t *text;
-        size_t text_len;
         const char *why = NULL;
-        cs_jsonl_result res = cs_jsonl_text(p, n, r->opt->text_field, &w->scratch, &text,
-                                            &text_len, &why);
-        if (res == CS_JSONL_OK) {
-            cs_tok_doc_begin(w->tok_ext);
-            cs_tok_feed(w->tok_ext, text, text_len);
-            cs_tok_doc_end(w->tok_ext);
-        } else if (res == CS_JSONL_BAD) {
+        cs_jsonl_result res;
+        if (c->view && n > VIEW_PIECE) {
+            /* A record longer than a piece: checked, then its text read,
+             * a piece at a time, never resident whole. */
+            text_feed f = {w->tok_ext, 0};
+            res = cs_jsonl_text_mapped(p, n, r->opt->text_field, &w->scratch, VIEW_PIECE,
+                                       feed_text, &f, &why);
+            if (res == CS_JSONL_OK) {
+                if (!f.begun)
+                    cs_tok_doc_begin(w->tok_ext);
+                cs_tok_doc_end(w->tok_ext);
+            }
+        } else {
+            const uint8_t *text;
+            size_t text_len;
+            res = cs_jsonl_text(p, n, r->opt->text_field, &w->scratch, &text, &text_len, &why);
+            if (res == CS_JSONL_OK) {
+                cs_tok_doc_begin(w->tok_ext);
+                cs_tok_feed(w->tok_ext, text, text_len);
+                cs_tok_doc_end(w->tok_ext);
+            }
+        }
+        if (res == CS_JSONL_BAD) {
             __atomic_add_fetch(&r->in[c->input].bad_records, c->sign, __ATOMIC_RELAXED);
             if (c->sign > 0 && input_sign(r, c->input) > 0) { /* (reported when counted) */
                 add_diag(w, c->input, line, off, CS_DIAG_BAD_RECORD, why);
@@ -461,11 +518,6 @@ static void count_jsonl(run *r, worker *w, const chunk *c)
         line++;
     }
 }
-
-/* A mapped file's pages count in the process's memory once read: a view
- * longer than this (a whole file under --doc-sep file, a long document) is
- * fed in pieces of this much, each given back once fed. */
-#define VIEW_PIECE ((size_t)4 << 20)
 
 static void feed(cs_tok *t, const chunk *c)
 {
@@ -582,8 +634,16 @@ static void input_mapped(run *r, size_t idx, const uint8_t *p, size_t n)
         }
         chunk ch = {.input = idx, .data = p + off, .len = c, .first_line = line, .offset = off,
                     .progress = c, .sign = input_sign(r, idx), .view = 1};
-        if (mode == CS_CUT_JSONL)
-            line += count_lines(p + off, c);
+        if (mode == CS_CUT_JSONL) {
+            /* a piece at a time, each given back: a record may be longer
+             * than memory */
+            for (size_t at = 0; at < c; at += VIEW_PIECE) {
+                const size_t k = c - at < VIEW_PIECE ? c - at : VIEW_PIECE;
+                line += count_lines(p + off + at, k);
+                if (c > VIEW_PIECE)
+                    cs_map_release(p + off + at, k);
+            }
+        }
         dispatch(r, ch);
         off += c;
     }

@@ -6,13 +6,20 @@
  *  - a line of only spaces, tabs and CR is BLANK, and only such a line;
  *  - BAD comes with a message; OK with text inside the line (no escape)
  *    or in the scratch buffer, every byte of it readable;
- *  - a second call with the scratch buffer reused gives the same text.
+ *  - a second call with the scratch buffer reused gives the same text;
+ *  - read as a record longer than memory is (cs_jsonl_text_mapped: the
+ *    line mapped, its text in pieces), the same result, message and text.
  */
 #include <string.h>
 
 #include "common.h"
 #include "fuzz.h"
 #include "jsonl.h"
+
+static void append(void *ctx, const uint8_t *p, size_t n)
+{
+    cs_buf_append(ctx, p, n);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -55,6 +62,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(cs_jsonl_text(line, n, field, &scratch, &text2, &len2, &why2) == CS_JSONL_OK);
         FZ_CHECK(fz_same(first, len, text2, len2));
         free(first);
+    }
+
+    /* Read as a record longer than memory is (mapped, its text in pieces
+     * of 1 to 16 bytes): the same result, message and text. */
+    int fd;
+    char path[64];
+    if (n && fz_memfile(line, n, &fd, path) == 0) {
+        const uint8_t *map = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+        FZ_CHECK(map != MAP_FAILED);
+        cs_buf want = {0}, got = {0}, sc = {0};
+        if (r == CS_JSONL_OK) {
+            const uint8_t *t2;
+            size_t l2;
+            const char *w2;
+            cs_jsonl_text(line, n, field, &scratch, &t2, &l2, &w2);
+            cs_buf_append(&want, t2, l2);
+        }
+        const char *why3 = NULL;
+        const cs_jsonl_result r3 = cs_jsonl_text_mapped(map, n, field, &sc, 1 + (n % 16), append,
+                                                        &got, &why3);
+        FZ_CHECK(r3 == r);
+        if (r == CS_JSONL_BAD)
+            FZ_CHECK(why3 && strcmp(why3, why) == 0);
+        if (r == CS_JSONL_OK)
+            FZ_CHECK(fz_same(want.data, want.len, got.data, got.len));
+        cs_buf_free(&want);
+        cs_buf_free(&got);
+        cs_buf_free(&sc);
+        munmap((void *)map, n);
+        close(fd);
     }
     cs_buf_free(&scratch);
     free(line);

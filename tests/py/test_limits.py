@@ -1,5 +1,5 @@
-"""Limits that hold: a document of one line larger than the budget,
-decompression bombs, zstd frames that declare a huge size, deep and long
+"""Limits that hold: a document of one line and a JSONL record larger than
+the budget, decompression bombs, zstd frames that declare a huge size, deep and long
 JSON values, tens of thousands of tiny files under a low limit of open
 files, and paths with spaces and bytes that are not UTF-8 (exact in
 summary.json, through Python's surrogateescape)."""
@@ -39,6 +39,40 @@ def test_one_line_larger_than_the_budget():
         assert ngrams[1:] == [f"2,other thing,{n},1", f"2,word other,{n},1",
                               f"2,thing word,{n - 1},1"], ngrams
         assert _peak_mib(out) < 48, _peak_mib(out)
+
+
+def test_jsonl_record_larger_than_the_budget():
+    """A 96 MiB JSONL record with escapes in its text, in a plain file, is
+    checked and read a piece at a time, never held whole (under half its
+    size at the peak); the same record bad at its very end counts nothing.
+    (Compressed, a record is still held whole while it is read.)"""
+    with tmpdir() as d:
+        piece = b"word other caf\\u00e9 \\n"
+        n = 96 * (1 << 20) // len(piece)
+        good, bad = os.path.join(d, "good.jsonl"), os.path.join(d, "bad.jsonl")
+        with open(good, "wb") as f:
+            f.write(b'{"id": 1, "text": "' + piece * n + b'"}\n{"text": "small one"}\n')
+        with open(bad, "wb") as f:
+            f.write(b'{"id": 1, "text": "' + piece * n + b'", }\n{"text": "small one"}\n')
+        out = os.path.join(d, "out")
+        count([good], out, "-T", "2", "--memory", "32M", "--tmp", d, "--ngrams", "1",
+              "--cooc", "none")
+        assert tables(out)["terms.csv"] == (f"term,count,doc_count\ncafé,{n},1\nother,{n},1\n"
+                                            f"word,{n},1\none,1,1\nsmall,1,1\n").encode()
+        assert _peak_mib(out) < 48, _peak_mib(out)
+        assert summary(out)["documents"] == 2, summary(out)["documents"]
+        err = count([bad], out, "--ngrams", "1", "--cooc", "none")
+        assert err == f"corpusstat: {bad}:1: bad record skipped: expected a member name\n", err
+        assert tables(out)["terms.csv"] == b"term,count,doc_count\none,1,1\nsmall,1,1\n"
+        assert summary(out)["documents"] == 1 and summary(out)["bad_records"] == 1
+        # long, its text empty: still a document; long blanks between members are read too
+        empty = os.path.join(d, "empty.jsonl")
+        with open(empty, "wb") as f:
+            f.write(b'{"pad": "' + b"x" * (6 << 20) + b'",' + b" " * (6 << 20) +
+                    b'"n": ' + b"1" * (6 << 20) + b', "text": ""}\n')
+        count([empty], out, "--ngrams", "1", "--cooc", "none")
+        assert tables(out)["terms.csv"] == b"term,count,doc_count\n"
+        assert summary(out)["documents"] == 1 and summary(out)["bad_records"] == 0
 
 
 def test_decompression_bomb_is_counted_as_text():
