@@ -11,7 +11,8 @@
  *  d: the second run's chunk size
  * Checks, beyond no crash: both runs succeed or fail alike; when they
  * succeed, their tables are the same bytes (counts are exact whatever the
- * threads, the chunks and the budget); when they fail, with a message.
+ * threads, the chunks and the budget) and valid UTF-8 whatever the input;
+ * when they fail, with a message.
  * FUZZ_VERBOSE=1 prints what became of each input.
  */
 #include <string.h>
@@ -64,6 +65,17 @@ static void slurp(const char *out, const char *name, cs_buf *b)
     for (size_t k; (k = fread(chunk, 1, sizeof chunk, f)) > 0;)
         cs_buf_append(b, chunk, k);
     fclose(f);
+}
+
+static int valid_utf8(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        const size_t k = p[i] < 0x80 ? 1 : cs_utf8_seq_len(p + i, n - i);
+        if (!k)
+            return 0;
+        i += k;
+    }
+    return 1;
 }
 
 static void clean_out(const char *out)
@@ -149,6 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < N_TABLES; i++) {
             slurp(out1, TABLES[i], &t1);
             slurp(out2, TABLES[i], &t2);
+            FZ_CHECK(valid_utf8(t1.data, t1.len));
             if (!fz_same(t1.data, t1.len, t2.data, t2.len)) {
                 fprintf(stderr, "%s differs:\n--- plain\n%.*s\n--- 2 threads, chunks of %zu, 64K\n%.*s\n",
                         TABLES[i], (int)t1.len, (const char *)t1.data, o.chunk_size, (int)t2.len,

@@ -199,3 +199,37 @@ def test_paths_with_spaces_and_bytes_not_utf8():
         s = json.loads(raw)
         got = sorted(os.fsencode(i["path"]) for i in s["inputs"])
         assert got == sorted(os.path.join(top, n) for n in names), got
+
+
+def test_every_file_is_utf8_whatever_the_input():
+    """Latin-1 mail, binary bytes, NUL, lone surrogates and overlong forms,
+    as text and as JSONL, under a name that is not UTF-8: every table and
+    summary.json decode as strict UTF-8, and no text field starts as a
+    spreadsheet formula would."""
+    import random
+    rng = random.Random(6)
+    with tmpdir() as d:
+        top = os.path.join(d.encode(), b"in")
+        os.makedirs(top)
+        latin1 = "Caf\u00e9 \u00e0 Z\u00fcrich: \u00abd\u00e9j\u00e0 vu\u00bb -5 +1 =A1 @x\n".encode("latin-1")
+        junk = bytes(rng.randrange(256) for _ in range(200000))
+        odd = b"\xed\xa0\x80 \xc0\xaf \xf4\x90\x80\x80 \x00 =cmd|' /C calc'!A0\n"
+        with open(os.path.join(top, b"mail \xe9.txt"), "wb") as f:
+            f.write((latin1 + odd) * 50 + junk)
+        with open(os.path.join(top, b"recs.jsonl"), "wb") as f:
+            f.write(b'{"text": "\\ud800 \\udfff x\\u0000y ' + latin1.replace(b"\n", b" ") + b'"}\n')
+            f.write(b'{"text": "' + odd.replace(b"\n", b" ").replace(b"\x00", b"") + b'"}\n')
+        out = os.path.join(d, "out")
+        subprocess.run([ENGINE, "count", "-q", "--ngrams", "1-3", "--cooc", "window", "-o", out,
+                        top], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+        for name in sorted(os.listdir(out)):
+            with open(os.path.join(out, name), "rb") as f:
+                data = f.read()
+            data.decode("utf-8")  # strict
+            if name.endswith(".csv"):
+                import csv
+                import io
+                for row in csv.reader(io.StringIO(data.decode())):
+                    for field in row:
+                        assert not field[:1] in ("=", "+", "@", "\t", "\r") and \
+                            not (field.startswith("-") and not field[1:2].isdigit()), (name, row)
