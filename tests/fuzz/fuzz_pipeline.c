@@ -21,16 +21,7 @@
 #include "common.h"
 #include "fuzz.h"
 
-static char g_dir[64];
-
-/* The folder the harness works in goes when the process ends. */
-static void remove_dir(void)
-{
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "fuzz: cannot remove %s\n", g_dir);
-}
+static const char *g_dir;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -40,12 +31,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     /* Threads that spin between parallel regions (OpenMP's default) cost
      * a run of a few bytes 70 ms; sleeping, 5. */
     setenv("OMP_WAIT_POLICY", "passive", 0);
-    snprintf(g_dir, sizeof g_dir, "/dev/shm/cs-fuzz-run-XXXXXX");
-    if (!mkdtemp(g_dir)) {
-        snprintf(g_dir, sizeof g_dir, "/tmp/cs-fuzz-run-XXXXXX");
-        FZ_CHECK(mkdtemp(g_dir) != NULL);
-    }
-    atexit(remove_dir);
+    g_dir = fz_workdir("run");
     return 0;
 }
 
@@ -65,29 +51,6 @@ static void slurp(const char *out, const char *name, cs_buf *b)
     for (size_t k; (k = fread(chunk, 1, sizeof chunk, f)) > 0;)
         cs_buf_append(b, chunk, k);
     fclose(f);
-}
-
-static int valid_utf8(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        const size_t k = p[i] < 0x80 ? 1 : cs_utf8_seq_len(p + i, n - i);
-        if (!k)
-            return 0;
-        i += k;
-    }
-    return 1;
-}
-
-static void clean_out(const char *out)
-{
-    char path[160];
-    for (size_t i = 0; i < N_TABLES; i++) {
-        snprintf(path, sizeof path, "%s/%s", out, TABLES[i]);
-        unlink(path);
-    }
-    snprintf(path, sizeof path, "%s/summary.json", out);
-    unlink(path);
-    rmdir(out);
 }
 
 static void ignore_diag(void *user, const cs_diag *d)
@@ -161,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < N_TABLES; i++) {
             slurp(out1, TABLES[i], &t1);
             slurp(out2, TABLES[i], &t2);
-            FZ_CHECK(valid_utf8(t1.data, t1.len));
+            FZ_CHECK(fz_valid_utf8(t1.data, t1.len));
             if (!fz_same(t1.data, t1.len, t2.data, t2.len)) {
                 fprintf(stderr, "%s differs:\n--- plain\n%.*s\n--- 2 threads, chunks of %zu, 64K\n%.*s\n",
                         TABLES[i], (int)t1.len, (const char *)t1.data, o.chunk_size, (int)t2.len,
@@ -172,8 +135,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cs_buf_free(&t1);
         cs_buf_free(&t2);
     }
-    clean_out(out1);
-    clean_out(out2);
+    fz_clean_out(out1);
+    fz_clean_out(out2);
     unlink(in);
     return 0;
 }

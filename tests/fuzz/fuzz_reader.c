@@ -25,24 +25,13 @@
 #include "reader.h"
 #include "tokenize.h"
 
-static void record(void *ctx, const cs_tok_batch *b)
-{
-    cs_buf *out = ctx;
-    for (uint32_t i = 0; i < b->n_events; i++) {
-        cs_buf_append(out, &b->kind[i], 1);
-        if (b->kind[i] == CS_EV_TOKEN)
-            cs_buf_append(out, b->bytes + b->off[i], b->len[i]);
-        cs_buf_append(out, "|", 1);
-    }
-}
-
 /* Tokenizes p[0..n) cut at the ends in cuts[0..k) (ascending), each piece
  * by a tokenizer on its own, as chunks go to workers; the events to out. */
 static void tokenize_pieces(const cs_tok_config *cfg, const uint8_t *p, size_t n,
                             const size_t *cuts, size_t k, cs_buf *out)
 {
     cs_tok *t = cs_tok_new(cfg);
-    cs_tok_set_sink(t, record, out);
+    cs_tok_set_sink(t, fz_record_events, out);
     size_t at = 0;
     for (size_t i = 0; i <= k; i++) {
         const size_t end = i < k ? cuts[i] : n;

@@ -138,16 +138,7 @@ static void frame_state(const uint8_t *data, size_t size, cs_buf *out)
     free(v);
 }
 
-static char g_dir[64];
-
-/* The folder the harness works in goes when the process ends. */
-static void remove_dir(void)
-{
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "fuzz: cannot remove %s\n", g_dir);
-}
+static const char *g_dir;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -156,25 +147,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     cs_tok_global_init();
     /* Tables of merged states go to memory, not to the disk. */
-    snprintf(g_dir, sizeof g_dir, "/dev/shm/cs-fuzz-state-XXXXXX");
-    if (!mkdtemp(g_dir)) {
-        snprintf(g_dir, sizeof g_dir, "/tmp/cs-fuzz-state-XXXXXX");
-        FZ_CHECK(mkdtemp(g_dir) != NULL);
-    }
-    atexit(remove_dir);
+    g_dir = fz_workdir("state");
     return 0;
-}
-
-/* Removes the tables a merge wrote (corpusstat's files only). */
-static void clean_out(const char *out)
-{
-    static const char *const files[] = {"terms.csv", "ngrams.csv", "cooc.csv", "summary.json"};
-    char path[128];
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        snprintf(path, sizeof path, "%s/%s", out, files[i]);
-        unlink(path);
-    }
-    rmdir(out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -226,7 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (verbose)
             fprintf(stderr, "state read; merge: %s\n", st == CS_OK ? "tables written" : err.message);
         FZ_CHECK(st == CS_OK || err.message[0]);
-        clean_out(out);
+        fz_clean_out(out);
     }
     unlink(path);
     return 0;

@@ -16,36 +16,6 @@
 #include "fuzz.h"
 #include "tokenize.h"
 
-/* The events of a run, as bytes: kind, then a term's length and bytes. */
-static void record(void *ctx, const cs_tok_batch *b)
-{
-    cs_buf *out = ctx;
-    for (uint32_t i = 0; i < b->n_events; i++) {
-        cs_buf_append(out, &b->kind[i], 1);
-        if (b->kind[i] != CS_EV_TOKEN)
-            continue;
-        const uint8_t *t = b->bytes + b->off[i];
-        const uint32_t len = b->len[i];
-        cs_buf_append(out, &len, sizeof len);
-        cs_buf_append(out, t, len);
-    }
-}
-
-static int valid_utf8(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k = cs_utf8_seq_len(p + i, n - i);
-        if (!k)
-            return 0;
-        i += k;
-    }
-    return 1;
-}
-
 /* Checks the terms of a recorded run. */
 static void check_terms(const cs_buf *ev, uint32_t max_len)
 {
@@ -59,7 +29,7 @@ static void check_terms(const cs_buf *ev, uint32_t max_len)
         const uint8_t *t = ev->data + i;
         i += len;
         FZ_CHECK(len > 0 && len <= max_len);
-        FZ_CHECK(valid_utf8(t, len));
+        FZ_CHECK(fz_valid_utf8(t, len));
         FZ_CHECK(!memchr("=+-@\t\r", t[0], 6));
     }
 }
@@ -70,7 +40,7 @@ static cs_tok_stats run(const cs_tok_config *cfg, const uint8_t *text, size_t n,
                         cs_buf *out)
 {
     cs_tok *t = cs_tok_new(cfg);
-    cs_tok_set_sink(t, record, out);
+    cs_tok_set_sink(t, fz_record_events, out);
     const int external = cfg->docs == CS_TOK_DOCS_EXTERNAL;
     if (external)
         cs_tok_doc_begin(t);

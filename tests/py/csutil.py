@@ -10,14 +10,32 @@ ENGINE = os.environ.get("CORPUSSTAT", "build/release/corpusstat")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def run(args, input=None, check_rc=None):
-    """Runs `corpusstat ARGS`; returns CompletedProcess (bytes stdout/stderr)."""
+def run(args, input=None, check_rc=None, shim=None, **env):
+    """Runs `corpusstat ARGS`; returns CompletedProcess (bytes stdout/stderr).
+    env: variables added to the environment; shim: an LD_PRELOAD library
+    (fault_shim)."""
+    e = None
+    if env or shim:
+        e = dict(os.environ, **env)
+        if shim:
+            # an ASan build wants its runtime first; the shims only wrap a few calls
+            e["LD_PRELOAD"] = shim
+            e["ASAN_OPTIONS"] = e.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
     p = subprocess.run([ENGINE] + [str(a) for a in args], input=input,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
     if check_rc is not None and p.returncode != check_rc:
         raise AssertionError(f"corpusstat {args}: exit {p.returncode}, want {check_rc}\n"
                              f"stderr: {p.stderr.decode(errors='replace')}")
     return p
+
+
+def fault_shim(d, name):
+    """tests/faults/NAME.c built into folder d as an LD_PRELOAD library
+    (with the system's cc); returns its path."""
+    so = os.path.join(d, name + ".so")
+    subprocess.run([os.environ.get("CC", "cc"), "-shared", "-fPIC", "-O1", "-o", so,
+                    os.path.join(ROOT, "tests", "faults", name + ".c"), "-ldl"], check=True)
+    return so
 
 
 def count(inputs, out, *opts, rc=0, input=None):

@@ -9,22 +9,7 @@ import re
 import shutil
 import subprocess
 
-from csutil import ENGINE, ROOT, count, gen_text, tables, tmpdir
-
-
-def _shim(d):
-    """The LD_PRELOAD shim of tests/faults/truncmap.c, built into d."""
-    so = os.path.join(d, "truncmap.so")
-    subprocess.run([os.environ.get("CC", "cc"), "-shared", "-fPIC", "-O1", "-o", so,
-                    os.path.join(ROOT, "tests", "faults", "truncmap.c"), "-ldl"], check=True)
-    return so
-
-
-def _run(args, **env):
-    e = dict(os.environ, **env)
-    if "LD_PRELOAD" in env:  # an ASan build wants its runtime first; the shim only wraps mmap
-        e["ASAN_OPTIONS"] = e.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
-    return subprocess.run([ENGINE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
+from csutil import count, fault_shim, gen_text, run, tables, tmpdir
 
 
 def _left_alone(d, out, before, tmp=None):
@@ -55,7 +40,7 @@ def test_input_cut_short_while_mapped():
     where inputs are also hashed through a mapping, the same."""
     page = os.sysconf("SC_PAGE_SIZE")
     with tmpdir() as d:
-        so = _shim(d)
+        so = fault_shim(d, "truncmap")
         a, b, bz = _inputs(d)
         out, tmp, sd = os.path.join(d, "out"), os.path.join(d, "tmp"), os.path.join(d, "state")
         os.makedirs(tmp)
@@ -69,10 +54,9 @@ def test_input_cut_short_while_mapped():
                 saved = f.read()
             assert len(saved) > keep + 2 * page
             for threads in ("1", "2"):
-                p = _run(["count", "-q", "-T", threads, "-o", out, "--tmp", tmp, "--memory", "64K",
-                          "--chunk-size", "4096", *opts, a, victim],
-                         LD_PRELOAD=so, TRUNCATE_MAPPED=os.path.basename(victim),
-                         TRUNCATE_KEEP=str(keep))
+                p = run(["count", "-q", "-T", threads, "-o", out, "--tmp", tmp, "--memory", "64K",
+                         "--chunk-size", "4096", *opts, a, victim],
+                        shim=so, TRUNCATE_MAPPED=os.path.basename(victim), TRUNCATE_KEEP=str(keep))
                 err = p.stderr.decode()
                 assert p.returncode == 1, (victim, keep, p.returncode, err)
                 assert err == (f"corpusstat: {victim}: the file became shorter while it was read "
@@ -88,12 +72,12 @@ def test_input_removed_while_mapped_is_counted_whole():
     """A file removed once it is open is still read whole from its mapping:
     the tables are those of the file as it was."""
     with tmpdir() as d:
-        so = _shim(d)
+        so = fault_shim(d, "truncmap")
         a, b, _ = _inputs(d)
         want = os.path.join(d, "want")
         count([a, b], want)
         out = os.path.join(d, "out")
-        p = _run(["count", "-q", "-o", out, a, b], LD_PRELOAD=so, UNLINK_MAPPED="b.txt")
+        p = run(["count", "-q", "-o", out, a, b], shim=so, UNLINK_MAPPED="b.txt")
         assert p.returncode == 0, p.stderr.decode()
         assert not os.path.exists(b)
         assert tables(out) == tables(want)
@@ -151,14 +135,14 @@ def test_allocation_failing_anywhere_in_a_run():
         before = tables(out)
         oom = re.compile(r"corpusstat: out of memory \(allocating [^)]+\); no table written\n")
 
-        def run(n):
+        def attempt(n):
             """A run from the same start each time: the previous tables,
             no state yet."""
             shutil.rmtree(sd, ignore_errors=True)
             shutil.rmtree(out)
             count([a], out, "--ngrams", "1")
-            p = _run(["count", "-q", "-o", out, "--state", sd, *opts, a, b],
-                     CORPUSSTAT_FAIL_ALLOC=str(n))
+            p = run(["count", "-q", "-o", out, "--state", sd, *opts, a, b],
+                    CORPUSSTAT_FAIL_ALLOC=str(n))
             err = p.stderr.decode()
             if p.returncode == 0:
                 assert tables(out) == tables(want), n
@@ -170,13 +154,13 @@ def test_allocation_failing_anywhere_in_a_run():
             return False
 
         n, failed = 1, []
-        while not run(n):
+        while not attempt(n):
             failed.append(n)
             n *= 2
             assert n < 1 << 40
         # the last doubling holds the end of the run: the merge, the tables
         for k in range(1, 8):
             m = n // 2 + k * (n // 2) // 8
-            if m > n // 2 and not run(m):
+            if m > n // 2 and not attempt(m):
                 failed.append(m)
         assert len(failed) >= 10, failed

@@ -13,7 +13,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from csutil import ENGINE, ROOT, count, run, summary, tables, tmpdir  # noqa: E402
+from csutil import ENGINE, count, fault_shim, run, summary, tables, tmpdir  # noqa: E402
 
 GEN = os.path.join(os.path.dirname(os.path.abspath(ENGINE)), "corpusgen")
 
@@ -391,26 +391,10 @@ def test_tmp_inside_the_output_folder():
                                            "terms.csv"], os.listdir(out)
 
 
-def _failpread(d):
-    """The LD_PRELOAD shim of tests/faults/failpread.c, built into d."""
-    src = os.path.join(ROOT, "tests", "faults", "failpread.c")
-    so = os.path.join(d, "failpread.so")
-    subprocess.run([os.environ.get("CC", "cc"), "-shared", "-fPIC", "-O1", "-o", so, src, "-ldl"],
-                   check=True)
-    return so
-
-
-def _run_shim(so, args, **env):
-    e = dict(os.environ, LD_PRELOAD=so, **env)
-    # an ASan build wants its runtime first; the shim only wraps pread and pwrite
-    e["ASAN_OPTIONS"] = e.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
-    return subprocess.run([ENGINE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
-
-
 def _fails(so, args, tmp, out, before, **env):
     """A run under the shim (env: its settings) that must fail: exit 1, the previous
     tables left, --tmp empty. Returns its stderr, for the message."""
-    p = _run_shim(so, args, **env)
+    p = run(args, shim=so, **env)
     err = p.stderr.decode()
     assert p.returncode == 1, (env, p.returncode, err)
     assert os.listdir(tmp) == [] and tables(out) == before
@@ -420,7 +404,7 @@ def _fails(so, args, tmp, out, before, **env):
 def _fault_setup(d):
     """The shim, a corpus, an output folder holding tables from an earlier run (which a
     failing run must leave as they are), an empty --tmp."""
-    so = _failpread(d)
+    so = fault_shim(d, "failpread")
     files = _corpus(d, size="512K", shards=2, seed=12)
     out, tmp = os.path.join(d, "out"), os.path.join(d, "tmp")
     os.makedirs(tmp)
@@ -437,7 +421,7 @@ def test_run_that_cannot_be_read_back_writes_no_table():
         # the second merge reads every run again, as many times as the first
         base = ["count", "-q", "-T", "1", "-o", out, "--memory", "64K", "--tmp", tmp,
                 "--ngrams", "2", "--cooc", "none", "--top", "100000000", *files]
-        p = _run_shim(so, base, FAIL_PREAD_LOG="1")
+        p = run(base, shim=so, FAIL_PREAD_LOG="1")
         assert p.returncode == 0, p.stderr
         assert tables(out) != before
         calls = int(p.stderr.decode().split("failpread: ")[1].split()[0])
@@ -452,7 +436,7 @@ def test_run_that_cannot_be_read_back_writes_no_table():
         # anywhere in them.
         pairs = ["count", "-q", "-T", "2", "-o", out, "--memory", "64K", "--tmp", tmp,
                  "--ngrams", "1", "--cooc", "window", "--top", "3000", *files]
-        p = _run_shim(so, pairs, FAIL_PREAD_LOG="1")
+        p = run(pairs, shim=so, FAIL_PREAD_LOG="1")
         assert p.returncode == 0, p.stderr
         calls = int(p.stderr.decode().split("failpread: ")[1].split()[0])
         assert summary(out)["spill"]["merge_slices"] > 0
@@ -477,7 +461,7 @@ def test_merge_scratch_that_cannot_be_written_writes_no_table():
             err = _fails(so, args, tmp, out, before, FAIL_PWRITE_MATCH="-slices")
             assert "cannot write to the temporary folder " + tmp + "/corpusstat-" in err, err
             assert "No space left on device" in err, err
-            p = _run_shim(so, args, FAIL_PWRITE_MATCH="no-such-file")
+            p = run(args, shim=so, FAIL_PWRITE_MATCH="no-such-file")
             assert p.returncode == 0, p.stderr
             assert summary(out)["spill"]["merge_slices"] > 0
             count(files, out, "--ngrams", "1")
@@ -493,7 +477,7 @@ def test_rows_that_cannot_be_written_or_read_back_write_no_table():
         so, files, out, tmp, before = _fault_setup(d)
         args = ["count", "-q", "-T", "1", "-o", out, "--memory", "64K", "--tmp", tmp,
                 "--ngrams", "1-3", "--cooc", "none", *files]
-        p = _run_shim(so, args, FAIL_PREAD_LOG="1")
+        p = run(args, shim=so, FAIL_PREAD_LOG="1")
         assert p.returncode == 0, p.stderr
         calls = int(p.stderr.decode().split("failpread: ")[1].split()[0])
         sp = summary(out)["spill"]

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from csutil import ENGINE, ROOT, count, run, summary, tables, tmpdir  # noqa: E402
+from csutil import ENGINE, count, fault_shim, run, summary, tables, tmpdir  # noqa: E402
 
 GEN = os.path.join(os.path.dirname(os.path.abspath(ENGINE)), "corpusgen")
 
@@ -287,18 +287,13 @@ def test_state_that_cannot_be_read_back_in_the_merge():
     # read that fails there (EIO from an LD_PRELOAD shim) ends the run: exit 1, the file
     # named, the tables and the state as they were.
     with tmpdir() as d:
-        so = os.path.join(d, "failpread.so")
-        subprocess.run([os.environ.get("CC", "cc"), "-shared", "-fPIC", "-O1", "-o", so,
-                        os.path.join(ROOT, "tests", "faults", "failpread.c"), "-ldl"],
-                       check=True)
+        so = fault_shim(d, "failpread")
         shards = _shards(d, n=2, size="256K", seed=15)
         state, out = os.path.join(d, "state"), os.path.join(d, "out")
         count(shards[:1], out, "--state", state, "--ngrams", "1-3")
         before_state, before_tables = _read(os.path.join(state, "state.cst")), tables(out)
-        env = dict(os.environ, LD_PRELOAD=so, FAIL_PREAD_FROM="1")
-        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
-        p = subprocess.run([ENGINE, "count", "-q", "-o", out, "--state", state, "--ngrams", "1-3",
-                            *shards], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        p = run(["count", "-q", "-o", out, "--state", state, "--ngrams", "1-3", *shards],
+                shim=so, FAIL_PREAD_FROM="1")
         err = p.stderr.decode()
         assert p.returncode == 1, (p.returncode, err)
         assert "cannot read back the file " + os.path.join(state, "state.cst") in err, err
