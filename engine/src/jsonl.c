@@ -13,7 +13,6 @@
 #include "jsonl.h"
 
 #include <string.h>
-#include <unistd.h>
 
 #include "reader.h"
 
@@ -36,20 +35,10 @@ typedef struct {
 #define MAX_DEPTH_WHY "nested deeper than 1048576 levels"
 _Static_assert(MAX_DEPTH == 1048576, "MAX_DEPTH_WHY says the depth");
 
-/* Gives back base[*given .. upto) (whole pages) and moves *given to the
- * start of upto's page, so that no page is kept for straddling. */
-static void give_back(const uint8_t *base, size_t *given, size_t upto)
-{
-    cs_map_release(base + *given, upto - *given);
-    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    const uintptr_t at = ((uintptr_t)(base + upto)) & ~(page - 1);
-    *given = at > (uintptr_t)base ? (size_t)(at - (uintptr_t)base) : 0;
-}
-
 static inline void pass(scan *c)
 {
     if (c->release && c->i - c->given >= RELEASE)
-        give_back(c->s, &c->given, c->i);
+        cs_map_release_upto(c->s, &c->given, c->i);
 }
 
 static int fail(scan *c, const char *why)
@@ -474,7 +463,7 @@ cs_jsonl_result cs_jsonl_text_mapped(const uint8_t *line, size_t n, const char *
             next = unescape_part(line, i, i + piece, z, scratch);
             fn(ctx, scratch->data, scratch->len);
         }
-        give_back(line, &given, next);
+        cs_map_release_upto(line, &given, next);
         i = next;
     }
     cs_map_release(line, n);

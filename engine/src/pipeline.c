@@ -12,8 +12,8 @@
  * it is read: cs_jsonl_text_mapped), so a large file does not stay in the
  * process's memory whole, and nor does a mapped zstd shard (reader.c); the
  * end of a document longer than 4 MiB is searched the same way
- * (cs_cut_first_mapped). Left resident: a page that straddles two views or
- * pieces, and the JSONL views under 4 MiB that the input task has scanned
+ * (cs_cut_first_mapped). Left resident: a page that straddles two views,
+ * and the JSONL views under 4 MiB that the input task has scanned
  * ahead for line numbers while they wait for a thread. Any
  * other input (zstd, pipes) is decompressed sequentially by its input task
  * into a buffer; each time the buffer holds whole documents they become a
@@ -448,12 +448,13 @@ static const uint8_t *line_end(const uint8_t *p, size_t n, int view)
 {
     if (!view || n <= VIEW_PIECE)
         return memchr(p, '\n', n);
+    size_t given = 0;
     for (size_t at = 0; at < n; at += VIEW_PIECE) {
         const size_t k = n - at < VIEW_PIECE ? n - at : VIEW_PIECE;
         const uint8_t *nl = memchr(p + at, '\n', k);
         if (nl)
             return nl;
-        cs_map_release(p + at, k); /* the line is longer than a piece */
+        cs_map_release_upto(p, &given, at + k); /* the line is longer than a piece */
     }
     return NULL;
 }
@@ -483,27 +484,24 @@ static void count_jsonl(run *r, worker *w, const chunk *c)
         const uint8_t *nl = line_end(p, (size_t)(end - p), c->view);
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
         const char *why = NULL;
+        text_feed f = {w->tok_ext, 0};
         cs_jsonl_result res;
         if (c->view && n > VIEW_PIECE) {
             /* A record longer than a piece: checked, then its text read,
              * a piece at a time, never resident whole. */
-            text_feed f = {w->tok_ext, 0};
             res = cs_jsonl_text_mapped(p, n, r->opt->text_field, &w->scratch, VIEW_PIECE,
                                        feed_text, &f, &why);
-            if (res == CS_JSONL_OK) {
-                if (!f.begun)
-                    cs_tok_doc_begin(w->tok_ext);
-                cs_tok_doc_end(w->tok_ext);
-            }
         } else {
             const uint8_t *text;
             size_t text_len;
             res = cs_jsonl_text(p, n, r->opt->text_field, &w->scratch, &text, &text_len, &why);
-            if (res == CS_JSONL_OK) {
+            if (res == CS_JSONL_OK)
+                feed_text(&f, text, text_len);
+        }
+        if (res == CS_JSONL_OK) {
+            if (!f.begun) /* an empty text handed over in no piece: still a document */
                 cs_tok_doc_begin(w->tok_ext);
-                cs_tok_feed(w->tok_ext, text, text_len);
-                cs_tok_doc_end(w->tok_ext);
-            }
+            cs_tok_doc_end(w->tok_ext);
         }
         if (res == CS_JSONL_BAD) {
             __atomic_add_fetch(&r->in[c->input].bad_records, c->sign, __ATOMIC_RELAXED);
@@ -525,10 +523,11 @@ static void feed(cs_tok *t, const chunk *c)
         cs_tok_feed(t, c->data, c->len);
         return;
     }
+    size_t given = 0;
     for (size_t off = 0; off < c->len; off += VIEW_PIECE) {
         const size_t k = c->len - off < VIEW_PIECE ? c->len - off : VIEW_PIECE;
         cs_tok_feed(t, c->data + off, k);
-        cs_map_release(c->data + off, k);
+        cs_map_release_upto(c->data, &given, off + k);
     }
 }
 
@@ -637,11 +636,12 @@ static void input_mapped(run *r, size_t idx, const uint8_t *p, size_t n)
         if (mode == CS_CUT_JSONL) {
             /* a piece at a time, each given back: a record may be longer
              * than memory */
+            size_t given = 0;
             for (size_t at = 0; at < c; at += VIEW_PIECE) {
                 const size_t k = c - at < VIEW_PIECE ? c - at : VIEW_PIECE;
                 line += count_lines(p + off + at, k);
                 if (c > VIEW_PIECE)
-                    cs_map_release(p + off + at, k);
+                    cs_map_release_upto(p + off, &given, at + k);
             }
         }
         dispatch(r, ch);

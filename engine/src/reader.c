@@ -428,6 +428,14 @@ void cs_map_release(const uint8_t *p, size_t n)
         madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
+void cs_map_release_upto(const uint8_t *base, size_t *given, size_t upto)
+{
+    cs_map_release(base + *given, upto - *given);
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    const uintptr_t at = (uintptr_t)(base + upto) & ~(page - 1);
+    *given = at > (uintptr_t)base ? (size_t)(at - (uintptr_t)base) : 0;
+}
+
 int cs_source_view(const cs_source *s, const uint8_t **p, size_t *n)
 {
     if (s->is_zst || !s->map)
@@ -538,10 +546,8 @@ int cs_source_read(cs_source *s, uint8_t *dst, size_t cap, size_t *got, const ch
         if (z == 0 && out.pos > 0)
             break;
     }
-    if (s->map && s->zin.pos - s->released >= RELEASE_STEP) {
-        cs_map_release(s->map + s->released, s->zin.pos - s->released);
-        s->released = s->zin.pos;
-    }
+    if (s->map && s->zin.pos - s->released >= RELEASE_STEP)
+        cs_map_release_upto(s->map, &s->released, s->zin.pos);
     *got = out.pos;
     return 0;
 }
@@ -610,10 +616,8 @@ static inline size_t cut_first(const uint8_t *p, size_t n, cs_cut_mode mode, int
     int blank = 0; /* the first line continues a non-blank one */
     size_t given = 0; /* p[0..given) given back */
     for (size_t i = 0; i < n; i++) {
-        if (release && i - given >= RELEASE_STEP) {
-            cs_map_release(p + given, i - given);
-            given = i;
-        }
+        if (release && i - given >= RELEASE_STEP)
+            cs_map_release_upto(p, &given, i);
         uint8_t b = p[i];
         if (b == '\n' || b == '\r') {
             if (mode == CS_CUT_JSONL && b == '\r')

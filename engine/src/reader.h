@@ -77,6 +77,11 @@ int cs_source_read(cs_source *s, uint8_t *dst, size_t cap, size_t *got, const ch
  * written memory, whose pages this would zero. Reading the range again
  * faults it back in from the file. */
 void cs_map_release(const uint8_t *p, size_t n);
+/* For a reader giving back as it goes: releases base[*given .. upto) and
+ * moves *given to the start of upto's page, so that the page upto lies in
+ * goes back with the next call instead of never (cs_map_release keeps
+ * partial pages). */
+void cs_map_release_upto(const uint8_t *base, size_t *given, size_t upto);
 
 /* Every mapping of a file the run reads (inputs, and inputs hashed or
  * states read for --state) is tracked while it is mapped, so that a
