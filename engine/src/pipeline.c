@@ -27,7 +27,11 @@
  * A document longer than a chunk is fed in pieces, in order, through one
  * streaming tokenizer by its input task, with no task created meanwhile, so
  * no other document interleaves on that thread's table (doc_count relies on
- * it).
+ * it). A JSONL record cannot be fed before it is checked whole: in a
+ * buffered input, one longer than 4 MiB is written to a raw file in the
+ * spill folder as it is read (the input task's thread's spool), then mapped
+ * and counted inline as a plain file's long record is, its pages given
+ * back: a record of any length, never in memory whole.
  *
  * All or nothing per input: a zstd shard that fails to decode has already
  * been partly counted. The input task then waits for its chunks and replays
@@ -109,6 +113,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -124,12 +129,6 @@
 #include "summary.h"
 #include "tokenize.h"
 
-/* A JSONL record of a buffered input (zstd, stdin) is held whole while
- * it is read; longer lines are skipped as bad records. A mapped input's
- * records are read in place, a piece at a time when long (count_jsonl).
- * TODO(issue 6): spool a buffered record this long to --tmp and read it
- * as a mapped one, so no line is too long. */
-#define MAX_RECORD ((size_t)1 << 30)
 /* Sets of pair margins summed at once, 8 bytes a term each: the threads
  * that sum them (merge_pairs), or share them (merge_pair_runs). */
 #define MARGIN_THREADS 4
@@ -150,6 +149,8 @@ typedef struct worker {
     cs_tok *tok_ext;   /* documents given by the caller (file, JSONL) */
     cs_tok *tok_lines; /* line/blank documents */
     cs_buf scratch;    /* JSONL unescaping */
+    cs_spill_file *spool; /* a long JSONL record of a buffered input (spool_write);
+                             NULL until one; the spill's */
     cs_tok_stats st;
     diag *diags;
     size_t n_diags, cap_diags;
@@ -689,17 +690,50 @@ static void stream(run *r, stream_state *s, const uint8_t *p, size_t n, int clos
     take_stats(r, w, s->tok, s->input, s->sign);
 }
 
-/* A JSONL line longer than MAX_RECORD: counted and reported as bad. */
-static void long_record(run *r, size_t idx, uint64_t line, uint64_t off, int64_t sign)
+/* A JSONL record of a buffered input longer than a piece, on its way to
+ * the running thread's spool file (spool_write), then counted from there
+ * (spool_count). No task is created while a record is open (it ends at
+ * the first line end the reads bring, where it is counted at once), so
+ * the thread stays the same and the file holds one record at a time. */
+typedef struct spool_state {
+    int open;       /* a record is being written */
+    uint64_t line;  /* its line number */
+    uint64_t off;   /* its decoded offset */
+} spool_state;
+
+/* Appends n bytes of the record. A write that fails (a full disk) keeps
+ * its error in the spill, which stops the reading and fails the run. */
+static void spool_write(run *r, const uint8_t *p, size_t n)
 {
-    static const char why[] = "line longer than 1 GiB";
     worker *w = me(r);
-    __atomic_add_fetch(&r->in[idx].bad_records, sign, __ATOMIC_RELAXED);
-    if (sign > 0 && input_sign(r, idx) > 0) {
-        add_diag(w, idx, line, off, CS_DIAG_BAD_RECORD, why);
-        if (r->opt->strict)
-            stop_at(r, idx, off, line, off, 1, "bad record: ", why);
+    if (!w->spool) {
+        char name[32];
+        snprintf(name, sizeof name, "t%d-record", omp_get_thread_num());
+        w->spool = cs_spill_file_raw(r->spill, name);
     }
+    (void)cs_spill_append(w->spool, p, n); /* (stopped_before sees an error) */
+}
+
+/* The record is whole in the spool: mapped and counted inline, as a long
+ * record of a mapped input is (its pages given back as read), then the
+ * file is emptied. Not counted when the spool could not be written. */
+static void spool_count(run *r, size_t idx, const spool_state *sp, int64_t sign)
+{
+    cs_spill_file *f = me(r)->spool;
+    const size_t n = (size_t)cs_spill_file_size(f);
+    if (!cs_spill_error(r->spill)) {
+        void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, cs_spill_file_fd(f), 0);
+        if (m == MAP_FAILED)
+            cs_out_of_memory("a mapping of a long JSONL record");
+        madvise(m, n, MADV_SEQUENTIAL);
+        cs_map_slot *slot = cs_map_track(m, n, cs_spill_file_path(f));
+        chunk ch = {.input = idx, .data = m, .len = n, .first_line = sp->line,
+                    .offset = sp->off, .sign = sign, .view = 1};
+        count_chunk(r, &ch);
+        cs_map_untrack(slot);
+        munmap(m, n);
+    }
+    cs_spill_file_rewind(f);
 }
 
 /* Reads input idx through buffers and counts it with `sign`. Returns 0 at
@@ -709,9 +743,9 @@ static void long_record(run *r, size_t idx, uint64_t line, uint64_t off, int64_t
  * Taking a shard back (sign -1) runs this again with max_reads = the first
  * pass's *reads, everything counted inline. Both passes then read the same
  * bytes into buffers of the same sizes (a buffer grown for a long JSONL
- * line is never swapped for a pool one), so they cut the same chunks and
- * stream the same pieces, and stop at the same byte: every count of the
- * first pass is matched by one of the second. */
+ * line is never swapped for a pool one), so they cut the same chunks,
+ * stream the same pieces and spool the same records, and stop at the same
+ * byte: every count of the first pass is matched by one of the second. */
 static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint64_t max_reads,
                           uint64_t *reads, const char **why, uint64_t *err_off)
 {
@@ -725,7 +759,7 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
     uint64_t line = 1;    /* JSONL line number of b->data[0] */
     uint64_t consumed = 0;
     int bom_checked = (in->format != CS_FORMAT_JSONL);
-    int skipping = 0;     /* JSONL: inside a line too long to keep */
+    spool_state sp = {0}; /* JSONL: a record too long to hold, being spooled */
     int emitted = 0, rc = 0, at_end = 0;
     stream_state ss = {NULL, external ? &r->cfg_ext : &r->cfg_lines, 0, idx, sign, external};
     *reads = 0;
@@ -753,12 +787,15 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
         if (!bom_checked)
             continue; /* fewer than 3 bytes so far: wait for more */
         size_t start = 0;
-        if (skipping) {
+        if (sp.open) {
+            /* the rest of a long record, up to its end if it is here */
             const uint8_t *nl = memchr(b->data, '\n', len);
             start = nl ? (size_t)(nl - b->data) + 1 : len;
-            if (nl) {
-                skipping = 0;
-                line++;
+            spool_write(r, b->data, start);
+            if (nl || at_end) {
+                spool_count(r, idx, &sp, sign);
+                sp.open = 0;
+                line += (nl != NULL);
             }
         }
         if (ss.open) {
@@ -808,12 +845,14 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
                 stream(r, &ss, b->data, len, 0);
                 emitted = 1;
                 start = len;
-            } else if (b->cap < MAX_RECORD) {
+            } else if (b->cap < VIEW_PIECE) {
                 b->cap *= 2;
                 b->data = cs_xrealloc(b->data, b->cap);
             } else {
-                long_record(r, idx, line, base, sign);
-                skipping = 1;
+                /* a record longer than a piece: to the spool, its end
+                 * searched in what the next reads bring */
+                sp = (spool_state){.open = 1, .line = line, .off = base};
+                spool_write(r, b->data, len);
                 start = len;
             }
         }
@@ -822,9 +861,12 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
         len -= start;
     }
     /* A document still open at an error or where a take-back stops stays
-     * open: the first pass never finished it either. */
+     * open: the first pass never finished it either. So does a record
+     * being spooled: never counted. */
     if (ss.open && at_end)
         stream(r, &ss, NULL, 0, 1);
+    if (sp.open)
+        cs_spill_file_rewind(me(r)->spool);
     cs_tok_free(ss.tok);
     pool_put(r, b);
     r->in[idx].decoded = base + len;

@@ -178,6 +178,7 @@ struct cs_spill_file {
     cs_buf out;      /* a compressed frame */
     int kept;        /* a file of the caller's (cs_spill_file_open): read, never removed */
     int scratch;     /* the merge's (cs_spill_file_scratch): not counted as spills */
+    int raw;         /* bytes as given (cs_spill_file_raw), not zstd frames */
     cs_spill_file *next;
 };
 
@@ -278,6 +279,23 @@ cs_spill_file *cs_spill_file_scratch(cs_spill *s, const char *name)
     return f;
 }
 
+cs_spill_file *cs_spill_file_raw(cs_spill *s, const char *name)
+{
+    cs_spill_file *f = cs_spill_file_scratch(s, name);
+    f->raw = 1;
+    return f;
+}
+
+uint64_t cs_spill_file_size(const cs_spill_file *f)
+{
+    return f->size;
+}
+
+const char *cs_spill_file_path(const cs_spill_file *f)
+{
+    return f->path;
+}
+
 /* Keeps the first error of s (later ones are consequences); called
  * inside critical(cs_spill). */
 static void keep_error(cs_spill *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -355,7 +373,7 @@ static int open_file(cs_spill_file *f)
         if (dir) {
             size_t n = strlen(dir) + strlen(f->name) + 6;
             f->path = cs_xmalloc(n);
-            snprintf(f->path, n, "%s/%s.zst", dir, f->name);
+            snprintf(f->path, n, "%s/%s%s", dir, f->name, f->raw ? "" : ".zst");
             /* On the signal list before it exists: unlink of a missing
              * file is harmless, a file left behind is not. */
             f->reg = path_push(f->path, 0);
@@ -392,6 +410,15 @@ static int write_all(int fd, const uint8_t *p, size_t n, uint64_t at)
         at += (uint64_t)k;
     }
     return 0;
+}
+
+/* What a write that failed leaves: the error kept (naming the folder). */
+static int write_failed(cs_spill_file *f, int e)
+{
+#pragma omp critical(cs_spill)
+    keep_error(f->sp, "cannot write to the temporary folder %s: %s " WAY_OUT, f->sp->folder,
+               strerror(e));
+    return -1;
 }
 
 /* Disk grown (or given back: a negative `by`), and its peak. */
@@ -442,16 +469,26 @@ static int write_parts(cs_spill_file *f, const uint8_t *const *part, const size_
         at += k;
     }
     disk[CS_N_PARTS] = at;
-    if (e) {
-        /* What was written past f->size is not counted; the next spill
-         * (none: s has failed) would have written over it. */
-#pragma omp critical(cs_spill)
-        keep_error(s, "cannot write to the temporary folder %s: %s " WAY_OUT, s->folder,
-                   strerror(e));
-        return -1;
-    }
+    if (e) /* What was written past f->size is not counted; the next spill
+            * (none: s has failed) would have written over it. */
+        return write_failed(f, e);
     disk_grew(s, (int64_t)(at - f->size));
     f->size = at;
+    return 0;
+}
+
+int cs_spill_append(cs_spill_file *f, const void *p, size_t n)
+{
+    assert(f->raw);
+    if (__atomic_load_n(&f->sp->failed, __ATOMIC_ACQUIRE))
+        return -1;
+    if (f->fd < 0 && open_file(f) != 0)
+        return -1;
+    const int e = write_all(f->fd, p, n, f->size);
+    if (e)
+        return write_failed(f, e);
+    disk_grew(f->sp, (int64_t)n);
+    f->size += n;
     return 0;
 }
 

@@ -16,6 +16,10 @@
  * input's size: no fan-in to cap and no "too many open files" (GloVe's
  * cooccur opens a file a spill and dies of it).
  *
+ * The merge writes scratch files of its own there too, and the reader a
+ * JSONL record too long to hold from a zstd shard or stdin (raw bytes,
+ * mapped back to be read as a record of a plain file is).
+ *
  * The files live in a fresh folder, corpusstat-XXXXXX, made at the first
  * spill inside --tmp DIR (default $TMPDIR, else /tmp) and removed with them
  * by cs_spill_free at the end of the run, whether it succeeded or not, and by
@@ -103,6 +107,20 @@ int cs_spill_file_fd(const cs_spill_file *f); /* its descriptor, -1 before a spi
  * files (it makes the folder, too, when nothing was spilled before), but
  * not as spills, runs, keys or bytes_raw. */
 cs_spill_file *cs_spill_file_scratch(cs_spill *s, const char *name);
+
+/* A scratch file of s for raw bytes (no frames), `name` as above (the
+ * file is called just that): a JSONL record too long to hold, written
+ * out to be mapped and read from there (pipeline.c). Counts as
+ * cs_spill_file_scratch's. */
+cs_spill_file *cs_spill_file_raw(cs_spill *s, const char *name);
+/* Appends p[0..n) to the end of a raw file (made, with the folder, on the
+ * first call). 0; or -1 with the error kept (as cs_spill_pack's), what was
+ * written before still there. One thread a file. */
+int cs_spill_append(cs_spill_file *f, const void *p, size_t n);
+/* The bytes written to f since it was made or last rewound, and its path
+ * (NULL before the first write). */
+uint64_t cs_spill_file_size(const cs_spill_file *f);
+const char *cs_spill_file_path(const cs_spill_file *f);
 
 /* Writes r to the end of f and frees its bytes; `first`: r is the first
  * run of a spill (the runs a counter writes at once, which the stats count

@@ -6,10 +6,12 @@ summary.json, through Python's surrogateescape)."""
 import json
 import os
 import resource
+import signal
 import struct
 import subprocess
+import time
 
-from csutil import ENGINE, count, summary, tables, tmpdir
+from csutil import ENGINE, count, run, summary, tables, tmpdir, zstd_frames
 
 W = b"word other thing "
 
@@ -44,8 +46,8 @@ def test_one_line_larger_than_the_budget():
 def test_jsonl_record_larger_than_the_budget():
     """A 96 MiB JSONL record with escapes in its text, in a plain file, is
     checked and read a piece at a time, never held whole (under half its
-    size at the peak); the same record bad at its very end counts nothing.
-    (Compressed, a record is still held whole while it is read.)"""
+    size at the peak); so is it from a zstd shard and from stdin, through
+    a file in --tmp; the same record bad at its very end counts nothing."""
     with tmpdir() as d:
         piece = b"word other caf\\u00e9 \\n"
         n = 96 * (1 << 20) // len(piece)
@@ -61,6 +63,19 @@ def test_jsonl_record_larger_than_the_budget():
                                             f"word,{n},1\none,1,1\nsmall,1,1\n").encode()
         assert _peak_mib(out) < 48, _peak_mib(out)
         assert summary(out)["documents"] == 2, summary(out)["documents"]
+        want = tables(out)
+        tmp = os.path.join(d, "tmp")
+        os.mkdir(tmp)
+        with open(good, "rb") as f:
+            text = f.read()
+        subprocess.run(["zstd", "-q", "-f", good], check=True)
+        for inputs, stdin in (([good + ".zst"], None), (["-"], text)):
+            count(inputs, out, "-T", "2", "--memory", "32M", "--tmp", tmp, "--ngrams", "1",
+                  "--cooc", "none", "--format", "jsonl", input=stdin)
+            assert tables(out) == want, inputs
+            assert _peak_mib(out) < 48, (inputs, _peak_mib(out))
+            assert summary(out)["spill"]["bytes_disk"] >= 96 << 20, summary(out)["spill"]
+            assert os.listdir(tmp) == []
         err = count([bad], out, "--ngrams", "1", "--cooc", "none")
         assert err == f"corpusstat: {bad}:1: bad record skipped: expected a member name\n", err
         assert tables(out)["terms.csv"] == b"term,count,doc_count\none,1,1\nsmall,1,1\n"
@@ -73,6 +88,141 @@ def test_jsonl_record_larger_than_the_budget():
         count([empty], out, "--ngrams", "1", "--cooc", "none")
         assert tables(out)["terms.csv"] == b"term,count,doc_count\n"
         assert summary(out)["documents"] == 1 and summary(out)["bad_records"] == 0
+
+
+def _long_records(n):
+    """JSONL with records of n pieces (over 8 MiB at n = 320000: longer than
+    a buffer is ever grown to) among short ones: good, bad at its very end,
+    a long member before a short text, and a last one cut short with no
+    line end."""
+    piece = b"word \\u00e9t\u00e9 caf\xc3\xa9\\n "
+    return (b'{"text": "first one"}\n'
+            b'{"id": 1, "text": "' + piece * n + b'"}\n'
+            b'{"text": "small one"}\n   \n'
+            b'{"id": 2, "text": "' + piece * n + b'", }\n'
+            b'{"pad": "' + b"x" * (24 * n) + b'", "text": "after the pad"}\n'
+            b'{"text": "other one"}\n'
+            b'{"text": "' + piece * n)
+
+
+def test_long_records_of_shards_and_stdin_as_of_files():
+    """JSONL records over 4 MiB from a zstd shard (one frame, or frames
+    that cut the records) and from stdin (plain, or zstd) go through a file
+    in --tmp: the tables, summary counts and messages are those of the same
+    records in a plain file, at 1 and 2 threads and with a chunk of 7 bytes;
+    the file is gone at the end."""
+    with tmpdir() as d:
+        data = _long_records(320000)
+        src = os.path.join(d, "long.jsonl")
+        with open(src, "wb") as f:
+            f.write(data)
+        out, tmp = os.path.join(d, "out"), os.path.join(d, "tmp")
+        os.mkdir(tmp)
+        opts = ["--ngrams", "1-2", "--cooc", "window", "--tmp", tmp, "--format", "jsonl"]
+        err = count([src], out, *opts)
+        assert err == (f"corpusstat: {src}:5: bad record skipped: expected a member name\n"
+                       f"corpusstat: {src}:8: bad record skipped: unterminated string\n"), err
+        want, s = tables(out), summary(out)
+        assert (s["documents"], s["bad_records"]) == (5, 2), s
+        terms = want["terms.csv"].decode().splitlines()
+        assert "word,320000,1" in terms and "été,320000,1" in terms, terms[:8]
+        one = subprocess.run(["zstd", "-q", "-c"], input=data, stdout=subprocess.PIPE,
+                             check=True).stdout
+        shards = {"one.jsonl.zst": one, "frames.jsonl.zst": zstd_frames(data, 1 << 20)}
+        for name, z in shards.items():
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(z)
+        cases = [([os.path.join(d, n)], None) for n in shards] + [(["-"], data), (["-"], one)]
+        for inputs, stdin in cases:
+            for extra in (["-T", "1"], ["-T", "2"], ["-T", "2", "--chunk-size", "7"]):
+                got = count(inputs, out, *opts, *extra, input=stdin)
+                assert tables(out) == want, (inputs, extra)
+                assert got == err.replace(src, inputs[0]), (inputs, extra, got)
+                g = summary(out)
+                assert (g["documents"], g["bad_records"]) == (5, 2), (inputs, extra)
+                assert g["spill"]["files"] == 1 and g["spill"]["bytes_disk"] >= 8 << 20, \
+                    (inputs, extra, g["spill"])
+                assert os.listdir(tmp) == [], (inputs, extra)
+        # --strict stops at the first bad record, long or not, where it is
+        for inputs, stdin in [([src], None)] + cases:
+            p = run(["count", "-q", "-o", out, "--strict", *opts, *inputs], input=stdin)
+            assert p.returncode == 1, (inputs, p.returncode)
+            assert f"{inputs[0]}:5: bad record: expected a member name".encode() in p.stderr, \
+                (inputs, p.stderr)
+            assert tables(out) == want and os.listdir(tmp) == []
+
+
+def test_long_record_in_a_shard_cut_short_is_taken_back():
+    """A shard cut short while a long record is being written to --tmp, or
+    after it was counted from there: the shard is skipped and everything it
+    counted taken back, at 1 and 2 threads; the tables are those without it."""
+    with tmpdir() as d:
+        other = os.path.join(d, "other.jsonl")
+        with open(other, "wb") as f:
+            f.write(b'{"text": "the other input"}\n')
+        out, want, tmp = os.path.join(d, "out"), os.path.join(d, "want"), os.path.join(d, "tmp")
+        os.mkdir(tmp)
+        opts = ["--ngrams", "1-3", "--cooc", "window", "--tmp", tmp]
+        count([other], want, *opts)
+        z = zstd_frames(_long_records(320000), 1 << 20)
+        shard = os.path.join(d, "cut.jsonl.zst")
+        for frac in (0.1, 0.3, 0.5, 0.7, 0.9, 0.999):
+            with open(shard, "wb") as f:
+                f.write(z[:int(len(z) * frac)])
+            for threads in ("1", "2"):
+                err = count([other, shard], out, "-T", threads, *opts)
+                assert "shard skipped" in err, (frac, err)
+                assert tables(out) == tables(want), (frac, threads)
+                s = summary(out)
+                assert (s["documents"], s["undecodable_shards"]) == (1, 1), (frac, threads, s)
+                assert s["bad_records"] == 0 and os.listdir(tmp) == [], (frac, threads, s)
+
+
+def test_long_record_without_room_in_tmp():
+    """A long record from a shard that --tmp has no room for (a file size
+    limit standing in for a full disk): exit 1, the folder named, no table
+    written, nothing left in --tmp. A signal while such a record is being
+    written removes the file too."""
+    with tmpdir() as d:
+        src = os.path.join(d, "long.jsonl")
+        with open(src, "wb") as f:
+            f.write(_long_records(320000))
+        subprocess.run(["zstd", "-q", src], check=True)
+        out, tmp = os.path.join(d, "out"), os.path.join(d, "tmp")
+        os.mkdir(tmp)
+        count([src], out, "--ngrams", "1")
+        before = tables(out)
+
+        def limit():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, resource.RLIM_INFINITY))
+        p = subprocess.run([ENGINE, "count", "-q", "-o", out, "--tmp", tmp, "--ngrams", "1-2",
+                            src + ".zst"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           preexec_fn=limit)
+        err = p.stderr.decode()
+        assert p.returncode == 1, (p.returncode, err)
+        assert f"cannot write to the temporary folder {tmp}/corpusstat-" in err, err
+        assert "File too large" in err, err
+        assert os.listdir(tmp) == [] and tables(out) == before
+        # a record on stdin, half sent: SIGINT and SIGTERM remove its file
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            p = subprocess.Popen([ENGINE, "count", "-q", "-o", out, "--tmp", tmp, "--format",
+                                  "jsonl", "-"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            p.stdin.write(b'{"text": "' + b"word " * (2 << 20))
+            p.stdin.flush()
+            spooled, deadline = False, time.time() + 60
+            while not spooled and time.time() < deadline:
+                for root, _, files in os.walk(tmp):
+                    spooled = spooled or any(n.endswith("-record") for n in files)
+                time.sleep(0.01)
+            assert spooled and p.poll() is None
+            p.send_signal(sig)
+            p.wait(timeout=60)
+            assert p.returncode == -sig, (sig, p.returncode, p.stderr.read())
+            p.stdin.close()
+            p.stderr.close()
+            assert os.listdir(tmp) == [] and tables(out) == before
 
 
 def test_decompression_bomb_is_counted_as_text():
