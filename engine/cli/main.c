@@ -34,8 +34,9 @@ static const char USAGE[] =
     "  -q, --quiet           no progress line\n"
     "      --memory SIZE     memory budget: n-gram and pair runs past it go to disk,\n"
     "                        e.g. 512M, 8G [half of physical memory]\n"
-    "      --tmp DIR         where a fresh folder for those runs is made\n"
-    "                        [$TMPDIR, else /tmp]; removed at the end\n"
+    "      --tmp DIR         where a fresh folder for those runs (and for JSONL records\n"
+    "                        over 4 MiB of shards and pipes) is made [$TMPDIR, else\n"
+    "                        /tmp]; removed at the end\n"
     "      --strict          stop at the first bad record, shard or input (exit 1)\n"
     "      --state DIR       keep the exact counts in DIR and add to them: only inputs\n"
     "                        not counted before are read; the tables are those of all\n"
@@ -421,6 +422,10 @@ int main(int argc, char **argv)
     sa.sa_sigaction = on_sigbus;
     sa.sa_flags = SA_SIGINFO;
     sigaction(SIGBUS, &sa, NULL);
+    /* A file size limit (ulimit -f) met by a temporary file or a table is
+     * then a write error (EFBIG), reported with the file and cleaned up,
+     * not a kill that leaves the temporary files behind. */
+    signal(SIGXFSZ, SIG_IGN);
     o.on_diag = on_diag;
     if (!quiet && isatty(2))
         o.on_progress = on_progress;

@@ -144,8 +144,8 @@ cs_status cs_options_check(const cs_options *opt, cs_error *err);
  * opt->tmp_dir, removed before returning), the merged tables, plus about
  * (3 x threads + inputs being read) x chunk_size of buffers; a JSONL line
  * of a zstd shard or stdin longer than a chunk grows its buffer to hold it,
- * up to 4 MiB: a longer one goes to a file in the temporary folder, to be
- * read from there a piece at a time. */
+ * up to 4 MiB (or chunk_size): a longer one goes to a file in the
+ * temporary folder, to be read from there a piece at a time. */
 cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_inputs,
                    cs_error *err);
 /* With opt->state_dir, cs_count adds the inputs the state there has not

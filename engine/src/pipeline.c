@@ -195,7 +195,9 @@ typedef struct run {
     size_t stop_input; /* SIZE_MAX: none */
     uint64_t stop_pos;
     cs_error stop_err;
-    cs_spill *spill; /* the runs written to disk under --memory */
+    cs_spill *spill; /* the runs written to disk under --memory, long JSONL records */
+    size_t spool_failed; /* the input whose long JSONL record met the spill's error; SIZE_MAX */
+    uint64_t spool_failed_line;
     uint64_t budget; /* --memory, in bytes */
     unsigned pair_levels; /* merges a pair goes through (merge_pair_runs) */
     /* A lean merge: of the grams, [order] (merge_grams_lean; owned), and of
@@ -702,8 +704,10 @@ typedef struct spool_state {
 } spool_state;
 
 /* Appends n bytes of the record. A write that fails (a full disk) keeps
- * its error in the spill, which stops the reading and fails the run. */
-static void spool_write(run *r, const uint8_t *p, size_t n)
+ * its error in the spill, which stops the reading and fails the run; the
+ * record is named in the message (spill_failed), since a run without
+ * --memory writes nothing else there. */
+static void spool_write(run *r, size_t idx, const spool_state *sp, const uint8_t *p, size_t n)
 {
     worker *w = me(r);
     if (!w->spool) {
@@ -711,7 +715,14 @@ static void spool_write(run *r, const uint8_t *p, size_t n)
         snprintf(name, sizeof name, "t%d-record", omp_get_thread_num());
         w->spool = cs_spill_file_raw(r->spill, name);
     }
-    (void)cs_spill_append(w->spool, p, n); /* (stopped_before sees an error) */
+    const int ok_before = !cs_spill_error(r->spill);
+    if (cs_spill_append(w->spool, p, n) != 0 && ok_before) {
+#pragma omp critical(cs_spool_failed)
+        if (r->spool_failed == SIZE_MAX) {
+            r->spool_failed = idx;
+            r->spool_failed_line = sp->line;
+        }
+    }
 }
 
 /* The record is whole in the spool: mapped and counted inline, as a long
@@ -791,7 +802,7 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
             /* the rest of a long record, up to its end if it is here */
             const uint8_t *nl = memchr(b->data, '\n', len);
             start = nl ? (size_t)(nl - b->data) + 1 : len;
-            spool_write(r, b->data, start);
+            spool_write(r, idx, &sp, b->data, start);
             if (nl || at_end) {
                 spool_count(r, idx, &sp, sign);
                 sp.open = 0;
@@ -846,19 +857,27 @@ static int input_buffered(run *r, size_t idx, cs_source *src, int64_t sign, uint
                 emitted = 1;
                 start = len;
             } else if (b->cap < VIEW_PIECE) {
-                b->cap *= 2;
+                b->cap = b->cap < VIEW_PIECE / 2 ? b->cap * 2 : VIEW_PIECE;
                 b->data = cs_xrealloc(b->data, b->cap);
             } else {
                 /* a record longer than a piece: to the spool, its end
                  * searched in what the next reads bring */
                 sp = (spool_state){.open = 1, .line = line, .off = base};
-                spool_write(r, b->data, len);
+                spool_write(r, idx, &sp, b->data, len);
                 start = len;
             }
         }
         memmove(b->data, b->data + start, len - start);
         base += start;
         len -= start;
+        if (b->cap > r->buf_size && len < r->buf_size && !sp.open) {
+            /* The long record is behind: back to a buffer of the pool's
+             * size, which chunks can take again (a grown one is counted
+             * inline) and the pool can keep. (The take-back shrinks it at
+             * the same read.) */
+            b->cap = r->buf_size;
+            b->data = cs_xrealloc(b->data, b->cap);
+        }
     }
     /* A document still open at an error or where a take-back stops stays
      * open: the first pass never finished it either. So does a record
@@ -1093,7 +1112,14 @@ static const char *read_error(const run *r)
  * folder or file): no table is written. */
 static cs_status spill_failed(run *r, cs_error *err)
 {
-    cs_error_set(err, CS_ERR_OUTPUT, NULL, "%s", read_error(r));
+    if (r->spool_failed != SIZE_MAX && cs_spill_error(r->spill))
+        cs_error_set(err, CS_ERR_OUTPUT, NULL,
+                     "%s (writing a JSONL record longer than 4 MiB there, to read it: %s, "
+                     "line %" PRIu64 ")",
+                     cs_spill_error(r->spill), r->inputs.v[r->spool_failed].path,
+                     r->spool_failed_line);
+    else
+        cs_error_set(err, CS_ERR_OUTPUT, NULL, "%s", read_error(r));
     return CS_ERR_OUTPUT;
 }
 
@@ -3221,11 +3247,12 @@ static cs_status state_error(run *r, int e, cs_error *err)
 /* After the tables' commit: the new state replaces the old. Until this
  * rename the old state stands, and a run over the same inputs counts the
  * new ones again: the tables and the state never disagree for good. */
-static cs_status state_commit(run *r, cs_error *err)
+/* Renames the new state into place, the tables being in theirs: `file`
+ * is its final path, made before (nothing is allocated once the tables
+ * are in place, so running out of memory always means no table written). */
+static cs_status state_commit(run *r, const char *file, cs_error *err)
 {
-    char *file = path_in(r->eff.state_dir, CS_STATE_FILE);
     int e = rename(r->state_tmp, file) == 0 ? 0 : errno;
-    free(file);
     if (!e) {
         int dfd = open(r->eff.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {
@@ -3345,6 +3372,7 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
     r.nt = opt->threads > 0 ? opt->threads : omp_get_num_procs();
     r.t0 = t0;
     r.stop_input = SIZE_MAX;
+    r.spool_failed = SIZE_MAX;
     r.chunk = opt->chunk_size;
     /* A buffer holds at least a BOM and a code point. */
     r.buf_size = opt->chunk_size < 4 ? 4 : opt->chunk_size;
@@ -3682,9 +3710,11 @@ cs_status cs_count(const cs_options *opt, const char *const *inputs, size_t n_in
      * old output folder (--tmp may be inside it). */
     cs_spill_free(r.spill);
     r.spill = NULL;
+    char *state_file = rewrite ? path_in(r.eff.state_dir, CS_STATE_FILE) : NULL;
     st = cs_stage_commit(&stage, err);
     if (st == CS_OK && rewrite)
-        st = state_commit(&r, err);
+        st = state_commit(&r, state_file, err);
+    free(state_file);
 done:
     cs_stage_abort(&stage);
     cs_merged_free(m);

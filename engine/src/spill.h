@@ -1,5 +1,6 @@
 /*
- * spill.h - packed runs written to disk under a memory budget (--memory).
+ * spill.h - the temporary folder: packed runs written to disk under a
+ * memory budget (--memory), the merge's scratch, long JSONL records.
  *
  * Grams and pairs are counted into runs (grams.h, pairs.h): sorted, summed
  * keys packed a few bytes each and grouped by the partition of their first
@@ -110,15 +111,15 @@ cs_spill_file *cs_spill_file_scratch(cs_spill *s, const char *name);
 
 /* A scratch file of s for raw bytes (no frames), `name` as above (the
  * file is called just that): a JSONL record too long to hold, written
- * out to be mapped and read from there (pipeline.c). Counts as
- * cs_spill_file_scratch's. */
+ * out to be mapped and read from there (pipeline.c). Its writes count as
+ * cs_spill_file_scratch's (reads through a mapping count nowhere). */
 cs_spill_file *cs_spill_file_raw(cs_spill *s, const char *name);
 /* Appends p[0..n) to the end of a raw file (made, with the folder, on the
  * first call). 0; or -1 with the error kept (as cs_spill_pack's), what was
  * written before still there. One thread a file. */
 int cs_spill_append(cs_spill_file *f, const void *p, size_t n);
 /* The bytes written to f since it was made or last rewound, and its path
- * (NULL before the first write). */
+ * (NULL until its first write tried to make it). */
 uint64_t cs_spill_file_size(const cs_spill_file *f);
 const char *cs_spill_file_path(const cs_spill_file *f);
 
