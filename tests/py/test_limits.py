@@ -95,7 +95,7 @@ def _long_records(n):
     4 MiB past which a record is spooled) among short ones: good, bad at its
     very end, a long member before a short text, and a last one cut short
     with no line end."""
-    piece = b"word \\u00e9t\u00e9 caf\xc3\xa9\\n "
+    piece = b"word \\u00e9t\\u00e9 caf\xc3\xa9\\n "
     return (b'{"text": "first one"}\n'
             b'{"id": 1, "text": "' + piece * n + b'"}\n'
             b'{"text": "small one"}\n   \n'
