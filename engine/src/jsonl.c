@@ -178,8 +178,7 @@ static int value(scan *c, cs_buf *stack)
 {
     size_t base = stack->len;
     for (;;) {
-        /* a value starts here */
-        pass(c);
+        /* a value starts here (ws gives pages back, as every loop over bytes) */
         ws(c);
         if (c->i >= c->n)
             return fail(c, "truncated JSON");
@@ -221,7 +220,6 @@ static int value(scan *c, cs_buf *stack)
         for (;;) {
             if (stack->len == base)
                 return 1;
-            pass(c);
             ws(c);
             if (c->i >= c->n)
                 return fail(c, "truncated JSON");
